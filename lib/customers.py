@@ -1,0 +1,439 @@
+"""The one write path for customers.
+
+``create_customer``, ``update_customer``, ``archive_customer``, ``restore_customer`` and
+``bulk_update`` (and later import and merge) all: check the actor's permission,
+validate, check the expected version, write, and append the audit entry — in one
+transaction. Reads for display live in ``lib.search``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+import duckdb
+
+from lib import permissions as perm
+from lib.clock import to_local, utcnow
+from lib.errors import (
+    ConflictError,
+    CustomerMasterError,
+    DuplicateError,
+    FieldProblem,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from lib.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, FIELDS, FIELDS_BY_NAME
+from lib.text import pinyin_keys, search_text
+from lib.validation import CleanCustomer, ValidationContext, validate_customer
+
+# Columns of ``customers`` that the write path fills from validated values.
+CUSTOMER_VALUE_COLUMNS = (
+    "name", "customer_type", "uscc", "phone", "phone_e164", "phone_ext", "email", "address",
+    "region", "industry", "tier", "size", "status", "credit_limit", "owner", "notes",
+)
+CONTACT_VALUE_COLUMNS = ("name", "title", "phone", "phone_e164", "phone_ext", "email")
+CUSTOMER_COLUMNS = (
+    "id", "code", *CUSTOMER_VALUE_COLUMNS, "uscc_key", "name_pinyin", "name_initials", "search_text",
+    "created_at", "created_by", "updated_at", "updated_by", "reviewed_at", "version",
+    "archived", "archived_at", "archived_by", "merged_into",
+)
+CONTACT_COLUMNS = (
+    "id", "customer_id", *CONTACT_VALUE_COLUMNS, "is_primary",
+    "created_at", "created_by", "updated_at", "updated_by", "version", "deleted",
+)
+AUDIT_COLUMNS = ("id", "changed_at", "actor", "action", "entity", "entity_id", "customer_id", "version", "changes")
+
+# One customer as pages see it: every declared field by name, plus system columns.
+RECORD_SELECT = (
+    "SELECT c.id, c.code, "
+    + ", ".join(f"c.{f.db_column} AS {f.name}" for f in CUSTOMER_FIELDS)
+    + ", "
+    + ", ".join(f"p.{f.db_column} AS {f.name}" for f in CONTACT_FIELDS)
+    + ", c.created_at, c.created_by, c.updated_at, c.updated_by, c.reviewed_at, c.version, c.archived,"
+    " c.archived_at, c.archived_by"
+    " FROM customers c"
+    " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
+)
+
+
+# -- helpers shared with the bulk (demo/import) path ----------------------------------
+def validation_context(db) -> ValidationContext:
+    return ValidationContext(lists=db.reference_lists(), usernames=active_usernames(db))
+
+
+def active_usernames(db) -> frozenset[str]:
+    def load():
+        with db.read() as cur:
+            return frozenset(r[0] for r in cur.execute("SELECT username FROM users WHERE active").fetchall())
+
+    return db._cached("usernames", load)
+
+
+def format_code(seq: int, created_at: datetime, settings: Mapping[str, str]) -> str:
+    """C2026-000123: prefix, the year of creation (Asia/Shanghai) and the sequence number."""
+    prefix = settings.get("code_prefix", "C")
+    width = int(settings.get("code_width", "6"))
+    if settings.get("code_with_year", "1") == "1":
+        year = to_local(created_at).year
+        return f"{prefix}{year}-{seq:0{width}d}"
+    return f"{prefix}{seq:0{width}d}"
+
+
+def json_value(v: Any) -> Any:
+    """A value as stored in the audit log's JSON."""
+    if isinstance(v, Decimal):
+        return f"{v:.2f}"
+    if isinstance(v, datetime):
+        return v.isoformat()
+    return v
+
+
+def build_rows(
+    clean: CleanCustomer,
+    *,
+    customer_id: int,
+    code: str,
+    contact_id: int | None,
+    audit_id: int,
+    actor: str,
+    now: datetime,
+) -> tuple[dict, dict | None, dict]:
+    """The customer row, its primary contact row (or None) and the audit row for a new
+    customer. Used by ``create_customer`` and by the bulk path, so both store the same."""
+    c = clean.customer
+    full, initials = pinyin_keys(c["name"])
+    contact = None
+    if any(clean.contact.get(col) for col in CONTACT_VALUE_COLUMNS):
+        contact = {col: clean.contact.get(col) for col in CONTACT_VALUE_COLUMNS}
+        contact.update(id=contact_id, customer_id=customer_id, is_primary=True, created_at=now,
+                       created_by=actor, updated_at=now, updated_by=actor, version=1, deleted=False)
+    row = {col: c.get(col) for col in CUSTOMER_VALUE_COLUMNS}
+    row.update(
+        id=customer_id, code=code, uscc_key=c.get("uscc"), name_pinyin=full, name_initials=initials,
+        created_at=now, created_by=actor, updated_at=now, updated_by=actor, reviewed_at=now, version=1,
+        archived=False, archived_at=None, archived_by=None, merged_into=None,
+    )
+    row["search_text"] = search_text(row, [contact] if contact else [])
+    changes = {name: [None, json_value(v)] for name, v in clean.field_values().items() if v is not None}
+    changes["code"] = [None, code]
+    audit = dict(id=audit_id, changed_at=now, actor=actor, action="create", entity="customer", entity_id=customer_id,
+                 customer_id=customer_id, version=1, changes=json.dumps(changes, ensure_ascii=False))
+    return row, contact, audit
+
+
+def _insert(cur, table: str, columns: Iterable[str], row: Mapping[str, Any]) -> None:
+    cols = list(columns)
+    cur.execute(
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        [row[c] for c in cols],
+    )
+
+
+def _audit(cur, *, now, actor, action, customer_id, version, changes, entity="customer", entity_id=None):
+    audit_id = cur.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
+    cur.execute(
+        f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [audit_id, now, actor, action, entity, entity_id if entity_id is not None else customer_id,
+         customer_id, version, json.dumps(changes, ensure_ascii=False)],
+    )
+
+
+def _fetch_record(cur, customer_id: int) -> dict | None:
+    res = cur.execute(RECORD_SELECT + " WHERE c.id = ? AND c.merged_into IS NULL", [customer_id])
+    row = res.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in res.description], row))
+
+
+def _check_field_permissions(actor, names: Iterable[str], record: Mapping | None) -> None:
+    for name in names:
+        f = FIELDS_BY_NAME.get(name)
+        if f is not None and f.write_permission and not perm.can(actor, f.write_permission, record):
+            raise PermissionDenied("error.field_permission", field=name)
+
+
+def _duplicate_uscc(cur, uscc: str | None, exclude_id: int | None) -> None:
+    if not uscc:
+        return
+    other = cur.execute(
+        "SELECT code FROM customers WHERE uscc_key = ? AND id IS DISTINCT FROM ?", [uscc, exclude_id]
+    ).fetchone()
+    if other:
+        raise DuplicateError("error.duplicate_uscc", uscc=uscc, code=other[0])
+
+
+def _translate_constraint(exc: duckdb.Error, uscc: str | None) -> CustomerMasterError | None:
+    msg = str(exc)
+    if "uscc_key" in msg or (uscc and uscc in msg):
+        return DuplicateError("error.duplicate_uscc", uscc=uscc or "", code="?")
+    return None
+
+
+def _conflict(record: Mapping) -> ConflictError:
+    at = to_local(record["updated_at"])
+    return ConflictError(
+        "error.conflict",
+        current=dict(record),
+        by=record["updated_by"],
+        at=at.strftime("%Y-%m-%d %H:%M:%S") if at else "",
+        version=record["version"],
+    )
+
+
+# -- the write path -----------------------------------------------------------------------
+def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] = ()) -> dict:
+    """Create a customer (and its primary contact); returns the stored record with its code.
+
+    The owner defaults to the actor; setting another owner or a credit limit needs the
+    field's own permission."""
+    perm.require(actor, perm.CUSTOMER_CREATE)
+    values = dict(values) if isinstance(values, Mapping) else values
+    if isinstance(values, dict):
+        if values.get("owner") in (None, ""):
+            values["owner"] = actor.username
+        set_fields = [k for k, v in values.items() if v not in (None, "")]
+        _check_field_permissions(actor, [k for k in set_fields if k != "owner" or values["owner"] != actor.username],
+                                 {"owner": values.get("owner")})
+    clean = validate_customer(values, validation_context(db), confirm=confirm)
+    settings = db.settings()
+    uscc = clean.customer.get("uscc")
+
+    def work(cur):
+        _duplicate_uscc(cur, uscc, None)
+        now = utcnow()
+        customer_id, seq, contact_id, audit_id = cur.execute(
+            "SELECT nextval('customer_id_seq'), nextval('customer_code_seq'),"
+            " nextval('contact_id_seq'), nextval('audit_id_seq')"
+        ).fetchone()
+        code = format_code(seq, now, settings)
+        row, contact, audit = build_rows(clean, customer_id=customer_id, code=code, contact_id=contact_id,
+                                         audit_id=audit_id, actor=actor.username, now=now)
+        _insert(cur, "customers", CUSTOMER_COLUMNS, row)
+        if contact:
+            _insert(cur, "contacts", CONTACT_COLUMNS, contact)
+        _insert(cur, "audit_log", AUDIT_COLUMNS, audit)
+        return customer_id
+
+    try:
+        customer_id = db.run_in_transaction(work)
+    except duckdb.ConstraintException as exc:
+        translated = _translate_constraint(exc, uscc)
+        if translated:
+            raise translated from exc
+        raise
+    with db.read() as cur:
+        return _fetch_record(cur, customer_id)
+
+
+def get_customer(db, actor, customer_id: int) -> dict:
+    """One customer by id, if the actor may read it."""
+    with db.read() as cur:
+        rec = _fetch_record(cur, customer_id)
+    if rec is None:
+        raise NotFound("error.not_found", ref=customer_id)
+    if not perm.can(actor, perm.CUSTOMER_READ, rec):
+        # Same answer as a missing id: a salesperson learns nothing about others' files.
+        raise NotFound("error.not_found", ref=customer_id)
+    return rec
+
+
+def _field_values(rec: Mapping) -> dict:
+    return {f.name: rec.get(f.name) for f in FIELDS}
+
+
+def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], expected_version: int,
+                    *, confirm: Iterable[str] = ()) -> dict:
+    """Change some fields of a customer read at ``expected_version``.
+
+    Raises ``ConflictError`` (naming who changed it and when) if the stored version
+    differs, ``ValidationError`` / ``ConfirmationRequired`` for bad input,
+    ``PermissionDenied`` for a record or field the actor may not change."""
+    if not isinstance(changes, Mapping):
+        raise ValidationError("_record", "validation.invalid")
+    read_only = [k for k in changes if k not in FIELDS_BY_NAME]
+    if read_only:
+        raise ValidationError([FieldProblem(str(k)[:50], "validation.read_only") for k in read_only])
+    ctx = validation_context(db)
+    state: dict[str, Any] = {}
+
+    def work(cur):
+        rec = _fetch_record(cur, customer_id)
+        if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
+            raise NotFound("error.not_found", ref=customer_id)
+        perm.require(actor, perm.CUSTOMER_UPDATE, rec)
+        if rec["version"] != expected_version:
+            raise _conflict(rec)
+        if rec["archived"]:
+            raise CustomerMasterError("error.archived", code=rec["code"])
+        current = _field_values(rec)
+        wanted = {k: v for k, v in changes.items()}
+        clean = validate_customer(wanted, ctx, current=current, confirm=confirm)
+        after = clean.field_values()
+        diff = {k: (current[k], after[k]) for k in after if _differs(current[k], after[k])}
+        if not diff:
+            state["unchanged"] = True
+            return rec
+        _check_field_permissions(actor, diff, rec)
+        if "owner" in diff:
+            # Handing a customer to someone else needs the owner right on the new owner too.
+            _check_field_permissions(actor, ["owner"], {"owner": after["owner"]})
+        c = clean.customer
+        if "uscc" in diff:
+            _duplicate_uscc(cur, c.get("uscc"), customer_id)
+        now = utcnow()
+        full, initials = pinyin_keys(c["name"])
+        contact = {col: clean.contact.get(col) for col in CONTACT_VALUE_COLUMNS}
+        others = cur.execute(
+            "SELECT name, phone, phone_e164, email FROM contacts"
+            " WHERE customer_id = ? AND NOT deleted AND NOT is_primary ORDER BY id", [customer_id]
+        ).fetchall()
+        other_contacts = [dict(zip(("name", "phone", "phone_e164", "email"), r)) for r in others]
+        row = {col: c.get(col) for col in CUSTOMER_VALUE_COLUMNS}
+        row.update(uscc_key=c.get("uscc"), name_pinyin=full, name_initials=initials, code=rec["code"])
+        row["search_text"] = search_text(row, [contact, *other_contacts])
+        del row["code"]
+        sets = ", ".join(f"{k} = ?" for k in row)
+        updated = cur.execute(
+            f"UPDATE customers SET {sets}, updated_at = ?, updated_by = ?, reviewed_at = ?, version = version + 1"
+            " WHERE id = ? AND version = ?",
+            [*row.values(), now, actor.username, now, customer_id, expected_version],
+        ).fetchone()[0]
+        if updated != 1:  # changed between our read and our write
+            raise _conflict(_fetch_record(cur, customer_id))
+        if any(f.name in diff for f in CONTACT_FIELDS):
+            _write_primary_contact(cur, customer_id, contact, actor.username, now)
+        _audit(cur, now=now, actor=actor.username, action="update", customer_id=customer_id,
+               version=expected_version + 1,
+               changes={k: [json_value(b), json_value(a)] for k, (b, a) in diff.items()})
+        return None
+
+    try:
+        result = db.run_in_transaction(work)
+    except duckdb.ConstraintException as exc:
+        translated = _translate_constraint(exc, None)
+        if translated:
+            raise translated from exc
+        raise
+    if state.get("unchanged"):
+        return result
+    with db.read() as cur:
+        return _fetch_record(cur, customer_id)
+
+
+def _differs(a: Any, b: Any) -> bool:
+    return json_value(a) != json_value(b)
+
+
+def _write_primary_contact(cur, customer_id: int, contact: dict, actor: str, now: datetime) -> None:
+    existing = cur.execute(
+        "SELECT id FROM contacts WHERE customer_id = ? AND is_primary AND NOT deleted", [customer_id]
+    ).fetchone()
+    if existing:
+        sets = ", ".join(f"{k} = ?" for k in contact)
+        cur.execute(
+            f"UPDATE contacts SET {sets}, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?",
+            [*contact.values(), now, actor, existing[0]],
+        )
+    elif any(contact.values()):
+        contact_id = cur.execute("SELECT nextval('contact_id_seq')").fetchone()[0]
+        row = dict(contact, id=contact_id, customer_id=customer_id, is_primary=True, created_at=now,
+                   created_by=actor, updated_at=now, updated_by=actor, version=1, deleted=False)
+        _insert(cur, "contacts", CONTACT_COLUMNS, row)
+
+
+def _set_archived(db, actor, customer_id: int, expected_version: int, archived: bool) -> dict:
+    def work(cur):
+        rec = _fetch_record(cur, customer_id)
+        if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
+            raise NotFound("error.not_found", ref=customer_id)
+        perm.require(actor, perm.CUSTOMER_ARCHIVE, rec)
+        if rec["version"] != expected_version:
+            raise _conflict(rec)
+        if rec["archived"] == archived:
+            return
+        now = utcnow()
+        cur.execute(
+            "UPDATE customers SET archived = ?, archived_at = ?, archived_by = ?, updated_at = ?, updated_by = ?,"
+            " version = version + 1 WHERE id = ? AND version = ?",
+            [archived, now if archived else None, actor.username if archived else None, now, actor.username,
+             customer_id, expected_version],
+        )
+        _audit(cur, now=now, actor=actor.username, action="archive" if archived else "restore",
+               customer_id=customer_id, version=expected_version + 1, changes={"archived": [not archived, archived]})
+
+    db.run_in_transaction(work)
+    with db.read() as cur:
+        return _fetch_record(cur, customer_id)
+
+
+def archive_customer(db, actor, customer_id: int, expected_version: int) -> dict:
+    """Hide a customer from everyday lists; nothing is deleted."""
+    return _set_archived(db, actor, customer_id, expected_version, True)
+
+
+def restore_customer(db, actor, customer_id: int, expected_version: int) -> dict:
+    return _set_archived(db, actor, customer_id, expected_version, False)
+
+
+# -- bulk edit (grid) -----------------------------------------------------------------------
+@dataclass
+class RowEdit:
+    customer_id: int
+    expected_version: int
+    changes: dict[str, Any]
+    confirm: tuple[str, ...] = ()
+
+
+@dataclass
+class RowResult:
+    customer_id: int
+    ok: bool
+    record: dict | None = None
+    error: CustomerMasterError | None = None
+    edit: RowEdit | None = None  # the edit as sent, kept for the user to correct
+
+
+def bulk_update(db, actor, edits: Iterable[RowEdit]) -> list[RowResult]:
+    """Apply each row's edit in its own transaction (DuckDB has no savepoints): good rows
+    commit, bad rows come back with their error and their edit intact."""
+    results = []
+    for e in edits:
+        try:
+            rec = update_customer(db, actor, e.customer_id, e.changes, e.expected_version, confirm=e.confirm)
+            results.append(RowResult(e.customer_id, True, record=rec, edit=e))
+        except CustomerMasterError as exc:
+            results.append(RowResult(e.customer_id, False, error=exc, edit=e))
+    return results
+
+
+def set_archived_many(db, actor, items: Iterable[tuple[int, int]], archived: bool) -> list[RowResult]:
+    """Archive or restore several (id, version) pairs, one transaction each."""
+    out = []
+    for cid, ver in items:
+        try:
+            rec = _set_archived(db, actor, cid, ver, archived)
+            out.append(RowResult(cid, True, record=rec))
+        except CustomerMasterError as exc:
+            out.append(RowResult(cid, False, error=exc))
+    return out
+
+
+def history(db, actor, customer_id: int) -> list[dict]:
+    """The audit entries of one customer, oldest first."""
+    get_customer(db, actor, customer_id)  # permission check
+    with db.read() as cur:
+        res = cur.execute(
+            "SELECT id, changed_at, actor, action, entity, entity_id, version, changes FROM audit_log"
+            " WHERE customer_id = ? ORDER BY id", [customer_id])
+        cols = [d[0] for d in res.description]
+        rows = [dict(zip(cols, r)) for r in res.fetchall()]
+    for r in rows:
+        r["changes"] = json.loads(r["changes"])
+    return rows
+
+

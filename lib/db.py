@@ -1,0 +1,173 @@
+"""The one place that opens the DuckDB file.
+
+One ``Database`` per process holds one DuckDB connection; every unit of work takes its
+own ``cursor()`` (a DuckDB cursor is a separate connection to the same database and is
+safe to use from its own thread; sharing one connection between threads returned
+other threads' results, see docs/decisions.md). Writes go through ``transaction()``,
+which retries DuckDB's optimistic "Conflict on update" a few times before giving up.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import duckdb
+
+from lib.errors import ConflictError, DatabaseInUse
+
+T = TypeVar("T")
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "customers.duckdb"
+
+_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<holder>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("CM_DB_PATH", DEFAULT_PATH))
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """DuckDB's optimistic concurrency failure: another transaction changed the row."""
+    return isinstance(exc, duckdb.TransactionException) or "Conflict on" in str(exc)
+
+
+def _describe_holder(message: str) -> tuple[str, str]:
+    m = _LOCK_RE.search(message)
+    if not m:
+        return "?", "?"
+    return m.group("holder").strip(), m.group("pid")
+
+
+def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the file, turning DuckDB's lock error into ``DatabaseInUse`` naming the holder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            holder, pid = _describe_holder(str(exc))
+            raise DatabaseInUse("error.database_in_use", path=str(path), holder=holder, pid=pid) from exc
+        raise
+
+
+class Database:
+    """Owns the process's connection to one DuckDB file and caches the small tables
+    every request needs (permissions, reference lists, settings)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, migrate: bool = True):
+        self.path = Path(path) if path is not None else default_path()
+        self._con = connect(self.path)
+        self._cache_lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
+        if migrate:
+            from lib import schema
+
+            schema.migrate(self)
+
+    # -- connections ---------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor for one unit of work (thread-safe; close it when done)."""
+        return self._con.cursor()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+        finally:
+            cur.close()
+
+    def run_in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 5) -> T:
+        """Run ``work(cursor)`` in one transaction, retrying DuckDB write conflicts.
+
+        ``work`` must be safe to run again from the start (it re-reads what it needs).
+        After the last attempt a write conflict becomes ``ConflictError``."""
+        for attempt in range(attempts):
+            try:
+                with self._transaction() as cur:
+                    return work(cur)
+            except (duckdb.TransactionException, duckdb.ConstraintException, duckdb.OperationalError) as exc:
+                if not is_write_conflict(exc) or attempt == attempts - 1:
+                    if is_write_conflict(exc):
+                        raise ConflictError("error.write_conflict") from exc
+                    raise
+                time.sleep(0.005 * (2**attempt))
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- cached small tables ---------------------------------------------------------
+    def invalidate(self, *names: str) -> None:
+        with self._cache_lock:
+            for n in names or list(self._cache):
+                self._cache.pop(n, None)
+
+    def _cached(self, name: str, load: Callable[[], T]) -> T:
+        with self._cache_lock:
+            if name in self._cache:
+                return self._cache[name]
+        value = load()
+        with self._cache_lock:
+            self._cache[name] = value
+        return value
+
+    def permissions(self) -> dict[str, dict[str, str]]:
+        def load():
+            with self.read() as cur:
+                rows = cur.execute("SELECT role, action, scope FROM role_permissions ORDER BY role, ordinal").fetchall()
+            out: dict[str, dict[str, str]] = {}
+            for role, action, scope in rows:
+                out.setdefault(role, {})[action] = scope
+            return out
+
+        return self._cached("permissions", load)
+
+    def reference_lists(self) -> dict[str, list[dict]]:
+        """list name -> items (code, label_zh, label_en, active) in display order."""
+
+        def load():
+            with self.read() as cur:
+                rows = cur.execute(
+                    "SELECT list, code, label_zh, label_en, active FROM reference_items ORDER BY list, ordinal"
+                ).fetchall()
+            out: dict[str, list[dict]] = {}
+            for lst, code, zh, en, active in rows:
+                out.setdefault(lst, []).append({"code": code, "label_zh": zh, "label_en": en, "active": active})
+            return out
+
+        return self._cached("reference_lists", load)
+
+    def settings(self) -> dict[str, str]:
+        def load():
+            with self.read() as cur:
+                return dict(cur.execute("SELECT key, value FROM settings").fetchall())
+
+        return self._cached("settings", load)
+
+    def actor(self, username: str, role: str, display_name: str = ""):
+        """An ``Actor`` carrying the role's permissions from the database."""
+        from lib.permissions import Actor
+
+        return Actor(username=username, role=role, display_name=display_name,
+                     permissions=self.permissions().get(role, {}))

@@ -1,0 +1,145 @@
+"""The customer, declared once.
+
+This list drives validation (``lib.validation``), the entry form and the grid's
+``column_config`` (``ui.widgets``), and later import and export. Adding a field means:
+a ``Field`` here, a migration in ``lib.schema``, done.
+
+Choices the domain notes leave open are documented on the field they concern:
+
+* ``credit_limit``: yuan, a non-negative decimal with at most two places. A value with
+  more than two decimal places is *rejected*, not rounded, so nothing the user typed is
+  silently changed. Empty means "not set" (NULL), not zero. Largest value
+  999,999,999,999.99 (DECIMAL(14,2)).
+* ``reviewed_at`` (system): stamped when the customer is created and whenever a person
+  saves a change to the customer through the write path (form or grid); archiving does
+  not count as a review. "Not reviewed for N days" filters on it.
+* Time zone: timestamps are stored in UTC; "this month" and "per month" use
+  Asia/Shanghai (UTC+8 all year: China has no daylight saving time).
+* ``phone``: stored as typed (trimmed), plus its E.164 form and extension; duplicates
+  match on E.164.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lib import permissions as perm
+
+# Groups of the entry form, in display order.
+GROUPS = ("basic", "contact", "classification", "credit", "notes")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # text | longtext | choice | phone | email | uscc | money | user
+    label_zh: str
+    label_en: str
+    group: str
+    required: bool = False
+    max_length: int | None = None
+    options: str | None = None  # reference list name, for kind == "choice"
+    default: Any = None
+    searchable: bool = False  # part of free-text search
+    grid_editable: bool = True  # editable in the customers grid
+    exported: bool = True
+    importable: bool = True
+    # "customer": a column of the customers table; "primary_contact": a column of the
+    # customer's primary contact in the contacts table (same transaction).
+    storage: str = "customer"
+    column: str | None = None  # column name when it differs from ``name``
+    # An action the actor needs, on top of create/update, to set or change this field.
+    write_permission: str | None = None
+    help_zh: str = ""
+    help_en: str = ""
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+    def help(self, lang: str) -> str:
+        return self.help_zh if lang == "zh" else self.help_en
+
+    @property
+    def db_column(self) -> str:
+        return self.column or self.name
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("name", "text", "客户名称", "Customer name", "basic", required=True, max_length=200,
+          searchable=True, help_zh="公司全称或个人姓名", help_en="Full company name or the person's name"),
+    Field("customer_type", "choice", "客户类型", "Customer type", "basic", required=True,
+          options="customer_type", default="company"),
+    Field("uscc", "uscc", "统一社会信用代码", "Unified social credit code", "basic", max_length=18,
+          searchable=True, help_zh="18 位，可选", help_en="18 characters, optional"),
+    Field("phone", "phone", "公司电话", "Company phone", "basic", max_length=40, searchable=True,
+          help_zh="手机、座机（可带分机）或 400/800", help_en="Mobile, landline (extension allowed) or 400/800"),
+    Field("email", "email", "公司邮箱", "Company email", "basic", max_length=254, searchable=True),
+    Field("address", "text", "地址", "Address", "basic", max_length=300),
+    Field("contact_name", "text", "联系人", "Contact person", "contact", max_length=100,
+          storage="primary_contact", column="name", searchable=True),
+    Field("contact_title", "text", "职务", "Title", "contact", max_length=100,
+          storage="primary_contact", column="title"),
+    Field("contact_phone", "phone", "联系人电话", "Contact phone", "contact", max_length=40,
+          storage="primary_contact", column="phone", searchable=True),
+    Field("contact_email", "email", "联系人邮箱", "Contact email", "contact", max_length=254,
+          storage="primary_contact", column="email"),
+    Field("industry", "choice", "行业", "Industry", "classification", options="industry"),
+    Field("tier", "choice", "客户等级", "Tier", "classification", options="tier"),
+    Field("size", "choice", "公司规模", "Company size", "classification", options="size",
+          help_zh="个人客户不填", help_en="Leave empty for individuals"),
+    Field("region", "choice", "地区", "Region", "classification", options="region"),
+    Field("credit_limit", "money", "信用额度", "Credit limit", "credit",
+          write_permission=perm.CUSTOMER_SET_CREDIT,
+          help_zh="元，最多两位小数；仅经理和管理员可设置",
+          help_en="Yuan, at most two decimals; set by managers and admins only"),
+    Field("status", "choice", "状态", "Status", "credit", required=True, options="status",
+          default="prospect"),
+    Field("owner", "user", "负责人", "Owner", "credit", write_permission=perm.CUSTOMER_SET_OWNER,
+          help_zh="默认为录入人", help_en="Defaults to whoever enters the customer"),
+    Field("notes", "longtext", "备注", "Notes", "notes", max_length=2000),
+)
+
+FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+CUSTOMER_FIELDS = tuple(f for f in FIELDS if f.storage == "customer")
+CONTACT_FIELDS = tuple(f for f in FIELDS if f.storage == "primary_contact")
+
+
+@dataclass(frozen=True)
+class SystemColumn:
+    """A column the system sets; shown read-only in grid and export."""
+
+    name: str
+    kind: str  # code | timestamp | user | int | bool
+    label_zh: str
+    label_en: str
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+SYSTEM_COLUMNS: tuple[SystemColumn, ...] = (
+    SystemColumn("code", "code", "客户编号", "Customer code"),
+    SystemColumn("created_at", "timestamp", "创建时间", "Created"),
+    SystemColumn("updated_at", "timestamp", "更新时间", "Updated"),
+    SystemColumn("updated_by", "user", "更新人", "Updated by"),
+    SystemColumn("reviewed_at", "timestamp", "最近复核", "Last reviewed"),
+    SystemColumn("archived", "bool", "已归档", "Archived"),
+)
+SYSTEM_BY_NAME = {c.name: c for c in SYSTEM_COLUMNS}
+
+
+def form_fields(group: str | None = None) -> tuple[Field, ...]:
+    return tuple(f for f in FIELDS if group is None or f.group == group)
+
+
+def grid_fields() -> tuple[Field, ...]:
+    return FIELDS
+
+
+def label(name: str, lang: str) -> str:
+    """Label of a field or system column by name."""
+    if name in FIELDS_BY_NAME:
+        return FIELDS_BY_NAME[name].label(lang)
+    if name in SYSTEM_BY_NAME:
+        return SYSTEM_BY_NAME[name].label(lang)
+    return name

@@ -1,0 +1,135 @@
+"""Every user-facing message, in Simplified Chinese and English.
+
+Keys are stable identifiers used by errors (``lib.errors``) and pages; a drift test
+checks that every key has both languages and that every key the code uses exists.
+Parameters use ``str.format`` names.
+"""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # -- errors ---------------------------------------------------------------------
+    "error.unexpected": {
+        "zh": "出现意外错误（错误编号 {error_id}），请稍后再试或联系管理员。",
+        "en": "Something went wrong (error id {error_id}). Please try again or contact the administrator.",
+    },
+    "error.validation": {"zh": "请更正标出的字段。", "en": "Please correct the marked fields."},
+    "error.confirmation_required": {
+        "zh": "请确认以下提示后再保存。",
+        "en": "Please confirm the warnings below before saving.",
+    },
+    "error.permission_denied": {
+        "zh": "您没有权限执行此操作。",
+        "en": "You do not have permission to do this.",
+    },
+    "error.field_permission": {
+        "zh": "您没有权限修改“{field}”。",
+        "en": "You do not have permission to change “{field}”.",
+    },
+    "error.not_found": {"zh": "找不到该客户（{ref}）。", "en": "Customer not found ({ref})."},
+    "error.conflict": {
+        "zh": "该客户已被 {by} 于 {at} 修改，您的更改未保存。请查看最新内容后重试，您输入的内容已保留。",
+        "en": "{by} changed this customer at {at}; your changes were not saved. Review the current values and try again — your input is kept.",
+    },
+    "error.write_conflict": {
+        "zh": "另一位用户正在同时修改这条记录，请重试。",
+        "en": "Someone else is saving this record at the same moment. Please try again.",
+    },
+    "error.archived": {
+        "zh": "客户 {code} 已归档，请先恢复再修改。",
+        "en": "Customer {code} is archived; restore it before editing.",
+    },
+    "error.duplicate_uscc": {
+        "zh": "统一社会信用代码 {uscc} 已被客户 {code} 使用。",
+        "en": "USCC {uscc} is already used by customer {code}.",
+    },
+    "error.duplicate_user": {"zh": "用户名 {username} 已存在。", "en": "The username {username} is taken."},
+    "error.database_in_use": {
+        "zh": "数据库文件 {path} 正被另一个进程占用（{holder}，PID {pid}）。请先停止该进程（例如正在运行的应用）再试。",
+        "en": "The database file {path} is in use by another process ({holder}, PID {pid}). Stop that process (for example the running app) and try again.",
+    },
+    "error.config": {"zh": "配置错误：{detail}", "en": "Configuration error: {detail}"},
+    "error.bad_cursor": {"zh": "分页位置无效，请重新搜索。", "en": "Invalid page position; please search again."},
+    "error.bad_filter": {"zh": "筛选条件无效：{field}", "en": "Invalid filter: {field}"},
+    # -- authentication -------------------------------------------------------------
+    "auth.invalid_credentials": {"zh": "用户名或密码错误。", "en": "Wrong username or password."},
+    "auth.locked": {
+        "zh": "登录失败次数过多，请 {minutes} 分钟后再试。",
+        "en": "Too many failed logins. Try again in {minutes} minutes.",
+    },
+    "auth.password_too_short": {
+        "zh": "密码至少需要 {min} 个字符。",
+        "en": "The password needs at least {min} characters.",
+    },
+    "auth.password_too_long": {
+        "zh": "密码不能超过 72 字节。",
+        "en": "The password may not exceed 72 bytes.",
+    },
+    "auth.wrong_current_password": {"zh": "当前密码不正确。", "en": "The current password is wrong."},
+    "auth.bad_username": {
+        "zh": "用户名只能包含小写字母、数字、点、下划线和连字符（2-40 个字符）。",
+        "en": "A username is 2-40 lower-case letters, digits, dots, underscores or hyphens.",
+    },
+    "auth.bad_role": {"zh": "未知角色：{role}", "en": "Unknown role: {role}"},
+    "auth.unknown_user": {"zh": "用户 {username} 不存在。", "en": "User {username} does not exist."},
+    # -- field validation -------------------------------------------------------------
+    "validation.invalid": {"zh": "内容无效。", "en": "This value is not valid."},
+    "validation.required": {"zh": "必填。", "en": "Required."},
+    "validation.not_text": {"zh": "请输入文字。", "en": "Please enter text."},
+    "validation.control_chars": {
+        "zh": "包含不允许的控制字符。",
+        "en": "Contains control characters that are not allowed.",
+    },
+    "validation.too_long": {
+        "zh": "最多 {max} 个字符（当前 {length} 个）。",
+        "en": "At most {max} characters (this has {length}).",
+    },
+    "validation.unknown_field": {"zh": "未知字段：{field}", "en": "Unknown field: {field}"},
+    "validation.read_only": {"zh": "该字段不可修改。", "en": "This field cannot be changed."},
+    "validation.phone_unparseable": {
+        "zh": "无法识别的电话号码：{value}",
+        "en": "Not a phone number: {value}",
+    },
+    "validation.phone_invalid": {
+        "zh": "电话号码 {value} 格式可识别，但不是有效号码。确认无误吗？",
+        "en": "{value} looks like a phone number but is not a valid one. Is it correct?",
+    },
+    "validation.email_invalid": {"zh": "邮箱格式不正确：{value}", "en": "Not a valid email address: {value}"},
+    "validation.uscc_malformed": {
+        "zh": "统一社会信用代码应为 18 位（数字和大写字母，不含 I、O、S、V、Z，第 3-8 位为数字）。",
+        "en": "A USCC has 18 characters (digits and capitals without I, O, S, V, Z; positions 3-8 digits).",
+    },
+    "validation.uscc_checksum": {
+        "zh": "统一社会信用代码 {value} 的校验位不符。部分真实代码也会如此，确认无误吗？",
+        "en": "The check character of USCC {value} does not match. Some real codes fail this check; is it correct?",
+    },
+    "validation.money_invalid": {"zh": "请输入金额，例如 50000 或 1,234.50。", "en": "Enter an amount, e.g. 50000 or 1,234.50."},
+    "validation.money_negative": {"zh": "金额不能为负数。", "en": "The amount cannot be negative."},
+    "validation.money_decimals": {"zh": "最多两位小数。", "en": "At most two decimal places."},
+    "validation.money_too_large": {"zh": "金额不能超过 {max}。", "en": "The amount cannot exceed {max}."},
+    "validation.not_in_list": {"zh": "“{value}”不在可选列表中。", "en": "“{value}” is not one of the choices."},
+    "validation.inactive_choice": {"zh": "“{value}”已停用。", "en": "“{value}” is no longer in use."},
+    "validation.unknown_user": {"zh": "用户 {value} 不存在或已停用。", "en": "User {value} does not exist or is inactive."},
+    "validation.size_for_individual": {
+        "zh": "个人客户不填写公司规模。",
+        "en": "Individuals have no company size.",
+    },
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **params) -> str:
+    """The message ``key`` in ``lang``; falls back to the key itself if it is missing so
+    a missing translation is visible rather than a crash (the drift test catches it)."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry.get(DEFAULT_LANG) or key
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+

@@ -1,0 +1,282 @@
+"""Schema and migrations: the only module that creates or alters tables.
+
+Migrations are numbered, applied in order at start, each in its own transaction, and
+recorded in ``schema_version``; applying them again does nothing. The constraints
+mirror the checks in ``lib.validation`` so that a bug there cannot store a bad row.
+
+Timestamps are UTC (``TIMESTAMP`` without zone); see ``lib.fields`` for the zone used
+in reports.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import duckdb
+
+from lib import permissions, reference
+from lib.clock import utcnow
+
+USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
+
+DEFAULT_SETTINGS = {
+    "code_prefix": "C",  # customer codes look like C2026-000123
+    "code_width": "6",
+    "code_with_year": "1",
+    "review_days": "180",  # a record unreviewed this long counts as stale
+    "lockout_attempts": "5",
+    "lockout_minutes": "15",
+}
+
+
+def _m001_core(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute(
+        """
+        CREATE SEQUENCE customer_id_seq START 1;
+        -- Feeds customer codes. A sequence never hands out a number twice, even across
+        -- rolled-back transactions, and does not conflict under concurrent inserts.
+        CREATE SEQUENCE customer_code_seq START 1;
+        CREATE SEQUENCE contact_id_seq START 1;
+        CREATE SEQUENCE relationship_id_seq START 1;
+        CREATE SEQUENCE activity_id_seq START 1;
+        CREATE SEQUENCE attachment_id_seq START 1;
+        CREATE SEQUENCE audit_id_seq START 1;
+        CREATE SEQUENCE login_attempt_id_seq START 1;
+
+        CREATE TABLE settings (
+            key VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL
+        );
+
+        CREATE TABLE reference_items (
+            list VARCHAR NOT NULL,
+            code VARCHAR NOT NULL CHECK (length(code) BETWEEN 1 AND 40),
+            label_zh VARCHAR NOT NULL CHECK (length(label_zh) BETWEEN 1 AND 100),
+            label_en VARCHAR NOT NULL CHECK (length(label_en) BETWEEN 1 AND 100),
+            ordinal INTEGER NOT NULL,
+            active BOOLEAN NOT NULL DEFAULT TRUE,
+            PRIMARY KEY (list, code)
+        );
+
+        CREATE TABLE roles (
+            code VARCHAR PRIMARY KEY,
+            label_zh VARCHAR NOT NULL,
+            label_en VARCHAR NOT NULL
+        );
+
+        CREATE TABLE role_permissions (
+            role VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL CHECK (scope IN ('all', 'own')),
+            ordinal INTEGER NOT NULL,
+            PRIMARY KEY (role, action)
+        );
+
+        CREATE TABLE users (
+            username VARCHAR PRIMARY KEY CHECK (regexp_full_match(username, '[a-z0-9_.-]{2,40}')),
+            display_name VARCHAR NOT NULL CHECK (length(display_name) BETWEEN 1 AND 100),
+            email VARCHAR,
+            role VARCHAR NOT NULL CHECK (role IN ('admin', 'manager', 'sales', 'viewer')),
+            password_hash VARCHAR NOT NULL,
+            active BOOLEAN NOT NULL DEFAULT TRUE,
+            is_demo BOOLEAN NOT NULL DEFAULT FALSE,
+            -- lockout: set when too many recent failures are recorded in login_attempts
+            locked_until TIMESTAMP,
+            -- server-side revocation: a login session issued before this instant is void
+            sessions_valid_after TIMESTAMP,
+            password_changed_at TIMESTAMP,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+
+        -- Append-only, so concurrent failed logins never conflict on a counter row.
+        CREATE TABLE login_attempts (
+            id BIGINT PRIMARY KEY DEFAULT nextval('login_attempt_id_seq'),
+            username VARCHAR NOT NULL,
+            attempted_at TIMESTAMP NOT NULL,
+            success BOOLEAN NOT NULL
+        );
+
+        CREATE TABLE customers (
+            id BIGINT PRIMARY KEY,
+            code VARCHAR NOT NULL UNIQUE,
+            name VARCHAR NOT NULL CHECK (length(name) BETWEEN 1 AND 200 AND name = trim(name)),
+            customer_type VARCHAR NOT NULL CHECK (customer_type IN ('company', 'individual')),
+            uscc VARCHAR CHECK (uscc IS NULL OR regexp_full_match(uscc, '"""
+        + USCC_PATTERN
+        + """')),
+            -- equals uscc while the customer is live; NULL once merged into another, so a
+            -- merged duplicate never blocks its survivor (DuckDB has no partial index)
+            uscc_key VARCHAR UNIQUE,
+            phone VARCHAR CHECK (phone IS NULL OR length(phone) <= 40),
+            phone_e164 VARCHAR,
+            phone_ext VARCHAR,
+            email VARCHAR CHECK (email IS NULL OR length(email) <= 254),
+            address VARCHAR CHECK (address IS NULL OR length(address) <= 300),
+            region VARCHAR,
+            industry VARCHAR,
+            tier VARCHAR,
+            size VARCHAR CHECK (size IS NULL OR customer_type = 'company'),
+            status VARCHAR NOT NULL,
+            credit_limit DECIMAL(14, 2) CHECK (credit_limit IS NULL OR credit_limit >= 0),
+            owner VARCHAR NOT NULL,
+            notes VARCHAR CHECK (notes IS NULL OR length(notes) <= 2000),
+            name_pinyin VARCHAR NOT NULL,
+            name_initials VARCHAR NOT NULL,
+            -- lower-cased haystack for free-text search (name, code, phones, email, USCC,
+            -- contact names and phones, pinyin); rebuilt by the write path
+            search_text VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL,
+            reviewed_at TIMESTAMP,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            archived BOOLEAN NOT NULL DEFAULT FALSE,
+            archived_at TIMESTAMP,
+            archived_by VARCHAR,
+            merged_into BIGINT,
+            CHECK (uscc_key IS NULL OR uscc_key = uscc)
+        );
+
+        CREATE TABLE contacts (
+            id BIGINT PRIMARY KEY,
+            customer_id BIGINT NOT NULL,
+            name VARCHAR CHECK (name IS NULL OR length(name) <= 100),
+            title VARCHAR CHECK (title IS NULL OR length(title) <= 100),
+            phone VARCHAR CHECK (phone IS NULL OR length(phone) <= 40),
+            phone_e164 VARCHAR,
+            phone_ext VARCHAR,
+            email VARCHAR CHECK (email IS NULL OR length(email) <= 254),
+            is_primary BOOLEAN NOT NULL DEFAULT FALSE,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            deleted BOOLEAN NOT NULL DEFAULT FALSE
+        );
+        CREATE INDEX contacts_customer ON contacts (customer_id);
+
+        -- Stored once, read both ways: "A is B's supplier" is also "B is A's customer".
+        CREATE TABLE relationships (
+            id BIGINT PRIMARY KEY,
+            from_customer BIGINT NOT NULL,
+            to_customer BIGINT NOT NULL,
+            kind VARCHAR NOT NULL,
+            note VARCHAR CHECK (note IS NULL OR length(note) <= 500),
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            deleted BOOLEAN NOT NULL DEFAULT FALSE,
+            CHECK (from_customer <> to_customer)
+        );
+
+        -- Follow-up and communication records (跟进记录 / 沟通记录).
+        CREATE TABLE activities (
+            id BIGINT PRIMARY KEY,
+            customer_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL CHECK (kind IN ('call', 'visit', 'email', 'meeting', 'care', 'note')),
+            summary VARCHAR NOT NULL CHECK (length(summary) BETWEEN 1 AND 2000),
+            occurred_at TIMESTAMP NOT NULL,
+            next_action VARCHAR CHECK (next_action IS NULL OR length(next_action) <= 500),
+            due_at TIMESTAMP,
+            done BOOLEAN NOT NULL DEFAULT FALSE,
+            owner VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            deleted BOOLEAN NOT NULL DEFAULT FALSE
+        );
+
+        -- Contract files: metadata here, bytes in attachment_blobs (a 20 MB BLOB is fine
+        -- in DuckDB and keeps the backup a single file).
+        CREATE TABLE attachments (
+            id BIGINT PRIMARY KEY,
+            customer_id BIGINT NOT NULL,
+            filename VARCHAR NOT NULL CHECK (length(filename) BETWEEN 1 AND 255),
+            content_type VARCHAR NOT NULL,
+            size_bytes BIGINT NOT NULL CHECK (size_bytes >= 0),
+            sha256 VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL DEFAULT 'contract',
+            signed_on DATE,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            deleted BOOLEAN NOT NULL DEFAULT FALSE
+        );
+        CREATE TABLE attachment_blobs (
+            attachment_id BIGINT PRIMARY KEY,
+            content BLOB NOT NULL
+        );
+
+        -- Append-only; one row per write, field-level before/after in ``changes``
+        -- (JSON object: field -> [before, after]).
+        CREATE TABLE audit_log (
+            id BIGINT PRIMARY KEY,
+            changed_at TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            entity VARCHAR NOT NULL,
+            entity_id BIGINT NOT NULL,
+            customer_id BIGINT,
+            version INTEGER,
+            changes JSON NOT NULL
+        );
+        """
+    )
+
+
+def _seed_001(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.executemany("INSERT INTO settings VALUES (?, ?)", list(DEFAULT_SETTINGS.items()))
+    rows = []
+    for lst, items in reference.LISTS.items():
+        for i, (code, zh, en) in enumerate(items):
+            rows.append((lst, code, zh, en, i, True))
+    cur.executemany("INSERT INTO reference_items VALUES (?, ?, ?, ?, ?, ?)", rows)
+    cur.executemany("INSERT INTO roles VALUES (?, ?, ?)", reference.ROLES)
+    perm_rows = []
+    for role, actions in permissions.SEED.items():
+        for i, (action, scope) in enumerate(actions.items()):
+            perm_rows.append((role, action, scope, i))
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", perm_rows)
+
+
+def _m002_indexes(cur: duckdb.DuckDBPyConnection) -> None:
+    # Point look-ups (duplicate check by phone, audit history of one customer).
+    cur.execute("CREATE INDEX customers_phone ON customers (phone_e164)")
+    cur.execute("CREATE INDEX audit_customer ON audit_log (customer_id)")
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
+    (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
+    (2, "look-up indexes", _m002_indexes),
+]
+
+
+def current_version(cur: duckdb.DuckDBPyConnection) -> int:
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+def migrate(db) -> int:
+    """Apply every migration newer than the file's version. Returns the new version."""
+    with db.read() as cur:
+        done = current_version(cur)
+    for number, name, apply in MIGRATIONS:
+        if number <= done:
+            continue
+
+        def work(cur, number=number, name=name, apply=apply):
+            # Re-check inside the transaction: two processes never run this at once
+            # (DuckDB's file lock), but two threads of one process might.
+            if cur.execute("SELECT count(*) FROM schema_version WHERE version = ?", [number]).fetchone()[0]:
+                return
+            apply(cur)
+            cur.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [number, name, utcnow()])
+
+        db.run_in_transaction(work, attempts=1)
+    db.invalidate()
+    with db.read() as cur:
+        return current_version(cur)
