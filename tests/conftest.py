@@ -1,0 +1,70 @@
+"""Shared fixtures: a fresh DuckDB file per test, users for every role, factories."""
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Cheap bcrypt in tests; production keeps the default cost of 12.
+os.environ.setdefault("CM_BCRYPT_ROUNDS", "4")
+
+from lib import customers as cs  # noqa: E402
+from lib import users  # noqa: E402
+from lib.db import Database  # noqa: E402
+
+TEST_PASSWORD = "test-password-123"
+ROLES = {"admin": "admin", "manager": "manager", "sales": "sales", "sales2": "sales", "viewer": "viewer"}
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def db(db_path):
+    database = Database(db_path)
+    for username, role in ROLES.items():
+        users.create_user(database, None, username, username.title(), role, TEST_PASSWORD)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def actors(db):
+    """Actors by username: admin, manager, sales, sales2, viewer."""
+    return {name: db.actor(name, role, name.title()) for name, role in ROLES.items()}
+
+
+_seq = itertools.count(1)
+
+
+def customer_values(**overrides) -> dict:
+    """Valid input for a new customer; override any field."""
+    n = next(_seq)
+    values = {
+        "name": f"测试客户{n}有限公司",
+        "customer_type": "company",
+        "phone": f"1380013{n % 10000:04d}",
+        "industry": "C",
+        "tier": "C",
+        "status": "active",
+        "region": "440000",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def make_customer(db, actors):
+    """make_customer(actor="manager", **field_overrides) -> stored record."""
+
+    def make(actor: str = "manager", confirm=(), **overrides):
+        return cs.create_customer(db, actors[actor], customer_values(**overrides), confirm=confirm)
+
+    return make
