@@ -1,0 +1,378 @@
+"""Server-side search over customers: one page of rows at a time, at any depth.
+
+One scan answers both questions a results page asks — the exact total and which rows
+come first — by aggregating ``count(*)`` and ``min_by(key, key, n)`` together, and only
+the page's ids are then read in full. Paging is keyset: the cursor is the sort key of
+the page's last (or first) row, so page 1,000 costs what page 1 costs.
+
+The free-text query matches ``customers.search_text`` (name, code, phones, email,
+USCC, contact names and phones, full pinyin and initials; see ``lib.text``). With a
+query, rows rank: exact code/USCC/phone, then exact name or pinyin/initials, then
+prefix, then substring.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Mapping
+
+from rapidfuzz import fuzz
+
+from lib import permissions as perm
+from lib.clock import local_date_start_utc, utcnow
+from lib.customers import RECORD_SELECT
+from lib.errors import CustomerMasterError
+from lib.text import digits, normalise_query, pinyin_keys
+from lib.validation import parse_phone
+
+PAGE_SIZES = (50, 100, 200)
+MAX_PAGE_SIZE = 500
+LIST_FILTERS = ("customer_type", "industry", "tier", "size", "status", "region", "owner")
+ARCHIVED_CHOICES = ("active", "archived", "all")
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    """What the user asked for. Empty tuples mean "any"."""
+
+    text: str = ""
+    customer_type: tuple[str, ...] = ()
+    industry: tuple[str, ...] = ()
+    tier: tuple[str, ...] = ()
+    size: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    owner: tuple[str, ...] = ()
+    created_from: date | None = None  # local (Asia/Shanghai) dates, inclusive
+    created_to: date | None = None
+    not_reviewed_days: int | None = None
+    archived: str = "active"  # active | archived | all
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    size: int = 50
+    after: str | None = None  # cursor: rows after this one (next page)
+    before: str | None = None  # cursor: rows before this one (previous page)
+
+
+@dataclass
+class SearchResult:
+    rows: list[dict]
+    total: int
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    sql: list[str] = field(default_factory=list, repr=False)  # what ran, for the benchmark
+
+    def __iter__(self):  # rows, total = search(...)
+        return iter((self.rows, self.total))
+
+
+# -- filters --------------------------------------------------------------------------------
+def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER_READ) -> tuple[str, list[Any]]:
+    """WHERE clause (over table alias ``c``) and parameters for the filters, including
+    the actor's row scope. Shared by search and analytics so both count the same rows."""
+    perm.require(actor, action)
+    conds: list[str] = ["c.merged_into IS NULL"]
+    params: list[Any] = []
+    if perm.sees_only_own(actor, action):
+        conds.append("c.owner = ?")
+        params.append(actor.username)
+    if filters.archived == "active":
+        conds.append("NOT c.archived")
+    elif filters.archived == "archived":
+        conds.append("c.archived")
+    elif filters.archived != "all":
+        raise CustomerMasterError("error.bad_filter", field="archived")
+    for name in LIST_FILTERS:
+        values = getattr(filters, name)
+        if isinstance(values, str):
+            values = (values,)
+        values = tuple(v for v in values if isinstance(v, str) and v)
+        if values:
+            conds.append(f"c.{name} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if filters.created_from:
+        conds.append("c.created_at >= ?")
+        params.append(local_date_start_utc(filters.created_from))
+    if filters.created_to:
+        conds.append("c.created_at < ?")
+        params.append(local_date_start_utc(filters.created_to + timedelta(days=1)))
+    if filters.not_reviewed_days is not None:
+        try:
+            days = int(filters.not_reviewed_days)
+        except (TypeError, ValueError):
+            raise CustomerMasterError("error.bad_filter", field="not_reviewed_days") from None
+        if days < 0 or days > 36500:
+            raise CustomerMasterError("error.bad_filter", field="not_reviewed_days")
+        conds.append("(c.reviewed_at IS NULL OR c.reviewed_at < ?)")
+        params.append(utcnow() - timedelta(days=days))
+    for term in normalise_query(filters.text)[:8]:
+        conds.append("contains(c.search_text, ?)")
+        params.append(term[:200])
+    return " AND ".join(conds), params
+
+
+# -- sorting ------------------------------------------------------------------------------
+# Each sort: its key parts (name, SQL expression, Python type for the cursor). Every key
+# ends with the id, so keys are unique and paging is stable.
+_SORTS: dict[str, list[tuple[str, str, type]]] = {
+    "updated_desc": [("u", "-epoch_us(c.updated_at)", int)],
+    "created_desc": [("t", "-epoch_us(c.created_at)", int)],
+    "name_asc": [("p", "c.name_pinyin", str), ("n", "c.name", str)],
+    "code_asc": [("c", "c.code", str)],
+    "credit_desc": [("l", "-coalesce(c.credit_limit, -1)", Decimal)],
+    "reviewed_asc": [("v", "coalesce(epoch_us(c.reviewed_at), 0)", int)],
+    "relevance": [("r", "{rank}", int), ("u", "-epoch_us(c.updated_at)", int)],
+}
+SORTS = tuple(_SORTS)
+
+
+_LEGAL_SUFFIXES_ZH = ("", "股份有限公司", "有限公司", "有限责任公司", "集团有限公司", "集团", "公司")
+_SUFFIX_INITIALS = tuple(dict.fromkeys(pinyin_keys(x)[1] if x else "" for x in _LEGAL_SUFFIXES_ZH))
+_SUFFIX_PINYIN = tuple(dict.fromkeys(pinyin_keys(x)[0] if x else "" for x in _LEGAL_SUFFIXES_ZH))
+
+
+def _rank(filters: CustomerFilters) -> tuple[str, list[Any]]:
+    q = re.sub(r"\s+", " ", (filters.text or "").strip().lower())[:200]
+    q_compact = q.replace(" ", "")
+    exact = ["lower(c.code) = ?", "lower(c.uscc) = ?"]
+    params: list[Any] = [q, q]
+    pv = parse_phone(filters.text.strip()) if digits(q) and len(q) <= 40 else None
+    if pv:
+        exact.append("c.phone_e164 = ?")
+        params.append(pv.e164)
+    # "xmyh" is the whole of 厦门银行 and should rank with exact names, though the stored
+    # initials of 厦门银行股份有限公司 are "xmyhgfyxgs": accept the common legal suffixes.
+    initials = [q_compact + s for s in _SUFFIX_INITIALS]
+    pinyins = [q_compact + s for s in _SUFFIX_PINYIN]
+    sql = (
+        f"CASE WHEN {' OR '.join(exact)} THEN 0"
+        f" WHEN lower(c.name) = ? OR c.name_initials IN ({', '.join('?' * len(initials))})"
+        f" OR c.name_pinyin IN ({', '.join('?' * len(pinyins))}) THEN 1"
+        " WHEN starts_with(lower(c.name), ?) OR starts_with(c.name_initials, ?) OR starts_with(c.name_pinyin, ?)"
+        " THEN 2 ELSE 3 END"
+    )
+    params += [q, *initials, *pinyins, q, q_compact, q_compact]
+    return sql, params
+
+
+def _key_sql(sort: str, filters: CustomerFilters) -> tuple[str, list[Any]]:
+    parts = _SORTS[sort]
+    params: list[Any] = []
+    exprs = []
+    for name, expr, _ in parts:
+        if expr == "{rank}":
+            expr, rank_params = _rank(filters)
+            params += rank_params
+        exprs.append(f"'{name}': {expr}")
+    exprs.append("'i': c.id")
+    return "{" + ", ".join(exprs) + "}", params
+
+
+def encode_cursor(sort: str, key: Mapping[str, Any]) -> str:
+    values = [str(v) if isinstance(v, Decimal) else v for v in key.values()]
+    raw = json.dumps({"s": sort, "k": values}, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(sort: str, cursor: str) -> dict[str, Any]:
+    """The key dict behind a cursor; refuses a cursor of another sort or a forged one."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if data["s"] != sort:
+            raise ValueError("sort changed")
+        names = [n for n, _, _ in _SORTS[sort]] + ["i"]
+        types = [t for _, _, t in _SORTS[sort]] + [int]
+        values = data["k"]
+        if len(values) != len(names):
+            raise ValueError("bad length")
+        out = {}
+        for n, t, v in zip(names, types, values):
+            if t is int and (not isinstance(v, int) or isinstance(v, bool)):
+                raise ValueError("bad int")
+            if t is str and not isinstance(v, str):
+                raise ValueError("bad str")
+            out[n] = Decimal(v) if t is Decimal else v
+        return out
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, ArithmeticError) as exc:
+        raise CustomerMasterError("error.bad_cursor") from exc
+
+
+# -- search -------------------------------------------------------------------------------
+def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | None = None,
+           page: PageRequest = PageRequest()) -> SearchResult:
+    """One page of customers matching ``filters`` plus the exact total.
+
+    ``sort`` defaults to relevance when there is a text query, else most recently
+    updated first. Only ``page.size`` rows are ever read in full."""
+    if sort is None:
+        sort = "relevance" if normalise_query(filters.text) else "updated_desc"
+    if sort not in _SORTS:
+        raise CustomerMasterError("error.bad_filter", field="sort")
+    if sort == "relevance" and not normalise_query(filters.text):
+        sort = "updated_desc"
+    size = max(1, min(int(page.size), MAX_PAGE_SIZE))
+    where, where_params = where_clause(actor, filters)
+    key_sql, key_params = _key_sql(sort, filters)
+    backwards = page.before is not None and page.after is None
+    cursor_value = None
+    if page.after is not None:
+        cursor_value = decode_cursor(sort, page.after)
+    elif page.before is not None:
+        cursor_value = decode_cursor(sort, page.before)
+    agg = "max_by" if backwards else "min_by"
+    if cursor_value is None:
+        top = f"{agg}(key, key, {size + 1})"
+        top_params: list[Any] = []
+    else:
+        op = "<" if backwards else ">"
+        top = f"{agg}(key, key, {size + 1}) FILTER (WHERE key {op} ?)"
+        top_params = [cursor_value]
+    sql = (
+        f"SELECT count(*) AS total, {top} AS keys"
+        f" FROM (SELECT {key_sql} AS key FROM customers c WHERE {where})"
+    )
+    params = top_params + key_params + where_params  # in the order the ? appear
+    with db.read() as cur:
+        total, keys = cur.execute(sql, params).fetchone()
+        keys = keys or []
+        more = len(keys) > size
+        keys = keys[:size]
+        if backwards:
+            keys.reverse()
+        ids = [k["i"] for k in keys]
+        rows, fetch_sql = fetch_rows(cur, ids)
+    next_cursor = prev_cursor = None
+    if keys:
+        first, last = keys[0], keys[-1]
+        if backwards:
+            prev_cursor = encode_cursor(sort, first) if more else None
+            next_cursor = encode_cursor(sort, last)
+        else:
+            next_cursor = encode_cursor(sort, last) if more else None
+            prev_cursor = encode_cursor(sort, first) if cursor_value is not None else None
+    return SearchResult(rows=rows, total=total, next_cursor=next_cursor, prev_cursor=prev_cursor,
+                        sql=[sql, fetch_sql])
+
+
+def fetch_rows(cur, ids: list[int]) -> tuple[list[dict], str]:
+    """Full records for ``ids``, in that order."""
+    if not ids:
+        return [], ""
+    marks = ", ".join("?" * len(ids))
+    sql = RECORD_SELECT + f" WHERE c.id IN ({marks})"
+    res = cur.execute(sql, ids)
+    cols = [d[0] for d in res.description]
+    by_id = {r[0]: dict(zip(cols, r)) for r in res.fetchall()}
+    return [by_id[i] for i in ids if i in by_id], sql
+
+
+# -- duplicate check at entry -------------------------------------------------------------
+_LEGAL_SUFFIX = re.compile(
+    r"(股份有限公司|有限责任公司|有限公司|集团|公司|分公司|"
+    r"co\.?,?\s*ltd\.?|company|limited|ltd\.?|inc\.?|corp\.?|corporation|group|llc)\s*$",
+    re.I,
+)
+_PLACE_PREFIX = re.compile(r"^(北京|上海|天津|重庆|深圳|广州|杭州|南京|苏州|成都|武汉|西安|厦门|青岛|宁波|"
+                           r"[\u4e00-\u9fff]{2}(省|市|自治区))")
+
+
+def name_core(name: str) -> str:
+    """The distinctive part of a company name: without legal suffixes and a leading city."""
+    core = (name or "").strip()
+    for _ in range(3):
+        new = _LEGAL_SUFFIX.sub("", core).strip(" ,.，")
+        if new == core:
+            break
+        core = new
+    stripped = _PLACE_PREFIX.sub("", core)
+    return (stripped if len(stripped) >= 2 else core).lower()
+
+
+@dataclass
+class DuplicateMatch:
+    id: int | None  # None when the actor may not open the record
+    code: str
+    name: str
+    owner: str
+    reasons: tuple[str, ...]  # uscc | phone | name | pinyin | similar_name
+    score: float
+    archived: bool = False
+    visible: bool = True  # False: someone else's customer — only name, code, owner shown
+
+
+def find_duplicates(db, actor, values: Mapping[str, Any], *, exclude_id: int | None = None,
+                    limit: int = 10) -> list[DuplicateMatch]:
+    """Existing customers that look like the one being entered: same USCC, same
+    normalised phone (company or contact), same or similar name, same pinyin.
+
+    Searches all customers, whoever owns them, so a salesperson learns a match exists;
+    for customers the actor may not read it shows only name, code and owner."""
+    perm.require(actor, perm.CUSTOMER_CREATE if exclude_id is None else perm.CUSTOMER_READ)
+    name = str(values.get("name") or "").strip()[:200]
+    uscc = re.sub(r"[\s-]", "", str(values.get("uscc") or "")).upper()[:18]
+    phones = []
+    for key in ("phone", "contact_phone"):
+        raw = str(values.get(key) or "").strip()[:40]
+        pv = parse_phone(raw) if raw else None
+        if pv:
+            phones.append(pv.e164)
+    core = name_core(name) if name else ""
+    full = pinyin_keys(name)[0] if name else ""
+    conds, params = [], []
+    if len(uscc) == 18:
+        conds.append("c.uscc_key = ?")
+        params.append(uscc)
+    if phones:
+        marks = ", ".join("?" * len(phones))
+        conds.append(f"c.phone_e164 IN ({marks})")
+        params += phones
+        conds.append(f"c.id IN (SELECT customer_id FROM contacts WHERE phone_e164 IN ({marks}) AND NOT deleted)")
+        params += phones
+    if name:
+        conds.append("lower(c.name) = ?")
+        params.append(name.lower())
+    if len(full) >= 4:
+        conds.append("c.name_pinyin = ?")
+        params.append(full)
+    if len(core) >= 2:
+        conds.append("contains(c.search_text, ?)")
+        params.append(core)
+    if not conds:
+        return []
+    sql = (
+        "SELECT c.id, c.code, c.name, c.owner, c.archived, c.uscc_key, c.phone_e164, c.name_pinyin,"
+        " (SELECT list(phone_e164) FROM contacts p WHERE p.customer_id = c.id AND NOT p.deleted) AS contact_phones"
+        f" FROM customers c WHERE c.merged_into IS NULL AND c.id IS DISTINCT FROM ? AND ({' OR '.join(conds)})"
+        " LIMIT 200"
+    )
+    with db.read() as cur:
+        rows = cur.execute(sql, [exclude_id, *params]).fetchall()
+    matches = []
+    for cid, code, other, owner, archived, o_uscc, o_phone, o_pinyin, o_contact_phones in rows:
+        reasons = []
+        if uscc and o_uscc == uscc:
+            reasons.append("uscc")
+        if phones and (o_phone in phones or any(p in phones for p in (o_contact_phones or []))):
+            reasons.append("phone")
+        if name and other.lower() == name.lower():
+            reasons.append("name")
+        elif full and o_pinyin == full:
+            reasons.append("pinyin")
+        score = float(fuzz.ratio(core, name_core(other))) if core else 0.0
+        if not reasons and score >= 60:
+            reasons.append("similar_name")
+        if not reasons:
+            continue
+        strength = 100 * ("uscc" in reasons) + 90 * ("phone" in reasons) + 80 * ("name" in reasons) \
+            + 70 * ("pinyin" in reasons) + score / 10
+        visible = perm.can(actor, perm.CUSTOMER_READ, {"owner": owner})
+        matches.append((strength, DuplicateMatch(cid if visible else None, code, other, owner, tuple(reasons),
+                                                 score, archived, visible)))
+    matches.sort(key=lambda m: -m[0])
+    return [m for _, m in matches[:limit]]
