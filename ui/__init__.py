@@ -1,0 +1,1 @@
+"""Streamlit glue shared by the pages: context, login gate, widgets, messages."""

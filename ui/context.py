@@ -1,0 +1,68 @@
+"""What every page needs: the process's Database, the logged-in actor, the language.
+
+Pages start with ``ctx = page_context(perm.PAGE_X)``: it re-checks login and role
+(the router already hid pages the role may not see, but a page never trusts that).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from lib import i18n
+from lib import permissions as perm
+from lib.db import Database, default_path
+from lib.permissions import Actor
+
+LANG_KEY = "lang"
+ACTOR_KEY = "cm_actor"
+
+
+@st.cache_resource(show_spinner=False)
+def _database(path: str) -> Database:
+    # One connection per process; each unit of work takes its own cursor.
+    return Database(path)
+
+
+def database() -> Database:
+    return _database(str(default_path()))
+
+
+def current_lang() -> str:
+    """The user's language: chosen in the sidebar, else the browser's, else Chinese."""
+    lang = st.session_state.get(LANG_KEY)
+    if lang in i18n.LANGS:
+        return lang
+    browser = st.context.locale or st.context.headers.get("Accept-Language", "") or ""
+    lang = "en" if browser.lower().startswith("en") else "zh"
+    st.session_state[LANG_KEY] = lang
+    return lang
+
+
+def t(key: str, **params) -> str:
+    return i18n.t(key, current_lang(), **params)
+
+
+def current_actor() -> Actor | None:
+    """Set by the login gate (``ui.auth``) on every run; None when logged out."""
+    return st.session_state.get(ACTOR_KEY)
+
+
+@dataclass
+class PageContext:
+    db: Database
+    actor: Actor
+    lang: str
+
+    def t(self, key: str, **params) -> str:
+        return i18n.t(key, self.lang, **params)
+
+
+def page_context(page_action: str) -> PageContext:
+    """Gate a page: logged in and the role may open it, or stop with a notice."""
+    actor = current_actor()
+    lang = current_lang()
+    if actor is None or not perm.can(actor, page_action):
+        st.warning(i18n.t("page.no_access", lang))
+        st.stop()
+    return PageContext(db=database(), actor=actor, lang=lang)
