@@ -119,6 +119,19 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def _merge() -> None:
+    # UI labels live in their own modules so each part of the app owns its labels;
+    # a key defined twice is a mistake the drift test reports.
+    from lib.i18n_pages import PAGES
+    from lib.i18n_shell import SHELL
+
+    for extra in (SHELL, PAGES):
+        MESSAGES.update(extra)
+
+
+_merge()
+
+
 def t(key: str, lang: str = DEFAULT_LANG, **params) -> str:
     """The message ``key`` in ``lang``; falls back to the key itself if it is missing so
     a missing translation is visible rather than a crash (the drift test catches it)."""
