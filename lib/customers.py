@@ -48,16 +48,26 @@ CONTACT_COLUMNS = (
 AUDIT_COLUMNS = ("id", "changed_at", "actor", "action", "entity", "entity_id", "customer_id", "version", "changes")
 
 # One customer as pages see it: every declared field by name, plus system columns.
-RECORD_SELECT = (
-    "SELECT c.id, c.code, "
+RECORD_COLUMNS = (
+    "c.id, c.code, "
     + ", ".join(f"c.{f.db_column} AS {f.name}" for f in CUSTOMER_FIELDS)
     + ", "
     + ", ".join(f"p.{f.db_column} AS {f.name}" for f in CONTACT_FIELDS)
     + ", c.created_at, c.created_by, c.updated_at, c.updated_by, c.reviewed_at, c.version, c.archived,"
     " c.archived_at, c.archived_by"
-    " FROM customers c"
-    " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
 )
+
+
+def record_select(source: str = "customers") -> str:
+    """SELECT of whole records from ``source`` (the table, or a subquery choosing a page
+    of customers) joined to each one's primary contact, aliased ``c``."""
+    return (
+        f"SELECT {RECORD_COLUMNS} FROM {source} c"
+        " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
+    )
+
+
+RECORD_SELECT = record_select()
 
 
 # -- helpers shared with the bulk (demo/import) path ----------------------------------
@@ -185,6 +195,11 @@ def _conflict(record: Mapping) -> ConflictError:
     )
 
 
+def _blank(v: Any) -> bool:
+    """Empty as validation sees it: None, NaN (an empty grid cell) or only white space."""
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
+
+
 # -- the write path -----------------------------------------------------------------------
 def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] = ()) -> dict:
     """Create a customer (and its primary contact); returns the stored record with its code.
@@ -194,9 +209,9 @@ def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[s
     perm.require(actor, perm.CUSTOMER_CREATE)
     values = dict(values) if isinstance(values, Mapping) else values
     if isinstance(values, dict):
-        if values.get("owner") in (None, ""):
+        if _blank(values.get("owner")):
             values["owner"] = actor.username
-        set_fields = [k for k, v in values.items() if v not in (None, "")]
+        set_fields = [k for k, v in values.items() if not _blank(v)]
         _check_field_permissions(actor, [k for k in set_fields if k != "owner" or values["owner"] != actor.username],
                                  {"owner": values.get("owner")})
     clean = validate_customer(values, validation_context(db), confirm=confirm)

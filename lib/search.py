@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 
 from lib import permissions as perm
 from lib.clock import local_date_start_utc, utcnow
-from lib.customers import RECORD_SELECT
+from lib.customers import record_select
 from lib.errors import CustomerMasterError
 from lib.text import digits, normalise_query, pinyin_keys
 from lib.validation import parse_phone
@@ -174,6 +174,18 @@ def _key_sql(sort: str, filters: CustomerFilters) -> tuple[str, list[Any]]:
     return "{" + ", ".join(exprs) + "}", params
 
 
+def _order_sql(sort: str, filters: CustomerFilters) -> tuple[list[str], list[Any]]:
+    """The key's parts as separate ORDER BY expressions (sorting by the parts is
+    cheaper than by the struct)."""
+    exprs, params = [], []
+    for _, expr, _ in _SORTS[sort]:
+        if expr == "{rank}":
+            expr, rank_params = _rank(filters)
+            params += rank_params
+        exprs.append(expr)
+    return exprs + ["c.id"], params
+
+
 def encode_cursor(sort: str, key: Mapping[str, Any]) -> str:
     values = [str(v) if isinstance(v, Decimal) else v for v in key.values()]
     raw = json.dumps({"s": sort, "k": values}, separators=(",", ":"), ensure_ascii=False)
@@ -219,34 +231,38 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
     size = max(1, min(int(page.size), MAX_PAGE_SIZE))
     where, where_params = where_clause(actor, filters)
     key_sql, key_params = _key_sql(sort, filters)
+    order_exprs, order_params = _order_sql(sort, filters)
     backwards = page.before is not None and page.after is None
     cursor_value = None
     if page.after is not None:
         cursor_value = decode_cursor(sort, page.after)
     elif page.before is not None:
         cursor_value = decode_cursor(sort, page.before)
-    agg = "max_by" if backwards else "min_by"
-    if cursor_value is None:
-        top = f"{agg}(key, key, {size + 1})"
-        top_params: list[Any] = []
-    else:
-        op = "<" if backwards else ">"
-        top = f"{agg}(key, key, {size + 1}) FILTER (WHERE key {op} ?)"
-        top_params = [cursor_value]
-    sql = (
-        f"SELECT count(*) AS total, {top} AS keys"
-        f" FROM (SELECT {key_sql} AS key FROM customers c WHERE {where})"
+    keyset, keyset_params = "", []
+    if cursor_value is not None:
+        keyset = f" AND {key_sql} {'<' if backwards else '>'} ?"
+        keyset_params = [*key_params, cursor_value]
+    direction = " DESC" if backwards else ""
+    order = ", ".join(e + direction for e in order_exprs)
+    # DuckDB's top-N reads only the sort columns of every matching row and fetches the
+    # other columns for the winners alone; the contact join then touches page rows only.
+    inner = (
+        f"(SELECT c.*, {key_sql} AS sort_key FROM customers c WHERE {where}{keyset}"
+        f" ORDER BY {order} LIMIT {size + 1})"
     )
-    params = top_params + key_params + where_params  # in the order the ? appear
+    page_sql = record_select(inner).replace("SELECT ", "SELECT c.sort_key, ", 1) + " ORDER BY c.sort_key" + direction
+    page_params = [*key_params, *where_params, *keyset_params, *order_params]
+    count_sql = f"SELECT count(*) FROM customers c WHERE {where}"
     with db.read() as cur:
-        total, keys = cur.execute(sql, params).fetchone()
-        keys = keys or []
-        more = len(keys) > size
-        keys = keys[:size]
-        if backwards:
-            keys.reverse()
-        ids = [k["i"] for k in keys]
-        rows, fetch_sql = fetch_rows(cur, ids)
+        total = cur.execute(count_sql, where_params).fetchone()[0]
+        res = cur.execute(page_sql, page_params)
+        cols = [d[0] for d in res.description]
+        fetched = [dict(zip(cols, r)) for r in res.fetchall()]
+    more = len(fetched) > size
+    fetched = fetched[:size]
+    if backwards:
+        fetched.reverse()
+    keys = [r.pop("sort_key") for r in fetched]
     next_cursor = prev_cursor = None
     if keys:
         first, last = keys[0], keys[-1]
@@ -256,20 +272,8 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
         else:
             next_cursor = encode_cursor(sort, last) if more else None
             prev_cursor = encode_cursor(sort, first) if cursor_value is not None else None
-    return SearchResult(rows=rows, total=total, next_cursor=next_cursor, prev_cursor=prev_cursor,
-                        sql=[sql, fetch_sql])
-
-
-def fetch_rows(cur, ids: list[int]) -> tuple[list[dict], str]:
-    """Full records for ``ids``, in that order."""
-    if not ids:
-        return [], ""
-    marks = ", ".join("?" * len(ids))
-    sql = RECORD_SELECT + f" WHERE c.id IN ({marks})"
-    res = cur.execute(sql, ids)
-    cols = [d[0] for d in res.description]
-    by_id = {r[0]: dict(zip(cols, r)) for r in res.fetchall()}
-    return [by_id[i] for i in ids if i in by_id], sql
+    return SearchResult(rows=fetched, total=total, next_cursor=next_cursor, prev_cursor=prev_cursor,
+                        sql=[count_sql, page_sql])
 
 
 # -- duplicate check at entry -------------------------------------------------------------
