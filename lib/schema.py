@@ -246,9 +246,16 @@ def _m002_indexes(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("CREATE INDEX audit_customer ON audit_log (customer_id)")
 
 
+def _m003_user_lang(cur: duckdb.DuckDBPyConnection) -> None:
+    # The language a user last chose in the sidebar ('zh' / 'en'; NULL = follow the
+    # browser), so the choice survives logging out and in again.
+    cur.execute("ALTER TABLE users ADD COLUMN lang VARCHAR")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
+    (3, "users: preferred language", _m003_user_lang),
 ]
 
 

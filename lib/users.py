@@ -40,10 +40,24 @@ def bcrypt_rounds() -> int:
 def check_password_policy(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise ValidationError("password", "auth.password_too_short", min=MIN_PASSWORD)
-    if len(password.encode("utf-8", "surrogatepass")) > 72:
+    if _password_bytes(password) is None:  # lone surrogates cannot be encoded or hashed
+        raise ValidationError("password", "validation.control_chars")
+    if len(password.encode("utf-8")) > 72:
         raise ValidationError("password", "auth.password_too_long")
     if any(ord(ch) < 32 for ch in password):
         raise ValidationError("password", "validation.control_chars")
+
+
+def _password_bytes(password) -> bytes | None:
+    """UTF-8 bytes of a password as typed; None if it cannot be one (not text, or lone
+    surrogates, which UTF-8 cannot encode)."""
+    if not isinstance(password, str):
+        return None
+    try:
+        raw = password.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return raw
 
 
 def hash_password(password: str, rounds: int | None = None) -> str:
@@ -142,7 +156,8 @@ def set_password(db, actor, username: str, new_password: str) -> None:
 
 def change_own_password(db, actor, current_password: str, new_password: str) -> None:
     user = get_user(db, actor.username)
-    if user is None or not bcrypt.checkpw(current_password.encode("utf-8")[:72], user.password_hash.encode()):
+    pw = _password_bytes(current_password)
+    if user is None or pw is None or len(pw) > 72 or not bcrypt.checkpw(pw, user.password_hash.encode()):
         raise ValidationError("current_password", "auth.wrong_current_password")
     _store_password(db, actor.username, actor.username, new_password, "user.change_password")
 
@@ -199,9 +214,11 @@ def verify_credentials(db, username: str, password: str):
     max_failures = int(settings.get("lockout_attempts", "5"))
     minutes = int(settings.get("lockout_minutes", "15"))
     user = get_user(db, username) if USERNAME_RE.match(username) else None
-    pw = password.encode("utf-8", "replace")[:72]
-    ok = bcrypt.checkpw(pw, user.password_hash.encode() if user else _dummy_hash())
-    ok = ok and user is not None and user.active
+    pw = _password_bytes(password)
+    # Always one bcrypt check, so a bad input costs as much time as a wrong password.
+    ok = bcrypt.checkpw(pw[:72] if pw else b"", user.password_hash.encode() if user else _dummy_hash())
+    # More than 72 bytes is never a stored password, even if its first 72 bytes match.
+    ok = ok and pw is not None and len(pw) <= 72 and user is not None and user.active
     now = utcnow()
     with db.read() as cur:
         # Unknown names are counted and locked too, so the lockout reveals nothing.
@@ -247,3 +264,20 @@ def ensure_demo_users(db) -> list[str]:
 
 def active_demo_users(db) -> list[str]:
     return [u.username for u in list_users(db) if u.is_demo and u.active]
+
+
+def preferred_lang(db, username: str) -> str | None:
+    """The language the user last chose ('zh' / 'en'), or None to follow the browser."""
+    with db.read() as cur:
+        row = cur.execute("SELECT lang FROM users WHERE username = ?", [username]).fetchone()
+    return row[0] if row else None
+
+
+def set_preferred_lang(db, username: str, lang: str) -> None:
+    """Remember the user's language choice across sessions (a preference, not audited)."""
+    from lib.i18n import LANGS
+
+    if lang not in LANGS:
+        raise ValidationError("lang", "validation.not_in_list", value=lang)
+    db.run_in_transaction(
+        lambda cur: cur.execute("UPDATE users SET lang = ? WHERE username = ?", [lang, username]))

@@ -1,0 +1,113 @@
+"""The login gate in a real browser against a real server.
+
+The first test must be the first visitor of a freshly started server: that is when
+Streamlit runs files under pages/ directly (legacy mode) for a deep link.
+"""
+from __future__ import annotations
+
+import re
+
+from lib.i18n import t
+from tests.browser.util import (PAGE_URLS, body_text, leaked, legacy_page_urls, login, login_form, logout,
+                                shot, wait_for_login_form, wait_idle)
+
+
+def deep_links() -> list[str]:
+    # The legacy file names first: the very first request is the dangerous one.
+    return list(dict.fromkeys([*legacy_page_urls(), *PAGE_URLS]))
+
+
+def assert_login_only(page, demo_db, what: str) -> None:
+    form = wait_for_login_form(page)
+    assert form.locator('input[type="password"]').count() == 1, what
+    text = body_text(page)
+    assert leaked(text, demo_db) == [], f"{what}: customer data on a logged-out page"
+    # Only the login page is navigable while logged out.
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0, what
+
+
+def test_fresh_server_every_page_url_shows_only_the_login(fresh_server, page, demo_db):
+    for path in deep_links():
+        page.goto(f"{fresh_server.base_url}/{path}")
+        assert_login_only(page, demo_db, f"/{path}")
+        shot(page, f"gate-logged-out-{path}")
+    assert "Traceback" not in fresh_server.log()
+
+
+def test_deep_link_login_lands_on_the_requested_page_then_logout_hides_everything(fresh_server, page, demo_db):
+    login(page, fresh_server.base_url, "manager", path="analytics")
+    assert re.search(r"/analytics/?$", page.url), page.url
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert "王经理" in sidebar.inner_text()  # display name
+    assert t("shell.role", "zh", role="经理") in sidebar.inner_text()
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for key in ("nav.customers", "nav.new_customer", "nav.analytics", "nav.account"):
+        assert nav.get_by_text(t(key, "zh"), exact=True).count() == 1, key
+    shot(page, "gate-manager-analytics")
+
+    nav.get_by_text(t("nav.account", "zh"), exact=True).click()
+    page.wait_for_url(re.compile(r"/account/?$"))
+    page.get_by_role("heading", name=t("nav.account", "zh")).wait_for()
+    wait_idle(page)
+    shot(page, "account-zh")
+
+    logout(page)
+    assert_login_only(page, demo_db, "after logout")
+    for path in PAGE_URLS:
+        page.goto(f"{fresh_server.base_url}/{path}")
+        assert_login_only(page, demo_db, f"/{path} after logout")
+
+
+def test_cookie_keeps_the_login_for_a_new_tab_and_logout_ends_it(fresh_server, new_page):
+    first = new_page(locale="en-US")
+    login(first, fresh_server.base_url, "viewer")
+    second = first.context.new_page()
+    second.goto(f"{fresh_server.base_url}/account")
+    second.get_by_role("heading", name=t("nav.account", "en")).wait_for()
+    wait_idle(second)
+    nav_text = second.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert t("nav.new_customer", "en") not in nav_text  # a viewer cannot enter customers
+    shot(second, "account-en-viewer")
+    logout(second)
+    third = first.context.new_page()
+    third.goto(f"{fresh_server.base_url}/customers")
+    wait_for_login_form(third)
+
+
+def test_wrong_password_says_so_without_naming_the_user(fresh_server, new_page):
+    page = new_page(locale="en-US")
+    page.goto(fresh_server.base_url)
+    form = wait_for_login_form(page)
+    messages = []
+    for username in ("manager", "nobody-here"):
+        form.locator('input[type="text"]').fill(username)
+        form.locator('input[type="password"]').fill("not-the-password")
+        form.locator('[data-testid="stFormSubmitButton"] button').click()
+        alert = page.locator('[data-testid="stAlertContentError"]')
+        alert.wait_for()
+        wait_idle(page)
+        messages.append(alert.inner_text())
+    assert messages == [t("auth.invalid_credentials", "en")] * 2
+    assert login_form(page).count() == 1
+    shot(page, "gate-wrong-password-en")
+
+
+def test_changing_the_password_keeps_this_login_and_its_cookie(fresh_server, new_page):
+    page = new_page(locale="en-US")
+    login(page, fresh_server.base_url, "sales2", path="account")
+    assert re.search(r"/account/?$", page.url), page.url
+    main = page.locator('[data-testid="stMain"]')
+    for label, value in ((t("account.current_password", "en"), "sales2-demo-2026"),
+                         (t("account.new_password", "en"), "sales2-new-pass-2026"),
+                         (t("account.repeat_password", "en"), "sales2-new-pass-2026")):
+        main.get_by_label(label, exact=True).fill(value)
+    main.get_by_role("button", name=t("account.submit", "en")).click()
+    page.get_by_text(t("account.password_changed", "en")).wait_for()
+    wait_idle(page)
+    shot(page, "account-password-changed-en")
+    # The change revoked older sessions, but this one renewed its cookie: a new tab
+    # (a new session, logged in by the cookie) is still in.
+    other = page.context.new_page()
+    other.goto(f"{fresh_server.base_url}/account")
+    other.get_by_role("heading", name=t("nav.account", "en")).wait_for()
+    logout(other)

@@ -1,0 +1,242 @@
+"""Helpers for the browser tests: a seeded database, a real ``streamlit run`` on a free
+port, Debian's Chromium (never a downloaded browser), and page helpers.
+
+Import the page helpers from here in browser tests:
+
+    from tests.browser.util import login, logout, wait_idle, shot, body_text
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# A test key: long and random-looking, so even production-mode checks accept it.
+COOKIE_KEY = "browser-tests-3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f1a3b5c7d"
+DEMO_CUSTOMERS = 300
+
+# Demo logins (lib.users.DEMO_USERS), by role.
+DEMO_PASSWORDS = {"admin": "admin-demo-2026", "manager": "manager-demo-2026", "sales": "sales-demo-2026",
+                  "sales2": "sales2-demo-2026", "viewer": "viewer-demo-2026"}
+
+# The page URLs app.py registers, and the URL names Streamlit's legacy pages/ mode
+# derives from each file in pages/ (a fresh server answers those too).
+PAGE_URLS = ("customers", "new-customer", "analytics", "account")
+
+
+def legacy_page_urls() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "pages").glob("*.py") if not p.name.startswith(("_", ".")))
+
+
+def chromium_missing() -> bool:
+    return not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK))
+
+
+# -- the database ------------------------------------------------------------------------
+@dataclass
+class DemoData:
+    path: Path
+    names: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+
+
+def seed_demo_db(path: Path, customers: int = DEMO_CUSTOMERS) -> DemoData:
+    """Demo users and ``customers`` demo customers in a new DuckDB file. Uses the
+    command line (``lib.cli init --demo``) when it exists, else the service functions."""
+    env = {**os.environ, "CM_BCRYPT_ROUNDS": "4"}
+    if (ROOT / "lib" / "cli.py").exists():
+        subprocess.run([sys.executable, "-m", "lib.cli", "--db", str(path), "init", "--demo",
+                        "--customers", str(customers)], cwd=ROOT, env=env, check=True,
+                       capture_output=True, timeout=300)
+    else:
+        _seed_directly(path, customers)
+    return _read_sample(path)
+
+
+def _seed_directly(path: Path, customers: int) -> None:
+    os.environ.setdefault("CM_BCRYPT_ROUNDS", "4")
+    from lib import customers as cs
+    from lib import users
+    from lib.db import Database
+
+    surnames = "华东 宏远 天成 金桥 恒信 鼎盛 瑞丰 嘉禾 新维 中科 博远 永安 东方 明德 润泽".split()
+    trades = "科技 贸易 机械 物流 食品 医药 电子 建材 软件 服装".split()
+    cities = [("北京", "110000", "010"), ("上海", "310000", "021"), ("广州", "440000", "020"),
+              ("杭州", "330000", "0571"), ("成都", "510000", "028")]
+    industries, tiers, statuses = "CFIGMLK", "ABCD", ("active", "prospect", "dormant")
+    db = Database(path)
+    try:
+        users.ensure_demo_users(db)
+        owners = {u: db.actor(u, role, u) for u, role in (("manager", "manager"), ("sales", "sales"),
+                                                           ("sales2", "sales"))}
+        for i in range(customers):
+            city, region, area = cities[i % len(cities)]
+            actor = list(owners.values())[i % len(owners)]
+            values = {
+                "name": f"{city}{surnames[i % len(surnames)]}{trades[(i // 3) % len(trades)]}有限公司{i + 1}部",
+                "customer_type": "company",
+                "phone": f"139{(i * 7919) % 100_000_000:08d}",
+                "industry": industries[i % len(industries)],
+                "tier": tiers[i % len(tiers)],
+                "status": statuses[i % len(statuses)],
+                "region": region,
+            }
+            cs.create_customer(db, actor, values)
+    finally:
+        db.close()
+
+
+def _read_sample(path: Path) -> DemoData:
+    from lib.db import Database
+
+    db = Database(path)
+    try:
+        with db.read() as cur:
+            rows = cur.execute("SELECT name, code FROM customers").fetchall()
+    finally:
+        db.close()
+    return DemoData(path=path, names=[r[0] for r in rows], codes=[r[1] for r in rows])
+
+
+# -- the server --------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    base_url: str
+    db_path: Path
+    process: subprocess.Popen
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+
+def start_server(name: str, db_path: Path, extra_env: dict | None = None, timeout: float = 90) -> Server:
+    """``streamlit run app.py`` on a free port against ``db_path``; returns once
+    /_stcore/health answers. Its output goes to test-artifacts/server-<name>.log."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "CM_DB_PATH": str(db_path),
+        "CM_COOKIE_KEY": COOKIE_KEY,
+        "CM_MODE": "demo",
+        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        **(extra_env or {}),
+    }
+    log_path = ARTIFACTS / f"server-{name}.log"
+    log_file = open(log_path, "w", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    log_file.close()
+    base_url = f"http://127.0.0.1:{port}"
+    server = Server(name, base_url, db_path, process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"streamlit did not become healthy in {timeout}s:\n{server.log()}")
+
+
+def copy_db(template: Path, target: Path) -> Path:
+    shutil.copyfile(template, target)
+    wal = template.with_name(template.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    return target
+
+
+# -- in the page -------------------------------------------------------------------------
+def wait_idle(page, timeout: int = 20_000) -> None:
+    """Until the script run has finished and the status widget is gone."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+
+
+def login_form(page):
+    """The login form (language-independent selector)."""
+    return page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]'))
+
+
+def wait_for_login_form(page, timeout: int = 30_000):
+    form = login_form(page)
+    form.wait_for(state="visible", timeout=timeout)
+    wait_idle(page, timeout)
+    return form
+
+
+def login(page, base_url: str, username: str, password: str | None = None, path: str = "",
+          timeout: int = 30_000) -> None:
+    """Open ``base_url/path`` (logged out), log in through the real form, and wait until
+    the logged-in app (sidebar with the log-out button) is shown."""
+    page.goto(f"{base_url}/{path.lstrip('/')}")
+    form = wait_for_login_form(page, timeout)
+    form.locator('input[type="text"]').fill(username)
+    form.locator('input[type="password"]').fill(password or DEMO_PASSWORDS[username])
+    form.locator('[data-testid="stFormSubmitButton"] button').click()
+    logout_button(page).wait_for(state="visible", timeout=timeout)
+    wait_idle(page, timeout)
+
+
+def logout_button(page):
+    return page.locator('[data-testid="stSidebar"] [data-testid="stButton"] button').last
+
+
+def logout(page, timeout: int = 30_000) -> None:
+    logout_button(page).click()
+    wait_for_login_form(page, timeout)
+
+
+def body_text(page) -> str:
+    return page.locator("body").inner_text()
+
+
+def shot(page, name: str) -> Path:
+    """A full-page screenshot in test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def leaked(text: str, demo: DemoData) -> list[str]:
+    """Demo customer names or codes that appear in ``text``."""
+    return [v for v in (*demo.names, *demo.codes) if v and v in text]

@@ -1,0 +1,347 @@
+"""The app shell in AppTest: login gate, role gating, sidebar, language, production
+refusal, revocation, error boundary, account page; plus lib.config."""
+from __future__ import annotations
+
+import ast
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+import pages.account
+from lib import config as app_config
+from lib import users
+from lib.db import Database
+from lib.errors import NotFound
+from lib.i18n import LANGS, MESSAGES, t
+from tests.apptest_util import current_page, make_app, nav_paths, open_page, texts
+from tests.conftest import TEST_PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k" * 8 + "3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f"
+
+
+@pytest.fixture(autouse=True)
+def app_env(monkeypatch, db_path):
+    monkeypatch.setenv("CM_DB_PATH", str(db_path))
+    monkeypatch.setenv("CM_COOKIE_KEY", GOOD_KEY)
+    monkeypatch.delenv("CM_MODE", raising=False)
+    monkeypatch.delenv("CM_COOKIE_EXPIRY_DAYS", raising=False)
+
+
+@pytest.fixture
+def demo_db_path(db_path):
+    database = Database(db_path)
+    users.ensure_demo_users(database)
+    database.close()
+    return db_path
+
+
+def run(at):
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def submit_login(at, username: str, password: str):
+    assert [w.label for w in at.text_input] == [t("auth.username", at.session_state["lang"]),
+                                                 t("auth.password", at.session_state["lang"])]
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    return run(at)
+
+
+def logged_in_user(at) -> str | None:
+    actor = at.session_state["cm_actor"] if "cm_actor" in at.session_state else None
+    return actor.username if actor else None
+
+
+def logout_button(at):
+    return next(b for b in at.sidebar.button if b.key == "cm_logout")
+
+
+# -- the login form ------------------------------------------------------------------------
+def test_logged_out_every_page_url_shows_the_login_form(demo_db_path):
+    at = run(make_app(demo_db_path))
+    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new-customer", "analytics", "account"])
+    for path in ("customers", "new-customer", "analytics", "account"):
+        run(open_page(at, path))
+        assert current_page(at) == path
+        assert len(at.text_input) == 2 and logged_in_user(at) is None
+        assert len(at.sidebar) == 0
+
+
+def test_the_real_form_logs_in_a_demo_user_on_the_page_asked_for(demo_db_path):
+    at = run(open_page(make_app(demo_db_path), "analytics"))
+    submit_login(at, "manager", "manager-demo-2026")
+    assert at.success[0].value == t("auth.logging_in", "zh")
+    run(at)  # the cookie component's rerun, which a browser does by itself
+    assert logged_in_user(at) == "manager"
+    assert current_page(at) == "analytics"
+    assert at.title[0].value == t("nav.analytics", "zh")
+    sidebar = texts(at)
+    assert "王经理 Manager" in sidebar and t("shell.role", "zh", role="经理") in sidebar
+    assert logout_button(at).label == t("auth.logout", "zh")
+
+
+@pytest.mark.parametrize("username", ["manager", "no-such-user"])
+def test_a_wrong_password_says_so_and_shows_no_page(db, db_path, make_customer, username):
+    secret = make_customer(name="机密客户有限公司")
+    at = run(make_app(db_path, lang="en"))
+    submit_login(at, username, "wrong-password-123")
+    assert [e.value for e in at.error] == [t("auth.invalid_credentials", "en")]
+    assert logged_in_user(at) is None and at.session_state["authentication_status"] is not True
+    shown = texts(at)
+    assert secret["name"] not in shown and secret["code"] not in shown
+    assert len(at.sidebar) == 0
+
+
+def test_repeated_failures_lock_the_user_out(demo_db_path):
+    at = run(make_app(demo_db_path, lang="en"))
+    for _ in range(5):
+        submit_login(at, "sales", "wrong-password-123")
+    submit_login(at, "sales", "sales-demo-2026")
+    assert [e.value for e in at.error] == [t("auth.locked", "en", minutes=15)]
+    assert logged_in_user(at) is None
+
+
+def test_an_unknown_or_inactive_user_in_the_session_is_not_let_in(db, db_path):
+    at = run(make_app(db_path, "ghost"))
+    assert logged_in_user(at) is None and len(at.text_input) == 2
+    users.set_active(db, None, "sales", False)
+    at = run(make_app(db_path, "sales"))
+    assert logged_in_user(at) is None and len(at.text_input) == 2
+
+
+# -- server-side revocation ------------------------------------------------------------
+def test_a_password_reset_ends_a_running_session(demo_db_path):
+    at = run(make_app(demo_db_path))
+    submit_login(at, "sales", "sales-demo-2026")
+    run(at)
+    assert logged_in_user(at) == "sales"
+    database = Database(demo_db_path)
+    users.set_password(database, None, "sales", "a-new-password-1")
+    run(at)
+    assert logged_in_user(at) is None
+    assert [i.value for i in at.info] == [t("auth.session_ended", "zh")]
+    assert len(at.text_input) == 2 and len(at.sidebar) == 0
+
+
+def test_deactivation_ends_a_running_session(db, db_path):
+    at = run(make_app(db_path, "sales"))
+    assert logged_in_user(at) == "sales"
+    users.set_active(db, None, "sales", False)
+    run(at)
+    assert logged_in_user(at) is None
+
+
+# -- role gating ----------------------------------------------------------------------------
+@pytest.mark.parametrize("role, expected", [
+    ("admin", ["customers", "new-customer", "analytics", "account"]),
+    ("manager", ["customers", "new-customer", "analytics", "account"]),
+    ("sales", ["customers", "new-customer", "analytics", "account"]),
+    ("viewer", ["customers", "analytics", "account"]),
+])
+def test_the_navigation_holds_only_the_pages_of_the_role(db, db_path, role, expected):
+    at = run(make_app(db_path, role))
+    assert nav_paths(at) == expected
+
+
+def test_a_viewer_cannot_reach_the_entry_form(db, db_path):
+    at = run(make_app(db_path, "viewer"))
+    run(open_page(at, "new-customer"))
+    assert current_page(at) == "customers"  # the default page, not the form
+    assert at.title[0].value == t("nav.customers", "zh")
+    with pytest.raises(ValueError):
+        at.switch_page("pages/new_customer.py")
+
+
+def test_sales_sees_no_admin_page(db, db_path):
+    at = run(make_app(db_path, "sales"))
+    assert not any("admin" in p for p in nav_paths(at))
+    assert "login" not in nav_paths(at)
+
+
+# -- sidebar: language and log-out --------------------------------------------------------
+def test_the_language_switch_changes_labels_and_is_remembered(db, db_path):
+    at = run(make_app(db_path, "manager", lang="zh"))
+    assert at.title[0].value == t("nav.customers", "zh")
+    at.sidebar.radio(key="cm_lang_switch").set_value("en")
+    run(at)
+    assert at.title[0].value == t("nav.customers", "en")
+    assert logout_button(at).label == t("auth.logout", "en")
+    assert users.preferred_lang(db, "manager") == "en"
+
+    # A new session of the same user starts in the remembered language.
+    again = make_app(db_path, "manager", lang="zh")
+    del again.session_state["cm_lang_loaded_for"]
+    run(again)
+    assert again.title[0].value == t("nav.customers", "en")
+
+
+def test_the_default_language_follows_the_browser(db, db_path):
+    at = make_app(db_path, "manager")
+    del at.session_state["lang"]
+    at.context = {"locale": "en-GB"}
+    run(at)
+    assert at.title[0].value == t("nav.customers", "en")
+
+
+def test_log_out_removes_every_page(db, db_path):
+    at = run(make_app(db_path, "manager"))
+    logout_button(at).click()
+    run(at)
+    assert logged_in_user(at) is None
+    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new-customer", "analytics", "account"])
+    assert len(at.text_input) == 2 and len(at.sidebar.button) == 0
+    assert "Manager" not in texts(at)
+    run(at)  # the cookie component's rerun
+    assert logged_in_user(at) is None and len(at.sidebar) == 0
+
+
+# -- production mode -------------------------------------------------------------------------
+def test_production_refuses_to_start_with_an_active_demo_user(demo_db_path, monkeypatch):
+    monkeypatch.setenv("CM_MODE", "production")
+    at = run(make_app(demo_db_path, lang="en"))
+    [error] = at.error
+    assert error.value.startswith(t("config.refuse_title", "en"))
+    assert t("config.demo_users_active", "en", users="admin, manager, sales, sales2, viewer") in error.value
+    assert len(at.text_input) == 0  # no login form
+
+
+def test_production_refuses_a_sample_key_even_for_a_logged_in_session(db, db_path, monkeypatch):
+    monkeypatch.setenv("CM_MODE", "production")
+    monkeypatch.setenv("CM_COOKIE_KEY", "some_key")
+    at = run(make_app(db_path, "admin", lang="en"))
+    assert t("config.cookie_key_sample", "en") in at.error[0].value
+    assert len(at.title) == 0
+
+
+def test_production_starts_with_a_good_key_and_no_demo_user(db, db_path, monkeypatch):
+    monkeypatch.setenv("CM_MODE", "production")
+    at = run(make_app(db_path, "admin", lang="en"))
+    assert len(at.error) == 0 and at.title[0].value == t("nav.customers", "en")
+
+
+# -- error boundary ---------------------------------------------------------------------------
+def test_an_unexpected_error_shows_an_id_and_logs_the_traceback(db, db_path, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(pages.account, "render", broken)
+    caplog.set_level(logging.ERROR, logger="customer_master")
+    at = run(open_page(make_app(db_path, "manager", lang="en"), "account"))
+    [error] = at.error
+    match = re.search(r"error id ([0-9a-f]{8})", error.value)
+    assert match, error.value
+    assert "database exploded" not in error.value and "RuntimeError" not in error.value
+    [record] = [r for r in caplog.records if match.group(1) in r.getMessage()]
+    assert record.exc_info and "database exploded" in str(record.exc_info[1])
+    assert len(at.sidebar.button) >= 1  # the frame around the page still works
+
+
+def test_a_typed_error_is_shown_in_the_users_language(db, db_path, monkeypatch):
+    def missing():
+        raise NotFound(ref="C2026-999999")
+
+    monkeypatch.setattr(pages.account, "render", missing)
+    at = run(open_page(make_app(db_path, "manager", lang="zh"), "account"))
+    assert [e.value.replace("\\", "") for e in at.error] == [t("error.not_found", "zh", ref="C2026-999999")]
+
+
+# -- account page -------------------------------------------------------------------------------
+def account_form(at):
+    gen = at.session_state["account_form_generation"] if "account_form_generation" in at.session_state else 0
+    return (at.text_input(key=f"acc_current_{gen}"), at.text_input(key=f"acc_new_{gen}"),
+            at.text_input(key=f"acc_repeat_{gen}"))
+
+
+def change_password(at, current, new, repeat=None):
+    cur, new_w, rep = account_form(at)
+    cur.input(current)
+    new_w.input(new)
+    rep.input(new if repeat is None else repeat)
+    next(b for b in at.button if b.label == t("account.submit", at.session_state["lang"])).click()
+    return run(at)
+
+
+def test_account_page_refuses_bad_input_and_keeps_it(db, db_path):
+    at = run(open_page(make_app(db_path, "sales", lang="en"), "account"))
+    assert at.title[0].value == t("nav.account", "en")
+    change_password(at, "not-my-password", "a-new-password-1")
+    assert [e.value for e in at.error] == [t("auth.wrong_current_password", "en")]
+    assert [w.value for w in account_form(at)] == ["not-my-password", "a-new-password-1", "a-new-password-1"]
+
+    change_password(at, TEST_PASSWORD, "short", "short")
+    assert [e.value for e in at.error] == [t("auth.password_too_short", "en", min=users.MIN_PASSWORD)]
+
+    change_password(at, TEST_PASSWORD, "a-new-password-1", "a-new-password-2")
+    assert [e.value for e in at.error] == [t("account.passwords_differ", "en")]
+    users.verify_credentials(db, "sales", TEST_PASSWORD)  # unchanged
+
+
+def test_account_page_changes_the_password_and_keeps_this_session(db, db_path):
+    at = run(open_page(make_app(db_path, "sales", lang="en"), "account"))
+    change_password(at, TEST_PASSWORD, "a-new-password-1")
+    assert [x.value for x in at.toast] == [t("account.password_changed", "en")]
+    assert [w.value for w in account_form(at)] == ["", "", ""]
+    run(at)
+    assert logged_in_user(at) == "sales" and current_page(at) == "account"
+    users.verify_credentials(db, "sales", "a-new-password-1")
+
+
+# -- lib.config ---------------------------------------------------------------------------------
+def test_config_reads_env_before_the_secrets_file(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[auth]\ncookie_key = "from-the-file-7f3a9c1e5b2d4c6e8a0b1c3d5e7f"\n')
+    from_file = app_config.load_config({}, app_config.read_secrets(secrets))
+    assert from_file.cookie_key.startswith("from-the-file") and from_file.mode == "demo"
+    from_env = app_config.load_config({"CM_COOKIE_KEY": "env-key"}, app_config.read_secrets(secrets))
+    assert from_env.cookie_key == "env-key"
+    assert app_config.read_secrets(tmp_path / "missing.toml") == {}
+
+
+@pytest.mark.parametrize("key, problem", [
+    (None, "config.cookie_key_missing"),
+    ("", "config.cookie_key_missing"),
+    ("some_key", "config.cookie_key_sample"),
+    ("please-change-me-to-a-long-random-string-1234", "config.cookie_key_sample"),
+    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "config.cookie_key_sample"),
+    ("Zq3-81kfP0x", "config.cookie_key_short"),
+    (GOOD_KEY, None),
+])
+def test_production_key_rules(key, problem):
+    config = app_config.load_config({"CM_MODE": "production", **({"CM_COOKIE_KEY": key} if key is not None else {})}, {})
+    keys = [p.key for p in app_config.startup_problems(config)]
+    assert keys == ([problem] if problem else [])
+    demo = app_config.load_config({"CM_COOKIE_KEY": key} if key is not None else {}, {})
+    assert app_config.startup_problems(demo) == []  # demo mode always starts
+    assert demo.signing_key()  # a random per-process key when none is configured
+
+
+def test_an_unknown_mode_is_refused():
+    assert [p.key for p in app_config.startup_problems(app_config.load_config({"CM_MODE": "prod"}, {}))] == [
+        "config.bad_mode"]
+
+
+def test_new_cookie_keys_pass_the_production_rules():
+    assert app_config.key_problems(app_config.new_cookie_key()) == []
+
+
+# -- drift: every label of the shell exists in both languages -----------------------------------
+SHELL_FILES = ["app.py", "ui/auth.py", "ui/shell.py", "ui/context.py", "pages/account.py", "lib/config.py"]
+KEY_RE = re.compile(r"^(app|nav|page|auth|shell|config|account|error)\.[a-z0-9_.]+$")
+
+
+def test_every_key_the_shell_uses_exists_in_both_languages():
+    used = set()
+    for name in SHELL_FILES:
+        for node in ast.walk(ast.parse((ROOT / name).read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY_RE.match(node.value)
+                    and not node.value.endswith((".py", ".toml"))):
+                used.add(node.value)
+    assert len(used) > 30
+    missing = sorted(k for k in used if k not in MESSAGES or set(MESSAGES[k]) != set(LANGS))
+    assert missing == []
