@@ -8,6 +8,7 @@ transaction. Reads for display live in ``lib.search``.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -184,6 +185,20 @@ def _translate_constraint(exc: duckdb.Error, uscc: str | None) -> CustomerMaster
     return None
 
 
+def _raise_translated(db, exc: duckdb.ConstraintException, uscc: str | None, exclude_id: int | None):
+    """Turn a unique-constraint failure into ``DuplicateError``. Two simultaneous saves of
+    one USCC both pass the pre-check and the loser fails here; look the winner up so the
+    message names who holds the code (its commit may take a moment to become visible)."""
+    translated = _translate_constraint(exc, uscc)
+    if translated is None:
+        raise exc
+    for attempt in range(5 if uscc else 0):
+        with db.read() as cur:
+            _duplicate_uscc(cur, uscc, exclude_id)
+        time.sleep(0.01 * (attempt + 1))
+    raise translated from exc
+
+
 def _conflict(record: Mapping) -> ConflictError:
     at = to_local(record["updated_at"])
     return ConflictError(
@@ -237,10 +252,7 @@ def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[s
     try:
         customer_id = db.run_in_transaction(work)
     except duckdb.ConstraintException as exc:
-        translated = _translate_constraint(exc, uscc)
-        if translated:
-            raise translated from exc
-        raise
+        _raise_translated(db, exc, uscc, None)
     with db.read() as cur:
         return _fetch_record(cur, customer_id)
 
@@ -299,6 +311,7 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
             _check_field_permissions(actor, ["owner"], {"owner": after["owner"]})
         c = clean.customer
         if "uscc" in diff:
+            state["uscc"] = c.get("uscc")
             _duplicate_uscc(cur, c.get("uscc"), customer_id)
         now = utcnow()
         full, initials = pinyin_keys(c["name"])
@@ -330,10 +343,7 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
     try:
         result = db.run_in_transaction(work)
     except duckdb.ConstraintException as exc:
-        translated = _translate_constraint(exc, None)
-        if translated:
-            raise translated from exc
-        raise
+        _raise_translated(db, exc, state.get("uscc"), customer_id)
     if state.get("unchanged"):
         return result
     with db.read() as cur:

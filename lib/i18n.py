@@ -41,6 +41,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "客户 {code} 已归档，请先恢复再修改。",
         "en": "Customer {code} is archived; restore it before editing.",
     },
+    "error.duplicate": {"zh": "该值已被使用。", "en": "This value is already taken."},
     "error.duplicate_uscc": {
         "zh": "统一社会信用代码 {uscc} 已被客户 {code} 使用。",
         "en": "USCC {uscc} is already used by customer {code}.",
@@ -51,6 +52,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The database file {path} is in use by another process ({holder}, PID {pid}). Stop that process (for example the running app) and try again.",
     },
     "error.config": {"zh": "配置错误：{detail}", "en": "Configuration error: {detail}"},
+    "error.backup_exists": {
+        "zh": "备份文件 {path} 已存在，请换一个文件名。",
+        "en": "The backup file {path} already exists; choose another name.",
+    },
+    "error.backup_invalid": {
+        "zh": "{path} 不是本系统可用的数据库备份。",
+        "en": "{path} is not a usable backup of this application's database.",
+    },
+    "error.backup_newer": {
+        "zh": "备份 {path} 来自更新版本的系统（数据结构版本 {version}），请先升级本系统。",
+        "en": "The backup {path} comes from a newer version of the application (schema {version}); upgrade first.",
+    },
     "error.bad_cursor": {"zh": "分页位置无效，请重新搜索。", "en": "Invalid page position; please search again."},
     "error.bad_filter": {"zh": "筛选条件无效：{field}", "en": "Invalid filter: {field}"},
     # -- authentication -------------------------------------------------------------

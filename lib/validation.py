@@ -93,7 +93,11 @@ def clean_text(value: Any, f: Field, problems: _Problems) -> str | None:
         return None
     if not isinstance(value, str):
         if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-            value = str(value)
+            try:
+                value = str(value)
+            except ValueError:  # an int too long to print (Python's 4300-digit limit)
+                problems.error(f.name, "validation.invalid")
+                return None
         else:
             problems.error(f.name, "validation.not_text")
             return None
@@ -185,7 +189,7 @@ def clean_money(value: Any, f: Field, problems: _Problems) -> Decimal | None:
             return None
         value = repr(value)
     if isinstance(value, int):
-        value = str(value)
+        value = Decimal(value)  # not str(): a huge int would raise ValueError
     if isinstance(value, str):
         if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
             problems.error(f.name, "validation.control_chars")
@@ -212,7 +216,8 @@ def clean_money(value: Any, f: Field, problems: _Problems) -> Decimal | None:
     if value != value.quantize(Decimal("0.01")):
         problems.error(f.name, "validation.money_decimals")
         return None
-    return value.quantize(Decimal("0.01"))
+    # copy_abs: "-0" is zero; stored as 0.00, it must not be "-0.00" in the audit log.
+    return value.quantize(Decimal("0.01")).copy_abs()
 
 
 def clean_choice(value: Any, f: Field, problems: _Problems, ctx: ValidationContext, current: Any) -> str | None:
@@ -238,6 +243,14 @@ def clean_user(value: Any, f: Field, problems: _Problems, ctx: ValidationContext
         problems.error(f.name, "validation.unknown_user", value=text)
         return None
     return text
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b`` for anything a caller may pass (comparing Decimal('sNaN') raises)."""
+    try:
+        return bool(a == b)
+    except (ArithmeticError, TypeError, ValueError):
+        return False
 
 
 # -- the record -------------------------------------------------------------------------
@@ -279,7 +292,8 @@ def validate_customer(
     current = current or {}
     merged = {f.name: (values[f.name] if f.name in values else current.get(f.name, f.default if not current else None))
               for f in FIELDS}
-    changed = {name for name in values if name in FIELDS_BY_NAME and values[name] != current.get(name)} if current else set(values)
+    changed = {name for name in values if name in FIELDS_BY_NAME and not _same(values[name], current.get(name))} \
+        if current else set(values)
 
     out = CleanCustomer()
     for f in FIELDS:
@@ -310,6 +324,10 @@ def validate_customer(
             problems.error(f.name, "validation.required")
 
     # Cross-field rules.
+    # customers.owner is NOT NULL: an update may change the owner but never clear it. (A
+    # new customer without one is fine here: create_customer fills in the actor.)
+    if current and out.customer.get("owner") is None and "owner" not in {p.field for p in problems.errors}:
+        problems.error("owner", "validation.required")
     if out.customer.get("customer_type") == "individual" and out.customer.get("size"):
         problems.error("size", "validation.size_for_individual")
 

@@ -1,0 +1,237 @@
+"""Permissions are data: the role_permissions table decides, the service layer enforces."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from lib import customers as cs
+from lib import permissions as perm
+from lib.errors import NotFound, PermissionDenied
+from lib.permissions import Actor, can, pages_for
+from tests.conftest import customer_values
+
+
+def count_customers(db):
+    with db.read() as cur:
+        return cur.execute("SELECT count(*) FROM customers").fetchone()[0]
+
+
+# -- viewer ------------------------------------------------------------------------------------
+def test_viewer_reads_but_cannot_create_update_or_archive(db, actors, make_customer):
+    rec = make_customer(actor="manager")
+    viewer = actors["viewer"]
+    assert cs.get_customer(db, viewer, rec["id"])["code"] == rec["code"]
+    before = count_customers(db)
+    with pytest.raises(PermissionDenied) as ei:
+        cs.create_customer(db, viewer, customer_values())
+    assert ei.value.params["action"] == perm.CUSTOMER_CREATE
+    assert count_customers(db) == before
+    with pytest.raises(PermissionDenied):
+        cs.update_customer(db, viewer, rec["id"], {"notes": "x"}, rec["version"])
+    with pytest.raises(PermissionDenied):
+        cs.archive_customer(db, viewer, rec["id"], rec["version"])
+    with pytest.raises(PermissionDenied):
+        cs.restore_customer(db, viewer, rec["id"], rec["version"])
+    assert cs.get_customer(db, viewer, rec["id"])["version"] == 1
+
+
+def test_no_actor_may_do_nothing(db, make_customer):
+    rec = make_customer()
+    assert not can(None, perm.CUSTOMER_READ)
+    with pytest.raises(PermissionDenied):
+        cs.create_customer(db, None, customer_values())
+    with pytest.raises(NotFound):
+        cs.get_customer(db, None, rec["id"])
+
+
+def test_unknown_role_has_no_rights(db, make_customer):
+    rec = make_customer()
+    ghost = db.actor("ghost", "no-such-role")
+    with pytest.raises(PermissionDenied):
+        cs.create_customer(db, ghost, customer_values())
+    with pytest.raises(NotFound):
+        cs.get_customer(db, ghost, rec["id"])
+
+
+# -- sales: own customers only ----------------------------------------------------------------
+def test_sales_works_on_own_customers(db, actors, make_customer):
+    rec = make_customer(actor="sales")
+    assert rec["owner"] == "sales"
+    sales = actors["sales"]
+    assert cs.get_customer(db, sales, rec["id"])["id"] == rec["id"]
+    v2 = cs.update_customer(db, sales, rec["id"], {"notes": "mine"}, rec["version"])
+    v3 = cs.archive_customer(db, sales, rec["id"], v2["version"])
+    v4 = cs.restore_customer(db, sales, rec["id"], v3["version"])
+    assert v4["version"] == 4 and len(cs.history(db, sales, rec["id"])) == 4
+
+
+def test_others_customers_look_missing_to_sales(db, actors, make_customer):
+    theirs = make_customer(actor="sales2")
+    sales = actors["sales"]
+    missing_id = 999_999
+    for call in (
+        lambda cid: cs.get_customer(db, sales, cid),
+        lambda cid: cs.update_customer(db, sales, cid, {"notes": "mine now"}, 1),
+        lambda cid: cs.archive_customer(db, sales, cid, 1),
+        lambda cid: cs.restore_customer(db, sales, cid, 1),
+        lambda cid: cs.history(db, sales, cid),
+    ):
+        with pytest.raises(NotFound) as hidden:
+            call(theirs["id"])
+        with pytest.raises(NotFound) as missing:
+            call(missing_id)
+        # the same answer as for an id that does not exist: nothing leaks
+        assert hidden.value.key == missing.value.key
+        assert set(hidden.value.params) == set(missing.value.params)
+        assert not hasattr(hidden.value, "current") or not hidden.value.current
+    after = cs.get_customer(db, actors["manager"], theirs["id"])
+    assert (after["notes"], after["version"], after["archived"]) == (None, 1, False)
+
+
+def test_sales_may_not_read_others_customers_even_with_a_stale_version(db, actors, make_customer):
+    # A version conflict on someone else's customer would reveal who changed it and when.
+    theirs = make_customer(actor="sales2")
+    cs.update_customer(db, actors["sales2"], theirs["id"], {"notes": "x"}, 1)
+    with pytest.raises(NotFound):
+        cs.update_customer(db, actors["sales"], theirs["id"], {"notes": "y"}, 1)
+
+
+@pytest.mark.parametrize("field, value", [("credit_limit", "5000"), ("owner", "sales2")])
+def test_sales_cannot_set_rights_fields_on_create(db, actors, field, value):
+    before = count_customers(db)
+    with pytest.raises(PermissionDenied) as ei:
+        cs.create_customer(db, actors["sales"], customer_values(**{field: value}))
+    assert ei.value.key == "error.field_permission"
+    assert ei.value.params == {"field": field}
+    assert {"credit_limit": "信用额度", "owner": "负责人"}[field] in ei.value.translate("zh")
+    assert count_customers(db) == before
+
+
+@pytest.mark.parametrize("field, value", [("credit_limit", "5000"), ("owner", "sales2"), ("owner", "manager")])
+def test_sales_cannot_change_rights_fields_on_update(db, actors, make_customer, field, value):
+    rec = make_customer(actor="sales")
+    with pytest.raises(PermissionDenied) as ei:
+        cs.update_customer(db, actors["sales"], rec["id"], {field: value}, rec["version"])
+    assert ei.value.params == {"field": field}
+    after = cs.get_customer(db, actors["sales"], rec["id"])
+    assert (after["credit_limit"], after["owner"], after["version"]) == (None, "sales", 1)
+
+
+def test_sales_may_name_themselves_owner_and_resend_unchanged_credit(db, actors, make_customer):
+    rec = cs.create_customer(db, actors["sales"], customer_values(owner="sales"))
+    assert rec["owner"] == "sales"
+    managed = cs.create_customer(db, actors["manager"], customer_values(owner="sales", credit_limit="800"))
+    # a grid row sends every column back: unchanged rights fields are no change
+    new = cs.update_customer(db, actors["sales"], managed["id"],
+                             {"credit_limit": "800.00", "owner": "sales", "notes": "n"}, managed["version"])
+    assert (new["credit_limit"], new["notes"]) == (Decimal("800.00"), "n")
+
+
+def test_managers_set_credit_and_owner(db, actors, make_customer):
+    rec = cs.create_customer(db, actors["manager"], customer_values(credit_limit="5000", owner="sales2"))
+    assert (rec["credit_limit"], rec["owner"]) == (Decimal("5000.00"), "sales2")
+    v2 = cs.update_customer(db, actors["manager"], rec["id"], {"credit_limit": "7,000", "owner": "sales"},
+                            rec["version"])
+    assert (v2["credit_limit"], v2["owner"]) == (Decimal("7000.00"), "sales")
+    # the customer moved: the new owner sees it, the old one no longer does
+    assert cs.get_customer(db, actors["sales"], rec["id"])["id"] == rec["id"]
+    with pytest.raises(NotFound):
+        cs.get_customer(db, actors["sales2"], rec["id"])
+
+
+def test_owner_must_be_an_active_user(db, actors):
+    from lib.errors import ValidationError
+
+    with pytest.raises(ValidationError) as ei:
+        cs.create_customer(db, actors["manager"], customer_values(owner="nobody"))
+    assert ei.value.problems[0].key == "validation.unknown_user"
+
+
+# -- the table is what is enforced ------------------------------------------------------------
+def set_permission(db, role, action, scope):
+    with db.read() as cur:
+        cur.execute("DELETE FROM role_permissions WHERE role = ? AND action = ?", [role, action])
+        if scope is not None:
+            cur.execute("INSERT INTO role_permissions VALUES (?, ?, ?, 99)", [role, action, scope])
+    db.invalidate()
+
+
+def test_seeded_table_matches_the_seed(db):
+    assert db.permissions() == {role: dict(actions) for role, actions in perm.SEED.items()}
+    with db.read() as cur:
+        roles = {r[0] for r in cur.execute("SELECT code FROM roles").fetchall()}
+    assert roles == set(perm.ROLE_NAMES) == set(db.permissions())
+
+
+def test_granting_a_row_changes_behaviour(db, make_customer):
+    rec = make_customer(actor="manager")
+    with pytest.raises(PermissionDenied):
+        cs.create_customer(db, db.actor("viewer", "viewer"), customer_values())
+    set_permission(db, "viewer", perm.CUSTOMER_CREATE, "all")
+    set_permission(db, "viewer", perm.CUSTOMER_UPDATE, "all")
+    viewer = db.actor("viewer", "viewer")
+    created = cs.create_customer(db, viewer, customer_values())
+    assert created["owner"] == "viewer"
+    assert cs.update_customer(db, viewer, rec["id"], {"notes": "v"}, rec["version"])["notes"] == "v"
+
+
+def test_revoking_a_row_changes_behaviour(db, make_customer):
+    set_permission(db, "manager", perm.CUSTOMER_SET_CREDIT, None)
+    manager = db.actor("manager", "manager")
+    with pytest.raises(PermissionDenied) as ei:
+        cs.create_customer(db, manager, customer_values(credit_limit="1"))
+    assert ei.value.params == {"field": "credit_limit"}
+    assert cs.create_customer(db, manager, customer_values(owner="sales"))["owner"] == "sales"
+
+
+def test_widening_a_scope_changes_behaviour(db, actors, make_customer):
+    theirs = make_customer(actor="sales2")
+    with pytest.raises(NotFound):
+        cs.get_customer(db, db.actor("sales", "sales"), theirs["id"])
+    set_permission(db, "sales", perm.CUSTOMER_READ, "all")
+    sales = db.actor("sales", "sales")
+    assert cs.get_customer(db, sales, theirs["id"])["id"] == theirs["id"]
+    # reading is not updating: the update scope is still "own"
+    with pytest.raises(PermissionDenied):
+        cs.update_customer(db, sales, theirs["id"], {"notes": "x"}, theirs["version"])
+
+
+def test_permissions_are_cached_until_invalidated(db):
+    assert db.actor("sales", "sales").scope(perm.CUSTOMER_UPDATE) == "own"
+    with db.read() as cur:
+        cur.execute("UPDATE role_permissions SET scope = 'all' WHERE role = 'sales' AND action = ?",
+                    [perm.CUSTOMER_UPDATE])
+    assert db.actor("sales", "sales").scope(perm.CUSTOMER_UPDATE) == "own"
+    db.invalidate("permissions")
+    assert db.actor("sales", "sales").scope(perm.CUSTOMER_UPDATE) == "all"
+
+
+def test_scope_column_only_allows_all_or_own(db):
+    import duckdb
+
+    with db.read() as cur, pytest.raises(duckdb.ConstraintException):
+        cur.execute("INSERT INTO role_permissions VALUES ('viewer', 'customer.create', 'everything', 50)")
+
+
+# -- the pure functions ------------------------------------------------------------------------
+def test_can_with_scopes():
+    sales = Actor("sales", "sales", permissions={perm.CUSTOMER_UPDATE: "own", perm.CUSTOMER_READ: "all"})
+    assert can(sales, perm.CUSTOMER_UPDATE, {"owner": "sales"})
+    assert not can(sales, perm.CUSTOMER_UPDATE, {"owner": "other"})
+    assert not can(sales, perm.CUSTOMER_UPDATE, {})
+    assert can(sales, perm.CUSTOMER_UPDATE)  # "on anything at all": show the button
+    assert can(sales, perm.CUSTOMER_READ, {"owner": "other"})
+    assert not can(sales, perm.CUSTOMER_ARCHIVE, {"owner": "sales"})
+    assert perm.sees_only_own(Actor("s", "sales", permissions={perm.CUSTOMER_READ: "own"}))
+    assert not perm.sees_only_own(sales)
+
+
+def test_pages_by_role(db, actors):
+    assert pages_for(actors["viewer"]) == [perm.PAGE_CUSTOMERS, perm.PAGE_ANALYTICS, perm.PAGE_ACCOUNT]
+    assert perm.PAGE_NEW_CUSTOMER in pages_for(actors["sales"])
+    assert perm.PAGE_ADMIN not in pages_for(actors["manager"])
+    assert perm.PAGE_ADMIN in pages_for(actors["admin"])
+    assert pages_for(None) == []
+    for role in perm.ROLE_NAMES:
+        assert pages_for(db.actor("x", role)), f"role {role} has no page"
