@@ -32,8 +32,12 @@ def default_path() -> Path:
 
 
 def is_write_conflict(exc: BaseException) -> bool:
-    """DuckDB's optimistic concurrency failure: another transaction changed the row."""
-    return isinstance(exc, duckdb.TransactionException) or "Conflict on" in str(exc)
+    """DuckDB's optimistic concurrency failures: another transaction changed the row
+    ("Conflict on update!" and its siblings), or committed the same unique key first
+    ("Failed to commit: ... constraint violation"). Both are worth one more try: the
+    retry sees the winner's commit, and the service's own checks then say what is wrong."""
+    msg = str(exc)
+    return "Conflict on" in msg or (isinstance(exc, duckdb.TransactionException) and "Failed to commit" in msg)
 
 
 def _describe_holder(message: str) -> tuple[str, str]:
@@ -67,7 +71,11 @@ class Database:
         if migrate:
             from lib import schema
 
-            schema.migrate(self)
+            try:
+                schema.migrate(self)
+            except BaseException:
+                self._con.close()
+                raise
 
     # -- connections ---------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
