@@ -1,9 +1,10 @@
 """Server-side search over customers: one page of rows at a time, at any depth.
 
-One scan answers both questions a results page asks — the exact total and which rows
-come first — by aggregating ``count(*)`` and ``min_by(key, key, n)`` together, and only
-the page's ids are then read in full. Paging is keyset: the cursor is the sort key of
-the page's last (or first) row, so page 1,000 costs what page 1 costs.
+A results page runs two queries: the exact total, and a top-N (``ORDER BY key LIMIT
+n+1``) that DuckDB evaluates over the sort columns of the matching rows and only then
+fetches the winners' other columns; the join to the primary contact touches the page's
+rows only. Paging is keyset: the cursor is the sort key of the page's last (or first)
+row, so page 1,000 costs what page 1 costs.
 
 The free-text query matches ``customers.search_text`` (name, code, phones, email,
 USCC, contact names and phones, full pinyin and initials; see ``lib.text``). With a
