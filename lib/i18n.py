@@ -52,6 +52,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The database file {path} is in use by another process ({holder}, PID {pid}). Stop that process (for example the running app) and try again.",
     },
     "error.config": {"zh": "配置错误：{detail}", "en": "Configuration error: {detail}"},
+    "error.demo_no_owner": {
+        "zh": "没有可负责演示客户的启用用户（销售或经理）。请先运行 init --demo 或 create-user。",
+        "en": "No active sales or manager user to own demo customers. Run init --demo or create-user first.",
+    },
     "error.backup_exists": {
         "zh": "备份文件 {path} 已存在，请换一个文件名。",
         "en": "The backup file {path} already exists; choose another name.",

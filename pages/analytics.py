@@ -1,13 +1,182 @@
-"""Placeholder until the page is built (replaced in this same change)."""
+"""Analytics (客户分析): KPIs and charts of the customer base.
+
+Every number comes from one DuckDB aggregate (``lib.analytics.customer_analytics``),
+over the same filters as the customers page (``ui.widgets`` keeps them across pages)
+and only the rows the user may see. Each chart's data can be downloaded as CSV.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
+from lib import fields as F
 from lib import permissions as perm
+from lib.analytics import customer_analytics
+from lib.errors import CustomerMasterError
+from lib.users import list_users
+from ui import widgets as W
 from ui.context import page_context
+from ui.format import md_escape, money, money_short, month, number
+
+_CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
 def render() -> None:
     ctx = page_context(perm.PAGE_ANALYTICS)
-    st.title(ctx.t("nav.analytics"))
+    W.keep_state_for(ctx.actor)
+    t, lang = ctx.t, ctx.lang
+    st.title(t("nav.analytics"), anchor=False)
+    W.search_box(t)
+    filters = W.filter_panel(ctx)
+    try:
+        a = customer_analytics(ctx.db, ctx.actor, filters)
+    except CustomerMasterError as exc:
+        st.error(md_escape(exc.translate(lang)), icon=":material/error:")
+        return
+    if perm.sees_only_own(ctx.actor, perm.ANALYTICS_VIEW):
+        st.caption(":material/person: " + t("analytics.own_only"))
+
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric(t("analytics.kpi_total"), number(a.total, lang), border=True)
+    k2.metric(t("analytics.kpi_new"), number(a.new_this_month, lang), border=True)
+    k3.metric(t("analytics.kpi_active"), number(a.active, lang), border=True)
+    k4.metric(t("analytics.kpi_credit"), money(a.credit_total, lang, decimals=0), border=True,
+              help=f"{money(a.credit_total, lang)} ≈ {money_short(a.credit_total, lang)}")
+    if a.total == 0:
+        with st.container(border=True):
+            st.info(t("analytics.empty"), icon=":material/insights:")
+            if perm.can(ctx.actor, perm.CUSTOMER_CREATE):
+                st.page_link(W.page_ref("new_customer", t), label=t("customers.empty_action"),
+                             icon=W.PAGE_ICONS["new_customer"])
+        return
+
+    not_set = t("analytics.not_set")
+
+    def labelled(dim: str, list_name: str | None = None) -> pd.DataFrame:
+        if list_name:
+            labels = W.ref_labels(ctx.db, list_name, lang)
+        else:  # owner: the user's display name
+            labels = {u.username: u.display_name or u.username for u in list_users(ctx.db)}
+        return pd.DataFrame(
+            [(code or "", labels.get(code, code) if code else not_set, n) for code, n in a.counts.get(dim, [])],
+            columns=["code", "label", "n"])
+
+    def in_list_order(df: pd.DataFrame, list_name: str) -> pd.DataFrame:
+        # Tiers A-D and sizes small to large read better in their own order than by count.
+        order = list(W.ref_labels(ctx.db, list_name, lang))
+        rank = df["code"].map(lambda c: order.index(c) if c in order else len(order))
+        return df.assign(_rank=rank).sort_values("_rank").drop(columns="_rank")
+
+    industry = labelled("industry", "industry")
+    tier = in_list_order(labelled("tier", "tier"), "tier")
+    size = in_list_order(labelled("size", "size"), "size")
+    region, owner = labelled("region", "region"), labelled("owner")
+    per_month = pd.DataFrame([(m.isoformat()[:7], month(m, lang), n) for m, n in a.per_month],
+                             columns=["code", "label", "n"])
+
+    # Charts side by side share one height, so the cards line up.
+    height = _height(len(industry))
+    left, right = st.columns(2)
+    with left:
+        _bar(ctx, t("analytics.by_industry"), industry, "industry", height, horizontal=True)
+    with right:
+        _bar(ctx, t("analytics.by_tier"), tier, "tier", height)
+    height = _height(len({i for i, _, _ in a.industry_tier}), extra=40)
+    left, right = st.columns(2)
+    with left:
+        _bar(ctx, t("analytics.by_size"), size, "size", height)
+    with right:
+        _industry_tier(ctx, a, not_set, height)
+    height = _height(max(len(region), len(owner)))
+    left, right = st.columns(2)
+    with left:
+        _bar(ctx, t("analytics.by_region"), region, "region", height, horizontal=True)
+    with right:
+        _bar(ctx, t("analytics.by_owner"), owner, "owner", height, horizontal=True)
+    _bar(ctx, t("analytics.per_month"), per_month, "per_month", 320)
+
+
+def _height(bars: int, extra: int = 0) -> int:
+    """Chart height for ``bars`` horizontal bars (at least a comfortable minimum)."""
+    return max(320, 26 * bars + 60 + extra)
+
+
+def _short(label: str, limit: int = 24) -> str:
+    """An axis label short enough to leave room for the bars (the hover and the CSV
+    keep the full one): "Information transmission, software an…"."""
+    return label if len(label) <= limit else label[:limit - 1].rstrip(" ,、") + "…"
+
+
+def _count_axis(counts) -> dict:
+    """Axis settings for counts: whole numbers with thousands separators."""
+    top = int(counts.max()) if len(counts) else 0
+    return {"tickformat": ",d", "rangemode": "tozero", **({"dtick": 1} if top <= 5 else {})}
+
+
+def _bargap(bars: int) -> float:
+    # A lone bar should not fill the whole card.
+    return min(0.8, max(0.15, 0.9 - 0.1 * bars))
+
+
+def _bar(ctx, title: str, df: pd.DataFrame, name: str, height: int, *, horizontal: bool = False) -> None:
+    t = ctx.t
+    with st.container(border=True):
+        st.markdown(f"**{title}**")
+        count = t("analytics.col_count")
+        shown = df.assign(axis=df["label"].map(_short))
+        if horizontal:
+            fig = px.bar(shown, x="n", y="axis", orientation="h", labels={"n": count, "axis": ""}, text="n",
+                         custom_data=["label"])
+            fig.update_yaxes(autorange="reversed", automargin=True)
+            fig.update_xaxes(**_count_axis(df["n"]))
+        else:
+            fig = px.bar(shown, x="axis", y="n", labels={"n": count, "axis": ""}, text="n", custom_data=["label"])
+            fig.update_xaxes(type="category")
+            fig.update_yaxes(**_count_axis(df["n"]))
+        fig.update_traces(hovertemplate="%{customdata[0]}: %{" + ("x" if horizontal else "y") + ":,}<extra></extra>",
+                          texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
+        fig.update_layout(height=height, margin=dict(l=0, r=24, t=8, b=0), showlegend=False, separators=".,",
+                          bargap=_bargap(len(df)))
+        st.plotly_chart(fig, config=_CHART_CONFIG, key=f"an_chart_{name}")
+        _download(ctx, df.rename(columns={"code": t("analytics.col_code"), "label": title, "n": count}), name)
+
+
+def _industry_tier(ctx, a, not_set: str, height: int) -> None:
+    t, lang = ctx.t, ctx.lang
+    industries = W.ref_labels(ctx.db, "industry", lang)
+    tiers = W.ref_labels(ctx.db, "tier", lang)
+    df = pd.DataFrame(
+        [(i or "", industries.get(i, i) if i else not_set, r or "", tiers.get(r, r) if r else not_set, n)
+         for i, r, n in a.industry_tier],
+        columns=["industry_code", "industry", "tier_code", "tier", "n"])
+    title = t("analytics.industry_tier")
+    with st.container(border=True):
+        st.markdown(f"**{title}**")
+        count = t("analytics.col_count")
+        tier_order = [*tiers.values(), not_set]
+        shown = df.assign(axis=df["industry"].map(_short))
+        fig = px.bar(shown, x="n", y="axis", color="tier", orientation="h", custom_data=["industry", "tier"],
+                     category_orders={"tier": tier_order},
+                     labels={"n": count, "axis": "", "tier": F.label("tier", lang)})
+        fig.update_traces(hovertemplate="%{customdata[0]} · %{customdata[1]}: %{x:,}<extra></extra>")
+        fig.update_yaxes(autorange="reversed", automargin=True,
+                         categoryorder="array", categoryarray=list(dict.fromkeys(shown["axis"])))
+        fig.update_xaxes(**_count_axis(df.groupby("industry")["n"].sum()))
+        fig.update_layout(barmode="stack", height=height, margin=dict(l=0, r=8, t=8, b=0),
+                          bargap=_bargap(df["industry"].nunique()),
+                          legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title=None))
+        st.plotly_chart(fig, config=_CHART_CONFIG, key="an_chart_industry_tier")
+        out = df.rename(columns={"industry_code": t("analytics.col_code"), "industry": F.label("industry", lang),
+                                 "tier_code": t("analytics.col_tier_code"), "tier": F.label("tier", lang), "n": count})
+        _download(ctx, out, "industry_tier")
+
+
+def _download(ctx, df: pd.DataFrame, name: str) -> None:
+    # utf-8 with BOM: Excel opens Chinese CSV correctly only with it.
+    st.download_button(ctx.t("analytics.download"), df.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"customers_{name}.csv", mime="text/csv", icon=":material/download:",
+                       on_click="ignore", key=f"an_csv_{name}", type="tertiary")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,229 @@
-"""Placeholder until the page is built (replaced in this same change)."""
+"""Customers (客户查询): search, filter, page through and edit customers in a grid.
+
+The grid shows one server-side page (50/100/200 rows, keyset cursors). The page's rows
+stay put while the user edits (``ui.grid.GridView``); "Save changes" sends only the
+changed rows, each with the version it was read at, through ``lib.customers.bulk_update``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
+from lib import fields as F
 from lib import permissions as perm
+from lib.customers import bulk_update, set_archived_many
+from lib.errors import ConflictError, CustomerMasterError
+from lib.search import PageRequest, search
+from ui import grid as G
+from ui import widgets as W
 from ui.context import page_context
+from ui.format import local_datetime, md_escape, money, number
+
+VIEW, TOAST = "cu_view", "cu_toast"
 
 
 def render() -> None:
     ctx = page_context(perm.PAGE_CUSTOMERS)
-    st.title(ctx.t("nav.customers"))
+    W.keep_state_for(ctx.actor)
+    t = ctx.t
+    st.title(t("nav.customers"), anchor=False)
+    if (toast := st.session_state.pop(TOAST, None)) is not None:
+        key, params = toast
+        icon = ":material/warning:" if params.get("failed") else ":material/check_circle:"
+        st.toast(t(key, **params), icon=icon)
+    if (q := st.query_params.get("q")) is not None:
+        # A link from elsewhere ("find it", "open" a duplicate) searches for a code.
+        W.set_search_text(q)
+        del st.query_params["q"]
+
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    with c1:
+        W.search_box(t)
+    with c2:
+        sort, size = W.sort_and_size(t)
+    filters = W.filter_panel(ctx)
+
+    view = _view(W.filters_signature())
+    if view.needs_load:
+        try:
+            result = search(ctx.db, ctx.actor, filters, sort=sort,
+                            page=PageRequest(size=size, after=view.cursor))
+        except CustomerMasterError as exc:
+            st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
+            view.stack.clear()
+            return
+        view.load(result)
+
+    if view.total == 0 and not view.rows:
+        _empty_state(ctx, filters)
+        return
+    _grid(ctx, view, size)
+
+
+def _view(signature: tuple) -> G.GridView:
+    """The page being edited; a new search (filters, sort, page size) starts a new one."""
+    view = st.session_state.get(VIEW)
+    if not isinstance(view, G.GridView) or view.signature != signature:
+        view = G.GridView(signature=signature)
+        st.session_state[VIEW] = view
+    return view
+
+
+def _empty_state(ctx, filters) -> None:
+    t = ctx.t
+    searching = filters.text or any(getattr(filters, n) for n in ("customer_type", "industry", "tier", "size",
+                                                                  "status", "region", "owner")) \
+        or filters.not_reviewed_days is not None or filters.archived != "active"
+    with st.container(border=True):
+        if searching:
+            st.info(t("customers.no_match"), icon=":material/search_off:")
+            st.button(t("filters.clear"), on_click=W.clear_filters, icon=":material/filter_list_off:",
+                      key="cu_empty_clear")
+        else:
+            st.info(t("customers.empty"), icon=":material/person_add:")
+            if perm.can(ctx.actor, perm.CUSTOMER_CREATE):
+                st.page_link(W.page_ref("new_customer", t), label=t("customers.empty_action"),
+                             icon=W.PAGE_ICONS["new_customer"])
+
+
+def _grid(ctx, view: G.GridView, size: int) -> None:
+    t, lang, actor = ctx.t, ctx.lang, ctx.actor
+    first = len(view.stack) * size + 1
+    last = len(view.stack) * size + len(view.rows)
+    st.caption(t("customers.count", total=number(view.total), first=number(first), last=number(last)))
+
+    editable = W.grid_editable_fields(actor)
+    can_archive = perm.can(actor, perm.CUSTOMER_ARCHIVE)
+    read_only = not editable and not can_archive
+    frame = G.build_frame(view, actor, lang)
+    config = W.grid_column_config(lang=lang, db=ctx.db, editable=editable, can_select=can_archive, t=t)
+    locked_columns = [c for c in frame.columns if c not in editable and not (c == W.ROW_SELECT and can_archive)]
+    st.data_editor(
+        frame,
+        key=view.editor_key,
+        column_config=config,
+        column_order=[c for c in W.grid_column_order() if c != W.ROW_SELECT or can_archive],
+        hide_index=True,
+        num_rows="fixed",
+        disabled=True if read_only else locked_columns,
+        height=min(38 + 35 * len(frame), 38 + 35 * 20),
+        placeholder="",
+        alt=t("nav.customers"),
+    )
+    state = st.session_state.get(view.editor_key)
+    edits = G.changed_rows(view, frame, state)
+    selected = G.selected_ids(frame, state)
+    if read_only:
+        st.caption(":material/lock: " + t("grid.read_only"))
+    else:
+        st.caption(t("grid.legend"))
+
+    cols = st.columns([2, 1.3, 1.3, 1.3, 0.9, 0.9], vertical_alignment="center")
+    with cols[0]:
+        # A read-only user's grid is disabled, so edits can only come from a tampered
+        # browser; the button then appears and the service refuses them with a reason.
+        if (not read_only or edits) and st.button(t("grid.save", n=len(edits)), type="primary",
+                                                  disabled=not edits, icon=":material/save:", key="cu_save",
+                                                  width="stretch"):
+            _save(ctx, view, edits)
+    with cols[1]:
+        if not read_only and st.button(t("grid.discard"), disabled=not edits, icon=":material/undo:",
+                                       key="cu_discard", width="stretch"):
+            view.pending.clear()
+            view.errors.clear()
+            view.needs_load = True
+            st.rerun()
+    busy = bool(edits)  # archiving and paging load rows anew: save or discard edits first
+    with cols[2]:
+        if can_archive and st.button(t("grid.archive", n=len(selected)), disabled=not selected or busy,
+                                     icon=":material/archive:", key="cu_archive", width="stretch",
+                                     help=t("grid.archive_busy") if busy else None):
+            _set_archived(ctx, view, selected, True)
+    with cols[3]:
+        if can_archive and st.button(t("grid.restore", n=len(selected)), disabled=not selected or busy,
+                                     icon=":material/unarchive:", key="cu_restore", width="stretch"):
+            _set_archived(ctx, view, selected, False)
+    with cols[4]:
+        if st.button(t("grid.prev"), disabled=not view.stack or busy, icon=":material/chevron_left:", key="cu_prev",
+                     width="stretch", help=t("grid.archive_busy") if busy else None):
+            view.stack.pop()
+            view.needs_load = True
+            st.rerun()
+    with cols[5]:
+        if st.button(t("grid.next"), disabled=view.next_cursor is None or busy, icon=":material/chevron_right:",
+                     icon_position="right", key="cu_next", width="stretch",
+                     help=t("grid.archive_busy") if busy else None):
+            view.stack.append(view.next_cursor)
+            view.needs_load = True
+            st.rerun()
+    _problems(ctx, view)
+
+
+def _save(ctx, view: G.GridView, edits) -> None:
+    results = bulk_update(ctx.db, ctx.actor, edits)
+    ok, failed = G.apply_results(view, results)
+    key = "grid.saved_toast" if not failed else "grid.saved_some_toast" if ok else "grid.not_saved_toast"
+    st.session_state[TOAST] = (key, {"ok": ok, "failed": failed})
+    st.rerun()
+
+
+def _set_archived(ctx, view: G.GridView, ids: list[int], archived: bool) -> None:
+    items = [(cid, view.record(cid)["version"]) for cid in ids if view.record(cid)]
+    results = set_archived_many(ctx.db, ctx.actor, items, archived)
+    ok = [r for r in results if r.ok]
+    for r in results:
+        if not r.ok and r.error is not None:
+            view.errors[r.customer_id] = r.error
+    st.session_state[TOAST] = ("grid.archived_toast" if archived else "grid.restored_toast",
+                               {"ok": len(ok), "failed": len(results) - len(ok)})
+    view.needs_load = True
+    st.rerun()
+
+
+def _problems(ctx, view: G.GridView) -> None:
+    """Rows whose last save failed: what is wrong, and for a conflict the other
+    person's values next to mine, with a choice."""
+    if not view.errors:
+        return
+    t, lang = ctx.t, ctx.lang
+    st.subheader(t("grid.problems_title", n=len(view.errors)), anchor=False)
+    for cid, err in list(view.errors.items()):
+        rec = view.record(cid) or {}
+        who = f"**{md_escape(rec.get('code', cid))}** {md_escape(rec.get('name') or '')}"
+        with st.container(border=True):
+            if isinstance(err, ConflictError):
+                st.warning(who + " — " + md_escape(err.translate(lang)), icon=":material/sync_problem:")
+                diff = G.conflict_rows(view, err, cid)
+                if diff:
+                    st.dataframe(pd.DataFrame(
+                        [{t("grid.col_field"): F.label(n, lang), t("grid.col_mine"): _shown(ctx, n, mine),
+                          t("grid.col_theirs"): _shown(ctx, n, theirs)} for n, mine, theirs in diff]),
+                        hide_index=True, width="stretch")
+                c1, c2, _ = st.columns([1, 1, 2])
+                c1.button(t("grid.take_theirs"), key=f"cu_theirs_{cid}", on_click=G.take_theirs, args=(view, cid),
+                          icon=":material/cloud_download:", width="stretch")
+                c2.button(t("grid.keep_mine"), key=f"cu_mine_{cid}", on_click=G.keep_mine, args=(view, cid),
+                          icon=":material/edit:", width="stretch", help=t("grid.keep_mine_help"))
+            else:
+                st.error(who + " — " + md_escape(G.describe_error(err, lang)), icon=":material/error:")
+                st.button(t("grid.discard_row"), key=f"cu_drop_{cid}", on_click=G.discard, args=(view, cid),
+                          icon=":material/undo:")
+
+
+def _shown(ctx, name: str, value: Any) -> str:
+    """A value as a person reads it: labels for codes, ¥ for money, local time."""
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return "—"
+    f = F.FIELDS_BY_NAME.get(name)
+    if f is not None and f.kind == "choice":
+        return W.ref_labels(ctx.db, f.options or "", ctx.lang).get(value, str(value))
+    if f is not None and f.kind == "money":
+        return money(value, ctx.lang)
+    if hasattr(value, "year") and hasattr(value, "hour"):
+        return local_datetime(value, ctx.lang)
+    return str(value)
 
 
 if __name__ == "__main__":

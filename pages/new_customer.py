@@ -1,13 +1,250 @@
-"""Placeholder until the page is built (replaced in this same change)."""
+"""New customer (新建客户): the entry form, built from the field declaration.
+
+Saving is a short conversation kept in session state (never in one-off buttons):
+validate → if a warning needs confirming, a checkbox per warning → if the customer may
+already exist, list the matches and ask "save anyway" → create → show the new code
+with a link to find it. Everything typed stays in the form until it is saved.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
 import streamlit as st
 
+from lib import fields as F
 from lib import permissions as perm
+from lib.customers import create_customer, validation_context
+from lib.errors import (
+    ConfirmationRequired,
+    CustomerMasterError,
+    DuplicateError,
+    FieldProblem,
+    PermissionDenied,
+    ValidationError,
+)
+from lib.search import find_duplicates
+from lib.validation import validate_customer
+from ui import widgets as W
 from ui.context import page_context
+from ui.format import md_escape
+
+KEY = "nc_"  # widget keys: nc_name, nc_phone, … and nc_confirm_<warning code>
+ERRORS, WARNINGS, GENERAL = "nc_errors", "nc_warnings", "nc_general"
+DUPLICATES, DUPLICATES_FOR = "nc_duplicates", "nc_duplicates_for"
+SAVED, SAVED_SHOWN, TOAST = "nc_saved", "nc_saved_shown", "nc_toast"
+_STATE = (ERRORS, WARNINGS, GENERAL, DUPLICATES, DUPLICATES_FOR)
 
 
 def render() -> None:
     ctx = page_context(perm.PAGE_NEW_CUSTOMER)
-    st.title(ctx.t("nav.new_customer"))
+    W.keep_state_for(ctx.actor)
+    t, lang = ctx.t, ctx.lang
+    st.title(t("nav.new_customer"), anchor=False)
+    if (toast := st.session_state.pop(TOAST, None)) is not None:
+        st.toast(t("new.toast", code=toast), icon=":material/check_circle:")
+
+    saved = st.session_state.get(SAVED)
+    if saved and st.session_state.get(SAVED_SHOWN) == "instead_of_form":
+        _saved_panel(ctx, saved)
+        st.button(t("new.enter_another"), type="primary", icon=":material/person_add:", on_click=_clear_form,
+                  key="nc_enter_another")
+        return
+    if saved:
+        _saved_panel(ctx, saved)
+
+    st.caption(t("new.intro"))
+    errors: dict[str, list[FieldProblem]] = {}
+    for p in st.session_state.get(ERRORS, []):
+        errors.setdefault(p.field, []).append(p)
+    warnings: dict[str, list[FieldProblem]] = {}
+    for p in st.session_state.get(WARNINGS, []):
+        warnings.setdefault(p.field, []).append(p)
+
+    with st.form("nc_form", enter_to_submit=False, border=False):
+        if (general := st.session_state.get(GENERAL)) is not None:
+            st.error(md_escape(general.translate(lang)), icon=":material/error:")
+        elif errors:
+            st.error(t("error.validation"), icon=":material/error:")
+        elif warnings:
+            st.warning(t("error.confirmation_required"), icon=":material/warning:")
+        for group in F.GROUPS:
+            with st.container(border=True):
+                st.markdown("##### " + t("form.group." + group))
+                fields = F.form_fields(group)
+                per_row = 2 if len(fields) > 1 else 1
+                for row in range(0, len(fields), per_row):
+                    # Fields in rows (a message under one field does not shift the
+                    # other column); one container per field keeps its messages with it.
+                    for col, f in zip(st.columns(per_row), fields[row:row + per_row]):
+                        with col, st.container():
+                            _field(ctx, f, errors.get(f.name, []), warnings.get(f.name, []))
+        unknown = [p for name, ps in errors.items() if name not in F.FIELDS_BY_NAME for p in ps]
+        W.show_problems(unknown, lang)
+        if st.session_state.get(DUPLICATES):
+            _duplicates_panel(ctx)
+        c1, c2, _ = st.columns([1, 1, 2])
+        with c1:
+            st.form_submit_button(t("new.save"), type="primary", icon=":material/save:", on_click=_submit,
+                                  args=(ctx, "instead_of_form"), key="nc_save", width="stretch")
+        with c2:
+            st.form_submit_button(t("new.save_and_new"), icon=":material/add:", on_click=_submit,
+                                  args=(ctx, "above_form"), key="nc_save_new", width="stretch")
+
+
+def _field(ctx, f: F.Field, errors: list[FieldProblem], warnings: list[FieldProblem]) -> None:
+    """One input with, right below it, its notes, errors and warnings to confirm."""
+    t, lang = ctx.t, ctx.lang
+    allowed = W.may_write_field(ctx.actor, f)
+    key = KEY + f.name
+    if f.kind == "user" and (key not in st.session_state or not allowed):
+        st.session_state[key] = ctx.actor.username
+    W.form_input(f, lang=lang, db=ctx.db, key=key, disabled=not allowed, t=t)
+    if not allowed:
+        st.caption(":material/lock: " + t("form.locked_field"))
+    W.show_problems(errors, lang)
+    for w in warnings:
+        st.warning(md_escape(w.translate(lang)), icon=":material/warning:")
+        st.checkbox(t("form.confirm_warning"), key=_confirm_key(w))
+
+
+def _saved_panel(ctx, saved: dict) -> None:
+    t = ctx.t
+    with st.container(border=True):
+        st.success(t("new.saved", code=saved["code"], name=md_escape(saved["name"])),
+                   icon=":material/check_circle:")
+        W.link_to_customer(saved["code"], t("new.find_it", code=saved["code"]), t)
+
+
+def _duplicates_panel(ctx) -> None:
+    """Possible duplicates, each with its code and owner; the user opens one or saves anyway."""
+    t, lang = ctx.t, ctx.lang
+    matches = st.session_state[DUPLICATES]
+    with st.container(border=True):
+        st.warning(t("dup.title", n=len(matches)), icon=":material/content_copy:")
+        for m in matches:
+            c1, c2, c3 = st.columns([3, 2, 2], vertical_alignment="center")
+            with c1:
+                archived = f" · {t('dup.archived')}" if m.archived else ""
+                st.markdown(f"**{md_escape(m.code)}** · {md_escape(m.name)}{archived}")
+            with c2:
+                reasons = ", ".join(t("dup.reason." + r) for r in m.reasons)
+                st.caption(t("dup.owner", owner=md_escape(m.owner)) + " · " + reasons)
+            with c3:
+                if m.visible:
+                    W.link_to_customer(m.code, t("dup.open"), t)
+                else:
+                    st.caption(t("dup.not_yours", owner=md_escape(m.owner)))
+        st.caption(t("dup.hint"))
+        st.form_submit_button(t("dup.save_anyway"), icon=":material/done_all:", on_click=_submit,
+                              args=(ctx, "instead_of_form", True), key="nc_save_anyway")
+
+
+# -- saving --------------------------------------------------------------------------------
+def _values(ctx) -> dict:
+    """The form's values by field name. Fields the actor may not set are left out, except
+    the owner, which is then the actor (as the locked input shows)."""
+    values = {}
+    for f in F.FIELDS:
+        if not W.may_write_field(ctx.actor, f):
+            if f.kind == "user":
+                values[f.name] = ctx.actor.username
+            continue
+        v = st.session_state.get(KEY + f.name)
+        values[f.name] = None if isinstance(v, str) and not v.strip() else v
+    return values
+
+
+def _normal(value) -> str:
+    return re.sub(r"[\s-]", "", str(value or "")).upper()
+
+
+def _confirm_key(w: FieldProblem) -> str:
+    """The checkbox of one warning about one value: a new value gets a fresh, unticked box."""
+    digest = hashlib.sha1(_normal(w.params.get("value")).encode()).hexdigest()[:10]
+    return f"{KEY}confirm_{w.code}_{digest}"
+
+
+def _confirmed(values: dict) -> list[str]:
+    """Warning codes the user ticked — only while the warned value is still the one typed."""
+    return sorted({w.code for w in st.session_state.get(WARNINGS, [])
+                   if st.session_state.get(_confirm_key(w))
+                   and _normal(values.get(w.field)) == _normal(w.params.get("value"))})
+
+
+def _duplicate_key(values: dict) -> tuple:
+    return tuple(str(values.get(k) or "").strip() for k in ("name", "uscc", "phone", "contact_phone"))
+
+
+def _reset_messages() -> None:
+    for k in _STATE:
+        st.session_state.pop(k, None)
+
+
+def _submit(ctx, show: str, anyway: bool = False) -> None:
+    """Form callback: validate, check duplicates, create. Runs before the page is drawn,
+    so it may also clear the form's widgets."""
+    state = st.session_state
+    values = _values(ctx)
+    confirm = _confirmed(values)
+    state.pop(SAVED, None)
+    state.pop(GENERAL, None)
+    try:
+        validate_customer(values, validation_context(ctx.db), confirm=confirm)
+        if not (anyway and state.get(DUPLICATES_FOR) == _duplicate_key(values)):
+            matches = find_duplicates(ctx.db, ctx.actor, values)
+            # Confirmed warnings stay (with their ticked boxes) for the "save anyway" step.
+            state[ERRORS] = []
+            state[WARNINGS] = [w for w in state.get(WARNINGS, []) if w.code in confirm]
+            if matches:
+                state[DUPLICATES], state[DUPLICATES_FOR] = matches, _duplicate_key(values)
+                return
+        record = create_customer(ctx.db, ctx.actor, values, confirm=confirm)
+    except ConfirmationRequired as exc:
+        # New warnings join the confirmed ones (which keep their ticked boxes).
+        kept = [w for w in state.get(WARNINGS, []) if w.code in confirm]
+        state[ERRORS], state[WARNINGS] = [], kept + exc.problems
+        state.pop(DUPLICATES, None)
+        return
+    except ValidationError as exc:
+        state[ERRORS] = exc.problems
+        state[WARNINGS] = [w for w in state.get(WARNINGS, []) if w.code in confirm]
+        state.pop(DUPLICATES, None)
+        return
+    except DuplicateError as exc:
+        state[ERRORS] = [FieldProblem("uscc", exc.key, exc.params)]
+        return
+    except PermissionDenied as exc:
+        field = exc.params.get("field")
+        if field in F.FIELDS_BY_NAME:
+            state[ERRORS] = [FieldProblem(field, exc.key, exc.params)]
+        else:
+            state[GENERAL] = exc
+        return
+    except CustomerMasterError as exc:  # conflict on the code sequence, database in use, …
+        state[GENERAL] = exc
+        return
+    _reset_messages()
+    state[SAVED] = {"id": record["id"], "code": record["code"], "name": record["name"]}
+    state[SAVED_SHOWN] = show
+    state[TOAST] = record["code"]
+    if show == "above_form":
+        _clear_inputs()
+
+
+def _clear_inputs() -> None:
+    inputs = {KEY + f.name for f in F.FIELDS}
+    for k in list(st.session_state.keys()):
+        if k in inputs or (isinstance(k, str) and k.startswith(KEY + "confirm_")):
+            del st.session_state[k]
+    _reset_messages()
+
+
+def _clear_form() -> None:
+    """"Enter another customer": an empty form, no messages."""
+    _clear_inputs()
+    for k in (SAVED, SAVED_SHOWN, TOAST):
+        st.session_state.pop(k, None)
 
 
 if __name__ == "__main__":

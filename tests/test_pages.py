@@ -1,0 +1,453 @@
+"""Page tests: the real app.py in AppTest, a seeded logged-in session per role.
+
+Entry form (validation keeps input, save with code, USCC confirmation, duplicates),
+customers grid (search by pinyin initials, save through the editor's edit state,
+refusals with reasons, invalid rows kept, version conflicts, archive, paging) and
+analytics (KPIs, charts, CSV, shared filters), in both languages.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lib import customers as cs
+from lib.search import CustomerFilters, search
+from tests.apptest_util import make_app, nav_paths, open_page
+
+XMBANK = "厦门银行股份有限公司"
+
+
+def unescape(text: str) -> str:
+    """Alert bodies are Markdown with user text escaped; compare the text a user reads."""
+    return text.replace("\\", "")
+
+
+def open_as(db_path, username: str, page: str, lang: str = "zh"):
+    at = make_app(db_path, username, lang=lang)
+    open_page(at, page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def block_holding(at, key: str):
+    """The innermost container whose direct children include the widget ``key``."""
+
+    def walk(block):
+        for child in block.children.values():
+            if getattr(child, "key", None) == key:
+                return block
+            if hasattr(child, "children"):
+                found = walk(child)
+                if found is not None:
+                    return found
+        return None
+
+    found = walk(at.main)
+    assert found is not None, f"no widget {key}"
+    return found
+
+
+def fill(at, **values):
+    for name, value in values.items():
+        widget = at.text_input(key=f"nc_{name}")
+        widget.input(value)
+    return at
+
+
+def editor(at):
+    assert len(at.data_editor) == 1
+    return at.data_editor[0]
+
+
+def edit_grid(at, edited_rows: dict, *, click: str | None = "cu_save"):
+    """Seed the editor's edit state (positions in the shown page), run, then click."""
+    key = at.session_state["cu_view"].editor_key
+    at.session_state[key] = {"edited_rows": edited_rows, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, at.exception
+    if click:
+        at.button(key=click).click().run()
+        assert not at.exception, at.exception
+    return at
+
+
+def row_position(at, code: str) -> int:
+    codes = list(editor(at).value["code"])
+    return codes.index(code)
+
+
+# -- entry form ------------------------------------------------------------------------------
+def test_form_errors_show_next_to_their_field_and_input_stays(db, db_path):
+    at = open_as(db_path, "manager", "new-customer")
+    fill(at, name=XMBANK, email="not-an-email", phone="电话号码", address="厦门市思明区")
+    at.button(key="nc_save").click().run()
+    assert not at.exception
+    email_errors = [unescape(e.value) for e in block_holding(at, "nc_email").error]
+    assert email_errors == ["邮箱格式不正确：not-an-email"]
+    phone_errors = [unescape(e.value) for e in block_holding(at, "nc_phone").error]
+    assert phone_errors == ["无法识别的电话号码：电话号码"]
+    assert at.text_input(key="nc_name").value == XMBANK
+    assert at.text_input(key="nc_email").value == "not-an-email"
+    assert at.text_input(key="nc_address").value == "厦门市思明区"
+    assert search(db, db.actor("manager", "manager"), CustomerFilters(text="xmyh")).total == 0
+
+
+def test_form_errors_in_english(db, db_path):
+    at = open_as(db_path, "manager", "new-customer", lang="en")
+    fill(at, email="nope")
+    at.button(key="nc_save").click().run()
+    assert [unescape(e.value) for e in block_holding(at, "nc_name").error] == ["Required."]
+    assert [unescape(e.value) for e in block_holding(at, "nc_email").error] == ["Not a valid email address: nope"]
+
+
+def test_valid_entry_creates_customer_with_code(db, db_path):
+    at = open_as(db_path, "sales", "new-customer")
+    fill(at, name=XMBANK, phone="0592-5555555")
+    at.selectbox(key="nc_industry").select("J")
+    at.button(key="nc_save").click().run()
+    assert not at.exception
+    rows, total = search(db, db.actor("sales", "sales"), CustomerFilters(text="xmyh"))
+    assert total == 1
+    rec = rows[0]
+    assert rec["code"].startswith("C") and rec["industry"] == "J" and rec["owner"] == "sales"
+    assert rec["phone"] == "0592-5555555"
+    shown = "\n".join(s.value for s in at.success)
+    assert rec["code"] in shown
+    assert [t.value for t in at.toast] == [f"已保存客户 {rec['code']}"]
+    links = [link for link in at.get("page_link")]
+    assert any("customers" in link.proto.page and rec["code"] in link.proto.query_string for link in links)
+    # "Enter another customer" gives an empty form
+    at.button(key="nc_enter_another").click().run()
+    assert at.text_input(key="nc_name").value == ""
+
+
+def test_save_and_enter_another_clears_the_form(db, db_path):
+    at = open_as(db_path, "manager", "new-customer", lang="en")
+    fill(at, name="Acme Trading Ltd", phone="13800138000")
+    at.button(key="nc_save_new").click().run()
+    assert not at.exception
+    assert at.text_input(key="nc_name").value == ""
+    assert "saved with code" in " ".join(s.value for s in at.success)
+
+
+def test_uscc_checksum_asks_for_confirmation(db, db_path):
+    at = open_as(db_path, "manager", "new-customer")
+    fill(at, name="厦门某某贸易有限公司", uscc="91350203M0001QAY9B")
+    at.button(key="nc_save").click().run()
+    box = block_holding(at, "nc_uscc")
+    assert any("校验位不符" in w.value for w in box.warning)
+    confirm = at.checkbox[0]
+    # Saving again without ticking the box does not save.
+    at.button(key="nc_save").click().run()
+    assert search(db, db.actor("manager", "manager"), CustomerFilters(text="91350203M0001QAY9B")).total == 0
+    at.checkbox[0].check()
+    at.button(key="nc_save").click().run()
+    assert not at.exception
+    rows, total = search(db, db.actor("manager", "manager"), CustomerFilters(text="91350203M0001QAY9B"))
+    assert total == 1 and rows[0]["uscc"] == "91350203M0001QAY9B"
+    assert confirm.label == "我已核对，确认无误"
+
+
+def test_duplicate_check_lists_match_with_code_and_owner(db, db_path, make_customer):
+    existing = make_customer(actor="manager", name=XMBANK, owner="sales2")
+    at = open_as(db_path, "sales", "new-customer")
+    fill(at, name="厦门银行")
+    at.button(key="nc_save").click().run()
+    assert not at.exception
+    panel = "\n".join(unescape(m.value) for m in at.markdown) + "\n".join(unescape(c.value) for c in at.caption)
+    assert existing["code"] in panel and XMBANK in panel and "sales2" in panel
+    # Someone else's customer: no link to open it, only who owns it.
+    assert not any(existing["code"] in link.proto.query_string for link in at.get("page_link"))
+    assert search(db, db.actor("sales", "sales"), CustomerFilters(text="厦门银行")).total == 0
+    at.button(key="nc_save_anyway").click().run()
+    assert not at.exception
+    assert search(db, db.actor("sales", "sales"), CustomerFilters(text="厦门银行")).total == 1
+
+
+def test_duplicate_of_own_customer_links_to_it(db, db_path, make_customer):
+    existing = make_customer(actor="manager", name=XMBANK, phone="0592-5555555")
+    at = open_as(db_path, "manager", "new-customer")
+    fill(at, name="厦门国际银行", phone="0592 5555555")
+    at.button(key="nc_save").click().run()
+    links = [link.proto for link in at.get("page_link")]
+    assert any(p.page == "customers" and f"q={existing['code']}" in p.query_string for p in links)
+
+
+def test_sales_cannot_set_credit_limit_or_owner_in_form(db, db_path):
+    at = open_as(db_path, "sales", "new-customer")
+    assert at.text_input(key="nc_credit_limit").disabled
+    assert at.selectbox(key="nc_owner").disabled
+    assert at.selectbox(key="nc_owner").value == "sales"
+    at = open_as(db_path, "manager", "new-customer")
+    assert not at.text_input(key="nc_credit_limit").disabled
+
+
+def test_viewer_has_no_entry_page(db, db_path):
+    at = open_as(db_path, "viewer", "new-customer")
+    assert "new-customer" not in nav_paths(at)
+    assert "nc_name" not in [w.key for w in at.text_input]
+
+
+# -- customers grid ------------------------------------------------------------------------------
+@pytest.fixture
+def three(make_customer):
+    """Three customers: two of the manager's, one of sales."""
+    return [
+        make_customer(actor="manager", name=XMBANK, tier="B", credit_limit="100000"),
+        make_customer(actor="manager", name="重庆长安汽车股份有限公司", tier="C"),
+        make_customer(actor="manager", name="北京测试科技有限公司", owner="sales", tier="D"),
+    ]
+
+
+def test_search_finds_by_pinyin_initials(db, db_path, three):
+    at = open_as(db_path, "manager", "customers")
+    assert len(editor(at).value) == 3
+    at.text_input(key="flt_text").input("xmyh").run()
+    assert list(editor(at).value["name"]) == [XMBANK]
+    assert "共 1 位客户" in " ".join(c.value for c in at.caption)
+
+
+def test_grid_is_indexed_by_customer_id_and_shows_labels(db, db_path, three):
+    at = open_as(db_path, "manager", "customers")
+    df = editor(at).value
+    assert sorted(df.index) == sorted(r["id"] for r in three)
+    config = json.loads(editor(at).proto.columns)
+    tier_options = {o["value"]: o["label"] for o in config["tier"]["type_config"]["options"]}
+    assert tier_options["A"] == "战略客户"
+
+
+def test_grid_save_commits_a_valid_change(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    pos = row_position(at, three[0]["code"])
+    edit_grid(at, {pos: {"tier": "A"}})
+    assert cs.get_customer(db, actors["manager"], three[0]["id"])["tier"] == "A"
+    assert [t.value for t in at.toast] == ["已保存 1 行"]
+    df = editor(at).value
+    assert df.loc[three[0]["id"], "tier"] == "A" and df.loc[three[0]["id"], "_state"] == "✅"
+
+
+def test_grid_sends_only_changed_rows(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    pos = row_position(at, three[1]["code"])
+    other = row_position(at, three[0]["code"])
+    edit_grid(at, {pos: {"notes": "月结 30 天"}, other: {"tier": "B"}})  # tier B == stored: no change
+    assert cs.get_customer(db, actors["manager"], three[1]["id"])["notes"] == "月结 30 天"
+    assert cs.get_customer(db, actors["manager"], three[0]["id"])["version"] == 1
+
+
+def test_viewer_grid_is_locked_and_a_forced_edit_is_refused(db, db_path, three, actors):
+    at = open_as(db_path, "viewer", "customers")
+    assert editor(at).proto.disabled
+    assert "cu_save" not in [b.key for b in at.button]
+    assert "cu_archive" not in [b.key for b in at.button]
+    edit_grid(at, {0: {"tier": "A"}})  # a tampered browser
+    cid = int(editor(at).value.index[0])
+    assert cs.get_customer(db, actors["manager"], cid)["version"] == 1
+    assert any("您没有权限执行此操作" in unescape(e.value) for e in at.error)
+
+
+def test_sales_edit_of_credit_limit_is_refused_with_reason(db, db_path, three, actors):
+    at = open_as(db_path, "sales", "customers")
+    assert list(editor(at).value["code"]) == [three[2]["code"]]  # sees only own customers
+    config = json.loads(editor(at).proto.columns)
+    assert config["credit_limit"]["disabled"] is True and config["credit_limit"]["label"].startswith("🔒")
+    assert config["tier"]["disabled"] is False
+    edit_grid(at, {0: {"credit_limit": 999999.0}})
+    assert cs.get_customer(db, actors["manager"], three[2]["id"])["credit_limit"] is None
+    assert any("您没有权限修改“信用额度”" in unescape(e.value) for e in at.error)
+
+
+def test_invalid_row_keeps_its_edit_and_good_rows_commit(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers", lang="en")
+    bad, good = row_position(at, three[0]["code"]), row_position(at, three[1]["code"])
+    edit_grid(at, {bad: {"email": "broken@", "tier": "A"}, good: {"tier": "A"}})
+    assert cs.get_customer(db, actors["manager"], three[1]["id"])["tier"] == "A"
+    assert cs.get_customer(db, actors["manager"], three[0]["id"])["tier"] == "B"
+    df = editor(at).value
+    row = df.loc[three[0]["id"]]
+    assert row["email"] == "broken@" and row["tier"] == "A" and row["_state"] == "⚠️"
+    assert "Company email: Not a valid email address: broken@" in row["_problem"]
+    assert any("Not a valid email address" in unescape(e.value) for e in at.error)
+    assert [t.value for t in at.toast] == ["Saved 1; 1 not saved — see below the table"]
+    # Fix only the email: the kept tier edit goes with it.
+    edit_grid(at, {row_position(at, three[0]["code"]): {"email": "ok@example.com"}})
+    rec = cs.get_customer(db, actors["manager"], three[0]["id"])
+    assert rec["email"] == "ok@example.com" and rec["tier"] == "A"
+
+
+def test_version_conflict_shows_the_other_persons_values(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    target = three[0]
+    cs.update_customer(db, actors["admin"], target["id"], {"tier": "D", "notes": "admin 改过"}, 1)
+    edit_grid(at, {row_position(at, target["code"]): {"tier": "A"}})
+    assert cs.get_customer(db, actors["manager"], target["id"])["tier"] == "D"
+    warning = " ".join(unescape(w.value) for w in at.warning)
+    assert "admin" in warning and "您的更改未保存" in warning
+    table = [d for d in at.dataframe if d.editing_mode == "read_only"][0].value
+    shown = table.to_string()
+    assert "潜在客户" in shown and "战略客户" in shown and "admin 改过" in shown
+    # Keep mine: the edit now applies to the current version.
+    at.button(key=f"cu_mine_{target['id']}").click().run()
+    at.button(key="cu_save").click().run()
+    rec = cs.get_customer(db, actors["manager"], target["id"])
+    assert rec["tier"] == "A" and rec["notes"] == "admin 改过"
+
+
+def test_conflict_take_theirs_drops_my_edit(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    target = three[1]
+    cs.update_customer(db, actors["admin"], target["id"], {"tier": "A"}, 1)
+    edit_grid(at, {row_position(at, target["code"]): {"tier": "B"}})
+    at.button(key=f"cu_theirs_{target['id']}").click().run()
+    assert editor(at).value.loc[target["id"], "tier"] == "A"
+    assert "cu_save" in [b.key for b in at.button] and at.button(key="cu_save").disabled
+
+
+def test_archive_and_restore_selected_rows(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    pos = row_position(at, three[1]["code"])
+    edit_grid(at, {pos: {"_select": True}}, click="cu_archive")
+    assert cs.get_customer(db, actors["manager"], three[1]["id"])["archived"] is True
+    assert three[1]["code"] not in list(editor(at).value["code"])
+    at.radio(key="flt_archived").set_value("archived").run()
+    assert list(editor(at).value["code"]) == [three[1]["code"]]
+    edit_grid(at, {0: {"_select": True}}, click="cu_restore")
+    assert cs.get_customer(db, actors["manager"], three[1]["id"])["archived"] is False
+
+
+def test_paging_with_next_and_previous(db, db_path, make_customer):
+    for i in range(53):
+        make_customer(actor="manager", name=f"分页测试{i:02d}有限公司")
+    at = open_as(db_path, "manager", "customers", lang="en")
+    assert len(editor(at).value) == 50
+    first_page = list(editor(at).value.index)
+    at.button(key="cu_next").click().run()
+    assert len(editor(at).value) == 3
+    assert "53 customers · showing 51–53" in " ".join(c.value for c in at.caption)
+    assert at.button(key="cu_next").disabled
+    at.button(key="cu_prev").click().run()
+    assert list(editor(at).value.index) == first_page
+    at.selectbox(key="flt_page_size").select(100).run()
+    assert len(editor(at).value) == 53
+
+
+def test_empty_state_tells_what_to_do(db, db_path):
+    at = open_as(db_path, "manager", "customers")
+    assert any("还没有客户" in i.value for i in at.info)
+    assert any(link.proto.page == "new-customer" for link in at.get("page_link"))
+    at = open_as(db_path, "viewer", "customers", lang="en")
+    assert not any(link.proto.page == "new-customer" for link in at.get("page_link"))
+
+
+def test_link_with_code_opens_a_search(db, db_path, three):
+    at = make_app(db_path, "manager")
+    at.query_params["q"] = three[1]["code"]
+    open_page(at, "customers").run()
+    assert at.text_input(key="flt_text").value == three[1]["code"]
+    assert list(editor(at).value["code"]) == [three[1]["code"]]
+
+
+# -- analytics -------------------------------------------------------------------------------
+def test_analytics_kpis_charts_and_downloads(db, db_path, three):
+    at = open_as(db_path, "manager", "analytics", lang="en")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Customers"] == "3" and metrics["Active"] == "3" and metrics["New this month"] == "3"
+    assert metrics["Total credit limit"] == "¥100,000"
+    assert len(at.get("plotly_chart")) == 7
+    downloads = at.get("download_button")
+    assert len(downloads) == 7
+
+
+def test_analytics_uses_the_filters_of_the_customers_page(db, db_path, three):
+    at = open_as(db_path, "manager", "customers")
+    at.multiselect(key="flt_tier").select("B").run()
+    assert len(editor(at).value) == 1
+    open_page(at, "analytics").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["客户总数"] == "1"
+    assert at.multiselect(key="flt_tier").value == ["B"]
+
+
+def test_sales_analytics_counts_only_own(db, db_path, three):
+    at = open_as(db_path, "sales", "analytics")
+    assert {m.label: m.value for m in at.metric}["客户总数"] == "1"
+
+
+# -- language -------------------------------------------------------------------------------
+def test_language_switch_changes_labels(db, db_path, three):
+    at = open_as(db_path, "manager", "customers")
+    assert at.title[0].value == "客户查询"
+    assert json.loads(editor(at).proto.columns)["name"]["label"] == "客户名称 *"
+    at.radio(key="cm_lang_switch").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Customers"
+    assert json.loads(editor(at).proto.columns)["name"]["label"] == "Customer name *"
+    assert json.loads(editor(at).proto.columns)["code"]["label"] == "Customer code"
+    assert "Search" in [w.label for w in at.text_input]
+
+
+def test_confirmed_warning_survives_the_duplicate_step(db, db_path, make_customer):
+    make_customer(actor="manager", name=XMBANK)
+    at = open_as(db_path, "manager", "new-customer")
+    fill(at, name=XMBANK, uscc="91350203M0001QAY9B")
+    at.button(key="nc_save").click().run()
+    at.checkbox[0].check()
+    at.button(key="nc_save").click().run()
+    assert at.button(key="nc_save_anyway")  # the duplicates step
+    assert at.checkbox[0].value
+    at.button(key="nc_save_anyway").click().run()
+    assert not at.exception
+    assert search(db, db.actor("manager", "manager"), CustomerFilters(text="91350203M0001QAY9B")).total == 1
+
+
+def test_changing_a_confirmed_value_asks_again(db, db_path):
+    at = open_as(db_path, "manager", "new-customer")
+    fill(at, name="某某公司", uscc="91350203M0001QAY9B")
+    at.button(key="nc_save").click().run()
+    at.checkbox[0].check()
+    fill(at, uscc="91350203M0001QAY8B")  # another failing code: the tick was for the old one
+    at.button(key="nc_save").click().run()
+    assert any("91350203M0001QAY8B" in w.value for w in at.warning)
+    assert at.checkbox[0].value is False
+    assert search(db, db.actor("manager", "manager"), CustomerFilters(text="某某公司")).total == 0
+
+
+def test_half_entered_customer_survives_a_look_at_the_customers_page(db, db_path, make_customer):
+    existing = make_customer(actor="manager", name=XMBANK)
+    at = open_as(db_path, "manager", "new-customer")
+    fill(at, name=XMBANK, phone="0592-5555555")
+    at.selectbox(key="nc_industry").select("J")
+    at.button(key="nc_save").click().run()  # shows the possible duplicate, with a link to it
+    at.query_params["q"] = existing["code"]  # following that link
+    open_page(at, "customers").run()
+    assert list(editor(at).value["code"]) == [existing["code"]]
+    open_page(at, "new-customer").run()
+    assert not at.exception
+    assert at.text_input(key="nc_name").value == XMBANK
+    assert at.selectbox(key="nc_industry").value == "J"
+
+
+def test_next_user_in_the_same_browser_session_sees_none_of_the_last_ones_rows(db, db_path, three):
+    at = open_as(db_path, "manager", "customers")
+    assert len(editor(at).value) == 3
+    at.session_state["username"] = "sales"  # manager logged out, sales logged in, same tab
+    at.session_state["name"] = "sales"
+    at.session_state["cm_lang_loaded_for"] = "sales"
+    open_page(at, "customers").run()
+    assert not at.exception
+    assert list(editor(at).value["code"]) == [three[2]["code"]]
+
+
+def test_a_new_warning_keeps_the_confirmed_one(db, db_path):
+    at = open_as(db_path, "manager", "new-customer")
+    fill(at, name="某某贸易有限公司", uscc="91350203M0001QAY9B")
+    at.button(key="nc_save").click().run()
+    at.checkbox[0].check()
+    fill(at, phone="12012345678")  # parses, but is not a valid number: a second warning
+    at.button(key="nc_save").click().run()
+    assert len(at.checkbox) == 2 and at.checkbox[0].value and not at.checkbox[1].value
+    at.checkbox[1].check()
+    at.button(key="nc_save").click().run()
+    assert not at.exception
+    assert search(db, db.actor("manager", "manager"), CustomerFilters(text="某某贸易")).total == 1

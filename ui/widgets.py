@@ -1,0 +1,357 @@
+"""Widgets built from the field declaration (``lib.fields``), shared by the pages.
+
+* ``form_input``: one entry-form input per field kind (text, choice, phone, money, …).
+* ``grid_column_config``: the customers grid's ``column_config``: select boxes over the
+  reference lists (codes stored, labels shown), a number column with a minimum for the
+  credit limit, read-only code and timestamps, 🔒 on columns the user may not change.
+* ``keep_state_for``: drops the pages' remembered state when another user logs in.
+* ``search_box`` / ``filter_panel`` / ``current_filters``: the filters the customers
+  and analytics pages share. Their values live in one plain session-state dict
+  (``FILTERS_KEY``), because Streamlit forgets a widget's value as soon as a page that
+  does not draw it runs — so a search made on the customers page still applies when the
+  user opens analytics, and the other way round.
+"""
+from __future__ import annotations
+
+from dataclasses import fields as dc_fields
+from typing import Any, Iterable, Mapping
+
+import streamlit as st
+
+from lib import fields as F
+from lib import permissions as perm
+from lib.customers import active_usernames
+from lib.errors import FieldProblem
+from lib.search import ARCHIVED_CHOICES, LIST_FILTERS, PAGE_SIZES, SORTS, CustomerFilters
+from ui.format import md_escape
+
+# One icon per page, used by the page titles (and offered to the router's st.Page).
+PAGE_ICONS = {
+    "customers": ":material/groups:",
+    "new_customer": ":material/person_add:",
+    "analytics": ":material/monitoring:",
+}
+
+FILTERS_KEY = "cm_filters"  # the shared filter values (a plain dict, not a widget key)
+_FILTER_WIDGET = "flt_"  # widget keys: flt_text, flt_industry, …
+
+AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (lib.search)
+
+
+# -- per-user page state ------------------------------------------------------------------------
+STATE_OWNER_KEY = "cm_page_state_owner"
+PAGE_STATE_PREFIXES = ("cu_", "nc_", "an_", _FILTER_WIDGET)
+
+
+def keep_state_for(actor) -> None:
+    """Forget the pages' remembered state (grid rows, form input, duplicate matches,
+    filters) when another user — or the same user with another role — is logged in to
+    this browser session: one user's rows must never reach the next."""
+    owner = (actor.username, actor.role)
+    if st.session_state.get(STATE_OWNER_KEY) == owner:
+        return
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and (key.startswith(PAGE_STATE_PREFIXES) or key == FILTERS_KEY):
+            del st.session_state[key]
+    st.session_state[STATE_OWNER_KEY] = owner
+
+
+# -- reference lists ------------------------------------------------------------------------
+def item_label(item: Mapping[str, Any], lang: str) -> str:
+    return item["label_zh"] if lang == "zh" else item["label_en"]
+
+
+def ref_labels(db, list_name: str, lang: str) -> dict[str, str]:
+    """code -> label in ``lang`` for one reference list (inactive items included, so
+    old values still read well)."""
+    return {it["code"]: item_label(it, lang) for it in db.reference_lists().get(list_name, [])}
+
+
+def ref_codes(db, list_name: str, *, include_inactive: bool = False) -> list[str]:
+    return [it["code"] for it in db.reference_lists().get(list_name, []) if include_inactive or it["active"]]
+
+
+def usernames(db) -> list[str]:
+    return sorted(active_usernames(db))
+
+
+# -- permissions as the UI sees them ----------------------------------------------------------
+def may_write_field(actor, f: F.Field, record: Mapping | None = None) -> bool:
+    """May the actor set this field (on ``record``)? The service enforces the same rule;
+    the UI only uses it to lock inputs and columns."""
+    return not f.write_permission or perm.can(actor, f.write_permission, record)
+
+
+# -- the entry form ---------------------------------------------------------------------------
+def form_input(f: F.Field, *, lang: str, db, key: str, disabled: bool = False, t=None) -> None:
+    """One input of the entry form for field ``f``; its value is ``st.session_state[key]``.
+
+    Choice fields store the reference code and show the label in ``lang``. Money is a
+    text input so that what the user typed ("1,234.50") stays as typed, even if invalid.
+    Values persist for the session, so a user who opens a possible duplicate on the
+    customers page finds the half-entered customer again when coming back."""
+    label = f.label(lang) + (" *" if f.required else "")
+    help_text = f.help(lang) or None
+    if f.kind == "choice":
+        labels = ref_labels(db, f.options or "", lang)
+        codes = ref_codes(db, f.options or "")
+        if key not in st.session_state:
+            st.session_state[key] = f.default if f.default in codes else None
+        st.selectbox(label, codes, key=key, format_func=lambda c: labels.get(c, c), help=help_text,
+                     disabled=disabled, placeholder=t("form.choose") if t else "", persist_state="session")
+    elif f.kind == "user":
+        names = usernames(db)
+        st.selectbox(label, names, key=key, help=help_text, disabled=disabled,
+                     placeholder=t("form.choose") if t else "", persist_state="session")
+    elif f.kind == "longtext":
+        st.text_area(label, key=key, max_chars=f.max_length, help=help_text, disabled=disabled, height=100,
+                     persist_state="session")
+    else:
+        placeholder = {
+            "phone": "13800138000 / 0755-12345678 转 12",
+            "email": "name@example.com",
+            "uscc": "91110108551385082Q",
+            "money": "50000",
+        }.get(f.kind) if not disabled else None  # a locked input must not look filled in
+        st.text_input(label, key=key, max_chars=f.max_length, help=help_text, disabled=disabled,
+                      placeholder=placeholder, persist_state="session")
+
+
+def show_problems(problems: Iterable[FieldProblem], lang: str) -> None:
+    """Errors of one field, in the user's language, right below its input."""
+    for p in problems:
+        st.error(md_escape(p.translate(lang)), icon=":material/error:")
+
+
+# -- the grid --------------------------------------------------------------------------------
+# Columns the page adds around the declared fields.
+ROW_STATE = "_state"  # 🔒 / ⚠️ / ✅ per row
+ROW_SELECT = "_select"  # selection for archive / restore
+ROW_PROBLEM = "_problem"  # what is wrong with the row's last save
+
+
+def grid_editable_fields(actor) -> set[str]:
+    """Fields this actor may change in the grid (for records it may update at all)."""
+    if not perm.can(actor, perm.CUSTOMER_UPDATE):
+        return set()
+    return {f.name for f in F.grid_fields() if f.grid_editable and may_write_field(actor, f)}
+
+
+def grid_column_order() -> list[str]:
+    return [ROW_STATE, ROW_SELECT, "code", *(f.name for f in F.grid_fields()), ROW_PROBLEM,
+            *(c.name for c in F.SYSTEM_COLUMNS if c.name != "code")]
+
+
+def grid_column_config(*, lang: str, db, editable: set[str], can_select: bool, t) -> dict[str, Any]:
+    """``column_config`` for the customers grid, from the field declaration.
+
+    Select boxes hold codes and show labels (``format_func``); columns the actor may not
+    change are disabled and marked 🔒 in their header."""
+    cc = st.column_config
+    config: dict[str, Any] = {
+        ROW_STATE: cc.TextColumn("", width=36, disabled=True, help=t("grid.state_help"), pinned=True),
+        ROW_SELECT: cc.CheckboxColumn("✓", width=36, disabled=not can_select, help=t("grid.select_help"),
+                                      pinned=True),
+        ROW_PROBLEM: cc.TextColumn(t("grid.problem"), width="large", disabled=True),
+    }
+    for f in F.grid_fields():
+        locked = f.name not in editable
+        label = ("🔒 " if locked else "") + f.label(lang) + (" *" if f.required else "")
+        help_text = f.help(lang) or None
+        if locked:
+            help_text = t("grid.locked_column") + (f" — {help_text}" if help_text else "")
+        common = dict(label=label, help=help_text, disabled=locked, required=f.required or None)
+        if f.kind == "choice":
+            labels = ref_labels(db, f.options or "", lang)
+            # Codes are stored and sent; the labels in the user's language are shown.
+            config[f.name] = cc.SelectboxColumn(
+                options=list(labels), format_func=lambda c, _l=labels: _l.get(c, c),
+                width=_width(max([len(label), *map(len, labels.values())]), lang), **common)
+        elif f.kind == "user":
+            config[f.name] = cc.SelectboxColumn(options=usernames(db), width=110, **common)
+        elif f.kind == "money":
+            config[f.name] = cc.NumberColumn(min_value=0, max_value=999_999_999_999.99, step=0.01,
+                                             format="¥%,.2f", width=150, **common)
+        else:
+            width = 240 if f.name in ("name", "address", "notes") else 160
+            config[f.name] = cc.TextColumn(max_chars=f.max_length, width=width, **common)
+    config["code"] = cc.TextColumn(F.label("code", lang), disabled=True, width=120, pinned=True)
+    dt_format = "YYYY-MM-DD HH:mm" if lang == "zh" else "D MMM YYYY, HH:mm"
+    for c in F.SYSTEM_COLUMNS:
+        if c.name == "code":
+            continue
+        if c.kind == "timestamp":
+            config[c.name] = cc.DatetimeColumn(c.label(lang), format=dt_format, disabled=True,
+                                               timezone="Asia/Shanghai", width="medium")
+        elif c.kind == "bool":
+            config[c.name] = cc.CheckboxColumn(c.label(lang), disabled=True, width="small")
+        else:
+            config[c.name] = cc.TextColumn(c.label(lang), disabled=True, width="small")
+    return config
+
+
+def _width(chars: int, lang: str) -> int:
+    """Column width (px) for labels of up to ``chars`` characters, within reason."""
+    per_char = 14 if lang == "zh" else 8
+    return max(90, min(220, chars * per_char + 40))
+
+
+# -- shared filters ---------------------------------------------------------------------------
+_FILTER_DEFAULTS: dict[str, Any] = {
+    "text": "", **{name: [] for name in LIST_FILTERS}, "not_reviewed_days": None, "archived": "active",
+    "sort": "auto", "page_size": PAGE_SIZES[0],
+}
+
+
+def _stored() -> dict[str, Any]:
+    if FILTERS_KEY not in st.session_state:
+        st.session_state[FILTERS_KEY] = dict(_FILTER_DEFAULTS)
+    return st.session_state[FILTERS_KEY]
+
+
+def _seed(name: str) -> str:
+    """Widget key for filter ``name``, seeded from the shared dict when the widget is new
+    on this page (Streamlit dropped its state when another page ran)."""
+    key = _FILTER_WIDGET + name
+    if key not in st.session_state:
+        st.session_state[key] = _stored().get(name, _FILTER_DEFAULTS[name])
+    return key
+
+
+def _keep(name: str) -> None:
+    _stored()[name] = st.session_state.get(_FILTER_WIDGET + name, _FILTER_DEFAULTS[name])
+
+
+def set_search_text(text: str) -> None:
+    """Start a search for ``text`` (e.g. a link from the entry form); call before the
+    search box is drawn."""
+    _stored()["text"] = text
+    st.session_state[_FILTER_WIDGET + "text"] = text
+
+
+def clear_filters() -> None:
+    """Back to "all active customers" (keeps sort and page size)."""
+    stored = _stored()
+    for name, default in _FILTER_DEFAULTS.items():
+        if name in ("sort", "page_size"):
+            continue
+        stored[name] = default if not isinstance(default, list) else []
+        st.session_state[_FILTER_WIDGET + name] = stored[name]
+
+
+def search_box(t) -> str:
+    key = _seed("text")
+    st.text_input(t("search.label"), key=key, placeholder=t("search.placeholder"), icon=":material/search:",
+                  max_chars=200)
+    _keep("text")
+    return st.session_state[key]
+
+
+def sort_and_size(t) -> tuple[str | None, int]:
+    """Sort order and page size, side by side."""
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        key = _seed("sort")
+        options = [AUTO_SORT, *SORTS]
+        if st.session_state[key] not in options:
+            st.session_state[key] = AUTO_SORT
+        labels = {AUTO_SORT: t("sort.auto"), **{s: t("sort." + s) for s in SORTS}}
+        st.selectbox(t("search.sort"), options, key=key, format_func=lambda s: labels[s])
+        _keep("sort")
+    with c2:
+        key = _seed("page_size")
+        if st.session_state[key] not in PAGE_SIZES:
+            st.session_state[key] = PAGE_SIZES[0]
+        st.selectbox(t("search.page_size"), PAGE_SIZES, key=key)
+        _keep("page_size")
+    sort = _stored()["sort"]
+    return (None if sort == AUTO_SORT else sort), _stored()["page_size"]
+
+
+def filter_panel(ctx, *, expanded: bool | None = None) -> CustomerFilters:
+    """Filters in an expander: list filters, "not reviewed for N days", archived."""
+    t, lang, db = ctx.t, ctx.lang, ctx.db
+    stored = _stored()
+    active = sum(bool(stored.get(n)) for n in LIST_FILTERS) + (stored.get("not_reviewed_days") is not None) \
+        + (stored.get("archived") != "active")
+    title = t("filters.title") + (f" ({active})" if active else "")
+    with st.expander(title, expanded=bool(active) if expanded is None else expanded, icon=":material/filter_list:"):
+        names = [n for n in LIST_FILTERS if not (n == "owner" and perm.sees_only_own(ctx.actor))]
+        cols = st.columns(4)
+        for i, name in enumerate(names):
+            with cols[i % 4]:
+                key = _seed(name)
+                if name == "owner":
+                    options = usernames(db)
+                    fmt = str
+                else:
+                    labels = ref_labels(db, name, lang)
+                    options = list(labels)
+                    fmt = (lambda c, _l=labels: _l.get(c, c))
+                st.session_state[key] = [v for v in st.session_state[key] or [] if v in options]
+                st.multiselect(F.label(name, lang), options, key=key, format_func=fmt,
+                               placeholder=t("filters.any"))
+                _keep(name)
+        c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
+        with c1:
+            key = _seed("not_reviewed_days")
+            st.number_input(t("filters.not_reviewed"), key=key, min_value=0, max_value=36500, step=30,
+                            placeholder=t("filters.not_reviewed_placeholder"), help=t("filters.not_reviewed_help"))
+            _keep("not_reviewed_days")
+        with c2:
+            key = _seed("archived")
+            labels = {a: t("filters.archived." + a) for a in ARCHIVED_CHOICES}
+            st.radio(t("filters.archived"), ARCHIVED_CHOICES, key=key, horizontal=True,
+                     format_func=lambda a: labels[a])
+            _keep("archived")
+        with c3:
+            st.button(t("filters.clear"), on_click=clear_filters, icon=":material/filter_list_off:",
+                      key="flt_clear_btn", width="stretch")
+    return current_filters()
+
+
+def current_filters() -> CustomerFilters:
+    """The shared filters as ``lib.search.CustomerFilters``."""
+    stored = _stored()
+    known = {f.name for f in dc_fields(CustomerFilters)}
+    values: dict[str, Any] = {}
+    for name in known:
+        if name not in stored:
+            continue
+        v = stored[name]
+        if name in LIST_FILTERS:
+            v = tuple(v or ())
+        values[name] = v
+    if values.get("not_reviewed_days") is not None:
+        values["not_reviewed_days"] = int(values["not_reviewed_days"])
+    return CustomerFilters(**values)
+
+
+def filters_signature() -> tuple:
+    """A hashable summary of filters, sort and page size (a new one starts a new search)."""
+    stored = _stored()
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(stored.items()))
+
+
+# -- links between pages ----------------------------------------------------------------------
+# page name -> (url_path the router registers, title key)
+PAGES = {
+    "customers": ("customers", "nav.customers"),
+    "new_customer": ("new-customer", "nav.new_customer"),
+    "analytics": ("analytics", "nav.analytics"),
+}
+
+
+def page_ref(name: str, t):
+    """A page as an ``st.Page`` for ``st.page_link`` (Streamlit matches it to the
+    router's page by url_path)."""
+    import importlib
+
+    module = importlib.import_module(f"pages.{name}")  # pages import this module: import late
+    url_path, title_key = PAGES[name]
+    return st.Page(module.render, url_path=url_path, title=t(title_key), icon=PAGE_ICONS[name])
+
+
+def link_to_customer(code: str, label: str, t) -> None:
+    """A link that opens the customers page searching for ``code``."""
+    st.page_link(page_ref("customers", t), label=label, query_params={"q": code}, icon=":material/search:")
