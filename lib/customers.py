@@ -49,26 +49,40 @@ CONTACT_COLUMNS = (
 AUDIT_COLUMNS = ("id", "changed_at", "actor", "action", "entity", "entity_id", "customer_id", "version", "changes")
 
 # One customer as pages see it: every declared field by name, plus system columns.
-RECORD_COLUMNS = (
+CUSTOMER_RECORD_COLUMNS = (
     "c.id, c.code, "
     + ", ".join(f"c.{f.db_column} AS {f.name}" for f in CUSTOMER_FIELDS)
-    + ", "
-    + ", ".join(f"p.{f.db_column} AS {f.name}" for f in CONTACT_FIELDS)
     + ", c.created_at, c.created_by, c.updated_at, c.updated_by, c.reviewed_at, c.version, c.archived,"
     " c.archived_at, c.archived_by"
 )
+PRIMARY_CONTACT_COLUMNS = ", ".join(f"p.{f.db_column} AS {f.name}" for f in CONTACT_FIELDS)
+RECORD_COLUMNS = CUSTOMER_RECORD_COLUMNS + ", " + PRIMARY_CONTACT_COLUMNS
 
 
-def record_select(source: str = "customers") -> str:
-    """SELECT of whole records from ``source`` (the table, or a subquery choosing a page
-    of customers) joined to each one's primary contact, aliased ``c``."""
-    return (
-        f"SELECT {RECORD_COLUMNS} FROM {source} c"
-        " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
+# Whole records, each joined to its primary contact (for one customer at a time).
+RECORD_SELECT = (
+    f"SELECT {RECORD_COLUMNS} FROM customers c"
+    " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
+)
+
+
+def attach_primary_contacts(cur, records: list[dict]) -> str:
+    """Add the primary contact's fields to each record of a page (one indexed look-up for
+    the page, instead of a join that would scan the contacts table). Returns the SQL."""
+    for r in records:
+        r.update({f.name: None for f in CONTACT_FIELDS})
+    if not records:
+        return ""
+    by_id = {r["id"]: r for r in records}
+    sql = (
+        f"SELECT p.customer_id, {PRIMARY_CONTACT_COLUMNS} FROM contacts p"
+        f" WHERE p.customer_id IN ({', '.join('?' * len(by_id))}) AND p.is_primary AND NOT p.deleted"
     )
-
-
-RECORD_SELECT = record_select()
+    res = cur.execute(sql, list(by_id))
+    cols = [d[0] for d in res.description][1:]
+    for row in res.fetchall():
+        by_id[row[0]].update(zip(cols, row[1:]))
+    return sql
 
 
 # -- helpers shared with the bulk (demo/import) path ----------------------------------

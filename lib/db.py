@@ -66,6 +66,10 @@ class Database:
     def __init__(self, path: str | os.PathLike | None = None, *, migrate: bool = True):
         self.path = Path(path) if path is not None else default_path()
         self._con = connect(self.path)
+        # Use the ART index for a selective IN-list (a page's 50 contacts by customer_id:
+        # 8 ms instead of a 23 ms scan at 1M rows). Indexed columns are only ever
+        # filtered selectively here (ids, codes, phones).
+        self._con.execute("SET index_scan_percentage = 1.0")
         self._cache_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
         if migrate:

@@ -124,8 +124,10 @@ def _m001_core(cur: duckdb.DuckDBPyConnection) -> None:
             name_pinyin VARCHAR NOT NULL,
             name_initials VARCHAR NOT NULL,
             -- lower-cased haystack for free-text search (name, code, phones, email, USCC,
-            -- contact names and phones, pinyin); rebuilt by the write path
-            search_text VARCHAR NOT NULL,
+            -- contact names and phones, pinyin); rebuilt by the write path. Stored
+            -- uncompressed: substring search over FSST-compressed strings measured 3-6x
+            -- slower at 1M rows (docs/benchmarks.md)
+            search_text VARCHAR NOT NULL USING COMPRESSION uncompressed,
             created_at TIMESTAMP NOT NULL,
             created_by VARCHAR NOT NULL,
             updated_at TIMESTAMP NOT NULL,
