@@ -1,0 +1,73 @@
+"""Server-side render time of the customers (search) page and the analytics page.
+
+Runs the real app.py in-process with Streamlit's AppTest as a logged-in manager and
+times whole script runs (router, gate, sidebar, page, queries, building the grid or
+the charts) — everything the server does for one rerun, without the browser's drawing.
+
+    .venv/bin/python bench/bench_pages.py --db /tmp/bench.duckdb
+
+Refuses fewer than 1,000,000 customers unless --quick. Read-only for the data (the
+manager's language preference may be stored).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+
+from tests.apptest_util import make_app, open_page  # noqa: E402
+
+MIN_ROWS = 1_000_000
+
+
+def time_runs(db_path: str, page: str, rounds: int, query: str | None = None) -> list[float]:
+    at = make_app(db_path, "manager", lang="zh")
+    if query:
+        at.query_params["q"] = query  # the page's "find" link: fills the search box
+    open_page(at, page).run()  # first run: connection, caches, column segments
+    if at.exception:
+        raise SystemExit(f"{page}: {at.exception[0].value}")
+    out = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        at.run()
+        out.append((time.perf_counter() - t) * 1000)
+    if at.exception:
+        raise SystemExit(f"{page}: {at.exception[0].value}")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    with duckdb.connect(args.db, read_only=True) as con:
+        n = con.execute("SELECT count(*) FROM customers").fetchone()[0]
+    if n < MIN_ROWS and not args.quick:
+        print(f"refusing: {n:,} customers; the figures are for {MIN_ROWS:,} (use --quick)")
+        return 2
+
+    cases = [
+        ("customers page, no filter", "customers", None),
+        ("customers page, search 科技", "customers", "科技"),
+        ("analytics page, no filter", "analytics", None),
+    ]
+    print(f"{n:,} customers; {args.rounds} reruns each; server-side script run (AppTest), ms")
+    print(f"{'page':<32} {'median':>8} {'p95':>8}")
+    for label, page, query in cases:
+        xs = sorted(time_runs(args.db, page, args.rounds, query))
+        print(f"{label:<32} {statistics.median(xs):>8.0f} {xs[int(0.95 * (len(xs) - 1))]:>8.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

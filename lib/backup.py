@@ -1,0 +1,232 @@
+"""Backup to, and restore from, a single DuckDB file.
+
+Backup runs ``COPY FROM DATABASE`` inside one transaction on the open database, so the
+copy is a consistent snapshot even while the app keeps writing, and the result is one
+ordinary DuckDB file that opens on its own. Tried on DuckDB 2.0.1: the copy keeps tables
+with their constraints and defaults, indexes, and sequences (each re-created with START
+at its next value), so codes continue after the backup's last one.
+
+Restore replaces the database file, which only works while no process has it open
+(DuckDB allows one writing process; the app must be stopped). Customer codes are never
+reused: codes handed out after the backup was taken are gone from the restored rows but
+may be printed on a contract, so every sequence of the restored file is moved past the
+value it had in the file being replaced. The replaced file is kept next to it.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from lib import permissions as perm
+from lib.clock import utcnow
+from lib.db import connect
+from lib.errors import CustomerMasterError, DatabaseInUse
+
+
+class BackupError(CustomerMasterError):
+    """The backup cannot be written or the file cannot be restored."""
+
+    key = "error.backup_invalid"
+
+
+@dataclass
+class BackupInfo:
+    path: Path
+    size_bytes: int
+    schema_version: int
+    customers: int
+    sequences: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass
+class RestoreInfo:
+    path: Path
+    schema_version: int
+    customers: int
+    # sequences moved past the values they had in the replaced file: name -> new value
+    advanced: dict[str, int] = field(default_factory=dict)
+    replaced_copy: Path | None = None  # where the replaced file was kept
+
+
+def _quote(path: Path) -> str:
+    # ATTACH takes no bound parameters; the path is ours (resolved), not SQL from a user.
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _sequences(cur) -> dict[str, int | None]:
+    return dict(cur.execute(
+        "SELECT sequence_name, last_value FROM duckdb_sequences() WHERE database_name = current_database()"
+        " ORDER BY sequence_name").fetchall())
+
+
+def backup(db, target_path: str | os.PathLike, actor=None) -> BackupInfo:
+    """Write a consistent copy of the open database into the new file ``target_path``.
+
+    ``actor=None`` means the command line; an app user needs the backup permission. The
+    backup is recorded in the audit log (entity 'system', action 'backup')."""
+    actor_name = "system"
+    if actor is not None:
+        perm.require(actor, perm.BACKUP_RUN)
+        actor_name = actor.username
+    target = Path(target_path).expanduser().resolve()
+    if target.exists() or target == db.path.resolve():
+        raise BackupError("error.backup_exists", path=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Written under another name and renamed at the end, so a file at ``target`` is
+    # always a complete backup.
+    partial = target.with_name(target.name + ".partial")
+    for leftover in (partial, Path(str(partial) + ".wal")):
+        leftover.unlink(missing_ok=True)
+    alias = "cm_backup_" + secrets.token_hex(4)
+    cur = db.cursor()
+    try:
+        source = cur.execute("SELECT current_database()").fetchone()[0]
+        cur.execute(f"ATTACH {_quote(partial)} AS {alias}")
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            cur.execute(f'COPY FROM DATABASE "{source}" TO {alias}')
+            version = cur.execute(f"SELECT max(version) FROM {alias}.main.schema_version").fetchone()[0]
+            customers = cur.execute(f"SELECT count(*) FROM {alias}.main.customers").fetchone()[0]
+            cur.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            raise
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute(f"DETACH {alias}")  # checkpoints: the copy is one file, no WAL
+        with contextlib.closing(duckdb.connect(str(partial), read_only=True)) as check:
+            sequences = _sequences(check)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        Path(str(partial) + ".wal").unlink(missing_ok=True)
+        raise
+    finally:
+        cur.close()
+    info = BackupInfo(path=target, size_bytes=target.stat().st_size, schema_version=version,
+                      customers=customers, sequences=sequences)
+    _record(db, actor_name, "backup", {"path": str(target), "size_bytes": info.size_bytes,
+                                       "customers": customers, "schema_version": version})
+    return info
+
+
+def _record(db, actor_name: str, action: str, changes: dict) -> None:
+    def work(cur):
+        _audit(cur, actor_name, action, changes)
+
+    db.run_in_transaction(work)
+
+
+def _audit(cur, actor_name: str, action: str, changes: dict) -> None:
+    audit_id = cur.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
+    cur.execute(
+        "INSERT INTO audit_log (id, changed_at, actor, action, entity, entity_id, customer_id, version, changes)"
+        " VALUES (?, ?, ?, ?, 'system', 0, NULL, NULL, ?)",
+        [audit_id, utcnow(), actor_name, action, json.dumps(changes, ensure_ascii=False)])
+
+
+def inspect(backup_path: str | os.PathLike) -> tuple[int, int, dict[str, int | None]]:
+    """(schema version, customers, sequences) of a backup file; ``BackupError`` if it is
+    not a database of this application."""
+    path = Path(backup_path)
+    if not path.is_file():
+        raise BackupError("error.backup_invalid", path=str(path))
+    try:
+        with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+            version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+            customers = con.execute("SELECT count(*) FROM customers").fetchone()[0]
+            sequences = _sequences(con)
+    except duckdb.Error as exc:
+        raise BackupError("error.backup_invalid", path=str(path)) from exc
+    if not version:
+        raise BackupError("error.backup_invalid", path=str(path))
+    from lib.schema import MIGRATIONS
+
+    if version > max(number for number, _, _ in MIGRATIONS):
+        # Written by a newer version of the application; this code cannot know its schema.
+        raise BackupError("error.backup_newer", path=str(path), version=version)
+    return version, customers, sequences
+
+
+def _hold(db_path: Path):
+    """Open the current file read-only: proves no other process has it, reads its
+    sequences, and keeps any other process from opening it until the swap is done."""
+    try:
+        return connect(db_path, read_only=True)
+    except duckdb.ConnectionException as exc:
+        # DuckDB refuses a second, differently configured connection in one process.
+        if "same database file" in str(exc):
+            raise DatabaseInUse("error.database_in_use", path=str(db_path), holder="this process",
+                                pid=os.getpid()) from exc
+        raise
+
+
+def restore(backup_path: str | os.PathLike, db_path: str | os.PathLike, actor_name: str = "system") -> RestoreInfo:
+    """Replace the database file at ``db_path`` with a copy of ``backup_path``.
+
+    Raises ``DatabaseInUse`` if a process holds the file and ``BackupError`` if the backup
+    is not a usable database. Sequences end up past both the backup's and the replaced
+    file's values, so no code is ever issued twice."""
+    source = Path(backup_path).expanduser().resolve()
+    target = Path(db_path).expanduser().resolve()
+    if source == target:
+        raise BackupError("error.backup_invalid", path=str(source))
+    version, customers, _ = inspect(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(target.name + ".restoring")
+    for leftover in (staging, Path(str(staging) + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+    held = None
+    live_sequences: dict[str, int | None] = {}
+    if target.exists():
+        try:
+            held = _hold(target)
+        except DatabaseInUse:
+            raise
+        except duckdb.Error:
+            # An unreadable file is a reason to restore; its sequences are then unknown.
+            held = None
+        if held is not None:
+            live_sequences = _sequences(held)
+    try:
+        shutil.copyfile(source, staging)
+        advanced: dict[str, int] = {}
+        with contextlib.closing(duckdb.connect(str(staging))) as con:
+            restored = _sequences(con)
+            for name, last in restored.items():
+                live = live_sequences.get(name)
+                if live is not None and (last is None or live > last):
+                    con.execute("SELECT setval(?, ?)", [name, live])
+                    advanced[name] = live
+            con.execute("BEGIN TRANSACTION")
+            _audit(con, actor_name, "restore", {"from": str(source), "schema_version": version,
+                                                "customers": customers, "sequences_advanced": advanced})
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        kept = None
+        if target.exists():
+            kept = target.with_name(f"{target.name}.before-restore-{utcnow():%Y%m%d%H%M%S}")
+            os.replace(target, kept)
+            # A WAL belongs to the file it was written for; never let it meet the restored one.
+            wal = Path(str(target) + ".wal")
+            if wal.exists():
+                os.replace(wal, Path(str(kept) + ".wal"))
+        os.replace(staging, target)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        Path(str(staging) + ".wal").unlink(missing_ok=True)
+        raise
+    finally:
+        if held is not None:
+            held.close()
+    return RestoreInfo(path=target, schema_version=version, customers=customers, advanced=advanced,
+                       replaced_copy=kept)

@@ -1,0 +1,432 @@
+"""Command line for the operator: ``python -m lib.cli [--db PATH] <command> ...``.
+
+Commands: ``init [--demo]``, ``demo-data``, ``create-user``, ``reset-password``,
+``list-users``, ``activate-user``/``deactivate-user``, ``backup``, ``restore`` and
+``secrets``. Every command but ``secrets`` works on the file given by ``--db`` (default:
+env ``CM_DB_PATH``, else data/customers.duckdb).
+
+Expected failures print one translated message and exit non-zero, never a traceback:
+1 for a refused operation (validation, duplicates, bad backup), 3 when another process
+holds the database file (DuckDB lets one process open it; stop the app first). The
+language follows ``CM_LANG``, else ``LANG`` (``zh*`` gives Chinese), else English.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import duckdb
+
+from lib.errors import CustomerMasterError, DatabaseInUse, NotFound, ValidationError
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2  # argparse's own
+EXIT_IN_USE = 3
+EXIT_INTERRUPTED = 130
+
+# What only the command line says (the app never shows these), in both languages.
+CLI_MESSAGES: dict[str, dict[str, str]] = {
+    "migrated": {"zh": "数据库 {path}：数据结构版本 {version}。", "en": "Database {path}: schema version {version}."},
+    "demo_users": {"zh": "已创建演示用户：{users}", "en": "Created demo users: {users}"},
+    "demo_users_exist": {"zh": "演示用户已存在。", "en": "Demo users already exist."},
+    "demo_skipped": {"zh": "已有 {count} 个客户，未生成演示数据。", "en": "{count} customers exist; no demo data generated."},
+    "demo_done": {
+        "zh": "已生成 {customers} 个客户（{first} … {last}）、{contacts} 个联系人、{activities} 条跟进记录，用时 {seconds:.1f} 秒。",
+        "en": "Generated {customers} customers ({first} … {last}), {contacts} contacts and {activities} follow-up records in {seconds:.1f} s.",
+    },
+    "demo_in_production": {
+        "zh": "生产模式（CM_MODE=production）下不能创建演示用户或演示数据。",
+        "en": "Demo users and demo data are not allowed in production mode (CM_MODE=production).",
+    },
+    "user_created": {"zh": "已创建用户 {username}（{role}）。", "en": "Created user {username} ({role})."},
+    "password_reset": {"zh": "已重置 {username} 的密码，其现有登录已失效。", "en": "Password of {username} reset; their sessions have ended."},
+    "user_activated": {"zh": "已启用用户 {username}。", "en": "User {username} activated."},
+    "user_deactivated": {"zh": "已停用用户 {username}，其现有登录已失效。", "en": "User {username} deactivated; their sessions have ended."},
+    "password_prompt": {"zh": "新密码：", "en": "New password: "},
+    "password_again": {"zh": "再次输入：", "en": "Repeat: "},
+    "password_mismatch": {"zh": "两次输入的密码不一致。", "en": "The passwords do not match."},
+    "password_empty_stdin": {"zh": "标准输入中没有密码。", "en": "No password on standard input."},
+    "no_users": {"zh": "（没有用户）", "en": "(no users)"},
+    "users_header": {"zh": "用户名|角色|姓名|启用|演示", "en": "username|role|name|active|demo"},
+    "yes": {"zh": "是", "en": "yes"},
+    "no": {"zh": "否", "en": "no"},
+    "backup_done": {
+        "zh": "已备份到 {path}（{size} 字节，{customers} 个客户）。",
+        "en": "Backed up to {path} ({size} bytes, {customers} customers).",
+    },
+    "restore_confirm": {
+        "zh": "用备份 {backup}（{customers} 个客户）替换数据库 {path}？原文件将保留为副本。输入 yes 确认：",
+        "en": "Replace the database {path} with the backup {backup} ({customers} customers)? The current file is kept as a copy. Type yes to confirm: ",
+    },
+    "restore_needs_yes": {
+        "zh": "没有终端可确认；如确需恢复，请加 --yes。",
+        "en": "No terminal to confirm on; add --yes to restore.",
+    },
+    "restore_cancelled": {"zh": "已取消，未做任何更改。", "en": "Cancelled; nothing was changed."},
+    "restore_done": {"zh": "已从 {backup} 恢复 {path}（{customers} 个客户）。", "en": "Restored {path} from {backup} ({customers} customers)."},
+    "restore_kept": {"zh": "原数据库文件保留为 {copy}。", "en": "The replaced file was kept as {copy}."},
+    "restore_advanced": {
+        "zh": "编号序列已越过原文件中已发放的值：{names}",
+        "en": "Sequences moved past the values already issued by the replaced file: {names}",
+    },
+    "secrets_exists": {"zh": "{path} 已有 Cookie 密钥，未修改。", "en": "{path} already has a cookie key; left unchanged."},
+    "secrets_written": {"zh": "已在 {path} 写入新的随机 Cookie 密钥。", "en": "Wrote a new random cookie key to {path}."},
+    "secrets_conflict": {
+        "zh": "{path} 已存在但没有 [auth] cookie_key；为避免覆盖，请手动添加。",
+        "en": "{path} exists without [auth] cookie_key; add it by hand (this command never overwrites a file).",
+    },
+    "interrupted": {"zh": "已中断。", "en": "Interrupted."},
+    "error": {"zh": "错误：", "en": "Error: "},
+}
+
+
+def cli_lang(env=None) -> str:
+    env = os.environ if env is None else env
+    chosen = env.get("CM_LANG") or env.get("LC_ALL") or env.get("LANG") or ""
+    return "zh" if chosen.lower().startswith("zh") else "en"
+
+
+class Console:
+    """Where the command's messages go, in one language."""
+
+    def __init__(self, lang: str, out=None, err=None):
+        self.lang = lang
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def msg(self, key: str, **params) -> str:
+        entry = CLI_MESSAGES[key]
+        return entry[self.lang].format(**params)
+
+    def say(self, key: str, **params) -> None:
+        print(self.msg(key, **params), file=self.out, flush=True)
+
+    def warn(self, key: str, **params) -> None:
+        print(self.msg(key, **params), file=self.err, flush=True)
+
+    def error(self, exc: CustomerMasterError) -> None:
+        prefix = self.msg("error")
+        if isinstance(exc, ValidationError):
+            for p in exc.problems:
+                print(f"{prefix}{p.field}: {p.translate(self.lang)}", file=self.err)
+        else:
+            print(prefix + exc.translate(self.lang), file=self.err)
+
+
+# -- commands ---------------------------------------------------------------------------
+def _open(args):
+    from lib.db import Database
+
+    return Database(args.db)
+
+
+def _progress(console: Console) -> Callable[[int, int], None]:
+    started = time.monotonic()
+    tty = console.err.isatty()
+    last = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < (0.5 if tty else 10):
+            return
+        last[0] = now
+        line = f"  {done:,} / {total:,}  ({now - started:.0f} s)"
+        print("\r" + line if tty else line, end="" if tty and done < total else "\n", file=console.err, flush=True)
+
+    return report
+
+
+def _refuse_demo_in_production(console: Console) -> bool:
+    from lib.config import load_config
+
+    if load_config().production:
+        console.warn("demo_in_production")
+        return True
+    return False
+
+
+def _generate(db, console: Console, customers: int, seed: int) -> None:
+    from lib import demo
+
+    stats = demo.generate(db, customers, seed=seed, progress=_progress(console))
+    console.say("demo_done", customers=f"{stats.customers:,}", first=stats.first_code, last=stats.last_code,
+                contacts=f"{stats.contacts:,}", activities=f"{stats.activities:,}", seconds=stats.seconds)
+
+
+def cmd_init(args, console: Console) -> int:
+    """Migrate; with --demo also the demo users and, on an empty table, demo customers.
+    Safe to run on every start: nothing that exists is touched again."""
+    if args.demo and _refuse_demo_in_production(console):
+        return EXIT_REFUSED
+    from lib import users
+    from lib.schema import current_version
+
+    db = _open(args)
+    try:
+        with db.read() as cur:
+            console.say("migrated", path=db.path, version=current_version(cur))
+        if not args.demo:
+            return 0
+        created = users.ensure_demo_users(db)
+        if created:
+            console.say("demo_users", users=", ".join(created))
+        else:
+            console.say("demo_users_exist")
+        with db.read() as cur:
+            count = cur.execute("SELECT count(*) FROM customers").fetchone()[0]
+        if count:
+            console.say("demo_skipped", count=f"{count:,}")
+        elif args.customers > 0:
+            _generate(db, console, args.customers, args.seed)
+        return 0
+    finally:
+        db.close()
+
+
+def cmd_demo_data(args, console: Console) -> int:
+    if _refuse_demo_in_production(console):
+        return EXIT_REFUSED
+    db = _open(args)
+    try:
+        _generate(db, console, args.customers, args.seed)
+        return 0
+    finally:
+        db.close()
+
+
+def _read_password(args, console: Console) -> str | None:
+    """From stdin with --password-stdin (one line), else asked twice without echo."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            console.warn("password_empty_stdin")
+            return None
+        return password
+    first = getpass.getpass(console.msg("password_prompt"))
+    if getpass.getpass(console.msg("password_again")) != first:
+        console.warn("password_mismatch")
+        return None
+    return first
+
+
+def cmd_create_user(args, console: Console) -> int:
+    from lib import users
+
+    db = _open(args)  # first: a locked file fails before anyone types a password
+    try:
+        password = _read_password(args, console)
+        if password is None:
+            return EXIT_REFUSED
+        user = users.create_user(db, None, args.username, args.name or args.username, args.role, password,
+                                 email=args.email)
+        console.say("user_created", username=user.username, role=user.role)
+        return 0
+    finally:
+        db.close()
+
+
+def cmd_reset_password(args, console: Console) -> int:
+    from lib import users
+
+    db = _open(args)
+    try:
+        if users.get_user(db, args.username) is None:
+            raise NotFound("auth.unknown_user", username=args.username)
+        password = _read_password(args, console)
+        if password is None:
+            return EXIT_REFUSED
+        users.set_password(db, None, args.username, password)
+        console.say("password_reset", username=args.username)
+        return 0
+    finally:
+        db.close()
+
+
+def cmd_set_active(args, console: Console) -> int:
+    from lib import users
+
+    db = _open(args)
+    try:
+        users.set_active(db, None, args.username, args.active)
+        console.say("user_activated" if args.active else "user_deactivated", username=args.username)
+        return 0
+    finally:
+        db.close()
+
+
+def cmd_list_users(args, console: Console) -> int:
+    from lib import users
+
+    db = _open(args)
+    try:
+        rows = users.list_users(db)
+    finally:
+        db.close()
+    if not rows:
+        console.say("no_users")
+        return 0
+    yes, no = console.msg("yes"), console.msg("no")
+    table = [console.msg("users_header").split("|")]
+    table += [[u.username, u.role, u.display_name, yes if u.active else no, yes if u.is_demo else no] for u in rows]
+    widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
+    for r in table:
+        print("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip(), file=console.out)
+    return 0
+
+
+def _width(text: str) -> int:
+    # CJK characters take two columns in a terminal.
+    return sum(2 if "\u2e80" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" else 1 for ch in text)
+
+
+def cmd_backup(args, console: Console) -> int:
+    from lib import backup
+
+    db = _open(args)
+    try:
+        info = backup.backup(db, args.file)
+    finally:
+        db.close()
+    console.say("backup_done", path=info.path, size=f"{info.size_bytes:,}", customers=f"{info.customers:,}")
+    return 0
+
+
+def cmd_restore(args, console: Console) -> int:
+    from lib import backup
+    from lib.db import Database, default_path
+
+    path = Path(args.db) if args.db else default_path()
+    _, customers, _ = backup.inspect(args.file)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            console.warn("restore_needs_yes")
+            return EXIT_REFUSED
+        answer = input(console.msg("restore_confirm", path=path, backup=args.file, customers=f"{customers:,}"))
+        if answer.strip().lower() not in ("yes", "y", "是"):
+            console.say("restore_cancelled")
+            return EXIT_REFUSED
+    info = backup.restore(args.file, path)
+    # Bring an older backup up to this version of the schema now, not at the app's start.
+    Database(path).close()
+    console.say("restore_done", path=info.path, backup=args.file, customers=f"{info.customers:,}")
+    if info.replaced_copy:
+        console.say("restore_kept", copy=info.replaced_copy)
+    if info.advanced:
+        console.say("restore_advanced", names=", ".join(sorted(info.advanced)))
+    return 0
+
+
+def cmd_secrets(args, console: Console) -> int:
+    """A random cookie-signing key in the secrets file on first start; never overwritten."""
+    from lib import config
+
+    path = Path(args.file)
+    if path.exists():
+        existing = config.read_secrets(path)
+        if (existing.get("auth") or {}).get("cookie_key"):
+            console.say("secrets_exists", path=path)
+            return 0
+        console.warn("secrets_conflict", path=path)
+        return EXIT_REFUSED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created with owner-only permissions: anyone who reads the key can forge a login.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f'[auth]\ncookie_key = "{config.new_cookie_key()}"\n')
+    console.say("secrets_written", path=path)
+    return 0
+
+
+# -- parsing ------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Customer Master command line")
+    parser.add_argument("--db", default=None, help="database file (default: $CM_DB_PATH or data/customers.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    # --db is accepted after the command too; SUPPRESS keeps it from erasing a value
+    # given before the command.
+    db_opt = argparse.ArgumentParser(add_help=False)
+    db_opt.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[db_opt], help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("init", cmd_init, "create or upgrade the database; --demo adds demo users and customers")
+    p.add_argument("--demo", action="store_true", help="create the demo users and, if there are no customers, demo data")
+    p.add_argument("--customers", type=_count, default=2000, help="demo customers to generate (default 2000)")
+    p.add_argument("--seed", type=int, default=42)
+
+    p = command("demo-data", cmd_demo_data, "generate demo customers owned by the sales and manager users")
+    p.add_argument("--customers", type=_count, required=True)
+    p.add_argument("--seed", type=int, default=42)
+
+    p = command("create-user", cmd_create_user, "create a user (password from stdin or prompted)")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=("admin", "manager", "sales", "viewer"))
+    p.add_argument("--name", help="display name (default: the username)")
+    p.add_argument("--email")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+
+    p = command("reset-password", cmd_reset_password, "set a new password and end the user's sessions")
+    p.add_argument("username")
+    p.add_argument("--password-stdin", action="store_true")
+
+    command("list-users", cmd_list_users, "list the users")
+
+    p = command("deactivate-user", cmd_set_active, "deactivate a user (for example the demo users in production)")
+    p.add_argument("username")
+    p.set_defaults(active=False)
+    p = command("activate-user", cmd_set_active, "activate a user again")
+    p.add_argument("username")
+    p.set_defaults(active=True)
+
+    p = command("backup", cmd_backup, "write a consistent copy of the database to a new file")
+    p.add_argument("file")
+
+    p = command("restore", cmd_restore, "replace the database with a backup (the app must be stopped)")
+    p.add_argument("file")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = sub.add_parser("secrets", help="write a random cookie-signing key unless one exists")
+    p.add_argument("--file", default=".streamlit/secrets.toml")
+    p.set_defaults(func=cmd_secrets)
+    return parser
+
+
+def _count(text: str) -> int:
+    value = int(text.replace(",", "").replace("_", ""))
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(cli_lang())
+    try:
+        return args.func(args, console)
+    except DatabaseInUse as exc:
+        console.error(exc)
+        return EXIT_IN_USE
+    except CustomerMasterError as exc:
+        console.error(exc)
+        return EXIT_REFUSED
+    except (OSError, duckdb.IOException) as exc:
+        # The machine said no (permissions, disk full, a directory where a file should
+        # be): the operator needs its words, not a stack.
+        print(console.msg("error") + str(exc), file=console.err)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        console.warn("interrupted")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
