@@ -18,6 +18,17 @@ from lib import users  # noqa: E402
 from lib.db import Database  # noqa: E402
 
 TEST_PASSWORD = "test-password-123"
+
+# AppTest runs app.py as a module it installs as sys.modules["__main__"] and leaves
+# there; a multiprocessing "spawn" worker started later (lib.demo) would then re-run
+# that script instead of pytest's main. Put the real one back after every test.
+_PYTEST_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    yield
+    sys.modules["__main__"] = _PYTEST_MAIN
 ROLES = {"admin": "admin", "manager": "manager", "sales": "sales", "sales2": "sales", "viewer": "viewer"}
 
 
