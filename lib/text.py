@@ -46,16 +46,11 @@ def normalise_query(q: str) -> list[str]:
     return [t for t in q.split() if t]
 
 
-# The first parts of search_text sit at fixed positions (empty when missing), so that
-# search ranking can read them with split_part() from the one column it already scans
-# instead of loading and decompressing more columns (lib.search._rank).
-PART_NAME, PART_CODE, PART_USCC, PART_E164, PART_PINYIN, PART_INITIALS = 1, 2, 3, 4, 5, 6
-
-
 def search_text(customer: dict, contacts: list[dict]) -> str:
-    """The lower-cased haystack stored in ``customers.search_text``: name, code, USCC,
-    E.164 digits, full pinyin, initials (positions above), then the phone as typed,
-    e-mail, and every contact's name, phones and e-mail."""
+    """The lower-cased haystack stored in ``customers.search_text``, parts joined by SEP:
+    name, code, USCC, E.164 digits, full pinyin, initials, the phone as typed, e-mail,
+    and every contact's name, phones and e-mail. The name must come first: ranking
+    tests "exact name" and "name starts with" on this column (``lib.search._rank``)."""
     fixed = [
         customer.get("name"),
         customer.get("code"),
