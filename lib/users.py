@@ -179,6 +179,22 @@ def _store_password(db, actor_name: str, username: str, new_password: str, actio
     db.run_in_transaction(work)
 
 
+def log_out_everywhere(db, username: str) -> None:
+    """The user logged out: every login session issued until now ends, on the server.
+
+    Deleting the browser's cookie is not enough: a copy of it (or a cookie whose
+    deletion had not reached the browser yet) would still log in. This also ends the
+    user's sessions in other browsers, which for a shared office machine is what a
+    person expects of "log out"."""
+
+    def work(cur):
+        now = utcnow()
+        cur.execute("UPDATE users SET sessions_valid_after = ? WHERE username = ?", [now, username])
+        _user_audit(cur, username, "user.logout", username, {})
+
+    db.run_in_transaction(work)
+
+
 def set_active(db, actor, username: str, active: bool) -> None:
     actor_name = _require_admin(actor)
 

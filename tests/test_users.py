@@ -224,3 +224,14 @@ def test_demo_users_are_created_once(db_path):
             assert users.verify_credentials(db, username, password).role == role
     finally:
         db.close()
+
+
+def test_log_out_ends_every_session_issued_before_it(db):
+    before = utcnow()
+    assert users.session_valid(db, "sales", before)
+    users.log_out_everywhere(db, "sales")
+    assert not users.session_valid(db, "sales", before)  # e.g. a copied or undeleted cookie
+    assert users.session_valid(db, "sales", utcnow())  # logging in again works
+    with db.read() as cur:
+        actions = [r[0] for r in cur.execute("SELECT action FROM audit_log WHERE entity = 'user'").fetchall()]
+    assert "user.logout" in actions

@@ -182,6 +182,9 @@ class Gate:
         """The user pressed "log out": end the session and delete the cookie (the
         cookie component is drawn where this is called)."""
         if st.session_state.get("authentication_status"):
+            username = st.session_state.get("username")
+            if username:
+                users.log_out_everywhere(self.db, username)
             self.authenticator.logout(location="unrendered")
             self._cookie_dropped = True  # the library deleted it
         self._set_actor(None)
