@@ -28,7 +28,6 @@ class Analytics:
     industry_tier: list[tuple[str | None, str | None, int]] = field(default_factory=list)
     per_month: list[tuple[date, int]] = field(default_factory=list)  # Asia/Shanghai months
     credit_by_tier: list[tuple[str | None, Decimal]] = field(default_factory=list)
-    sql: str = field(default="", repr=False)
 
 
 def _sql(where: str) -> str:
@@ -54,10 +53,9 @@ def customer_analytics(db, actor, filters: CustomerFilters = CustomerFilters()) 
     """Every KPI and chart series for the analytics page, for the rows ``filters``
     select and the actor may see."""
     where, params = where_clause(actor, filters, action=perm.ANALYTICS_VIEW)
-    sql = _sql(where)
     with db.read() as cur:
-        rows = cur.execute(sql, [local_month_start_utc(), *params]).fetchall()
-    out = Analytics(sql=sql)
+        rows = cur.execute(_sql(where), [local_month_start_utc(), *params]).fetchall()
+    out = Analytics()
     by_mask: dict[int, list[tuple]] = {}
     for industry, tier, size, region, owner, status, month, g, n, credit, new_n in rows:
         by_mask.setdefault(g, []).append((industry, tier, size, region, owner, status, month, n, credit, new_n))

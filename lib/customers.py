@@ -66,13 +66,13 @@ RECORD_SELECT = (
 )
 
 
-def attach_primary_contacts(cur, records: list[dict]) -> str:
+def attach_primary_contacts(cur, records: list[dict]) -> None:
     """Add the primary contact's fields to each record of a page (one indexed look-up for
-    the page, instead of a join that would scan the contacts table). Returns the SQL."""
+    the page, instead of a join that would scan the contacts table)."""
     for r in records:
         r.update({f.name: None for f in CONTACT_FIELDS})
     if not records:
-        return ""
+        return
     by_id = {r["id"]: r for r in records}
     sql = (
         f"SELECT p.customer_id, {PRIMARY_CONTACT_COLUMNS} FROM contacts p"
@@ -82,7 +82,6 @@ def attach_primary_contacts(cur, records: list[dict]) -> str:
     cols = [d[0] for d in res.description][1:]
     for row in res.fetchall():
         by_id[row[0]].update(zip(cols, row[1:]))
-    return sql
 
 
 # -- helpers shared with the bulk (demo/import) path ----------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Mapping
@@ -67,7 +67,6 @@ class SearchResult:
     total: int
     next_cursor: str | None = None
     prev_cursor: str | None = None
-    sql: list[str] = field(default_factory=list, repr=False)  # what ran, for the benchmark
 
     def __iter__(self):  # rows, total = search(...)
         return iter((self.rows, self.total))
@@ -238,7 +237,6 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
     size = max(1, min(int(page.size), MAX_PAGE_SIZE))
     where, where_params = where_clause(actor, filters)
     key_sql, key_params = _key_sql(sort, filters)
-    order_exprs, order_params = _order_sql(sort, filters)
     backwards = page.before is not None and page.after is None
     cursor_value = None
     if page.after is not None:
@@ -260,6 +258,7 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
     else:
         # Filters alone are cheap to evaluate twice; a plain count plus a top-N over the
         # sort columns beats one aggregate carrying keys for every row.
+        order_exprs, order_params = _order_sql(sort, filters)
         keyset = f" AND {key_sql} {op} ?" if cursor_value is not None else ""
         direction = " DESC" if backwards else ""
         steps = [
@@ -277,8 +276,8 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
         keys = keys[:size]
         if backwards:
             keys.reverse()
-        rows, fetch_sql = fetch_records(cur, [k["i"] for k in keys])
-        contact_sql = attach_primary_contacts(cur, rows)
+        rows = fetch_records(cur, [k["i"] for k in keys])
+        attach_primary_contacts(cur, rows)
     next_cursor = prev_cursor = None
     if keys:
         first, last = keys[0], keys[-1]
@@ -288,19 +287,18 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
         else:
             next_cursor = encode_cursor(sort, last) if more else None
             prev_cursor = encode_cursor(sort, first) if cursor_value is not None else None
-    return SearchResult(rows=rows, total=total, next_cursor=next_cursor, prev_cursor=prev_cursor,
-                        sql=[sql for sql, _ in steps] + [fetch_sql, contact_sql])
+    return SearchResult(rows=rows, total=total, next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
-def fetch_records(cur, ids: list[int]) -> tuple[list[dict], str]:
+def fetch_records(cur, ids: list[int]) -> list[dict]:
     """Whole customer rows for ``ids``, in that order (an index look-up per id)."""
     if not ids:
-        return [], ""
+        return []
     sql = f"SELECT {CUSTOMER_RECORD_COLUMNS} FROM customers c WHERE c.id IN ({', '.join('?' * len(ids))})"
     res = cur.execute(sql, ids)
     cols = [d[0] for d in res.description]
     by_id = {r[0]: dict(zip(cols, r)) for r in res.fetchall()}
-    return [by_id[i] for i in ids if i in by_id], sql
+    return [by_id[i] for i in ids if i in by_id]
 
 
 # -- duplicate check at entry -------------------------------------------------------------

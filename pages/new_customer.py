@@ -118,7 +118,7 @@ def _saved_panel(ctx, saved: dict) -> None:
 
 def _duplicates_panel(ctx) -> None:
     """Possible duplicates, each with its code and owner; the user opens one or saves anyway."""
-    t, lang = ctx.t, ctx.lang
+    t = ctx.t
     matches = st.session_state[DUPLICATES]
     with st.container(border=True):
         st.warning(t("dup.title", n=len(matches)), icon=":material/content_copy:")
