@@ -1,7 +1,7 @@
 """Customer Master: the router.
 
 Checks the configuration, asks the login gate who this is, draws the sidebar, then
-hands ``st.navigation`` the pages this user's role may open (``lib.permissions``: pages
+hands ``st.navigation`` the pages this user's role may open (``lib.accounts.permissions``: pages
 are actions too) and runs the chosen one inside the error boundary.
 
 The page modules under ``pages/`` only define ``render()``; they are registered here
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import config as app_config
-from lib import permissions as perm
-from lib.errors import CustomerMasterError
+from lib.core import config as app_config
+from lib.accounts import permissions as perm
+from lib.core.errors import CustomerMasterError
 from pages import account, analytics, customers, new_customer
 from ui import auth, shell
 from ui.context import current_lang, database, t

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from recording import recording, replay  # noqa: E402
 
-from lib import customers as cs  # noqa: E402
-from lib.analytics import customer_analytics  # noqa: E402
-from lib.db import Database  # noqa: E402
-from lib.search import CustomerFilters, PageRequest, search  # noqa: E402
+from lib.customers import customer as cs  # noqa: E402
+from lib.customers.analytics import customer_analytics  # noqa: E402
+from lib.core.db import Database  # noqa: E402
+from lib.customers.search import CustomerFilters, PageRequest, search  # noqa: E402
 
 MIN_ROWS = 1_000_000
 TARGETS_MS = {"create": 15, "update": 15, "search": 60, "page 10": 60, "analytics": 150}

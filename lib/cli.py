@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 import duckdb
 
-from lib.errors import CustomerMasterError, DatabaseInUse, NotFound, ValidationError
+from lib.core.errors import CustomerMasterError, DatabaseInUse, NotFound, ValidationError
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2  # argparse's own
@@ -120,7 +120,7 @@ class Console:
 
 # -- commands ---------------------------------------------------------------------------
 def _open(args):
-    from lib.db import Database
+    from lib.core.db import Database
 
     return Database(args.db)
 
@@ -142,7 +142,7 @@ def _progress(console: Console) -> Callable[[int, int], None]:
 
 
 def _refuse_demo_in_production(console: Console) -> bool:
-    from lib.config import load_config
+    from lib.core.config import load_config
 
     if load_config().production:
         console.warn("demo_in_production")
@@ -151,7 +151,7 @@ def _refuse_demo_in_production(console: Console) -> bool:
 
 
 def _generate(db, console: Console, customers: int, seed: int) -> None:
-    from lib import demo
+    from lib.ops import demo
 
     stats = demo.generate(db, customers, seed=seed, progress=_progress(console))
     console.say("demo_done", customers=f"{stats.customers:,}", first=stats.first_code, last=stats.last_code,
@@ -163,8 +163,8 @@ def cmd_init(args, console: Console) -> int:
     Safe to run on every start: nothing that exists is touched again."""
     if args.demo and _refuse_demo_in_production(console):
         return EXIT_REFUSED
-    from lib import users
-    from lib.schema import current_version
+    from lib.accounts import users
+    from lib.core.schema import current_version
 
     db = _open(args)
     try:
@@ -216,7 +216,7 @@ def _read_password(args, console: Console) -> str | None:
 
 
 def cmd_create_user(args, console: Console) -> int:
-    from lib import users
+    from lib.accounts import users
 
     db = _open(args)  # first: a locked file fails before anyone types a password
     try:
@@ -232,7 +232,7 @@ def cmd_create_user(args, console: Console) -> int:
 
 
 def cmd_reset_password(args, console: Console) -> int:
-    from lib import users
+    from lib.accounts import users
 
     db = _open(args)
     try:
@@ -249,7 +249,7 @@ def cmd_reset_password(args, console: Console) -> int:
 
 
 def cmd_set_active(args, console: Console) -> int:
-    from lib import users
+    from lib.accounts import users
 
     db = _open(args)
     try:
@@ -261,7 +261,7 @@ def cmd_set_active(args, console: Console) -> int:
 
 
 def cmd_list_users(args, console: Console) -> int:
-    from lib import users
+    from lib.accounts import users
 
     db = _open(args)
     try:
@@ -286,7 +286,7 @@ def _width(text: str) -> int:
 
 
 def cmd_backup(args, console: Console) -> int:
-    from lib import backup
+    from lib.ops import backup
 
     db = _open(args)
     try:
@@ -298,8 +298,8 @@ def cmd_backup(args, console: Console) -> int:
 
 
 def cmd_restore(args, console: Console) -> int:
-    from lib import backup
-    from lib.db import Database, default_path
+    from lib.ops import backup
+    from lib.core.db import Database, default_path
 
     path = Path(args.db) if args.db else default_path()
     _, customers, _ = backup.inspect(args.file)
@@ -324,7 +324,7 @@ def cmd_restore(args, console: Console) -> int:
 
 def cmd_secrets(args, console: Console) -> int:
     """A random cookie-signing key in the secrets file on first start; never overwritten."""
-    from lib import config
+    from lib.core import config
 
     path = Path(args.file)
     if path.exists():

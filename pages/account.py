@@ -1,9 +1,9 @@
 """My account: who I am, and changing my own password."""
 import streamlit as st
 
-from lib import permissions as perm
-from lib import users
-from lib.errors import ValidationError
+from lib.accounts import permissions as perm
+from lib.accounts import users
+from lib.core.errors import ValidationError
 from ui import auth
 from ui.context import page_context
 from ui.shell import escape_md, role_label

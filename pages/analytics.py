@@ -1,6 +1,6 @@
 """Analytics (客户分析): KPIs and charts of the customer base.
 
-Every number comes from one DuckDB aggregate (``lib.analytics.customer_analytics``),
+Every number comes from one DuckDB aggregate (``lib.customers.analytics.customer_analytics``),
 over the same filters as the customers page (``ui.widgets`` keeps them across pages)
 and only the rows the user may see. Each chart's data can be downloaded as CSV.
 """
@@ -10,11 +10,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from lib import fields as F
-from lib import permissions as perm
-from lib.analytics import customer_analytics
-from lib.errors import CustomerMasterError
-from lib.users import list_users
+from lib.customers import fields as F
+from lib.accounts import permissions as perm
+from lib.customers.analytics import customer_analytics
+from lib.core.errors import CustomerMasterError
+from lib.accounts.users import list_users
 from ui import widgets as W
 from ui.context import page_context
 from ui.format import md_escape, money, money_short, month, number

@@ -2,7 +2,7 @@
 
 The grid shows one server-side page (50/100/200 rows, keyset cursors). The page's rows
 stay put while the user edits (``ui.grid.GridView``); "Save changes" sends only the
-changed rows, each with the version it was read at, through ``lib.customers.bulk_update``.
+changed rows, each with the version it was read at, through ``lib.customers.customer.bulk_update``.
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from lib import fields as F
-from lib import permissions as perm
-from lib.customers import bulk_update, set_archived_many
-from lib.errors import ConflictError, CustomerMasterError
-from lib.search import PageRequest, search
+from lib.customers import fields as F
+from lib.accounts import permissions as perm
+from lib.customers.customer import bulk_update, set_archived_many
+from lib.core.errors import ConflictError, CustomerMasterError
+from lib.customers.search import PageRequest, search
 from ui import grid as G
 from ui import widgets as W
 from ui.context import page_context

@@ -12,10 +12,10 @@ import re
 
 import streamlit as st
 
-from lib import fields as F
-from lib import permissions as perm
-from lib.customers import create_customer, validation_context
-from lib.errors import (
+from lib.customers import fields as F
+from lib.accounts import permissions as perm
+from lib.customers.customer import create_customer, validation_context
+from lib.core.errors import (
     ConfirmationRequired,
     CustomerMasterError,
     DuplicateError,
@@ -23,8 +23,8 @@ from lib.errors import (
     PermissionDenied,
     ValidationError,
 )
-from lib.search import find_duplicates
-from lib.validation import validate_customer
+from lib.customers.search import find_duplicates
+from lib.customers.validation import validate_customer
 from ui import widgets as W
 from ui.context import page_context
 from ui.format import md_escape

@@ -13,14 +13,14 @@ sys.path.insert(0, str(ROOT))
 # Cheap bcrypt in tests; production keeps the default cost of 12.
 os.environ.setdefault("CM_BCRYPT_ROUNDS", "4")
 
-from lib import customers as cs  # noqa: E402
-from lib import users  # noqa: E402
-from lib.db import Database  # noqa: E402
+from lib.customers import customer as cs  # noqa: E402
+from lib.accounts import users  # noqa: E402
+from lib.core.db import Database  # noqa: E402
 
 TEST_PASSWORD = "test-password-123"
 
 # AppTest runs app.py as a module it installs as sys.modules["__main__"] and leaves
-# there; a multiprocessing "spawn" worker started later (lib.demo) would then re-run
+# there; a multiprocessing "spawn" worker started later (lib.ops.demo) would then re-run
 # that script instead of pytest's main. Put the real one back after every test.
 _PYTEST_MAIN = sys.modules["__main__"]
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lib import customers as cs
-from lib.analytics import DIMENSIONS, customer_analytics
-from lib.clock import local_today
-from lib.search import CustomerFilters, search
+from lib.customers import customer as cs
+from lib.customers.analytics import DIMENSIONS, customer_analytics
+from lib.core.clock import local_today
+from lib.customers.search import CustomerFilters, search
 
 
 def seed(make_customer):

@@ -1,5 +1,5 @@
 """The app shell in AppTest: login gate, role gating, sidebar, language, production
-refusal, revocation, error boundary, account page; plus lib.config."""
+refusal, revocation, error boundary, account page; plus lib.core.config."""
 from __future__ import annotations
 
 import ast
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import pages.account
-from lib import config as app_config
-from lib import users
-from lib.db import Database
-from lib.errors import NotFound
-from lib.i18n import LANGS, MESSAGES, t
+from lib.core import config as app_config
+from lib.accounts import users
+from lib.core.db import Database
+from lib.core.errors import NotFound
+from lib.core.i18n import LANGS, MESSAGES, t
 from tests.apptest_util import current_page, make_app, nav_paths, open_page, texts
 from tests.conftest import TEST_PASSWORD
 
@@ -292,7 +292,7 @@ def test_account_page_changes_the_password_and_keeps_this_session(db, db_path):
     users.verify_credentials(db, "sales", "a-new-password-1")
 
 
-# -- lib.config ---------------------------------------------------------------------------------
+# -- lib.core.config ---------------------------------------------------------------------------------
 def test_config_reads_env_before_the_secrets_file(tmp_path):
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[auth]\ncookie_key = "from-the-file-7f3a9c1e5b2d4c6e8a0b1c3d5e7f"\n')
@@ -331,7 +331,7 @@ def test_new_cookie_keys_pass_the_production_rules():
 
 
 # -- drift: every label of the shell exists in both languages -----------------------------------
-SHELL_FILES = ["app.py", "ui/auth.py", "ui/shell.py", "ui/context.py", "pages/account.py", "lib/config.py"]
+SHELL_FILES = ["app.py", "ui/auth.py", "ui/shell.py", "ui/context.py", "pages/account.py", "lib/core/config.py"]
 KEY_RE = re.compile(r"^(app|nav|page|auth|shell|config|account|error)\.[a-z0-9_.]+$")
 
 

@@ -9,10 +9,10 @@ import time
 import duckdb
 import pytest
 
-from lib import backup as bk
-from lib import customers as cs
-from lib.db import Database
-from lib.errors import DatabaseInUse, PermissionDenied
+from lib.ops import backup as bk
+from lib.customers import customer as cs
+from lib.core.db import Database
+from lib.core.errors import DatabaseInUse, PermissionDenied
 from tests.conftest import ROOT
 
 

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from lib import users
-from lib.db import Database
-from lib.errors import AuthError
+from lib.accounts import users
+from lib.core.db import Database
+from lib.core.errors import AuthError
 from tests.conftest import ROOT
 
 

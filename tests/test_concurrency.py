@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 import pytest
 
-from lib import customers as cs
-from lib.errors import ConflictError, DuplicateError
+from lib.customers import customer as cs
+from lib.core.errors import ConflictError, DuplicateError
 from tests.conftest import customer_values
 
 

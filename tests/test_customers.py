@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from lib import customers as cs
-from lib.clock import to_local, utcnow
-from lib.errors import (
+from lib.customers import customer as cs
+from lib.core.clock import to_local, utcnow
+from lib.core.errors import (
     ConfirmationRequired,
     ConflictError,
     CustomerMasterError,
@@ -17,7 +17,7 @@ from lib.errors import (
     NotFound,
     ValidationError,
 )
-from lib.fields import FIELDS
+from lib.customers.fields import FIELDS
 from tests.conftest import customer_values
 
 VALID_USCC = "91110108551385082Q"

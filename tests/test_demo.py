@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lib import customers as cs
-from lib import demo, users
-from lib.db import Database
-from lib.errors import ConfigError
-from lib.validation import uscc_check_char, validate_customer
+from lib.customers import customer as cs
+from lib.ops import demo
+from lib.accounts import users
+from lib.core.db import Database
+from lib.core.errors import ConfigError
+from lib.customers.validation import uscc_check_char, validate_customer
 from tests.conftest import ROLES, TEST_PASSWORD
 
 NOW = datetime(2026, 6, 15, 8, 0, 0)

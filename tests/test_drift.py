@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lib import fields as F
-from lib.i18n import LANGS, MESSAGES
-from lib.i18n_pages import PAGES
-from lib.search import ARCHIVED_CHOICES, SORTS
+from lib.customers import fields as F
+from lib.core.i18n import LANGS, MESSAGES
+from lib.core.i18n_pages import PAGES
+from lib.customers.search import ARCHIVED_CHOICES, SORTS
 from tests.apptest_util import make_app, open_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ FAMILIES = {
     "form.group.": F.GROUPS,
     "sort.": SORTS,
     "filters.archived.": ARCHIVED_CHOICES,
-    "dup.reason.": ("uscc", "phone", "name", "pinyin", "similar_name"),  # lib.search.DuplicateMatch.reasons
+    "dup.reason.": ("uscc", "phone", "name", "pinyin", "similar_name"),  # lib.customers.search.DuplicateMatch.reasons
 }
 
 

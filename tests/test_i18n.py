@@ -9,19 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from lib import errors, i18n
-from lib.i18n import LANGS, MESSAGES, t
+from lib.core import errors
+
+from lib.core import i18n
+from lib.core.i18n import LANGS, MESSAGES, t
 
 LIB = Path(__file__).resolve().parent.parent / "lib"
 KEY_RE = re.compile(r"^(?:validation|error|auth)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
 
 
 def lib_sources() -> dict[str, ast.AST]:
-    return {p.name: ast.parse(p.read_text(encoding="utf-8"), filename=str(p)) for p in sorted(LIB.glob("*.py"))}
+    return {str(p.relative_to(LIB)): ast.parse(p.read_text(encoding="utf-8"), filename=str(p))
+            for p in sorted(LIB.rglob("*.py"))}
 
 
 def used_keys() -> dict[str, set[str]]:
-    """Message keys written as string literals in lib/*.py -> files using them."""
+    """Message keys written as string literals in lib/**/*.py -> files using them."""
     out: dict[str, set[str]] = {}
     for name, tree in lib_sources().items():
         for node in ast.walk(tree):
@@ -73,9 +76,9 @@ def test_every_template_is_well_formed():
 
 
 def catalogue_literals() -> list[tuple[str, str]]:
-    """(file, key) for every entry of every top-level message dict in lib/i18n*.py."""
+    """(file, key) for every entry of every top-level message dict in lib/core/i18n*.py."""
     out = []
-    for path in sorted(LIB.glob("i18n*.py")):
+    for path in sorted(LIB.rglob("i18n*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None

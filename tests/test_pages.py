@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from lib import customers as cs
-from lib.search import CustomerFilters, search
+from lib.customers import customer as cs
+from lib.customers.search import CustomerFilters, search
 from tests.apptest_util import make_app, nav_paths, open_page
 
 XMBANK = "厦门银行股份有限公司"

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from lib import customers as cs
-from lib import permissions as perm
-from lib.errors import NotFound, PermissionDenied
-from lib.permissions import Actor, can, pages_for
+from lib.customers import customer as cs
+from lib.accounts import permissions as perm
+from lib.core.errors import NotFound, PermissionDenied
+from lib.accounts.permissions import Actor, can, pages_for
 from tests.conftest import customer_values
 
 
@@ -141,7 +141,7 @@ def test_managers_set_credit_and_owner(db, actors, make_customer):
 
 
 def test_owner_must_be_an_active_user(db, actors):
-    from lib.errors import ValidationError
+    from lib.core.errors import ValidationError
 
     with pytest.raises(ValidationError) as ei:
         cs.create_customer(db, actors["manager"], customer_values(owner="nobody"))

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, precondition, rule
 
-from lib import customers as cs
-from lib import users
-from lib.db import Database
-from lib.errors import (
+from lib.customers import customer as cs
+from lib.accounts import users
+from lib.core.db import Database
+from lib.core.errors import (
     ConfirmationRequired,
     ConflictError,
     CustomerMasterError,
@@ -26,7 +26,7 @@ from lib.errors import (
     PermissionDenied,
     ValidationError,
 )
-from lib.fields import FIELDS, FIELDS_BY_NAME
+from lib.customers.fields import FIELDS, FIELDS_BY_NAME
 from tests.conftest import TEST_PASSWORD, customer_values
 
 TEXT_FIELDS = [f.name for f in FIELDS if f.kind in ("text", "longtext")]

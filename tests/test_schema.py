@@ -12,10 +12,10 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from lib import schema
-from lib.db import Database
-from lib.errors import DatabaseInUse
-from lib.validation import _USCC_RE
+from lib.core import schema
+from lib.core.db import Database
+from lib.core.errors import DatabaseInUse
+from lib.customers.validation import _USCC_RE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -77,7 +77,7 @@ def test_migration_stops_at_the_first_failure_and_resumes(db_path, monkeypatch):
 
 
 def test_seed_matches_the_reference_lists(db):
-    from lib import reference
+    from lib.customers import reference
 
     for name, items in reference.LISTS.items():
         assert [it["code"] for it in db.reference_lists()[name]] == [c for c, _, _ in items]
@@ -195,7 +195,7 @@ def test_second_process_gets_database_in_use_naming_the_holder(db, db_path):
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys
             sys.path.insert(0, {ROOT!r})
-            from lib.db import Database
+            from lib.core.db import Database
             db = Database({str(db_path)!r})
             print("ready", flush=True)
             sys.stdin.read()  # hold the file until the test closes our stdin
@@ -223,7 +223,7 @@ def test_second_process_gets_database_in_use_naming_the_holder(db, db_path):
 
 
 def test_lock_message_parser_handles_unexpected_text():
-    from lib.db import _describe_holder
+    from lib.core.db import _describe_holder
 
     assert _describe_holder("something else entirely") == ("?", "?")
     holder, pid = _describe_holder(

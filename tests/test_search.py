@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from lib import customers as cs
-from lib.clock import local_today
-from lib.errors import CustomerMasterError
-from lib.search import CustomerFilters, PageRequest, find_duplicates, search
+from lib.customers import customer as cs
+from lib.core.clock import local_today
+from lib.core.errors import CustomerMasterError
+from lib.customers.search import CustomerFilters, PageRequest, find_duplicates, search
 
 
 def names(result):

@@ -7,10 +7,10 @@ from datetime import timedelta
 import bcrypt
 import pytest
 
-from lib import permissions as perm
-from lib import users
-from lib.clock import utcnow
-from lib.errors import AuthError, DuplicateError, NotFound, PermissionDenied, ValidationError
+from lib.accounts import permissions as perm
+from lib.accounts import users
+from lib.core.clock import utcnow
+from lib.core.errors import AuthError, DuplicateError, NotFound, PermissionDenied, ValidationError
 from tests.conftest import TEST_PASSWORD
 
 GOOD_PASSWORD = "correct-horse-42"
@@ -213,7 +213,7 @@ def test_change_own_password_needs_the_current_one(db, actors):
 
 
 def test_demo_users_are_created_once(db_path):
-    from lib.db import Database
+    from lib.core.db import Database
 
     db = Database(db_path)
     try:

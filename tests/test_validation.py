@@ -1,4 +1,4 @@
-"""Validation of customer input: every rule in lib.validation, typed errors, and the
+"""Validation of customer input: every rule in lib.customers.validation, typed errors, and the
 bad-input sweep ("nothing a user can type raises anything but a ValidationError")."""
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from lib import customers as cs
-from lib import reference
-from lib.errors import ConfirmationRequired, PermissionDenied, ValidationError
-from lib.fields import FIELDS, FIELDS_BY_NAME
-from lib.i18n import LANGS, MESSAGES
-from lib.validation import USCC_ALPHABET, ValidationContext, parse_phone, uscc_check_char, validate_customer
+from lib.customers import customer as cs
+from lib.customers import reference
+from lib.core.errors import ConfirmationRequired, PermissionDenied, ValidationError
+from lib.customers.fields import FIELDS, FIELDS_BY_NAME
+from lib.core.i18n import LANGS, MESSAGES
+from lib.customers.validation import USCC_ALPHABET, ValidationContext, parse_phone, uscc_check_char, validate_customer
 from tests.conftest import customer_values
 
 VALID_USCC = "91110108551385082Q"

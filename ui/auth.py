@@ -7,10 +7,10 @@ instance at module level or in ``st.cache_resource`` would be shared between use
 
 What the library does: draws the login form, writes and reads the signed login
 cookie, keeps ``authentication_status`` / ``username`` / ``name`` / ``roles`` in the
-session. What the database does (``lib.users``): checks the password (bcrypt, the
+session. What the database does (``lib.accounts.users``): checks the password (bcrypt, the
 append-only lockout), says whether the user is active and whether this session was
 issued before its revocation instant. The library's own check is replaced on the
-instance by ``lib.users.verify_credentials``; the library's counters are never used.
+instance by ``lib.accounts.users.verify_credentials``; the library's counters are never used.
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from lib import users
-from lib.clock import utcnow
-from lib.config import AppConfig
-from lib.errors import AuthError
-from lib.permissions import Actor
+from lib.accounts import users
+from lib.core.clock import utcnow
+from lib.core.config import AppConfig
+from lib.core.errors import AuthError
+from lib.accounts.permissions import Actor
 from ui import context
 
 log = logging.getLogger(__name__)

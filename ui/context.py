@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from lib import i18n
-from lib import permissions as perm
-from lib.db import Database, default_path
-from lib.permissions import Actor
+from lib.core import i18n
+from lib.accounts import permissions as perm
+from lib.core.db import Database, default_path
+from lib.accounts.permissions import Actor
 
 LANG_KEY = "lang"
 ACTOR_KEY = "cm_actor"

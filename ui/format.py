@@ -3,7 +3,7 @@
 Money is yuan (¥) with thousands separators and two decimals; large totals can also be
 given in the units each language reads at a glance (万 / 亿 in Chinese, K / M / B in
 English). Timestamps are stored in UTC and shown in Asia/Shanghai local time
-(``lib.clock.to_local``), written the way each language writes dates.
+(``lib.core.clock.to_local``), written the way each language writes dates.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lib.clock import to_local
+from lib.core.clock import to_local
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

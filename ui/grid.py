@@ -8,7 +8,7 @@ version. Edits that could not be saved (invalid, refused, conflicting) stay on t
 row as ``pending`` and are shown (and sent again) until saved or discarded.
 
 Nothing here decides what is valid or allowed: the diff is sent to
-``lib.customers.bulk_update``, which validates, checks permissions and versions.
+``lib.customers.customer.bulk_update``, which validates, checks permissions and versions.
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from lib import fields as F
-from lib import permissions as perm
-from lib.clock import SHANGHAI
-from lib.customers import RowEdit, RowResult
-from lib.errors import ConflictError, CustomerMasterError, ValidationError
+from lib.customers import fields as F
+from lib.accounts import permissions as perm
+from lib.core.clock import SHANGHAI
+from lib.customers.customer import RowEdit, RowResult
+from lib.core.errors import ConflictError, CustomerMasterError, ValidationError
 from ui.widgets import ROW_PROBLEM, ROW_SELECT, ROW_STATE, grid_column_order
 
 LOCKED, PROBLEM, SAVED = "🔒", "⚠️", "✅"

@@ -9,10 +9,14 @@ from typing import Iterator
 
 import streamlit as st
 
-from lib import i18n, reference, users
-from lib.config import AppConfig, startup_problems
-from lib.errors import CustomerMasterError, ValidationError
-from lib.permissions import Actor
+from lib.core import i18n
+
+from lib.customers import reference
+
+from lib.accounts import users
+from lib.core.config import AppConfig, startup_problems
+from lib.core.errors import CustomerMasterError, ValidationError
+from lib.accounts.permissions import Actor
 from ui import context
 from ui.auth import LOGOUT_BUTTON_KEY, Gate
 

@@ -1,4 +1,4 @@
-"""Widgets built from the field declaration (``lib.fields``), shared by the pages.
+"""Widgets built from the field declaration (``lib.customers.fields``), shared by the pages.
 
 * ``form_input``: one entry-form input per field kind (text, choice, phone, money, …).
 * ``grid_column_config``: the customers grid's ``column_config``: select boxes over the
@@ -18,11 +18,11 @@ from typing import Any, Iterable, Mapping
 
 import streamlit as st
 
-from lib import fields as F
-from lib import permissions as perm
-from lib.customers import active_usernames
-from lib.errors import FieldProblem
-from lib.search import ARCHIVED_CHOICES, LIST_FILTERS, PAGE_SIZES, SORTS, CustomerFilters
+from lib.customers import fields as F
+from lib.accounts import permissions as perm
+from lib.customers.customer import active_usernames
+from lib.core.errors import FieldProblem
+from lib.customers.search import ARCHIVED_CHOICES, LIST_FILTERS, PAGE_SIZES, SORTS, CustomerFilters
 from ui.format import md_escape
 
 # One icon per page, used by the page titles (and offered to the router's st.Page).
@@ -35,7 +35,7 @@ PAGE_ICONS = {
 FILTERS_KEY = "cm_filters"  # the shared filter values (a plain dict, not a widget key)
 _FILTER_WIDGET = "flt_"  # widget keys: flt_text, flt_industry, …
 
-AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (lib.search)
+AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (lib.customers.search)
 
 
 # -- per-user page state ------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def filter_panel(ctx, *, expanded: bool | None = None) -> CustomerFilters:
 
 
 def current_filters() -> CustomerFilters:
-    """The shared filters as ``lib.search.CustomerFilters``."""
+    """The shared filters as ``lib.customers.search.CustomerFilters``."""
     stored = _stored()
     known = {f.name for f in dc_fields(CustomerFilters)}
     values: dict[str, Any] = {}

@@ -13,7 +13,7 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from lib.i18n import t
+from lib.core.i18n import t
 from tests.browser.util import login, logout, shot, wait_idle
 from ui.widgets import grid_column_order
 

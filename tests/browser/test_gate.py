@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from lib.i18n import t
+from lib.core.i18n import t
 from tests.browser.util import (PAGE_URLS, body_text, leaked, legacy_page_urls, login, login_form, logout,
                                 shot, wait_for_login_form, wait_idle)
 

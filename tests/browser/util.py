@@ -27,7 +27,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 COOKIE_KEY = "browser-tests-3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f1a3b5c7d"
 DEMO_CUSTOMERS = 300
 
-# Demo logins (lib.users.DEMO_USERS), by role.
+# Demo logins (lib.accounts.users.DEMO_USERS), by role.
 DEMO_PASSWORDS = {"admin": "admin-demo-2026", "manager": "manager-demo-2026", "sales": "sales-demo-2026",
                   "sales2": "sales2-demo-2026", "viewer": "viewer-demo-2026"}
 
@@ -67,9 +67,9 @@ def seed_demo_db(path: Path, customers: int = DEMO_CUSTOMERS) -> DemoData:
 
 def _seed_directly(path: Path, customers: int) -> None:
     os.environ.setdefault("CM_BCRYPT_ROUNDS", "4")
-    from lib import customers as cs
-    from lib import users
-    from lib.db import Database
+    from lib.customers import customer as cs
+    from lib.accounts import users
+    from lib.core.db import Database
 
     surnames = "华东 宏远 天成 金桥 恒信 鼎盛 瑞丰 嘉禾 新维 中科 博远 永安 东方 明德 润泽".split()
     trades = "科技 贸易 机械 物流 食品 医药 电子 建材 软件 服装".split()
@@ -99,7 +99,7 @@ def _seed_directly(path: Path, customers: int) -> None:
 
 
 def _read_sample(path: Path) -> DemoData:
-    from lib.db import Database
+    from lib.core.db import Database
 
     db = Database(path)
     try:

@@ -1,4 +1,4 @@
-"""Validation of customer input, driven by ``lib.fields``.
+"""Validation of customer input, driven by ``lib.customers.fields``.
 
 Every channel (form, grid, import, demo data) calls ``validate_customer``. It returns
 clean column values or raises ``ValidationError`` listing every problem at once;
@@ -17,8 +17,8 @@ from typing import Any, Iterable, Mapping
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from lib.errors import ConfirmationRequired, FieldProblem, ValidationError
-from lib.fields import FIELDS, FIELDS_BY_NAME, Field
+from lib.core.errors import ConfirmationRequired, FieldProblem, ValidationError
+from lib.customers.fields import FIELDS, FIELDS_BY_NAME, Field
 
 # -- USCC (GB 32100-2015) ----------------------------------------------------------------
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -212,7 +212,7 @@ def clean_money(value: Any, f: Field, problems: _Problems) -> Decimal | None:
     if value > MONEY_MAX:
         problems.error(f.name, "validation.money_too_large", max="999,999,999,999.99")
         return None
-    # More than two decimal places is refused rather than rounded (see lib.fields).
+    # More than two decimal places is refused rather than rounded (see lib.customers.fields).
     if value != value.quantize(Decimal("0.01")):
         problems.error(f.name, "validation.money_decimals")
         return None

@@ -37,12 +37,12 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import duckdb
 import pyarrow as pa
 
-from lib import customers as cs
-from lib import permissions as perm
-from lib import reference
-from lib.clock import SHANGHAI_OFFSET_HOURS, to_local, utcnow
-from lib.errors import ConfigError, ConfirmationRequired, ValidationError
-from lib.validation import USCC_ALPHABET, ValidationContext, uscc_check_char, validate_customer
+from lib.customers import customer as cs
+from lib.accounts import permissions as perm
+from lib.customers import reference
+from lib.core.clock import SHANGHAI_OFFSET_HOURS, to_local, utcnow
+from lib.core.errors import ConfigError, ConfirmationRequired, ValidationError
+from lib.customers.validation import USCC_ALPHABET, ValidationContext, uscc_check_char, validate_customer
 
 CHUNK_SIZE = 10_000
 # Customers per transaction. One transaction for a million held ~2.8 GB in the parent
@@ -867,7 +867,7 @@ def _init_worker(plan: DemoPlan) -> None:
 def _memoize_pinyin_segments() -> None:
     """Worker processes only: remember pypinyin's conversion of each word segment.
 
-    ``lib.text.pinyin_keys`` caches whole names, but demo names are nearly all distinct
+    ``lib.core.text.pinyin_keys`` caches whole names, but demo names are nearly all distinct
     while their segments (city, core, industry word, legal form) repeat endlessly.
     The conversion of a segment is a pure function of its arguments, so the memo returns
     exactly what pypinyin would (tests compare a worker-built load with an in-process
@@ -899,7 +899,7 @@ def _memoize_email_syntax() -> None:
     of one domain) recur thousands of times in a million customers, and the syntax check
     without a network look-up is a pure function of the text. Failures are not
     remembered, so they raise exactly as before."""
-    from lib import validation
+    from lib.customers import validation
 
     original = validation.validate_email
     if getattr(original, "_demo_memo", False):

@@ -1,8 +1,8 @@
 """The customer, declared once.
 
-This list drives validation (``lib.validation``), the entry form and the grid's
+This list drives validation (``lib.customers.validation``), the entry form and the grid's
 ``column_config`` (``ui.widgets``), and later import and export. Adding a field means:
-a ``Field`` here, a migration in ``lib.schema``, done.
+a ``Field`` here, a migration in ``lib.core.schema``, done.
 
 Choices the domain notes leave open are documented on the field they concern:
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lib import permissions as perm
+from lib.accounts import permissions as perm
 
 # Groups of the entry form, in display order.
 GROUPS = ("basic", "contact", "classification", "credit", "notes")

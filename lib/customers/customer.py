@@ -3,7 +3,7 @@
 ``create_customer``, ``update_customer``, ``archive_customer``, ``restore_customer`` and
 ``bulk_update`` (and later import and merge) all: check the actor's permission,
 validate, check the expected version, write, and append the audit entry — in one
-transaction. Reads for display live in ``lib.search``.
+transaction. Reads for display live in ``lib.customers.search``.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from typing import Any, Iterable, Mapping
 
 import duckdb
 
-from lib import permissions as perm
-from lib.clock import to_local, utcnow
-from lib.errors import (
+from lib.accounts import permissions as perm
+from lib.core.clock import to_local, utcnow
+from lib.core.errors import (
     ConflictError,
     CustomerMasterError,
     DuplicateError,
@@ -27,9 +27,9 @@ from lib.errors import (
     PermissionDenied,
     ValidationError,
 )
-from lib.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, FIELDS, FIELDS_BY_NAME
-from lib.text import pinyin_keys, search_text
-from lib.validation import CleanCustomer, ValidationContext, validate_customer
+from lib.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, FIELDS, FIELDS_BY_NAME
+from lib.core.text import pinyin_keys, search_text
+from lib.customers.validation import CleanCustomer, ValidationContext, validate_customer
 
 # Columns of ``customers`` that the write path fills from validated values.
 CUSTOMER_VALUE_COLUMNS = (

@@ -7,7 +7,7 @@ rows only. Paging is keyset: the cursor is the sort key of the page's last (or f
 row, so page 1,000 costs what page 1 costs.
 
 The free-text query matches ``customers.search_text`` (name, code, phones, email,
-USCC, contact names and phones, full pinyin and initials; see ``lib.text``). With a
+USCC, contact names and phones, full pinyin and initials; see ``lib.core.text``). With a
 query, rows rank: exact code/USCC/phone, then exact name or pinyin/initials, then
 prefix, then substring.
 """
@@ -23,12 +23,12 @@ from typing import Any, Mapping
 
 from rapidfuzz import fuzz
 
-from lib import permissions as perm
-from lib.clock import local_date_start_utc, utcnow
-from lib.customers import CUSTOMER_RECORD_COLUMNS, attach_primary_contacts
-from lib.errors import CustomerMasterError
-from lib.text import SEP, digits, normalise_query, pinyin_keys
-from lib.validation import parse_phone
+from lib.accounts import permissions as perm
+from lib.core.clock import local_date_start_utc, utcnow
+from lib.customers.customer import CUSTOMER_RECORD_COLUMNS, attach_primary_contacts
+from lib.core.errors import CustomerMasterError
+from lib.core.text import SEP, digits, normalise_query, pinyin_keys
+from lib.customers.validation import parse_phone
 
 PAGE_SIZES = (50, 100, 200)
 MAX_PAGE_SIZE = 500
@@ -141,7 +141,7 @@ def _rank(filters: CustomerFilters) -> tuple[str, list[Any]]:
     """Relevance as a CASE over ``search_text`` alone, the one column the match already
     loaded (each further column would add a scan of a million values: 20-40 ms each at
     1M rows, and even split_part() on this one cost ~15 ms). Relies on its layout
-    (lib.text.search_text): the name first, parts separated by SEP."""
+    (lib.core.text.search_text): the name first, parts separated by SEP."""
     q = re.sub(r"\s+", " ", (filters.text or "").strip().lower())[:200]
     q_compact = q.replace(" ", "")
     params: list[Any] = []

@@ -50,7 +50,7 @@ def search_text(customer: dict, contacts: list[dict]) -> str:
     """The lower-cased haystack stored in ``customers.search_text``, parts joined by SEP:
     name, code, USCC, E.164 digits, full pinyin, initials, the phone as typed, e-mail,
     and every contact's name, phones and e-mail. The name must come first: ranking
-    tests "exact name" and "name starts with" on this column (``lib.search._rank``)."""
+    tests "exact name" and "name starts with" on this column (``lib.customers.search._rank``)."""
     fixed = [
         customer.get("name"),
         customer.get("code"),

@@ -2,9 +2,9 @@
 
 Migrations are numbered, applied in order at start, each in its own transaction, and
 recorded in ``schema_version``; applying them again does nothing. The constraints
-mirror the checks in ``lib.validation`` so that a bug there cannot store a bad row.
+mirror the checks in ``lib.customers.validation`` so that a bug there cannot store a bad row.
 
-Timestamps are UTC (``TIMESTAMP`` without zone); see ``lib.fields`` for the zone used
+Timestamps are UTC (``TIMESTAMP`` without zone); see ``lib.customers.fields`` for the zone used
 in reports.
 """
 from __future__ import annotations
@@ -13,8 +13,10 @@ from typing import Callable
 
 import duckdb
 
-from lib import permissions, reference
-from lib.clock import utcnow
+from lib.accounts import permissions
+
+from lib.customers import reference
+from lib.core.clock import utcnow
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 

@@ -1,6 +1,6 @@
 """Typed, translatable errors raised by the service layer.
 
-Every error carries a message key (looked up in ``lib.i18n.MESSAGES``) and the
+Every error carries a message key (looked up in ``lib.core.i18n.MESSAGES``) and the
 parameters the message needs, never a finished sentence: the page renders it in the
 user's language. Nothing a user can type should surface as any other exception.
 """
@@ -26,8 +26,8 @@ class CustomerMasterError(Exception):
 
 def _translate(key: str, lang: str, params: dict[str, Any]) -> str:
     """Translate, showing a field's label (in ``lang``) where a parameter names a field."""
-    from lib.fields import label
-    from lib.i18n import t
+    from lib.customers.fields import label
+    from lib.core.i18n import t
 
     shown = {k: (label(v, lang) if k == "field" and isinstance(v, str) else v) for k, v in params.items()}
     return t(key, lang, **shown)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import duckdb
 
-from lib.errors import ConflictError, DatabaseInUse
+from lib.core.errors import ConflictError, DatabaseInUse
 
 T = TypeVar("T")
 
@@ -73,7 +73,7 @@ class Database:
         self._cache_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
         if migrate:
-            from lib import schema
+            from lib.core import schema
 
             try:
                 schema.migrate(self)
@@ -179,7 +179,7 @@ class Database:
 
     def actor(self, username: str, role: str, display_name: str = ""):
         """An ``Actor`` carrying the role's permissions from the database."""
-        from lib.permissions import Actor
+        from lib.accounts.permissions import Actor
 
         return Actor(username=username, role=role, display_name=display_name,
                      permissions=self.permissions().get(role, {}))

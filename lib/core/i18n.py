@@ -1,6 +1,6 @@
 """Every user-facing message, in Simplified Chinese and English.
 
-Keys are stable identifiers used by errors (``lib.errors``) and pages; a drift test
+Keys are stable identifiers used by errors (``lib.core.errors``) and pages; a drift test
 checks that every key has both languages and that every key the code uses exists.
 Parameters use ``str.format`` names.
 """
@@ -139,8 +139,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 def _merge() -> None:
     # UI labels live in their own modules so each part of the app owns its labels;
     # a key defined twice is a mistake the drift test reports.
-    from lib.i18n_pages import PAGES
-    from lib.i18n_shell import SHELL
+    from lib.core.i18n_pages import PAGES
+    from lib.core.i18n_shell import SHELL
 
     for extra in (SHELL, PAGES):
         MESSAGES.update(extra)

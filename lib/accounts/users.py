@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 import bcrypt
 
-from lib import permissions as perm
-from lib.clock import utcnow
-from lib.errors import AuthError, DuplicateError, NotFound, ValidationError
+from lib.accounts import permissions as perm
+from lib.core.clock import utcnow
+from lib.core.errors import AuthError, DuplicateError, NotFound, ValidationError
 
 MIN_PASSWORD = 10
 USERNAME_RE = re.compile(r"^[a-z0-9_.-]{2,40}$")
@@ -291,7 +291,7 @@ def preferred_lang(db, username: str) -> str | None:
 
 def set_preferred_lang(db, username: str, lang: str) -> None:
     """Remember the user's language choice across sessions (a preference, not audited)."""
-    from lib.i18n import LANGS
+    from lib.core.i18n import LANGS
 
     if lang not in LANGS:
         raise ValidationError("lang", "validation.not_in_list", value=lang)

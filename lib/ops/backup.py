@@ -24,10 +24,10 @@ from pathlib import Path
 
 import duckdb
 
-from lib import permissions as perm
-from lib.clock import utcnow
-from lib.db import connect
-from lib.errors import CustomerMasterError, DatabaseInUse
+from lib.accounts import permissions as perm
+from lib.core.clock import utcnow
+from lib.core.db import connect
+from lib.core.errors import CustomerMasterError, DatabaseInUse
 
 
 class BackupError(CustomerMasterError):
@@ -148,7 +148,7 @@ def inspect(backup_path: str | os.PathLike) -> tuple[int, int, dict[str, int | N
         raise BackupError("error.backup_invalid", path=str(path)) from exc
     if not version:
         raise BackupError("error.backup_invalid", path=str(path))
-    from lib.schema import MIGRATIONS
+    from lib.core.schema import MIGRATIONS
 
     if version > max(number for number, _, _ in MIGRATIONS):
         # Written by a newer version of the application; this code cannot know its schema.

@@ -1,7 +1,7 @@
 """Aggregates for the analytics page, computed by DuckDB in one scan.
 
 One ``GROUPING SETS`` query answers every chart at once and honours exactly the same
-filters (and row scope) as search, through ``lib.search.where_clause``.
+filters (and row scope) as search, through ``lib.customers.search.where_clause``.
 """
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from lib import permissions as perm
-from lib.clock import SHANGHAI_OFFSET_HOURS, local_month_start_utc
-from lib.search import CustomerFilters, where_clause
+from lib.accounts import permissions as perm
+from lib.core.clock import SHANGHAI_OFFSET_HOURS, local_month_start_utc
+from lib.customers.search import CustomerFilters, where_clause
 
 # Dimensions, in the order of the grouping sets below.
 DIMENSIONS = ("industry", "tier", "size", "region", "owner", "status")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from lib.errors import PermissionDenied
+from lib.core.errors import PermissionDenied
 
 ALL = "all"
 OWN = "own"

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from lib.errors import ConfigError
+from lib.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def startup_problems(config: AppConfig, db=None) -> list[ConfigError]:
         return problems
     problems += key_problems(config.cookie_key)
     if db is not None:
-        from lib.users import active_demo_users
+        from lib.accounts.users import active_demo_users
 
         demo = active_demo_users(db)
         if demo:
