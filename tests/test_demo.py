@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from lib.customers import customer as cs
-from lib.ops import demo
+from lib.ops.demo import generator as demo
 from lib.accounts import users
 from lib.core.db import Database
 from lib.core.errors import ConfigError
