@@ -151,7 +151,7 @@ def _refuse_demo_in_production(console: Console) -> bool:
 
 
 def _generate(db, console: Console, customers: int, seed: int) -> None:
-    from lib.ops.demo import generator as demo
+    from lib.ops.demo import loader as demo
 
     stats = demo.generate(db, customers, seed=seed, progress=_progress(console))
     console.say("demo_done", customers=f"{stats.customers:,}", first=stats.first_code, last=stats.last_code,

@@ -20,7 +20,7 @@ from lib.core.db import Database  # noqa: E402
 TEST_PASSWORD = "test-password-123"
 
 # AppTest runs app.py as a module it installs as sys.modules["__main__"] and leaves
-# there; a multiprocessing "spawn" worker started later (lib.ops.demo) would then re-run
+# there; a multiprocessing "spawn" worker started later (lib.ops.demo.loader) would then re-run
 # that script instead of pytest's main. Put the real one back after every test.
 _PYTEST_MAIN = sys.modules["__main__"]
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from lib.customers import customer as cs
-from lib.ops.demo import generator as demo
+from lib.ops.demo import generator, loader
 from lib.accounts import users
 from lib.core.db import Database
 from lib.core.errors import ConfigError
@@ -40,8 +40,8 @@ def table(db, name: str) -> list[dict]:
 
 def test_bulk_rows_equal_write_path_rows(db, tmp_path, monkeypatch):
     n = 30
-    plan = demo.make_plan(db, n, seed=11, now=NOW, chunk_size=10)
-    items = list(demo.iter_inputs(plan, list(range(1, n + 1))))
+    plan = generator.make_plan(db, n, seed=11, now=NOW, chunk_size=10)
+    items = list(generator.iter_inputs(plan, list(range(1, n + 1))))
     # The sample must exercise the interesting branches, or the comparison proves little.
     assert any(i.values["customer_type"] == "individual" for i in items)
     assert any("contact_name" not in i.values for i in items)
@@ -57,7 +57,7 @@ def test_bulk_rows_equal_write_path_rows(db, tmp_path, monkeypatch):
 
     bulk = fresh_db(tmp_path / "bulk.duckdb")
     try:
-        stats = demo.generate(bulk, n, seed=11, now=NOW, chunk_size=10, workers=1)
+        stats = loader.generate(bulk, n, seed=11, now=NOW, chunk_size=10, workers=1)
         assert stats.customers == n
         written, loaded = table(db, "customers"), table(bulk, "customers")
         assert len(written) == len(loaded) == n
@@ -80,10 +80,10 @@ def test_same_seed_same_rows_whatever_the_workers(tmp_path):
     two = fresh_db(tmp_path / "two.duckdb")
     other = fresh_db(tmp_path / "other.duckdb")
     try:
-        demo.generate(one, 25, seed=5, now=NOW, chunk_size=10, workers=1)
+        loader.generate(one, 25, seed=5, now=NOW, chunk_size=10, workers=1)
         # Worker processes (spawned, with the memoised pinyin) must build the same rows.
-        demo.generate(two, 25, seed=5, now=NOW, chunk_size=10, workers=2)
-        demo.generate(other, 25, seed=6, now=NOW, chunk_size=10, workers=1)
+        loader.generate(two, 25, seed=5, now=NOW, chunk_size=10, workers=2)
+        loader.generate(other, 25, seed=6, now=NOW, chunk_size=10, workers=1)
         for name in ("customers", "contacts", "audit_log", "activities"):
             assert table(one, name) == table(two, name), name
         assert table(one, "activities"), "some customers should have follow-up records"
@@ -94,8 +94,8 @@ def test_same_seed_same_rows_whatever_the_workers(tmp_path):
 
 
 def test_generated_values_pass_validation_and_look_real(db):
-    plan = demo.make_plan(db, 3000, seed=3, now=NOW)
-    items = demo.chunk_inputs(plan, 0, list(range(1, 1501)))
+    plan = generator.make_plan(db, 3000, seed=3, now=NOW)
+    items = generator.chunk_inputs(plan, 0, list(range(1, 1501)))
     ctx = cs.validation_context(db)
     usccs = []
     for item in items:
@@ -122,8 +122,8 @@ def test_generated_values_pass_validation_and_look_real(db):
 
 
 def test_bulk_load_advances_sequences(db, actors):
-    first = demo.generate(db, 20, seed=1, now=NOW, workers=1)
-    second = demo.generate(db, 20, seed=1, now=NOW, workers=1)  # same seed again: USCCs still unique
+    first = loader.generate(db, 20, seed=1, now=NOW, workers=1)
+    second = loader.generate(db, 20, seed=1, now=NOW, workers=1)  # same seed again: USCCs still unique
     assert first.last_code.endswith("-000020") and second.first_code.endswith("-000021")
     rec = cs.create_customer(db, actors["sales"], {"name": "表单录入的新客户有限公司", "status": "active"})
     codes = {r["code"] for r in rows(db, "SELECT code FROM customers WHERE id <> " + str(rec["id"]))}
@@ -135,7 +135,7 @@ def test_bulk_load_advances_sequences(db, actors):
 
 def test_progress_and_owners(db):
     seen = []
-    demo.generate(db, 25, seed=2, now=NOW, chunk_size=10, workers=1, progress=lambda d, t: seen.append((d, t)))
+    loader.generate(db, 25, seed=2, now=NOW, chunk_size=10, workers=1, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(10, 25), (20, 25), (25, 25)]
     owners = {r["owner"] for r in rows(db, "SELECT DISTINCT owner FROM customers")}
     assert owners <= {"sales", "sales2", "manager"}
@@ -146,24 +146,24 @@ def test_generation_needs_an_owner(tmp_path):
     try:
         users.create_user(empty, None, "boss", "Boss", "admin", TEST_PASSWORD)
         with pytest.raises(ConfigError):
-            demo.generate(empty, 5)
+            loader.generate(empty, 5)
         assert rows(empty, "SELECT count(*) AS n FROM customers")[0]["n"] == 0
     finally:
         empty.close()
 
 
 def test_interrupted_load_keeps_whole_committed_batches(db, monkeypatch):
-    monkeypatch.setattr(demo, "COMMIT_EVERY", 10)
-    real_build = demo.build_chunk
+    monkeypatch.setattr(loader, "COMMIT_EVERY", 10)
+    real_build = loader.build_chunk
 
     def failing_build(plan, chunk, *args):
         if chunk == 2:
             raise RuntimeError("worker died")
         return real_build(plan, chunk, *args)
 
-    monkeypatch.setattr(demo, "build_chunk", failing_build)
+    monkeypatch.setattr(loader, "build_chunk", failing_build)
     with pytest.raises(RuntimeError):
-        demo.generate(db, 30, seed=4, now=NOW, chunk_size=10, workers=1)
+        loader.generate(db, 30, seed=4, now=NOW, chunk_size=10, workers=1)
     counts = rows(db, "SELECT (SELECT count(*) FROM customers) AS customers,"
                       " (SELECT count(*) FROM audit_log WHERE entity = 'customer') AS audits,"
                       " (SELECT count(*) FROM contacts WHERE customer_id NOT IN (SELECT id FROM customers)) AS orphans")[0]
