@@ -13,7 +13,7 @@ database by username on every run, so an unknown or inactive user is logged out.
 ``make_app`` points ``CM_DB_PATH`` at ``db_path`` for this process (AppTest runs the
 script in-process; ``ui.context.database()`` caches one Database per path, so every
 test can use its own file). Pages are registered as callables under a ``url_path``, so
-``AppTest.switch_page("pages/x.py")`` cannot find them; use ``open_page``.
+``AppTest.switch_page("pages/<name>.py")`` cannot find them; use ``open_page``.
 
 Why app.py is run through a one-line wrapper script instead of ``AppTest.from_file``:
 AppTest resets Streamlit's process-wide "legacy ``pages/`` folder" flag before every

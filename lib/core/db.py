@@ -3,7 +3,7 @@
 One ``Database`` per process holds one DuckDB connection; every unit of work takes its
 own ``cursor()`` (a DuckDB cursor is a separate connection to the same database and is
 safe to use from its own thread; sharing one connection between threads returned
-other threads' results, see docs/decisions.md). Writes go through ``transaction()``,
+other threads' results, see docs/design.md). Writes go through ``transaction()``,
 which retries DuckDB's optimistic "Conflict on update" a few times before giving up.
 """
 from __future__ import annotations
