@@ -125,3 +125,10 @@ def test_the_checks_catch_a_wrong_citation():
     assert _resolves("lib.customers.search.where_clause")
     assert not _resolves("lib.customers.search.no_such_function")
     assert not _resolves("lib.search")
+
+
+def test_the_default_database_file_is_the_data_folder_the_readme_names():
+    from lib.core.db import DEFAULT_PATH
+
+    assert DEFAULT_PATH == ROOT / "data" / "customers.duckdb"
+    assert "`data/customers.duckdb`" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ from lib.core.errors import ConflictError, DatabaseInUse
 
 T = TypeVar("T")
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "customers.duckdb"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "customers.duckdb"
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<holder>.+?) \(PID (?P<pid>\d+)\)")
 
