@@ -223,10 +223,10 @@ def test_second_process_gets_database_in_use_naming_the_holder(db, db_path):
 
 
 def test_lock_message_parser_handles_unexpected_text():
-    from lib.core.db import _describe_holder
+    from lib.core.db import lock_holder
 
-    assert _describe_holder("something else entirely") == ("?", "?")
-    holder, pid = _describe_holder(
+    assert lock_holder("something else entirely") == ("?", "?")
+    holder, pid = lock_holder(
         'IO Error: Could not set lock on file "/x.duckdb": Conflicting lock is held in /usr/bin/python3.11 '
         '(PID 4242) by user app. See also https://duckdb.org/docs/stable/connect/concurrency')
     assert (holder, pid) == ("/usr/bin/python3.11", "4242")

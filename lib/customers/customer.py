@@ -94,7 +94,7 @@ def active_usernames(db) -> frozenset[str]:
         with db.read() as cur:
             return frozenset(r[0] for r in cur.execute("SELECT username FROM users WHERE active").fetchall())
 
-    return db._cached("usernames", load)
+    return db.cached("usernames", load)
 
 
 def format_code(seq: int, created_at: datetime, settings: Mapping[str, str]) -> str:
