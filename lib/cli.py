@@ -164,6 +164,9 @@ def cmd_create_user(args, console: Console) -> int:
 
     db = _open(args)  # first: a locked file fails before anyone types a password
     try:
+        if args.role not in db.roles():  # before the password prompt, naming the choices
+            console.warn("cli.unknown_role", role=args.role, roles=", ".join(db.roles()))
+            return EXIT_USAGE
         password = _read_password(args, console)
         if password is None:
             return EXIT_REFUSED
@@ -313,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("create-user", cmd_create_user, "create a user (password from stdin or prompted)")
     p.add_argument("username")
-    p.add_argument("--role", required=True, choices=("admin", "manager", "sales", "viewer"))
+    # The roles are rows of the database's roles table: checked against it once it is open.
+    p.add_argument("--role", required=True, help="a role of the roles table (an unknown one is refused with the list)")
     p.add_argument("--name", help="display name (default: the username)")
     p.add_argument("--email")
     p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")

@@ -66,7 +66,7 @@ def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPy
 
 class Database:
     """Owns the process's connection to one DuckDB file and caches the small tables
-    every request needs (permissions, reference lists, settings)."""
+    every request needs (roles, permissions, reference lists, settings)."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, migrate: bool = True):
         self.path = Path(path) if path is not None else default_path()
@@ -177,6 +177,17 @@ class Database:
             return out
 
         return self.cached("permissions", load)
+
+    def roles(self) -> dict[str, dict[str, str]]:
+        """role code -> {"label_zh", "label_en"}, in display order: the one list of roles
+        (users and role_permissions refer to it by foreign key)."""
+
+        def load():
+            with self.read() as cur:
+                rows = cur.execute("SELECT code, label_zh, label_en FROM roles ORDER BY ordinal, code").fetchall()
+            return {code: {"label_zh": zh, "label_en": en} for code, zh, en in rows}
+
+        return self.cached("roles", load)
 
     def reference_lists(self) -> dict[str, list[dict]]:
         """list name -> items (code, label_zh, label_en, active) in display order."""

@@ -13,6 +13,7 @@ CLI: dict[str, dict[str, str]] = {
         "zh": "生产模式（CM_MODE=production）下不能创建演示用户或演示数据。",
         "en": "Demo users and demo data are not allowed in production mode (CM_MODE=production).",
     },
+    "cli.unknown_role": {"zh": "未知角色：{role}。可选角色：{roles}", "en": "Unknown role: {role}. Roles: {roles}"},
     "cli.user_created": {"zh": "已创建用户 {username}（{role}）。", "en": "Created user {username} ({role})."},
     "cli.password_reset": {"zh": "已重置 {username} 的密码，其现有登录已失效。", "en": "Password of {username} reset; their sessions have ended."},
     "cli.user_activated": {"zh": "已启用用户 {username}。", "en": "User {username} activated."},
