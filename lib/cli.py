@@ -22,68 +22,13 @@ from typing import Callable, Sequence
 
 import duckdb
 
+from lib.core import i18n
 from lib.core.errors import CustomerMasterError, DatabaseInUse, NotFound, ValidationError
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2  # argparse's own
 EXIT_IN_USE = 3
 EXIT_INTERRUPTED = 130
-
-# What only the command line says (the app never shows these), in both languages.
-CLI_MESSAGES: dict[str, dict[str, str]] = {
-    "migrated": {"zh": "数据库 {path}：数据结构版本 {version}。", "en": "Database {path}: schema version {version}."},
-    "demo_users": {"zh": "已创建演示用户：{users}", "en": "Created demo users: {users}"},
-    "demo_users_exist": {"zh": "演示用户已存在。", "en": "Demo users already exist."},
-    "demo_skipped": {"zh": "已有 {count} 个客户，未生成演示数据。", "en": "{count} customers exist; no demo data generated."},
-    "demo_done": {
-        "zh": "已生成 {customers} 个客户（{first} … {last}）、{contacts} 个联系人、{activities} 条跟进记录，用时 {seconds:.1f} 秒。",
-        "en": "Generated {customers} customers ({first} … {last}), {contacts} contacts and {activities} follow-up records in {seconds:.1f} s.",
-    },
-    "demo_in_production": {
-        "zh": "生产模式（CM_MODE=production）下不能创建演示用户或演示数据。",
-        "en": "Demo users and demo data are not allowed in production mode (CM_MODE=production).",
-    },
-    "user_created": {"zh": "已创建用户 {username}（{role}）。", "en": "Created user {username} ({role})."},
-    "password_reset": {"zh": "已重置 {username} 的密码，其现有登录已失效。", "en": "Password of {username} reset; their sessions have ended."},
-    "user_activated": {"zh": "已启用用户 {username}。", "en": "User {username} activated."},
-    "user_deactivated": {"zh": "已停用用户 {username}，其现有登录已失效。", "en": "User {username} deactivated; their sessions have ended."},
-    "password_prompt": {"zh": "新密码：", "en": "New password: "},
-    "password_again": {"zh": "再次输入：", "en": "Repeat: "},
-    "password_mismatch": {"zh": "两次输入的密码不一致。", "en": "The passwords do not match."},
-    "password_empty_stdin": {"zh": "标准输入中没有密码。", "en": "No password on standard input."},
-    "no_users": {"zh": "（没有用户）", "en": "(no users)"},
-    "users_header": {"zh": "用户名|角色|姓名|启用|演示", "en": "username|role|name|active|demo"},
-    "yes": {"zh": "是", "en": "yes"},
-    "no": {"zh": "否", "en": "no"},
-    "backup_done": {
-        "zh": "已备份到 {path}（{size} 字节，{customers} 个客户）。",
-        "en": "Backed up to {path} ({size} bytes, {customers} customers).",
-    },
-    "restore_confirm": {
-        "zh": "用备份 {backup}（{customers} 个客户）替换数据库 {path}？原文件将保留为副本。输入 yes 确认：",
-        "en": "Replace the database {path} with the backup {backup} ({customers} customers)? The current file is kept as a copy. Type yes to confirm: ",
-    },
-    "restore_needs_yes": {
-        "zh": "没有终端可确认；如确需恢复，请加 --yes。",
-        "en": "No terminal to confirm on; add --yes to restore.",
-    },
-    "restore_cancelled": {"zh": "已取消，未做任何更改。", "en": "Cancelled; nothing was changed."},
-    "restore_done": {"zh": "已从 {backup} 恢复 {path}（{customers} 个客户）。", "en": "Restored {path} from {backup} ({customers} customers)."},
-    "restore_kept": {"zh": "原数据库文件保留为 {copy}。", "en": "The replaced file was kept as {copy}."},
-    "restore_advanced": {
-        "zh": "编号序列已越过原文件中已发放的值：{names}",
-        "en": "Sequences moved past the values already issued by the replaced file: {names}",
-    },
-    "secrets_exists": {"zh": "{path} 已有 Cookie 密钥，未修改。", "en": "{path} already has a cookie key; left unchanged."},
-    "secrets_written": {"zh": "已在 {path} 写入新的随机 Cookie 密钥。", "en": "Wrote a new random cookie key to {path}."},
-    "secrets_conflict": {
-        "zh": "{path} 已存在但没有 [auth] cookie_key；为避免覆盖，请手动添加。",
-        "en": "{path} exists without [auth] cookie_key; add it by hand (this command never overwrites a file).",
-    },
-    "interrupted": {"zh": "已中断。", "en": "Interrupted."},
-    "error": {"zh": "错误：", "en": "Error: "},
-}
-
 
 def cli_lang(env=None) -> str:
     env = os.environ if env is None else env
@@ -100,8 +45,7 @@ class Console:
         self.err = err or sys.stderr
 
     def msg(self, key: str, **params) -> str:
-        entry = CLI_MESSAGES[key]
-        return entry[self.lang].format(**params)
+        return i18n.t(key, self.lang, **params)
 
     def say(self, key: str, **params) -> None:
         print(self.msg(key, **params), file=self.out, flush=True)
@@ -110,7 +54,7 @@ class Console:
         print(self.msg(key, **params), file=self.err, flush=True)
 
     def error(self, exc: CustomerMasterError) -> None:
-        prefix = self.msg("error")
+        prefix = self.msg("cli.error")
         if isinstance(exc, ValidationError):
             for p in exc.problems:
                 print(f"{prefix}{p.field}: {p.translate(self.lang)}", file=self.err)
@@ -145,7 +89,7 @@ def _refuse_demo_in_production(console: Console) -> bool:
     from lib.core.config import load_config
 
     if load_config().production:
-        console.warn("demo_in_production")
+        console.warn("cli.demo_in_production")
         return True
     return False
 
@@ -154,8 +98,8 @@ def _generate(db, console: Console, customers: int, seed: int) -> None:
     from lib.ops.demo import loader as demo
 
     stats = demo.generate(db, customers, seed=seed, progress=_progress(console))
-    console.say("demo_done", customers=f"{stats.customers:,}", first=stats.first_code, last=stats.last_code,
-                contacts=f"{stats.contacts:,}", activities=f"{stats.activities:,}", seconds=stats.seconds)
+    console.say("cli.demo_done", customers=f"{stats.customers:,}", first=stats.first_code, last=stats.last_code,
+                contacts=f"{stats.contacts:,}", activities=f"{stats.activities:,}", seconds=f"{stats.seconds:.1f}")
 
 
 def cmd_init(args, console: Console) -> int:
@@ -169,18 +113,18 @@ def cmd_init(args, console: Console) -> int:
     db = _open(args)
     try:
         with db.read() as cur:
-            console.say("migrated", path=db.path, version=current_version(cur))
+            console.say("cli.migrated", path=db.path, version=current_version(cur))
         if not args.demo:
             return 0
         created = users.ensure_demo_users(db)
         if created:
-            console.say("demo_users", users=", ".join(created))
+            console.say("cli.demo_users", users=", ".join(created))
         else:
-            console.say("demo_users_exist")
+            console.say("cli.demo_users_exist")
         with db.read() as cur:
             count = cur.execute("SELECT count(*) FROM customers").fetchone()[0]
         if count:
-            console.say("demo_skipped", count=f"{count:,}")
+            console.say("cli.demo_skipped", count=f"{count:,}")
         elif args.customers > 0:
             _generate(db, console, args.customers, args.seed)
         return 0
@@ -205,12 +149,12 @@ def _read_password(args, console: Console) -> str | None:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
         if not password:
-            console.warn("password_empty_stdin")
+            console.warn("cli.password_empty_stdin")
             return None
         return password
-    first = getpass.getpass(console.msg("password_prompt"))
-    if getpass.getpass(console.msg("password_again")) != first:
-        console.warn("password_mismatch")
+    first = getpass.getpass(console.msg("cli.password_prompt"))
+    if getpass.getpass(console.msg("cli.password_again")) != first:
+        console.warn("cli.password_mismatch")
         return None
     return first
 
@@ -220,12 +164,15 @@ def cmd_create_user(args, console: Console) -> int:
 
     db = _open(args)  # first: a locked file fails before anyone types a password
     try:
+        if args.role not in db.roles():  # before the password prompt, naming the choices
+            console.warn("cli.unknown_role", role=args.role, roles=", ".join(db.roles()))
+            return EXIT_USAGE
         password = _read_password(args, console)
         if password is None:
             return EXIT_REFUSED
         user = users.create_user(db, None, args.username, args.name or args.username, args.role, password,
                                  email=args.email)
-        console.say("user_created", username=user.username, role=user.role)
+        console.say("cli.user_created", username=user.username, role=user.role)
         return 0
     finally:
         db.close()
@@ -242,7 +189,7 @@ def cmd_reset_password(args, console: Console) -> int:
         if password is None:
             return EXIT_REFUSED
         users.set_password(db, None, args.username, password)
-        console.say("password_reset", username=args.username)
+        console.say("cli.password_reset", username=args.username)
         return 0
     finally:
         db.close()
@@ -254,7 +201,7 @@ def cmd_set_active(args, console: Console) -> int:
     db = _open(args)
     try:
         users.set_active(db, None, args.username, args.active)
-        console.say("user_activated" if args.active else "user_deactivated", username=args.username)
+        console.say("cli.user_activated" if args.active else "user_deactivated", username=args.username)
         return 0
     finally:
         db.close()
@@ -269,10 +216,10 @@ def cmd_list_users(args, console: Console) -> int:
     finally:
         db.close()
     if not rows:
-        console.say("no_users")
+        console.say("cli.no_users")
         return 0
-    yes, no = console.msg("yes"), console.msg("no")
-    table = [console.msg("users_header").split("|")]
+    yes, no = console.msg("cli.yes"), console.msg("cli.no")
+    table = [console.msg("cli.users_header").split("|")]
     table += [[u.username, u.role, u.display_name, yes if u.active else no, yes if u.is_demo else no] for u in rows]
     widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
@@ -293,7 +240,7 @@ def cmd_backup(args, console: Console) -> int:
         info = backup.backup(db, args.file)
     finally:
         db.close()
-    console.say("backup_done", path=info.path, size=f"{info.size_bytes:,}", customers=f"{info.customers:,}")
+    console.say("cli.backup_done", path=info.path, size=f"{info.size_bytes:,}", customers=f"{info.customers:,}")
     return 0
 
 
@@ -305,20 +252,20 @@ def cmd_restore(args, console: Console) -> int:
     _, customers, _ = backup.inspect(args.file)
     if not args.yes:
         if not sys.stdin.isatty():
-            console.warn("restore_needs_yes")
+            console.warn("cli.restore_needs_yes")
             return EXIT_REFUSED
-        answer = input(console.msg("restore_confirm", path=path, backup=args.file, customers=f"{customers:,}"))
+        answer = input(console.msg("cli.restore_confirm", path=path, backup=args.file, customers=f"{customers:,}"))
         if answer.strip().lower() not in ("yes", "y", "是"):
-            console.say("restore_cancelled")
+            console.say("cli.restore_cancelled")
             return EXIT_REFUSED
     info = backup.restore(args.file, path)
     # Bring an older backup up to this version of the schema now, not at the app's start.
     Database(path).close()
-    console.say("restore_done", path=info.path, backup=args.file, customers=f"{info.customers:,}")
+    console.say("cli.restore_done", path=info.path, backup=args.file, customers=f"{info.customers:,}")
     if info.replaced_copy:
-        console.say("restore_kept", copy=info.replaced_copy)
+        console.say("cli.restore_kept", copy=info.replaced_copy)
     if info.advanced:
-        console.say("restore_advanced", names=", ".join(sorted(info.advanced)))
+        console.say("cli.restore_advanced", names=", ".join(sorted(info.advanced)))
     return 0
 
 
@@ -330,16 +277,16 @@ def cmd_secrets(args, console: Console) -> int:
     if path.exists():
         existing = config.read_secrets(path)
         if (existing.get("auth") or {}).get("cookie_key"):
-            console.say("secrets_exists", path=path)
+            console.say("cli.secrets_exists", path=path)
             return 0
-        console.warn("secrets_conflict", path=path)
+        console.warn("cli.secrets_conflict", path=path)
         return EXIT_REFUSED
     path.parent.mkdir(parents=True, exist_ok=True)
     # Created with owner-only permissions: anyone who reads the key can forge a login.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(f'[auth]\ncookie_key = "{config.new_cookie_key()}"\n')
-    console.say("secrets_written", path=path)
+    console.say("cli.secrets_written", path=path)
     return 0
 
 
@@ -369,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("create-user", cmd_create_user, "create a user (password from stdin or prompted)")
     p.add_argument("username")
-    p.add_argument("--role", required=True, choices=("admin", "manager", "sales", "viewer"))
+    # The roles are rows of the database's roles table: checked against it once it is open.
+    p.add_argument("--role", required=True, help="a role of the roles table (an unknown one is refused with the list)")
     p.add_argument("--name", help="display name (default: the username)")
     p.add_argument("--email")
     p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
@@ -421,10 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, duckdb.IOException) as exc:
         # The machine said no (permissions, disk full, a directory where a file should
         # be): the operator needs its words, not a stack.
-        print(console.msg("error") + str(exc), file=console.err)
+        print(console.msg("cli.error") + str(exc), file=console.err)
         return EXIT_REFUSED
     except KeyboardInterrupt:
-        console.warn("interrupted")
+        console.warn("cli.interrupted")
         return EXIT_INTERRUPTED
 
 

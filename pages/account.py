@@ -4,6 +4,7 @@ import streamlit as st
 from lib.accounts import permissions as perm
 from lib.accounts import users
 from lib.core.errors import ValidationError
+from ui import nav
 from ui import auth
 from ui.context import page_context
 from ui.shell import escape_md, role_label
@@ -60,7 +61,4 @@ def _change_password(ctx, current: str, new: str, repeat: str) -> None:
     st.rerun()  # redraw with empty fields; the next run also renews the login cookie
 
 
-if __name__ == "__main__":
-    # Streamlit runs a file under pages/ directly on a deep link to a fresh server;
-    # send it through the router (and so the login gate) instead.
-    st.switch_page("app.py")
+nav.leave_if_run_directly(__name__)

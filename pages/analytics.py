@@ -15,6 +15,7 @@ from lib.accounts import permissions as perm
 from lib.customers.analytics import customer_analytics
 from lib.core.errors import CustomerMasterError
 from lib.accounts.users import list_users
+from ui import nav
 from ui import widgets as W
 from ui.context import page_context
 from ui.format import md_escape, money, money_short, month, number
@@ -47,8 +48,7 @@ def render() -> None:
         with st.container(border=True):
             st.info(t("analytics.empty"), icon=":material/insights:")
             if perm.can(ctx.actor, perm.CUSTOMER_CREATE):
-                st.page_link(W.page_ref("new_customer", t), label=t("customers.empty_action"),
-                             icon=W.PAGE_ICONS["new_customer"])
+                nav.page_link("new_customer", t, label=t("customers.empty_action"))
         return
 
     not_set = t("analytics.not_set")
@@ -179,7 +179,4 @@ def _download(ctx, df: pd.DataFrame, name: str) -> None:
                        on_click="ignore", key=f"an_csv_{name}", type="tertiary")
 
 
-if __name__ == "__main__":
-    # Streamlit runs a file under pages/ directly on a deep link to a fresh server;
-    # send it through the router (and so the login gate) instead.
-    st.switch_page("app.py")
+nav.leave_if_run_directly(__name__)

@@ -16,6 +16,7 @@ from lib.accounts import permissions as perm
 from lib.customers.customer import bulk_update, set_archived_many
 from lib.core.errors import ConflictError, CustomerMasterError
 from lib.customers.search import PageRequest, search
+from ui import nav
 from ui import grid as G
 from ui import widgets as W
 from ui.context import page_context
@@ -84,8 +85,7 @@ def _empty_state(ctx, filters) -> None:
         else:
             st.info(t("customers.empty"), icon=":material/person_add:")
             if perm.can(ctx.actor, perm.CUSTOMER_CREATE):
-                st.page_link(W.page_ref("new_customer", t), label=t("customers.empty_action"),
-                             icon=W.PAGE_ICONS["new_customer"])
+                nav.page_link("new_customer", t, label=t("customers.empty_action"))
 
 
 def _grid(ctx, view: G.GridView, size: int) -> None:
@@ -226,7 +226,4 @@ def _shown(ctx, name: str, value: Any) -> str:
     return str(value)
 
 
-if __name__ == "__main__":
-    # Streamlit runs a file under pages/ directly on a deep link to a fresh server;
-    # send it through the router (and so the login gate) instead.
-    st.switch_page("app.py")
+nav.leave_if_run_directly(__name__)

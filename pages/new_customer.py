@@ -25,6 +25,7 @@ from lib.core.errors import (
 )
 from lib.customers.search import find_duplicates
 from lib.customers.validation import validate_customer
+from ui import nav
 from ui import widgets as W
 from ui.context import page_context
 from ui.format import md_escape
@@ -247,7 +248,4 @@ def _clear_form() -> None:
         st.session_state.pop(k, None)
 
 
-if __name__ == "__main__":
-    # Streamlit runs a file under pages/ directly on a deep link to a fresh server;
-    # send it through the router (and so the login gate) instead.
-    st.switch_page("app.py")
+nav.leave_if_run_directly(__name__)

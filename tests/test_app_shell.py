@@ -158,10 +158,14 @@ def test_a_viewer_cannot_reach_the_entry_form(db, db_path):
         at.switch_page("pages/new_customer.py")
 
 
-def test_sales_sees_no_admin_page(db, db_path):
-    at = run(make_app(db_path, "sales"))
-    assert not any("admin" in p for p in nav_paths(at))
-    assert "login" not in nav_paths(at)
+def test_the_navigation_follows_the_permission_table(db, db_path):
+    # Pages are rows of role_permissions: a revoked page leaves the menu, a granted one joins it.
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM role_permissions WHERE role = 'sales' AND action = 'page.analytics'")
+        cur.execute("INSERT INTO role_permissions VALUES ('viewer', 'page.new_customer', 'all', 99)")
+    db.invalidate("permissions")
+    assert nav_paths(run(make_app(db_path, "sales"))) == ["customers", "new-customer", "account"]
+    assert nav_paths(run(make_app(db_path, "viewer"))) == ["customers", "new-customer", "analytics", "account"]
 
 
 # -- sidebar: language and log-out --------------------------------------------------------

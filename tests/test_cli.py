@@ -112,3 +112,22 @@ def test_secrets_writes_a_key_once(tmp_path):
     assert "cookie_key" in content and oct(secrets_file.stat().st_mode & 0o777) == "0o600"
     assert run_cli("secrets", "--file", str(secrets_file)).returncode == 0
     assert secrets_file.read_text() == content
+
+
+def test_create_user_takes_its_roles_from_the_roles_table(tmp_path):
+    path = str(tmp_path / "cm.duckdb")
+    assert run_cli("--db", path, "init").returncode == 0
+    refused = run_cli("--db", path, "create-user", "carol", "--role", "auditor", "--password-stdin",
+                      stdin="a-password-123\n")
+    assert refused.returncode == 2
+    assert "Unknown role: auditor. Roles: admin, manager, sales, viewer" in refused.stderr
+    db = Database(path)
+    try:
+        with db.transaction() as cur:
+            cur.execute("INSERT INTO roles VALUES ('auditor', '审计', 'Auditor', 4)")
+    finally:
+        db.close()
+    made = run_cli("--db", path, "create-user", "carol", "--role", "auditor", "--password-stdin",
+                   stdin="a-password-123\n")
+    assert made.returncode == 0, made.stderr
+    assert "Created user carol (auditor)" in made.stdout

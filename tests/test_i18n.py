@@ -15,7 +15,7 @@ from lib.core import i18n
 from lib.core.i18n import LANGS, MESSAGES, t
 
 LIB = Path(__file__).resolve().parent.parent / "lib"
-KEY_RE = re.compile(r"^(?:validation|error|auth)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
+KEY_RE = re.compile(r"^(?:validation|error|auth|cli)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*$")
 
 
 def lib_sources() -> dict[str, ast.AST]:
@@ -99,10 +99,25 @@ def test_no_key_is_defined_twice():
     assert {k for _, k in entries} == set(MESSAGES)
 
 
+def test_assembly_refuses_a_key_defined_in_two_parts():
+    with pytest.raises(ValueError, match="cli.yes"):
+        i18n.combine({"a.b": {"zh": "甲", "en": "a"}, "cli.yes": {"zh": "是", "en": "yes"}},
+                     {"cli.yes": {"zh": "对", "en": "right"}})
+    assert i18n.combine({"a.b": {"zh": "甲", "en": "a"}}, {"c.d": {"zh": "乙", "en": "b"}}).keys() == {"a.b", "c.d"}
+
+
+def test_command_line_messages_are_in_the_catalogue():
+    from lib.core.i18n_cli import CLI
+
+    assert CLI and set(CLI) <= set(MESSAGES)
+    assert all(key.startswith("cli.") for key in CLI)
+    assert not hasattr(__import__("lib.cli", fromlist=["x"]), "CLI_MESSAGES")
+
+
 def test_scanner_finds_the_keys_it_should():
     # Guard against a scanner that silently finds nothing.
     keys = used_keys()
-    assert {"validation.required", "error.conflict", "auth.invalid_credentials"} <= set(keys)
+    assert {"validation.required", "error.conflict", "auth.invalid_credentials", "cli.migrated"} <= set(keys)
     assert any(key == "validation.too_long" and {"max", "length"} <= kws for _, _, key, kws in call_sites())
 
 

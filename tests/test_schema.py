@@ -76,6 +76,58 @@ def test_migration_stops_at_the_first_failure_and_resumes(db_path, monkeypatch):
         db.close()
 
 
+def test_migration_4_upgrades_a_version_3_file(db_path, monkeypatch):
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])
+    old = Database(db_path)
+    now = datetime(2026, 1, 2, 3, 4, 5)
+    rows = [(f"u_{role}", f"User {role}", f"{role}@example.com", role, "hash", role != "viewer", role == "sales",
+             now, now, now, now, now, 3, "en") for role in ("admin", "manager", "sales", "viewer")]
+    with old.transaction() as cur:
+        cur.executemany(
+            "INSERT INTO users (username, display_name, email, role, password_hash, active, is_demo, locked_until,"
+            " sessions_valid_after, password_changed_at, created_at, updated_at, version, lang)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        before_rp = cur.execute("SELECT count(*) FROM role_permissions").fetchone()[0]
+    old.close()
+    monkeypatch.undo()
+    db = Database(db_path)
+    try:
+        with db.read() as cur:
+            got = cur.execute(
+                "SELECT username, display_name, email, role, password_hash, active, is_demo, locked_until,"
+                " sessions_valid_after, password_changed_at, created_at, updated_at, version, lang"
+                " FROM users ORDER BY username").fetchall()
+            assert got == rows
+            actions = {r[0] for r in cur.execute("SELECT DISTINCT action FROM role_permissions").fetchall()}
+            after_rp = cur.execute("SELECT count(*) FROM role_permissions").fetchone()[0]
+            # the role codes are no longer repeated in a CHECK: a new role is a row
+            cur.execute("INSERT INTO roles VALUES ('auditor', '审计', 'Auditor', 4)")
+            cur.execute("UPDATE users SET role = 'auditor' WHERE username = 'u_viewer'")
+            with pytest.raises(duckdb.ConstraintException):
+                cur.execute("UPDATE users SET role = 'nobody' WHERE username = 'u_viewer'")
+            with pytest.raises(duckdb.ConstraintException):
+                cur.execute("DELETE FROM roles WHERE code = 'sales'")  # in use
+        assert not actions & {"customer.add_record", "customer.export", "settings.manage", "page.admin"}
+        # 4 removed from admin, 2 from manager, 1 from sales; audit.view added for 3 roles
+        assert after_rp == before_rp - 7 + 3
+        assert list(db.roles()) == ["admin", "manager", "sales", "viewer", "auditor"]
+        assert {r: p.get("audit.view") for r, p in db.permissions().items()} == {
+            "admin": "all", "manager": "all", "sales": "own", "viewer": "all"}
+    finally:
+        db.close()
+
+
+def test_migrations_use_only_their_own_frozen_rows():
+    """An old migration must not change when today's code does: the schema module and its
+    seeds import nothing outside lib.core (no permission or reference constants)."""
+    from tests.test_layers import ROOT as root, imports_of
+
+    for path in [root / "lib/core/schema.py", *sorted((root / "lib/core/seeds").glob("*.py"))]:
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        outside = sorted(n for n in imports_of(path, module) if n.startswith("lib.") and not n.startswith("lib.core"))
+        assert outside == [], f"{path.name} imports {outside}"
+
+
 def test_seed_matches_the_reference_lists(db):
     from lib.customers import reference
 
@@ -223,10 +275,10 @@ def test_second_process_gets_database_in_use_naming_the_holder(db, db_path):
 
 
 def test_lock_message_parser_handles_unexpected_text():
-    from lib.core.db import _describe_holder
+    from lib.core.db import lock_holder
 
-    assert _describe_holder("something else entirely") == ("?", "?")
-    holder, pid = _describe_holder(
+    assert lock_holder("something else entirely") == ("?", "?")
+    holder, pid = lock_holder(
         'IO Error: Could not set lock on file "/x.duckdb": Conflicting lock is held in /usr/bin/python3.11 '
         '(PID 4242) by user app. See also https://duckdb.org/docs/stable/connect/concurrency')
     assert (holder, pid) == ("/usr/bin/python3.11", "4242")

@@ -23,14 +23,8 @@ from lib.accounts import permissions as perm
 from lib.customers.customer import active_usernames
 from lib.core.errors import FieldProblem
 from lib.customers.search import ARCHIVED_CHOICES, LIST_FILTERS, PAGE_SIZES, SORTS, CustomerFilters
+from ui import nav
 from ui.format import md_escape
-
-# One icon per page, used by the page titles (and offered to the router's st.Page).
-PAGE_ICONS = {
-    "customers": ":material/groups:",
-    "new_customer": ":material/person_add:",
-    "analytics": ":material/monitoring:",
-}
 
 FILTERS_KEY = "cm_filters"  # the shared filter values (a plain dict, not a widget key)
 _FILTER_WIDGET = "flt_"  # widget keys: flt_text, flt_industry, …
@@ -334,24 +328,6 @@ def filters_signature() -> tuple:
 
 
 # -- links between pages ----------------------------------------------------------------------
-# page name -> (url_path the router registers, title key)
-PAGES = {
-    "customers": ("customers", "nav.customers"),
-    "new_customer": ("new-customer", "nav.new_customer"),
-    "analytics": ("analytics", "nav.analytics"),
-}
-
-
-def page_ref(name: str, t):
-    """A page as an ``st.Page`` for ``st.page_link`` (Streamlit matches it to the
-    router's page by url_path)."""
-    import importlib
-
-    module = importlib.import_module(f"pages.{name}")  # pages import this module: import late
-    url_path, title_key = PAGES[name]
-    return st.Page(module.render, url_path=url_path, title=t(title_key), icon=PAGE_ICONS[name])
-
-
 def link_to_customer(code: str, label: str, t) -> None:
     """A link that opens the customers page searching for ``code``."""
-    st.page_link(page_ref("customers", t), label=label, query_params={"q": code}, icon=":material/search:")
+    nav.page_link("customers", t, label=label, query_params={"q": code}, icon=":material/search:")

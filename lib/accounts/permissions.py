@@ -1,9 +1,11 @@
 """Permissions as data: role -> action -> scope.
 
-The seed below is written into the ``role_permissions`` table by the migrations; at run
-time the table is the source of truth (``Database.permissions()``). The service layer
-asks ``can(actor, action, record)`` and raises ``PermissionDenied`` through
-``require``; pages only hide what the service would refuse anyway.
+The ``roles`` and ``role_permissions`` tables decide (``Database.roles()``,
+``Database.permissions()``); their rows are seeded and changed by migrations
+(``lib/core/seeds/``). The service layer asks ``can(actor, action, record)`` and
+raises ``PermissionDenied`` through ``require``; pages only hide what the service would
+refuse anyway. Every action below is checked by some code (tests/test_permissions.py
+proves it); an action nothing checks is not in the table.
 
 Scope ``all`` applies to every customer; scope ``own`` only to customers whose
 ``owner`` is the actor.
@@ -18,70 +20,24 @@ from lib.core.errors import PermissionDenied
 ALL = "all"
 OWN = "own"
 
-# Actions on customers and everything filed under them (contacts, records, files).
+# Actions on customers.
 CUSTOMER_READ = "customer.read"
 CUSTOMER_CREATE = "customer.create"
 CUSTOMER_UPDATE = "customer.update"
 CUSTOMER_ARCHIVE = "customer.archive"  # archive and restore
-CUSTOMER_ADD_RECORD = "customer.add_record"
 CUSTOMER_SET_CREDIT = "customer.set_credit_limit"
 CUSTOMER_SET_OWNER = "customer.set_owner"
-CUSTOMER_EXPORT = "customer.export"
 ANALYTICS_VIEW = "analytics.view"
 USERS_MANAGE = "users.manage"
-SETTINGS_MANAGE = "settings.manage"
 BACKUP_RUN = "backup.run"
-AUDIT_VIEW = "audit.view"
+AUDIT_VIEW = "audit.view"  # a customer's history (scope as for reading the customer)
 
-# Pages are actions too, so the router's page list is data like everything else.
+# Pages are actions too, so the router's page list is data like everything else
+# (``ui/nav.py`` names each page's action).
 PAGE_CUSTOMERS = "page.customers"
 PAGE_NEW_CUSTOMER = "page.new_customer"
 PAGE_ANALYTICS = "page.analytics"
 PAGE_ACCOUNT = "page.account"
-PAGE_ADMIN = "page.admin"
-
-_SALES = {
-    CUSTOMER_READ: OWN,
-    CUSTOMER_CREATE: ALL,
-    CUSTOMER_UPDATE: OWN,
-    CUSTOMER_ARCHIVE: OWN,
-    CUSTOMER_ADD_RECORD: OWN,
-    ANALYTICS_VIEW: OWN,
-    PAGE_CUSTOMERS: ALL,
-    PAGE_NEW_CUSTOMER: ALL,
-    PAGE_ANALYTICS: ALL,
-    PAGE_ACCOUNT: ALL,
-}
-_MANAGER = {
-    **{a: ALL for a in _SALES},
-    CUSTOMER_SET_CREDIT: ALL,
-    CUSTOMER_SET_OWNER: ALL,
-    CUSTOMER_EXPORT: ALL,
-}
-_ADMIN = {
-    **_MANAGER,
-    USERS_MANAGE: ALL,
-    SETTINGS_MANAGE: ALL,
-    BACKUP_RUN: ALL,
-    AUDIT_VIEW: ALL,
-    PAGE_ADMIN: ALL,
-}
-_VIEWER = {
-    CUSTOMER_READ: ALL,
-    ANALYTICS_VIEW: ALL,
-    PAGE_CUSTOMERS: ALL,
-    PAGE_ANALYTICS: ALL,
-    PAGE_ACCOUNT: ALL,
-}
-
-SEED: dict[str, dict[str, str]] = {
-    "admin": _ADMIN,
-    "manager": _MANAGER,
-    "sales": _SALES,
-    "viewer": _VIEWER,
-}
-
-ROLE_NAMES = tuple(SEED)
 
 PermissionTable = Mapping[str, Mapping[str, str]]
 
@@ -126,10 +82,3 @@ def require(actor: Actor | None, action: str, record: Mapping | None = None) -> 
 def sees_only_own(actor: Actor, action: str = CUSTOMER_READ) -> bool:
     """True when searches and aggregates must be limited to the actor's customers."""
     return actor.scope(action) != ALL
-
-
-def pages_for(actor: Actor | None) -> list[str]:
-    """The page actions this actor may open, in the table's order."""
-    if actor is None:
-        return []
-    return [a for a, s in actor.permissions.items() if a.startswith("page.") and s]

@@ -127,7 +127,7 @@ def create_user(db, actor, username: str, display_name: str, role: str, password
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise ValidationError("username", "auth.bad_username")
-    if role not in perm.ROLE_NAMES:
+    if role not in db.roles():
         raise ValidationError("role", "auth.bad_role", role=role)
     display_name = (display_name or username).strip()[:100] or username
     pw_hash = hash_password(password)

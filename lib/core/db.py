@@ -3,8 +3,12 @@
 One ``Database`` per process holds one DuckDB connection; every unit of work takes its
 own ``cursor()`` (a DuckDB cursor is a separate connection to the same database and is
 safe to use from its own thread; sharing one connection between threads returned
-other threads' results, see docs/design.md). Writes go through ``transaction()``,
-which retries DuckDB's optimistic "Conflict on update" a few times before giving up.
+other threads' results, see docs/design.md).
+
+Reads go through ``read()``; writes through ``run_in_transaction(work)``, which retries
+DuckDB's optimistic "Conflict on update" a few times before giving up, or, for work that
+cannot be run twice (a backup's copy, a bulk load), through ``transaction()``, which
+runs once. Nothing outside this module touches its private parts.
 """
 from __future__ import annotations
 
@@ -40,7 +44,8 @@ def is_write_conflict(exc: BaseException) -> bool:
     return "Conflict on" in msg or (isinstance(exc, duckdb.TransactionException) and "Failed to commit" in msg)
 
 
-def _describe_holder(message: str) -> tuple[str, str]:
+def lock_holder(message: str) -> tuple[str, str]:
+    """(program, pid) of the process named in DuckDB's lock error; ("?", "?") if none."""
     m = _LOCK_RE.search(message)
     if not m:
         return "?", "?"
@@ -54,14 +59,14 @@ def connect(path: str | os.PathLike, read_only: bool = False) -> duckdb.DuckDBPy
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            holder, pid = _describe_holder(str(exc))
+            holder, pid = lock_holder(str(exc))
             raise DatabaseInUse("error.database_in_use", path=str(path), holder=holder, pid=pid) from exc
         raise
 
 
 class Database:
     """Owns the process's connection to one DuckDB file and caches the small tables
-    every request needs (permissions, reference lists, settings)."""
+    every request needs (roles, permissions, reference lists, settings)."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, migrate: bool = True):
         self.path = Path(path) if path is not None else default_path()
@@ -88,6 +93,7 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for reading. Nothing written here: writes belong in a transaction."""
         cur = self.cursor()
         try:
             yield cur
@@ -95,7 +101,8 @@ class Database:
             cur.close()
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _attempt(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # One BEGIN ... COMMIT; DuckDB's own error on a conflict, for the retry loop.
         cur = self.cursor()
         try:
             cur.execute("BEGIN TRANSACTION")
@@ -109,6 +116,20 @@ class Database:
         finally:
             cur.close()
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """``with db.transaction() as cur:`` one transaction, committed when the block
+        ends and rolled back if it raises. It runs once: a write conflict with another
+        transaction becomes ``ConflictError`` for the caller to report. Work that can
+        simply be run again belongs in ``run_in_transaction``, which retries."""
+        try:
+            with self._attempt() as cur:
+                yield cur
+        except (duckdb.TransactionException, duckdb.ConstraintException, duckdb.OperationalError) as exc:
+            if is_write_conflict(exc):
+                raise ConflictError("error.write_conflict") from exc
+            raise
+
     def run_in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 5) -> T:
         """Run ``work(cursor)`` in one transaction, retrying DuckDB write conflicts.
 
@@ -116,7 +137,7 @@ class Database:
         After the last attempt a write conflict becomes ``ConflictError``."""
         for attempt in range(attempts):
             try:
-                with self._transaction() as cur:
+                with self._attempt() as cur:
                     return work(cur)
             except (duckdb.TransactionException, duckdb.ConstraintException, duckdb.OperationalError) as exc:
                 if not is_write_conflict(exc) or attempt == attempts - 1:
@@ -135,7 +156,9 @@ class Database:
             for n in names or list(self._cache):
                 self._cache.pop(n, None)
 
-    def _cached(self, name: str, load: Callable[[], T]) -> T:
+    def cached(self, name: str, load: Callable[[], T]) -> T:
+        """``load()``'s value, kept until ``invalidate(name)``: for small tables every
+        request reads (write paths that change them call ``invalidate``)."""
         with self._cache_lock:
             if name in self._cache:
                 return self._cache[name]
@@ -153,7 +176,18 @@ class Database:
                 out.setdefault(role, {})[action] = scope
             return out
 
-        return self._cached("permissions", load)
+        return self.cached("permissions", load)
+
+    def roles(self) -> dict[str, dict[str, str]]:
+        """role code -> {"label_zh", "label_en"}, in display order: the one list of roles
+        (users and role_permissions refer to it by foreign key)."""
+
+        def load():
+            with self.read() as cur:
+                rows = cur.execute("SELECT code, label_zh, label_en FROM roles ORDER BY ordinal, code").fetchall()
+            return {code: {"label_zh": zh, "label_en": en} for code, zh, en in rows}
+
+        return self.cached("roles", load)
 
     def reference_lists(self) -> dict[str, list[dict]]:
         """list name -> items (code, label_zh, label_en, active) in display order."""
@@ -168,14 +202,14 @@ class Database:
                 out.setdefault(lst, []).append({"code": code, "label_zh": zh, "label_en": en, "active": active})
             return out
 
-        return self._cached("reference_lists", load)
+        return self.cached("reference_lists", load)
 
     def settings(self) -> dict[str, str]:
         def load():
             with self.read() as cur:
                 return dict(cur.execute("SELECT key, value FROM settings").fetchall())
 
-        return self._cached("settings", load)
+        return self.cached("settings", load)
 
     def actor(self, username: str, role: str, display_name: str = ""):
         """An ``Actor`` carrying the role's permissions from the database."""

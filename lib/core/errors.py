@@ -7,7 +7,7 @@ user's language. Nothing a user can type should surface as any other exception.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 class CustomerMasterError(Exception):
@@ -26,11 +26,26 @@ class CustomerMasterError(Exception):
 
 def _translate(key: str, lang: str, params: dict[str, Any]) -> str:
     """Translate, showing a field's label (in ``lang``) where a parameter names a field."""
-    from lib.customers.fields import label
     from lib.core.i18n import t
 
-    shown = {k: (label(v, lang) if k == "field" and isinstance(v, str) else v) for k, v in params.items()}
+    shown = {k: (_field_label(v, lang) if k == "field" and isinstance(v, str) else v) for k, v in params.items()}
     return t(key, lang, **shown)
+
+
+def _no_label(name: str, lang: str) -> str:
+    return name
+
+
+# The core knows no customer fields (it would import the domain that imports it): the
+# package that declares them hands its label function over when it is loaded
+# (``lib/customers/__init__.py``). Until then a field shows by its name.
+_field_label: Callable[[str, str], str] = _no_label
+
+
+def use_field_labels(label: Callable[[str, str], str]) -> None:
+    """Show a ``field`` parameter of every message as ``label(name, lang)``."""
+    global _field_label
+    _field_label = label
 
 
 @dataclass(frozen=True)

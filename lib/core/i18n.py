@@ -1,4 +1,6 @@
-"""Every user-facing message, in Simplified Chinese and English.
+"""Every user-facing message, in Simplified Chinese and English: this module's errors and
+validation messages, plus the parts in ``i18n_shell`` (app shell), ``i18n_pages`` (business
+pages) and ``i18n_cli`` (command line), assembled into ``MESSAGES`` at import.
 
 Keys are stable identifiers used by errors (``lib.core.errors``) and pages; a drift test
 checks that every key has both languages and that every key the code uses exists.
@@ -136,14 +138,30 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def combine(*parts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """One catalogue from several parts; a key defined in two parts raises ``ValueError``
+    (one of them would silently hide the other). Duplicates inside one dict literal are
+    caught by the drift test, which reads the source."""
+    out: dict[str, dict[str, str]] = {}
+    for part in parts:
+        twice = sorted(out.keys() & part.keys())
+        if twice:
+            raise ValueError(f"message keys defined twice: {', '.join(twice)}")
+        out.update(part)
+    return out
+
+
 def _merge() -> None:
-    # UI labels live in their own modules so each part of the app owns its labels;
-    # a key defined twice is a mistake the drift test reports.
+    # Each part of the app owns its labels in its own module: the shell, the business
+    # pages, the command line. ``MESSAGES`` (the errors and validation above) becomes the
+    # whole catalogue, assembled once at import.
+    from lib.core.i18n_cli import CLI
     from lib.core.i18n_pages import PAGES
     from lib.core.i18n_shell import SHELL
 
-    for extra in (SHELL, PAGES):
-        MESSAGES.update(extra)
+    whole = combine(MESSAGES, SHELL, PAGES, CLI)
+    MESSAGES.clear()
+    MESSAGES.update(whole)
 
 
 _merge()

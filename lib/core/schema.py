@@ -13,21 +13,10 @@ from typing import Callable
 
 import duckdb
 
-from lib.accounts import permissions
-
-from lib.customers import reference
 from lib.core.clock import utcnow
+from lib.core.seeds import m001, m004
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
-
-DEFAULT_SETTINGS = {
-    "code_prefix": "C",  # customer codes look like C2026-000123
-    "code_width": "6",
-    "code_with_year": "1",
-    "review_days": "180",  # a record unreviewed this long counts as stale
-    "lockout_attempts": "5",
-    "lockout_minutes": "15",
-}
 
 
 def _m001_core(cur: duckdb.DuckDBPyConnection) -> None:
@@ -230,18 +219,11 @@ def _m001_core(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _seed_001(cur: duckdb.DuckDBPyConnection) -> None:
-    cur.executemany("INSERT INTO settings VALUES (?, ?)", list(DEFAULT_SETTINGS.items()))
-    rows = []
-    for lst, items in reference.LISTS.items():
-        for i, (code, zh, en) in enumerate(items):
-            rows.append((lst, code, zh, en, i, True))
-    cur.executemany("INSERT INTO reference_items VALUES (?, ?, ?, ?, ?, ?)", rows)
-    cur.executemany("INSERT INTO roles VALUES (?, ?, ?)", reference.ROLES)
-    perm_rows = []
-    for role, actions in permissions.SEED.items():
-        for i, (action, scope) in enumerate(actions.items()):
-            perm_rows.append((role, action, scope, i))
-    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", perm_rows)
+    # Frozen rows (lib/core/seeds/m001.py): this migration writes the same on every database.
+    cur.executemany("INSERT INTO settings VALUES (?, ?)", m001.SETTINGS)
+    cur.executemany("INSERT INTO reference_items VALUES (?, ?, ?, ?, ?, ?)", m001.REFERENCE_ITEMS)
+    cur.executemany("INSERT INTO roles VALUES (?, ?, ?)", m001.ROLES)
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m001.ROLE_PERMISSIONS)
 
 
 def _m002_indexes(cur: duckdb.DuckDBPyConnection) -> None:
@@ -256,10 +238,63 @@ def _m003_user_lang(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("ALTER TABLE users ADD COLUMN lang VARCHAR")
 
 
+def _m004_roles_are_data(cur: duckdb.DuckDBPyConnection) -> None:
+    # The roles table is the one list of roles: users and role_permissions refer to it
+    # by foreign key (migration 1 repeated the role codes in a CHECK on users). DuckDB
+    # cannot add a constraint to a table, so both are rebuilt. The old table is renamed
+    # first and the new one created under the final name: a table created with a
+    # foreign key and then renamed leaves the referenced table pointing at the old name
+    # (tried on DuckDB 2.0.1: deleting a role then fails with "users_new does not exist").
+    cur.execute("ALTER TABLE roles ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0")
+    cur.executemany("UPDATE roles SET ordinal = ? WHERE code = ?", [(o, code) for code, o in m004.ROLE_ORDER])
+    cur.executemany("DELETE FROM role_permissions WHERE action = ?", [[a] for a in m004.REMOVED_ACTIONS])
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m004.ADDED_PERMISSIONS)
+    cur.execute(
+        """
+        ALTER TABLE role_permissions RENAME TO role_permissions_before_4;
+        CREATE TABLE role_permissions (
+            role VARCHAR NOT NULL REFERENCES roles (code),
+            action VARCHAR NOT NULL,
+            scope VARCHAR NOT NULL CHECK (scope IN ('all', 'own')),
+            ordinal INTEGER NOT NULL,
+            PRIMARY KEY (role, action)
+        );
+        INSERT INTO role_permissions SELECT role, action, scope, ordinal FROM role_permissions_before_4;
+        DROP TABLE role_permissions_before_4;
+
+        ALTER TABLE users RENAME TO users_before_4;
+        CREATE TABLE users (
+            username VARCHAR PRIMARY KEY CHECK (regexp_full_match(username, '[a-z0-9_.-]{2,40}')),
+            display_name VARCHAR NOT NULL CHECK (length(display_name) BETWEEN 1 AND 100),
+            email VARCHAR,
+            role VARCHAR NOT NULL REFERENCES roles (code),
+            password_hash VARCHAR NOT NULL,
+            active BOOLEAN NOT NULL DEFAULT TRUE,
+            is_demo BOOLEAN NOT NULL DEFAULT FALSE,
+            -- lockout: set when too many recent failures are recorded in login_attempts
+            locked_until TIMESTAMP,
+            -- server-side revocation: a login session issued before this instant is void
+            sessions_valid_after TIMESTAMP,
+            password_changed_at TIMESTAMP,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            -- 'zh' / 'en'; NULL = follow the browser (migration 3)
+            lang VARCHAR
+        );
+        INSERT INTO users SELECT username, display_name, email, role, password_hash, active, is_demo,
+            locked_until, sessions_valid_after, password_changed_at, created_at, updated_at, version, lang
+            FROM users_before_4;
+        DROP TABLE users_before_4;
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
     (3, "users: preferred language", _m003_user_lang),
+    (4, "roles as data: users and permissions refer to roles; unchecked actions removed", _m004_roles_are_data),
 ]
 
 

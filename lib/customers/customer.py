@@ -94,7 +94,7 @@ def active_usernames(db) -> frozenset[str]:
         with db.read() as cur:
             return frozenset(r[0] for r in cur.execute("SELECT username FROM users WHERE active").fetchall())
 
-    return db._cached("usernames", load)
+    return db.cached("usernames", load)
 
 
 def format_code(seq: int, created_at: datetime, settings: Mapping[str, str]) -> str:
@@ -462,8 +462,8 @@ def set_archived_many(db, actor, items: Iterable[tuple[int, int]], archived: boo
 
 
 def history(db, actor, customer_id: int) -> list[dict]:
-    """The audit entries of one customer, oldest first."""
-    get_customer(db, actor, customer_id)  # permission check
+    """The audit entries of one customer, oldest first (``audit.view`` on that customer)."""
+    perm.require(actor, perm.AUDIT_VIEW, get_customer(db, actor, customer_id))
     with db.read() as cur:
         res = cur.execute(
             "SELECT id, changed_at, actor, action, entity, entity_id, version, changes FROM audit_log"

@@ -1,9 +1,13 @@
-"""Seed values of the reference lists (editable later by an administrator).
+"""The reference lists as first seeded (editable later by an administrator).
 
 Each entry is ``(code, label_zh, label_en)``; the list order is the display order.
-The database table ``reference_items`` is the source of truth once seeded.
+The database table ``reference_items`` is the source of truth; migration 1 wrote its
+rows from a frozen copy (``lib/core/seeds/m001.py``), so a change here changes no
+database (demo data and tests read these lists).
 """
 from __future__ import annotations
+
+from lib.core.seeds import m001
 
 # GB/T 4754-2017 国民经济行业分类, the 20 sections.
 INDUSTRIES = [
@@ -105,12 +109,9 @@ RELATIONSHIP_KINDS = [
     ("subsidiary", "子公司", "Subsidiary"),
 ]
 
-ROLES = [
-    ("admin", "管理员", "Administrator"),
-    ("manager", "经理", "Manager"),
-    ("sales", "销售", "Sales"),
-    ("viewer", "只读用户", "Viewer"),
-]
+# Roles are rows of the roles table (``Database.roles()``); these are the rows migration 1
+# seeded, for code that has not moved to the table yet.
+ROLES = m001.ROLES
 
 # Lists kept in the reference_items table, by list name.
 LISTS = {

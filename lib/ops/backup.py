@@ -1,6 +1,6 @@
 """Backup to, and restore from, a single DuckDB file.
 
-Backup runs ``COPY FROM DATABASE`` inside one transaction on the open database, so the
+Backup runs ``COPY FROM DATABASE`` inside one ``Database.transaction()`` on the open database, so the
 copy is a consistent snapshot even while the app keeps writing, and the result is one
 ordinary DuckDB file that opens on its own. Tried on DuckDB 2.0.1: the copy keeps tables
 with their constraints and defaults, indexes, and sequences (each re-created with START
@@ -85,20 +85,18 @@ def backup(db, target_path: str | os.PathLike, actor=None) -> BackupInfo:
     for leftover in (partial, Path(str(partial) + ".wal")):
         leftover.unlink(missing_ok=True)
     alias = "cm_backup_" + secrets.token_hex(4)
+    # ATTACH and DETACH cannot run inside a transaction; the copy itself runs in one so
+    # that it is a snapshot. (An attached database is seen by every cursor of the
+    # connection, the transaction's too.)
     cur = db.cursor()
     try:
         source = cur.execute("SELECT current_database()").fetchone()[0]
         cur.execute(f"ATTACH {_quote(partial)} AS {alias}")
         try:
-            cur.execute("BEGIN TRANSACTION")
-            cur.execute(f'COPY FROM DATABASE "{source}" TO {alias}')
-            version = cur.execute(f"SELECT max(version) FROM {alias}.main.schema_version").fetchone()[0]
-            customers = cur.execute(f"SELECT count(*) FROM {alias}.main.customers").fetchone()[0]
-            cur.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                cur.execute("ROLLBACK")
-            raise
+            with db.transaction() as tx:
+                tx.execute(f'COPY FROM DATABASE "{source}" TO {alias}')
+                version = tx.execute(f"SELECT max(version) FROM {alias}.main.schema_version").fetchone()[0]
+                customers = tx.execute(f"SELECT count(*) FROM {alias}.main.customers").fetchone()[0]
         finally:
             with contextlib.suppress(duckdb.Error):
                 cur.execute(f"DETACH {alias}")  # checkpoints: the copy is one file, no WAL

@@ -260,39 +260,32 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
     workers = max(1, min(workers, n_chunks))
     stats.workers = workers
 
-    cur = db.cursor()
-    try:
-        cur.execute("BEGIN TRANSACTION")
-        done = uncommitted = 0
-        for result in _results(plan, tasks, workers):
-            _insert(cur, "customers", result["customers"])
-            _insert(cur, "contacts", result["contacts"])
-            _insert(cur, "audit_log", result["audit"])
-            acts = result["activities"]
-            if acts.num_rows:
-                ids = _reserve(cur, "activity_id_seq", acts.num_rows)
-                acts = acts.set_column(acts.schema.get_field_index("id"), "id", pa.array(ids, pa.int64()))
-                _insert(cur, "activities", acts)
-            stats.customers += result["customers"].num_rows
-            stats.contacts += result["contacts"].num_rows
-            stats.activities += acts.num_rows
-            stats.first_code = stats.first_code or result["first_code"]
-            stats.last_code = result["last_code"] or stats.last_code
-            done += result["customers"].num_rows
-            uncommitted += result["customers"].num_rows
-            if uncommitted >= COMMIT_EVERY:
-                cur.execute("COMMIT")
-                cur.execute("BEGIN TRANSACTION")
-                uncommitted = 0
-            if progress:
-                progress(done, customers)
-        cur.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):  # the original error matters more
-            cur.execute("ROLLBACK")
-        raise
-    finally:
-        cur.close()
+    results = _results(plan, tasks, workers)
+    done, more = 0, True
+    while more:  # one transaction per COMMIT_EVERY customers
+        with db.transaction() as cur:
+            uncommitted, more = 0, False
+            for result in results:
+                _insert(cur, "customers", result["customers"])
+                _insert(cur, "contacts", result["contacts"])
+                _insert(cur, "audit_log", result["audit"])
+                acts = result["activities"]
+                if acts.num_rows:
+                    ids = _reserve(cur, "activity_id_seq", acts.num_rows)
+                    acts = acts.set_column(acts.schema.get_field_index("id"), "id", pa.array(ids, pa.int64()))
+                    _insert(cur, "activities", acts)
+                stats.customers += result["customers"].num_rows
+                stats.contacts += result["contacts"].num_rows
+                stats.activities += acts.num_rows
+                stats.first_code = stats.first_code or result["first_code"]
+                stats.last_code = result["last_code"] or stats.last_code
+                done += result["customers"].num_rows
+                uncommitted += result["customers"].num_rows
+                if progress:
+                    progress(done, customers)
+                if uncommitted >= COMMIT_EVERY:
+                    more = True
+                    break
     with db.read() as cur:
         # Fold the load into the file now rather than on the next start.
         cur.execute("CHECKPOINT")

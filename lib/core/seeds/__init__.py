@@ -1,0 +1,1 @@
+"""Seed rows, one module per migration that writes any (frozen: see m001)."""

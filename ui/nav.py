@@ -1,0 +1,65 @@
+"""The page registry: every page declared once — the router (``app.py``) registers these,
+links between pages point at them, and the page files end with the legacy-URL guard
+below.
+
+Each page lives in ``pages/<module>.py`` and defines ``render()``. ``ui`` never imports
+``pages`` (a page imports ``ui``): the router binds each entry to its module's
+``render``; a link needs no render function, because Streamlit matches a link to the
+registered page by its ``url_path``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import streamlit as st
+
+from lib.accounts import permissions as perm
+
+
+@dataclass(frozen=True)
+class NavPage:
+    module: str  # pages/<module>.py
+    action: str  # the page permission (lib.accounts.permissions)
+    url_path: str
+    title_key: str  # message key of the title (lib.core.i18n)
+    icon: str
+
+
+# In menu order; the first page the role may open is its landing page.
+PAGES: tuple[NavPage, ...] = (
+    NavPage("customers", perm.PAGE_CUSTOMERS, "customers", "nav.customers", ":material/groups:"),
+    NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new-customer", "nav.new_customer", ":material/person_add:"),
+    NavPage("analytics", perm.PAGE_ANALYTICS, "analytics", "nav.analytics", ":material/monitoring:"),
+    NavPage("account", perm.PAGE_ACCOUNT, "account", "nav.account", ":material/account_circle:"),
+)
+BY_MODULE = {p.module: p for p in PAGES}
+
+
+def st_page(entry: NavPage, t: Callable[..., str], render: Callable[[], None], **kwargs) -> st.Page:
+    """``entry`` as an ``st.Page`` running ``render`` (the router's registration)."""
+    return st.Page(render, url_path=entry.url_path, title=t(entry.title_key), icon=entry.icon, **kwargs)
+
+
+def _registered_elsewhere() -> None:  # pragma: no cover - never run: the router's page runs
+    raise RuntimeError("a link target is run by the page the router registered under its url_path")
+
+
+def page_link(module: str, t: Callable[..., str], *, label: str | None = None,
+              query_params: dict | None = None, icon: str | None = None) -> None:
+    """A link to the page of ``pages/<module>.py`` (title and icon from the registry
+    unless given)."""
+    entry = BY_MODULE[module]
+    target = st_page(entry, t, _registered_elsewhere)
+    st.page_link(target, label=label or t(entry.title_key), query_params=query_params,
+                 icon=icon or entry.icon)
+
+
+def leave_if_run_directly(module_name: str) -> None:
+    """The last line of every page file: ``nav.leave_if_run_directly(__name__)``.
+
+    On a freshly started server Streamlit runs a file under ``pages/`` directly (as
+    ``__main__``) on a deep link, without the router and so without the login gate;
+    send it through the router instead. An import (the router's) does nothing."""
+    if module_name == "__main__":
+        st.switch_page("app.py")
