@@ -346,3 +346,16 @@ def test_can_with_scopes():
     assert not can(sales, perm.CUSTOMER_ARCHIVE, {"owner": "sales"})
     assert perm.sees_only_own(Actor("s", "sales", permissions={perm.CUSTOMER_READ: "own"}))
     assert not perm.sees_only_own(sales)
+
+
+def test_role_labels_for_the_ui_come_from_the_roles_table(db, db_path, monkeypatch):
+    from ui import context
+
+    monkeypatch.setenv("CM_DB_PATH", str(db_path))
+    assert context.role_label("viewer", "zh") == "只读用户"
+    assert context.role_label("viewer", "en") == "Viewer"
+    assert context.role_label("nobody", "en") == "nobody"
+    with db.transaction() as cur:
+        cur.execute("UPDATE roles SET label_en = 'Read-only' WHERE code = 'viewer'")
+    context.database().invalidate("roles")
+    assert context.role_label("viewer", "en") == "Read-only"
