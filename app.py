@@ -5,8 +5,9 @@ hands ``st.navigation`` the pages this user's role may open (``lib.accounts.perm
 are actions too) and runs the chosen one inside the error boundary.
 
 The pages are declared once in ``ui.nav.PAGES``; each entry's module under ``pages/``
-only defines ``render()`` and is bound to its entry here. While logged out, every page URL is registered as a hidden page showing the
-login form, so a deep link asks for a login and then opens the page asked for.
+only defines ``render()`` and is bound to its entry here. While logged out, every page
+URL is registered as a hidden page showing the login form, so a deep link asks for a
+login and then opens the page asked for.
 """
 from __future__ import annotations
 

@@ -185,3 +185,32 @@ def test_test_helpers_name_the_registry_pages():
     from ui import nav
 
     assert PAGE_PATHS == PAGE_URLS == tuple(p.url_path for p in nav.PAGES)
+
+
+# -- Database's private parts stay private ---------------------------------------------------------
+def _private_uses(path: Path) -> list[str]:
+    """``db._x`` / ``self.db._x`` / ``database()._x`` style accesses in one file: a private
+    attribute of something named like a Database."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")):
+            continue
+        owner = node.value
+        if isinstance(owner, ast.Call):
+            owner = owner.func
+        name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if name.lower().lstrip("_") in {"db", "database", "reopened", "old"}:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_nothing_outside_db_py_uses_its_private_parts():
+    files = [p for d in ("lib", "ui", "pages", "tests") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
+    uses = [u for p in files if p != ROOT / "lib/core/db.py" for u in _private_uses(p)]
+    assert uses == []
+    # and nothing imports a private name from it
+    imported = [f"{p.relative_to(ROOT)}: {a.name}" for p in files
+                for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+                if isinstance(n, ast.ImportFrom) and n.module == "lib.core.db"
+                for a in n.names if a.name.startswith("_")]
+    assert imported == []

@@ -150,7 +150,7 @@ def test_owner_must_be_an_active_user(db, actors):
 
 # -- the table is what is enforced ------------------------------------------------------------
 def set_permission(db, role, action, scope):
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("DELETE FROM role_permissions WHERE role = ? AND action = ?", [role, action])
         if scope is not None:
             cur.execute("INSERT INTO role_permissions VALUES (?, ?, ?, 99)", [role, action, scope])
@@ -255,12 +255,10 @@ def test_roles_users_and_permissions_refer_to_the_roles_table(db):
         cur.execute("INSERT INTO roles VALUES ('auditor', '审计', 'Auditor', 4)")
     db.invalidate("roles")
     assert users.create_user(db, None, "newbie", "New", "auditor", "a-long-password-1").role == "auditor"
-    with pytest.raises(duckdb.ConstraintException):
-        with db.read() as cur:
-            cur.execute("INSERT INTO role_permissions VALUES ('superuser', 'customer.read', 'all', 0)")
-    with pytest.raises(duckdb.ConstraintException):
-        with db.read() as cur:
-            cur.execute("DELETE FROM roles WHERE code = 'auditor'")  # still has a user
+    with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
+        cur.execute("INSERT INTO role_permissions VALUES ('superuser', 'customer.read', 'all', 0)")
+    with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
+        cur.execute("DELETE FROM roles WHERE code = 'auditor'")  # still has a user
 
 
 def test_history_needs_audit_view_with_the_read_scope(db, actors, make_customer):
@@ -322,7 +320,7 @@ def test_widening_a_scope_changes_behaviour(db, actors, make_customer):
 
 def test_permissions_are_cached_until_invalidated(db):
     assert db.actor("sales", "sales").scope(perm.CUSTOMER_UPDATE) == "own"
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("UPDATE role_permissions SET scope = 'all' WHERE role = 'sales' AND action = ?",
                     [perm.CUSTOMER_UPDATE])
     assert db.actor("sales", "sales").scope(perm.CUSTOMER_UPDATE) == "own"
@@ -333,7 +331,7 @@ def test_permissions_are_cached_until_invalidated(db):
 def test_scope_column_only_allows_all_or_own(db):
     import duckdb
 
-    with db.read() as cur, pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
         cur.execute("INSERT INTO role_permissions VALUES ('viewer', 'customer.create', 'everything', 50)")
 
 
@@ -348,3 +346,16 @@ def test_can_with_scopes():
     assert not can(sales, perm.CUSTOMER_ARCHIVE, {"owner": "sales"})
     assert perm.sees_only_own(Actor("s", "sales", permissions={perm.CUSTOMER_READ: "own"}))
     assert not perm.sees_only_own(sales)
+
+
+def test_role_labels_for_the_ui_come_from_the_roles_table(db, db_path, monkeypatch):
+    from ui import context
+
+    monkeypatch.setenv("CM_DB_PATH", str(db_path))
+    assert context.role_label("viewer", "zh") == "只读用户"
+    assert context.role_label("viewer", "en") == "Viewer"
+    assert context.role_label("nobody", "en") == "nobody"
+    with db.transaction() as cur:
+        cur.execute("UPDATE roles SET label_en = 'Read-only' WHERE code = 'viewer'")
+    context.database().invalidate("roles")
+    assert context.role_label("viewer", "en") == "Read-only"

@@ -100,13 +100,14 @@ def test_migration_4_upgrades_a_version_3_file(db_path, monkeypatch):
             assert got == rows
             actions = {r[0] for r in cur.execute("SELECT DISTINCT action FROM role_permissions").fetchall()}
             after_rp = cur.execute("SELECT count(*) FROM role_permissions").fetchone()[0]
-            # the role codes are no longer repeated in a CHECK: a new role is a row
+        # the role codes are no longer repeated in a CHECK: a new role is a row
+        with db.transaction() as cur:
             cur.execute("INSERT INTO roles VALUES ('auditor', '审计', 'Auditor', 4)")
             cur.execute("UPDATE users SET role = 'auditor' WHERE username = 'u_viewer'")
-            with pytest.raises(duckdb.ConstraintException):
-                cur.execute("UPDATE users SET role = 'nobody' WHERE username = 'u_viewer'")
-            with pytest.raises(duckdb.ConstraintException):
-                cur.execute("DELETE FROM roles WHERE code = 'sales'")  # in use
+        with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
+            cur.execute("UPDATE users SET role = 'nobody' WHERE username = 'u_viewer'")
+        with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
+            cur.execute("DELETE FROM roles WHERE code = 'sales'")  # in use
         assert not actions & {"customer.add_record", "customer.export", "settings.manage", "page.admin"}
         # 4 removed from admin, 2 from manager, 1 from sales; audit.view added for 3 roles
         assert after_rp == before_rp - 7 + 3
@@ -148,7 +149,7 @@ GOOD_ROW = {
 
 def insert_customer(db, **overrides):
     row = dict(GOOD_ROW, **overrides)
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute(f"INSERT INTO customers ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                     list(row.values()))
 
@@ -203,11 +204,10 @@ def test_codes_and_live_usccs_are_unique(db):
 
 def test_username_and_role_constraints(db):
     now = datetime(2026, 1, 1)
-    with db.read() as cur:
-        for username, role in (("Has Space", "sales"), ("x", "sales"), ("newbie", "superuser")):
-            with pytest.raises(duckdb.ConstraintException):
-                cur.execute("INSERT INTO users (username, display_name, role, password_hash, created_at, updated_at)"
-                            " VALUES (?, 'x', ?, 'h', ?, ?)", [username, role, now, now])
+    for username, role in (("Has Space", "sales"), ("x", "sales"), ("newbie", "superuser")):
+        with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
+            cur.execute("INSERT INTO users (username, display_name, role, password_hash, created_at, updated_at)"
+                        " VALUES (?, 'x', ?, 'h', ?, ?)", [username, role, now, now])
 
 
 def test_schema_uscc_pattern_matches_validation():
@@ -223,7 +223,7 @@ def test_schema_uscc_pattern_matches_validation():
 def test_a_20_mb_contract_fits_in_attachment_blobs(db):
     content = os.urandom(20 * 1024 * 1024)
     now = datetime(2026, 1, 1)
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("INSERT INTO attachments (id, customer_id, filename, content_type, size_bytes, sha256,"
                     " created_at, created_by) VALUES (1, 1, '合同.pdf', 'application/pdf', ?, ?, ?, 'manager')",
                     [len(content), hashlib.sha256(content).hexdigest(), now])

@@ -43,6 +43,14 @@ def t(key: str, **params) -> str:
     return i18n.t(key, current_lang(), **params)
 
 
+def role_label(role: str, lang: str | None = None) -> str:
+    """A role's name in the user's language, from the roles table (the code if unknown)."""
+    labels = database().roles().get(role)
+    if labels is None:
+        return role
+    return labels["label_zh"] if (lang or current_lang()) == "zh" else labels["label_en"]
+
+
 def current_actor() -> Actor | None:
     """Set by the login gate (``ui.auth``) on every run; None when logged out."""
     return st.session_state.get(ACTOR_KEY)

@@ -298,18 +298,26 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
 ]
 
 
-def current_version(cur: duckdb.DuckDBPyConnection) -> int:
+def _ensure_version_table(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
+
+
+def current_version(cur: duckdb.DuckDBPyConnection) -> int:
+    """The newest migration applied to the file (after ``migrate``; reads only)."""
     return cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
 
 
 def migrate(db) -> int:
     """Apply every migration newer than the file's version. Returns the new version."""
-    with db.read() as cur:
-        done = current_version(cur)
+
+    def start(cur):
+        _ensure_version_table(cur)
+        return current_version(cur)
+
+    done = db.run_in_transaction(start)
     for number, name, apply in MIGRATIONS:
         if number <= done:
             continue

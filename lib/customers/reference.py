@@ -109,8 +109,9 @@ RELATIONSHIP_KINDS = [
     ("subsidiary", "子公司", "Subsidiary"),
 ]
 
-# Roles are rows of the roles table (``Database.roles()``); these are the rows migration 1
-# seeded, for code that has not moved to the table yet.
+# Roles are rows of the roles table (``Database.roles()``; labels for the UI through
+# ``ui.context.role_label``). These are the rows migration 1 seeded, kept only for code
+# not yet reading the table (the sidebar's role label).
 ROLES = m001.ROLES
 
 # Lists kept in the reference_items table, by list name.

@@ -245,7 +245,7 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
     if customers <= 0:
         return stats
     plan = make_plan(db, customers, seed, now=now, activities=activities, chunk_size=chunk_size)
-    with db.read() as cur:
+    with db.transaction() as cur:  # nextval writes the sequences
         customer_ids = _reserve(cur, "customer_id_seq", customers)
         code_seqs = _reserve(cur, "customer_code_seq", customers)
         contact_ids = _reserve(cur, "contact_id_seq", customers)
