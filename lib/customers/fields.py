@@ -9,7 +9,11 @@ Choices the domain notes leave open are documented on the field they concern:
 * ``credit_limit``: yuan, a non-negative decimal with at most two places. A value with
   more than two decimal places is *rejected*, not rounded, so nothing the user typed is
   silently changed. Empty means "not set" (NULL), not zero. Largest value
-  999,999,999,999.99 (DECIMAL(14,2)).
+  999,999,999,999.99 (DECIMAL(14,2)). It is written with the digits 0-9 and at most one
+  decimal point; thousands separators, spaces and a leading ¥ / RMB / CNY are ignored.
+  Exponent notation (``1e3``) and digits of other scripts, full-width ``１０００``
+  included, are *refused* with a message saying how to write the amount, not
+  converted: the user sees exactly the number that is stored.
 * ``reviewed_at`` (system): stamped when the customer is created and whenever a person
   saves a change to the customer through the write path (form or grid); archiving does
   not count as a review. "Not reviewed for N days" filters on it.

@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 from lib.accounts import permissions as perm
 from lib.core.clock import local_date_start_utc, utcnow
 from lib.customers.customer import CUSTOMER_RECORD_COLUMNS, attach_primary_contacts
-from lib.core.errors import CustomerMasterError
+from lib.core.errors import CustomerMasterError, ValidationError
 from lib.core.text import SEP, digits, normalise_query, pinyin_keys
 from lib.customers.validation import parse_phone
 
@@ -73,10 +73,18 @@ class SearchResult:
 
 
 # -- filters --------------------------------------------------------------------------------
+def _check_text(field: str, value: Any) -> None:
+    """Refuse text DuckDB cannot take as a parameter (a lone surrogate such as "\\ud800"
+    cannot be encoded as UTF-8) with the same typed error as any other bad input."""
+    if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValidationError(field, "validation.control_chars")
+
+
 def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER_READ) -> tuple[str, list[Any]]:
     """WHERE clause (over table alias ``c``) and parameters for the filters, including
     the actor's row scope. Shared by search and analytics so both count the same rows."""
     perm.require(actor, action)
+    _check_text("text", filters.text)
     conds: list[str] = ["c.merged_into IS NULL"]
     params: list[Any] = []
     if perm.sees_only_own(actor, action):
@@ -93,6 +101,8 @@ def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER
         if isinstance(values, str):
             values = (values,)
         values = tuple(v for v in values if isinstance(v, str) and v)
+        for v in values:
+            _check_text(name, v)
         if values:
             conds.append(f"c.{name} IN ({', '.join('?' * len(values))})")
             params.extend(values)
@@ -343,6 +353,8 @@ def find_duplicates(db, actor, values: Mapping[str, Any], *, exclude_id: int | N
     Searches all customers, whoever owns them, so a salesperson learns a match exists;
     for customers the actor may not read it shows only name, code and owner."""
     perm.require(actor, perm.CUSTOMER_CREATE if exclude_id is None else perm.CUSTOMER_READ)
+    for key in ("name", "uscc", "phone", "contact_phone"):
+        _check_text(key, values.get(key))
     name = str(values.get("name") or "").strip()[:200]
     uscc = re.sub(r"[\s-]", "", str(values.get("uscc") or "")).upper()[:18]
     phones = []

@@ -27,6 +27,8 @@ _USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
 MONEY_MAX = Decimal("999999999999.99")  # DECIMAL(14, 2)
 _MONEY_STRIP = re.compile(r"[\s,，¥￥]|^(?:RMB|CNY)", re.I)
+_MONEY_TEXT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_MONEY_EXPONENT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)e[+-]?[0-9]+$", re.I)
 
 # Extensions are split off before phonenumbers sees the number: it raises on "转" and
 # reads "0571 12345678-801" as one impossible number.
@@ -187,7 +189,10 @@ def clean_money(value: Any, f: Field, problems: _Problems) -> Decimal | None:
     if isinstance(value, float):
         if value != value:  # NaN: an empty grid cell
             return None
-        value = repr(value)
+        if value in (float("inf"), float("-inf")):
+            problems.error(f.name, "validation.money_invalid")
+            return None
+        value = Decimal(repr(value))  # repr: the shortest text that reads back as this float
     if isinstance(value, int):
         value = Decimal(value)  # not str(): a huge int would raise ValueError
     if isinstance(value, str):
@@ -198,11 +203,18 @@ def clean_money(value: Any, f: Field, problems: _Problems) -> Decimal | None:
         if len(text) > 40:
             problems.error(f.name, "validation.money_invalid")
             return None
-        try:
-            value = Decimal(text)
-        except (InvalidOperation, ValueError):
-            problems.error(f.name, "validation.money_invalid")
+        # Python's Decimal reads "1e3", "1_000" and digits of any script ("１０００");
+        # an amount is refused unless it is written with 0-9 and at most one point
+        # (see lib.customers.fields, credit_limit).
+        if not _MONEY_TEXT.match(text):
+            if any(ch.isdigit() and not ch.isascii() for ch in text):
+                problems.error(f.name, "validation.money_digits")
+            elif _MONEY_EXPONENT.match(text):
+                problems.error(f.name, "validation.money_exponent")
+            else:
+                problems.error(f.name, "validation.money_invalid")
             return None
+        value = Decimal(text)
     if not isinstance(value, Decimal) or not value.is_finite():
         problems.error(f.name, "validation.money_invalid")
         return None
