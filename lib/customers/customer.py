@@ -309,16 +309,17 @@ class NewCustomer:
 
 
 def prepare_new(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] = ()) -> NewCustomer:
-    """Check and validate a new customer (once): the create permission, the defaults
-    (``new_customer_defaults``), each set field's own permission, then every field.
+    """Check and validate a new customer (once): the create permission, the owner
+    default, each set field's own permission, then every field.
     Raises like ``create_customer``; writes nothing."""
     perm.require(actor, perm.CUSTOMER_CREATE)
     values = dict(values) if isinstance(values, Mapping) else values
     if isinstance(values, dict):
         defaults = new_customer_defaults(actor)
-        for name, default in defaults.items():
-            if _blank(values.get(name)):
-                values[name] = default
+        # An absent field takes its declared default in validation; an empty owner means
+        # the actor (a required list value left empty stays an error).
+        if "owner" in defaults and _blank(values.get("owner")):
+            values["owner"] = defaults["owner"]
         # A field left at its default needs no right of its own (a salesperson's locked
         # owner input holds the salesperson); setting any other value does.
         set_fields = [k for k, v in values.items() if not _blank(v) and not (k in defaults and v == defaults[k])]
