@@ -101,11 +101,11 @@ class Bench:
 
     def search(self, i):
         term = SEARCH_TERMS[i % len(SEARCH_TERMS)]
-        filters = CustomerFilters(text=term, status=("active",), tier=(self.rng.choice("ABC"),))
+        filters = CustomerFilters(text=term, choices={"status": ("active",), "tier": (self.rng.choice("ABC"),)})
         return lambda: search(self.db, self.actor, filters, page=PageRequest(size=50))
 
     def page10(self, i):
-        filters = CustomerFilters(industry=(self.rng.choice("CFI"),), status=("active",))
+        filters = CustomerFilters(choices={"industry": (self.rng.choice("CFI"),), "status": ("active",)})
         cursor = None
         for _ in range(9):
             cursor = search(self.db, self.actor, filters, page=PageRequest(size=50, after=cursor)).next_cursor

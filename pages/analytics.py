@@ -53,48 +53,51 @@ def render() -> None:
 
     not_set = t("analytics.not_set")
 
-    def labelled(dim: str, list_name: str | None = None) -> pd.DataFrame:
-        if list_name:
-            labels = W.ref_labels(ctx.db, list_name, lang)
+    def labelled(f: F.Field) -> pd.DataFrame:
+        if f.options:
+            labels = W.ref_labels(ctx.db, f.options, lang)
         else:  # owner: the user's display name
             labels = {u.username: u.display_name or u.username for u in list_users(ctx.db)}
-        return pd.DataFrame(
-            [(code or "", labels.get(code, code) if code else not_set, n) for code, n in a.counts.get(dim, [])],
+        df = pd.DataFrame(
+            [(code or "", labels.get(code, code) if code else not_set, n) for code, n in a.counts.get(f.name, [])],
             columns=["code", "label", "n"])
+        if f.options and len(labels) <= _SHORT_LIST:
+            # Tiers A-D and sizes small to large read better in their own order than by count.
+            order = list(labels)
+            rank = df["code"].map(lambda c: order.index(c) if c in order else len(order))
+            df = df.assign(_rank=rank).sort_values("_rank").drop(columns="_rank")
+        return df
 
-    def in_list_order(df: pd.DataFrame, list_name: str) -> pd.DataFrame:
-        # Tiers A-D and sizes small to large read better in their own order than by count.
-        order = list(W.ref_labels(ctx.db, list_name, lang))
-        rank = df["code"].map(lambda c: order.index(c) if c in order else len(order))
-        return df.assign(_rank=rank).sort_values("_rank").drop(columns="_rank")
-
-    industry = labelled("industry", "industry")
-    tier = in_list_order(labelled("tier", "tier"), "tier")
-    size = in_list_order(labelled("size", "size"), "size")
-    region, owner = labelled("region", "region"), labelled("owner")
+    # One card per declared dimension (a short list as columns, a long one as bars),
+    # industry x tier after the tiers' neighbour, two cards per row; then the months.
+    cards = []
+    for f in F.dimension_fields():
+        df = labelled(f)
+        horizontal = not (f.options and len(W.ref_labels(ctx.db, f.options, lang)) <= _SHORT_LIST)
+        title = t("analytics.by_field", label=_lower_first(f.label(lang), lang))
+        cards.append((_height(len(df)) if horizontal else 320,
+                      lambda h, title=title, df=df, name=f.name, hz=horizontal: _bar(ctx, title, df, name, h,
+                                                                                      horizontal=hz)))
+        if f.name == "size" and a.industry_tier:
+            cards.append((_height(len({i for i, _, _ in a.industry_tier}), extra=40),
+                          lambda h: _industry_tier(ctx, a, not_set, h)))
+    for i in range(0, len(cards), 2):
+        pair = cards[i:i + 2]
+        height = max(h for h, _ in pair)
+        for col, (_, draw) in zip(st.columns(2), pair):
+            with col:
+                draw(height)
     per_month = pd.DataFrame([(m.isoformat()[:7], month(m, lang), n) for m, n in a.per_month],
                              columns=["code", "label", "n"])
-
-    # Charts side by side share one height, so the cards line up.
-    height = _height(len(industry))
-    left, right = st.columns(2)
-    with left:
-        _bar(ctx, t("analytics.by_industry"), industry, "industry", height, horizontal=True)
-    with right:
-        _bar(ctx, t("analytics.by_tier"), tier, "tier", height)
-    height = _height(len({i for i, _, _ in a.industry_tier}), extra=40)
-    left, right = st.columns(2)
-    with left:
-        _bar(ctx, t("analytics.by_size"), size, "size", height)
-    with right:
-        _industry_tier(ctx, a, not_set, height)
-    height = _height(max(len(region), len(owner)))
-    left, right = st.columns(2)
-    with left:
-        _bar(ctx, t("analytics.by_region"), region, "region", height, horizontal=True)
-    with right:
-        _bar(ctx, t("analytics.by_owner"), owner, "owner", height, horizontal=True)
     _bar(ctx, t("analytics.per_month"), per_month, "per_month", 320)
+
+
+_SHORT_LIST = 6  # a reference list this short is charted in its own order, as columns
+
+
+def _lower_first(label: str, lang: str) -> str:
+    """"Company size" -> "company size" inside an English title ("By company size")."""
+    return label[:1].lower() + label[1:] if lang == "en" else label
 
 
 def _height(bars: int, extra: int = 0) -> int:

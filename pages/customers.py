@@ -74,9 +74,7 @@ def _view(signature: tuple) -> G.GridView:
 
 def _empty_state(ctx, filters) -> None:
     t = ctx.t
-    searching = filters.text or any(getattr(filters, n) for n in ("customer_type", "industry", "tier", "size",
-                                                                  "status", "region", "owner")) \
-        or filters.not_reviewed_days is not None or filters.archived != "active"
+    searching = filters.narrowed
     with st.container(border=True):
         if searching:
             st.info(t("customers.no_match"), icon=":material/search_off:")

@@ -1,9 +1,10 @@
 """New customer (新建客户): the entry form, built from the field declaration.
 
-Saving is a short conversation kept in session state (never in one-off buttons):
-validate → if a warning needs confirming, a checkbox per warning → if the customer may
-already exist, list the matches and ask "save anyway" → create → show the new code
-with a link to find it. Everything typed stays in the form until it is saved.
+Saving is one service call, ``lib.customers.entry.enter_customer``, which answers with
+the new customer or with what it needs from the user: errors by field, warnings to
+confirm (a checkbox per warning), possible duplicates ("save anyway"). The page shows
+them, keeps them in session state (never in one-off buttons) and calls again with the
+confirmations. Everything typed stays in the form until it is saved.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import streamlit as st
 
 from lib.customers import fields as F
 from lib.accounts import permissions as perm
-from lib.customers.customer import create_customer, validation_context
+from lib.customers.customer import new_customer_defaults
+from lib.customers.entry import PossibleDuplicates, enter_customer
 from lib.core.errors import (
     ConfirmationRequired,
     CustomerMasterError,
@@ -23,8 +25,6 @@ from lib.core.errors import (
     PermissionDenied,
     ValidationError,
 )
-from lib.customers.search import find_duplicates
-from lib.customers.validation import validate_customer
 from ui import nav
 from ui import widgets as W
 from ui.context import page_context
@@ -32,9 +32,9 @@ from ui.format import md_escape
 
 KEY = "nc_"  # widget keys: nc_name, nc_phone, … and nc_confirm_<warning code>
 ERRORS, WARNINGS, GENERAL = "nc_errors", "nc_warnings", "nc_general"
-DUPLICATES, DUPLICATES_FOR = "nc_duplicates", "nc_duplicates_for"
+DUPLICATES, DUPLICATES_CODE = "nc_duplicates", "nc_duplicates_code"
 SAVED, SAVED_SHOWN, TOAST = "nc_saved", "nc_saved_shown", "nc_toast"
-_STATE = (ERRORS, WARNINGS, GENERAL, DUPLICATES, DUPLICATES_FOR)
+_STATE = (ERRORS, WARNINGS, GENERAL, DUPLICATES, DUPLICATES_CODE)
 
 
 def render() -> None:
@@ -73,14 +73,16 @@ def render() -> None:
             with st.container(border=True):
                 st.markdown("##### " + t("form.group." + group))
                 fields = F.form_fields(group)
+                defaults = new_customer_defaults(ctx.actor)
                 per_row = 2 if len(fields) > 1 else 1
                 for row in range(0, len(fields), per_row):
                     # Fields in rows (a message under one field does not shift the
                     # other column); one container per field keeps its messages with it.
                     for col, f in zip(st.columns(per_row), fields[row:row + per_row]):
                         with col, st.container():
-                            _field(ctx, f, errors.get(f.name, []), warnings.get(f.name, []))
-        unknown = [p for name, ps in errors.items() if name not in F.FIELDS_BY_NAME for p in ps]
+                            _field(ctx, f, defaults.get(f.name), errors.get(f.name, []),
+                                   warnings.get(f.name, []))
+        unknown = [p for name, ps in errors.items() if F.by_name(name) is None for p in ps]
         W.show_problems(unknown, lang)
         if st.session_state.get(DUPLICATES):
             _duplicates_panel(ctx)
@@ -93,13 +95,15 @@ def render() -> None:
                                   args=(ctx, "above_form"), key="nc_save_new", width="stretch")
 
 
-def _field(ctx, f: F.Field, errors: list[FieldProblem], warnings: list[FieldProblem]) -> None:
-    """One input with, right below it, its notes, errors and warnings to confirm."""
+def _field(ctx, f: F.Field, default, errors: list[FieldProblem], warnings: list[FieldProblem]) -> None:
+    """One input with, right below it, its notes, errors and warnings to confirm. A new
+    input starts at the service's default; a locked one always shows it (what will be
+    stored)."""
     t, lang = ctx.t, ctx.lang
     allowed = W.may_write_field(ctx.actor, f)
     key = KEY + f.name
-    if f.kind == "user" and (key not in st.session_state or not allowed):
-        st.session_state[key] = ctx.actor.username
+    if (key not in st.session_state and default is not None) or not allowed:
+        st.session_state[key] = default
     W.form_input(f, lang=lang, db=ctx.db, key=key, disabled=not allowed, t=t)
     if not allowed:
         st.caption(":material/lock: " + t("form.locked_field"))
@@ -142,18 +146,9 @@ def _duplicates_panel(ctx) -> None:
 
 
 # -- saving --------------------------------------------------------------------------------
-def _values(ctx) -> dict:
-    """The form's values by field name. Fields the actor may not set are left out, except
-    the owner, which is then the actor (as the locked input shows)."""
-    values = {}
-    for f in F.FIELDS:
-        if not W.may_write_field(ctx.actor, f):
-            if f.kind == "user":
-                values[f.name] = ctx.actor.username
-            continue
-        v = st.session_state.get(KEY + f.name)
-        values[f.name] = None if isinstance(v, str) and not v.strip() else v
-    return values
+def _values() -> dict:
+    """The form's values by field name, as typed."""
+    return {f.name: st.session_state.get(KEY + f.name) for f in F.declared()}
 
 
 def _normal(value) -> str:
@@ -173,43 +168,36 @@ def _confirmed(values: dict) -> list[str]:
                    and _normal(values.get(w.field)) == _normal(w.params.get("value"))})
 
 
-def _duplicate_key(values: dict) -> tuple:
-    return tuple(str(values.get(k) or "").strip() for k in ("name", "uscc", "phone", "contact_phone"))
-
-
 def _reset_messages() -> None:
     for k in _STATE:
         st.session_state.pop(k, None)
 
 
 def _submit(ctx, show: str, anyway: bool = False) -> None:
-    """Form callback: validate, check duplicates, create. Runs before the page is drawn,
-    so it may also clear the form's widgets."""
+    """Form callback: one call of the entry service. Runs before the page is drawn, so
+    it may also clear the form's widgets."""
     state = st.session_state
-    values = _values(ctx)
+    values = _values()
     confirm = _confirmed(values)
+    if anyway and state.get(DUPLICATES_CODE):
+        confirm.append(state[DUPLICATES_CODE])
     state.pop(SAVED, None)
     state.pop(GENERAL, None)
+    # Confirmed warnings stay (with their ticked boxes) through the duplicates step.
+    kept = [w for w in state.get(WARNINGS, []) if w.code in confirm]
     try:
-        validate_customer(values, validation_context(ctx.db), confirm=confirm)
-        if not (anyway and state.get(DUPLICATES_FOR) == _duplicate_key(values)):
-            matches = find_duplicates(ctx.db, ctx.actor, values)
-            # Confirmed warnings stay (with their ticked boxes) for the "save anyway" step.
-            state[ERRORS] = []
-            state[WARNINGS] = [w for w in state.get(WARNINGS, []) if w.code in confirm]
-            if matches:
-                state[DUPLICATES], state[DUPLICATES_FOR] = matches, _duplicate_key(values)
-                return
-        record = create_customer(ctx.db, ctx.actor, values, confirm=confirm)
+        record = enter_customer(ctx.db, ctx.actor, values, confirm=confirm)
+    except PossibleDuplicates as exc:
+        state[ERRORS], state[WARNINGS] = [], kept
+        state[DUPLICATES], state[DUPLICATES_CODE] = exc.matches, exc.code
+        return
     except ConfirmationRequired as exc:
         # New warnings join the confirmed ones (which keep their ticked boxes).
-        kept = [w for w in state.get(WARNINGS, []) if w.code in confirm]
         state[ERRORS], state[WARNINGS] = [], kept + exc.problems
         state.pop(DUPLICATES, None)
         return
     except ValidationError as exc:
-        state[ERRORS] = exc.problems
-        state[WARNINGS] = [w for w in state.get(WARNINGS, []) if w.code in confirm]
+        state[ERRORS], state[WARNINGS] = exc.problems, kept
         state.pop(DUPLICATES, None)
         return
     except DuplicateError as exc:
@@ -217,7 +205,7 @@ def _submit(ctx, show: str, anyway: bool = False) -> None:
         return
     except PermissionDenied as exc:
         field = exc.params.get("field")
-        if field in F.FIELDS_BY_NAME:
+        if F.by_name(field or "") is not None:
             state[ERRORS] = [FieldProblem(field, exc.key, exc.params)]
         else:
             state[GENERAL] = exc
@@ -234,7 +222,7 @@ def _submit(ctx, show: str, anyway: bool = False) -> None:
 
 
 def _clear_inputs() -> None:
-    inputs = {KEY + f.name for f in F.FIELDS}
+    inputs = {KEY + f.name for f in F.declared()}
     for k in list(st.session_state.keys()):
         if k in inputs or (isinstance(k, str) and k.startswith(KEY + "confirm_")):
             del st.session_state[k]

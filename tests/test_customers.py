@@ -401,3 +401,82 @@ def test_set_archived_many_reports_per_row(db, actors, make_customer):
     assert isinstance(out[1].error, ConflictError)
     assert cs.get_customer(db, actors["manager"], a["id"])["archived"] is True
     assert cs.get_customer(db, actors["manager"], b["id"])["archived"] is False
+
+
+# -- what update returns -----------------------------------------------------------------------
+def test_update_returns_the_record_it_wrote_not_a_later_one(db, actors, make_customer, monkeypatch):
+    rec = make_customer(notes="a")
+    original = db.run_in_transaction
+
+    def then_someone_else_writes(work, **kwargs):
+        result = original(work, **kwargs)
+        monkeypatch.setattr(db, "run_in_transaction", original)  # only once
+        cs.update_customer(db, actors["admin"], rec["id"], {"notes": "theirs"}, rec["version"] + 1)
+        return result
+
+    monkeypatch.setattr(db, "run_in_transaction", then_someone_else_writes)
+    mine = cs.update_customer(db, actors["manager"], rec["id"], {"notes": "mine"}, rec["version"])
+    assert (mine["notes"], mine["version"], mine["updated_by"]) == ("mine", rec["version"] + 1, "manager")
+    stored = cs.get_customer(db, actors["manager"], rec["id"])
+    assert (stored["notes"], stored["version"], stored["updated_by"]) == ("theirs", rec["version"] + 2, "admin")
+
+
+def test_the_record_update_returns_is_the_stored_one(db, actors, make_customer):
+    rec = make_customer(contact_name="张三")
+    mine = cs.update_customer(db, actors["manager"], rec["id"],
+                              {"contact_phone": "13900139000", "credit_limit": "12.5", "tier": "A"}, rec["version"])
+    assert mine == cs.get_customer(db, actors["manager"], rec["id"])
+
+
+# -- the entry form's save (lib.customers.entry) ------------------------------------------------
+from lib.customers import entry  # noqa: E402
+from lib.core.errors import PermissionDenied  # noqa: E402
+BAD_CHECKSUM_USCC = "91350203M0001QAY9B"
+
+
+def test_entry_validates_once_per_save(db, actors, monkeypatch):
+    calls = []
+    real = cs.validate_customer
+    monkeypatch.setattr(cs, "validate_customer", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rec = entry.enter_customer(db, actors["manager"], customer_values())
+    assert rec["code"] and len(calls) == 1
+
+
+def test_entry_asks_for_warnings_then_duplicates_then_creates(db, actors, make_customer):
+    other = make_customer("sales2", name="厦门银行股份有限公司")
+    values = customer_values(name="厦门银行股份有限公司", uscc=BAD_CHECKSUM_USCC)
+    with pytest.raises(ConfirmationRequired) as ei:
+        entry.enter_customer(db, actors["sales"], values)
+    assert not isinstance(ei.value, entry.PossibleDuplicates) and ei.value.codes == {"uscc.checksum"}
+    with pytest.raises(entry.PossibleDuplicates) as ei:
+        entry.enter_customer(db, actors["sales"], values, confirm={"uscc.checksum"})
+    dup = ei.value
+    assert [(m.code, m.owner, m.visible, m.id) for m in dup.matches] == [(other["code"], "sales2", False, None)]
+    assert dup.problems[0].translate("en").startswith("1 existing customer")
+    assert row_count(db, "customers") == 1  # nothing written while asking
+    rec = entry.enter_customer(db, actors["sales"], values, confirm={"uscc.checksum", dup.code})
+    assert (rec["name"], rec["uscc"], rec["owner"]) == ("厦门银行股份有限公司", BAD_CHECKSUM_USCC, "sales")
+
+
+def test_entry_duplicate_confirmation_names_the_matches_it_answers(db, actors, make_customer):
+    make_customer(name="甲公司")
+    with pytest.raises(entry.PossibleDuplicates) as first:
+        entry.enter_customer(db, actors["manager"], customer_values(name="甲公司"))
+    make_customer(name="乙公司")
+    # Confirmed for 甲公司's match, but the input now matches another customer: asked again.
+    with pytest.raises(entry.PossibleDuplicates) as again:
+        entry.enter_customer(db, actors["manager"], customer_values(name="乙公司"), confirm={first.value.code})
+    assert again.value.code != first.value.code
+
+
+def test_entry_owns_the_owner_default_and_field_permissions(db, actors):
+    # The form sends every input as shown: a salesperson's locked owner (the default)
+    # and credit limit (empty) pass; the service decides, not the page.
+    form = customer_values(owner="sales", credit_limit=None)
+    assert entry.enter_customer(db, actors["sales"], form)["owner"] == "sales"
+    assert entry.enter_customer(db, actors["sales"], customer_values(owner=None))["owner"] == "sales"
+    assert cs.new_customer_defaults(actors["sales"])["owner"] == "sales"
+    for field, value in (("owner", "manager"), ("credit_limit", "100")):
+        with pytest.raises(PermissionDenied) as ei:
+            entry.enter_customer(db, actors["sales"], customer_values(**{field: value}))
+        assert ei.value.params["field"] == field

@@ -1,8 +1,12 @@
-"""Drift between the field declaration, what the pages render, and the message catalogue.
+"""Drift between the field declaration, the write path, what the pages render, and the
+message catalogue.
 
-The form and grid checks read what the page *rendered* (AppTest's tree and the data
-editor's column config as sent to the browser), not the declaration, so a field that
-the declaration gains but a page forgets is caught.
+The round trip takes every declared field through create, read, update, search,
+filters, analytics and the audit log, reading what was stored rather than the
+declaration, so a field the write path ignores fails it (proved below by adding a field
+and by breaking the write path on purpose). The form and grid checks read what the page
+*rendered* (AppTest's tree and the data editor's column config as sent to the
+browser), so a field that the declaration gains but a page forgets is caught.
 """
 from __future__ import annotations
 
@@ -14,10 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from lib.customers import customer as cs
 from lib.customers import fields as F
+from lib.customers.analytics import customer_analytics
+from lib.customers.kinds import KINDS, kind_of, uscc_check_char
+from ui.kinds import UI_KINDS
+from tests.conftest import customer_values
 from lib.core.i18n import LANGS, MESSAGES
 from lib.core.i18n_pages import PAGES
-from lib.customers.search import ARCHIVED_CHOICES, SORTS
+from lib.customers.search import ARCHIVED_CHOICES, SORTS, CustomerFilters, search
 from tests.apptest_util import make_app, open_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +40,124 @@ FAMILIES = {
     "filters.archived.": ARCHIVED_CHOICES,
     "dup.reason.": ("uscc", "phone", "name", "pinyin", "similar_name"),  # lib.customers.search.DuplicateMatch.reasons
 }
+
+
+# -- the declaration through the write path ---------------------------------------------
+_USCC_2 = "91350200MA2Y0K4Q1" + uscc_check_char("91350200MA2Y0K4Q1")
+# Two valid inputs per kind, each stored as typed. A new kind needs its pair here.
+KIND_SAMPLES = {
+    "text": ("漂移甲 Drift-A", "漂移乙 Drift-B"),
+    "longtext": ("第一行\n第二行", "另一段"),
+    "phone": ("0592-5551234", "13912345678"),
+    "email": ("drift.a@example.com", "drift.b@example.com"),
+    "uscc": ("91110108551385082Q", _USCC_2),
+    "money": ("1234.50", "99.00"),
+    "choice": None,  # the first two active codes of the field's reference list
+    "user": ("sales", "sales2"),
+}
+
+
+def samples(db, f: F.Field) -> tuple:
+    if f.kind == "choice":
+        codes = [it["code"] for it in db.reference_lists()[f.options] if it["active"]]
+        return codes[0], codes[1]
+    return KIND_SAMPLES[f.kind]
+
+
+def roundtrip(db, actor, f: F.Field) -> list[str]:
+    """What goes wrong taking field ``f`` through the write path: create with one valid
+    value, read it back (returned record, a fresh read, a search row), update to another,
+    read back, find the customer by it (if searchable / a filter / a dimension), and see
+    both values in the audit log. An empty list: the field is handled everywhere."""
+    first, second = samples(db, f)
+    same = lambda a, b: kind_of(f).to_json(a) == kind_of(f).to_json(b)  # noqa: E731 (Decimal vs text)
+    problems = []
+    base = customer_values()
+    if f.name != "name":  # a name no other customer shares
+        base["name"] = f"圆周测试{f.name}有限公司"
+    created = cs.create_customer(db, actor, {**base, f.name: first})
+    cid = created["id"]
+
+    def read_back(label, value):
+        for where, rec in (("fresh read", cs.get_customer(db, actor, cid)),
+                           ("search row", next((r for r in search(db, actor, CustomerFilters(
+                               text=created["code"])).rows if r["id"] == cid), {}))):
+            if not same(rec.get(f.name), value):
+                problems.append(f"{f.name}: {label}, {where} has {rec.get(f.name)!r}, not {value!r}")
+
+    if not same(created.get(f.name), first):
+        problems.append(f"{f.name}: create returned {created.get(f.name)!r}, not {first!r}")
+    read_back("after create", first)
+    updated = cs.update_customer(db, actor, cid, {f.name: second}, created["version"])
+    if not same(updated.get(f.name), second) or updated["version"] != created["version"] + 1:
+        problems.append(f"{f.name}: update returned {updated.get(f.name)!r} v{updated['version']}")
+    read_back("after update", second)
+    if f.searchable and cid not in {r["id"] for r in search(db, actor, CustomerFilters(text=str(second))).rows}:
+        problems.append(f"{f.name}: searchable, but a search for {second!r} misses the customer")
+    if f.filter and cid not in {r["id"] for r in search(db, actor, CustomerFilters(
+            choices={f.name: (second,)})).rows}:
+        problems.append(f"{f.name}: a filter, but filtering by {second!r} misses the customer")
+    if f.dimension and dict(customer_analytics(db, actor).counts.get(f.name, [])).get(second, 0) < 1:
+        problems.append(f"{f.name}: a dimension, but analytics does not count {second!r}")
+    entries = cs.history(db, actor, cid)
+    create_change = entries[0]["changes"].get(f.name)
+    update_change = entries[-1]["changes"].get(f.name)
+    if not (create_change and create_change[0] is None and same(create_change[1], first)):
+        problems.append(f"{f.name}: create audit entry has {create_change!r}")
+    if not (update_change and same(update_change[0], first) and same(update_change[1], second)):
+        problems.append(f"{f.name}: update audit entry has {update_change!r}")
+    return problems
+
+
+@pytest.mark.parametrize("name", [f.name for f in F.FIELDS])
+def test_every_declared_field_round_trips(db, actors, name):
+    assert roundtrip(db, actors["admin"], F.by_name(name)) == []
+
+
+WEBSITE = F.Field("website", "text", "网站", "Website", "basic", max_length=200, searchable=True)
+
+
+@pytest.fixture
+def website(db, monkeypatch):
+    """The issue's experiment: a field added to the declaration plus its migration."""
+    monkeypatch.setattr(F, "FIELDS", F.FIELDS + (WEBSITE,))
+    with db.read() as cur:
+        cur.execute("ALTER TABLE customers ADD COLUMN website VARCHAR")
+    return WEBSITE
+
+
+def test_a_new_field_needs_only_its_declaration_and_column(db, actors, website):
+    assert roundtrip(db, actors["admin"], website) == []
+
+
+def test_a_write_path_that_ignores_a_field_fails_the_round_trip(db, actors, website, monkeypatch):
+    derived = cs.value_columns
+    monkeypatch.setattr(cs, "value_columns", lambda storage, fields=None: {
+        c: t for c, t in derived(storage, fields).items() if c != "website"})
+    problems = roundtrip(db, actors["admin"], website)
+    assert any(p.startswith("website: create returned None") for p in problems), problems
+    assert any("search for" in p for p in problems), problems
+
+
+def test_every_declared_column_exists_in_the_schema(db):
+    with db.read() as cur:
+        columns = {t: {r[0] for r in cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [t]).fetchall()}
+            for t in ("customers", "contacts")}
+    assert set(cs.customer_columns()) <= columns["customers"]
+    assert set(cs.contact_columns()) <= columns["contacts"]
+
+
+def test_every_kind_has_samples_a_ui_entry_and_every_field_a_known_kind():
+    assert set(UI_KINDS) == set(KINDS)
+    assert set(KIND_SAMPLES) == set(KINDS)
+    assert {f.kind for f in F.FIELDS} <= set(KINDS)
+
+
+def test_filters_and_dimensions_are_list_valued_customer_columns():
+    for f in F.filter_fields() + F.dimension_fields():
+        assert kind_of(f).listed and UI_KINDS[f.kind].filter_options, f.name
+        assert f.storage == "customer", f.name
 
 
 def _rendered_labels(at) -> set[str]:

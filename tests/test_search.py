@@ -7,7 +7,8 @@ import pytest
 
 from lib.customers import customer as cs
 from lib.core.clock import local_today
-from lib.core.errors import CustomerMasterError
+from lib.core.errors import CustomerMasterError, ValidationError
+from lib.customers.analytics import customer_analytics
 from lib.customers.search import CustomerFilters, PageRequest, find_duplicates, search
 
 
@@ -56,7 +57,7 @@ def test_keyset_pages_cover_every_row_once_in_order_and_back(make_customer, acto
     for i in range(23):
         make_customer(name=f"分页客户{i:02d}有限公司", tier="B")
     make_customer(name="别的等级有限公司", tier="A")
-    f = CustomerFilters(tier=("B",))
+    f = CustomerFilters(choices={"tier": ("B",)})
     everything = search(db, actors["manager"], f, sort="name_asc", page=PageRequest(size=100))
     assert everything.total == 23
     seen, pages, cursor = [], [], None
@@ -130,3 +131,17 @@ def test_duplicates_by_uscc_phone_and_similar_name_hide_others_files(make_custom
     similar = find_duplicates(db, actors["manager"], {"name": "重庆长安汽车有限公司"})
     assert similar and similar[0].id == mine["id"] and similar[0].visible
     assert find_duplicates(db, actors["manager"], {"name": "完全不同的名字"}) == []
+
+
+@pytest.mark.parametrize("filters", [
+    CustomerFilters(text="\ud800"), CustomerFilters(text="厦门 \udcff"), CustomerFilters(choices={"tier": ("\ud800",)}),
+])
+def test_a_lone_surrogate_is_a_validation_error(make_customer, actors, db, filters):
+    make_customer()
+    with pytest.raises(ValidationError) as ei:
+        search(db, actors["manager"], filters)
+    assert ei.value.problems[0].key == "validation.control_chars"
+    with pytest.raises(ValidationError):
+        customer_analytics(db, actors["manager"], filters)
+    with pytest.raises(ValidationError):
+        find_duplicates(db, actors["manager"], {"name": "\ud800"})

@@ -345,9 +345,32 @@ def test_negative_zero_credit_limit_is_plain_zero(ctx, typed):
     ([1], "validation.money_invalid"),
     ("1" * 41, "validation.money_invalid"),
     ("1\x00", "validation.control_chars"),
+    # Decimal() reads these; an amount must be written out in 0-9 (lib.customers.fields).
+    ("1e3", "validation.money_exponent"),
+    ("1E3", "validation.money_exponent"),
+    ("2.5e-1", "validation.money_exponent"),
+    ("１０００", "validation.money_digits"),
+    ("1０00.50", "validation.money_digits"),
+    ("١٢٣", "validation.money_digits"),
+    ("1_000", "validation.money_invalid"),
+    ("1.2.3", "validation.money_invalid"),
 ])
 def test_bad_credit_limit_is_refused(ctx, typed, key):
     assert error_keys(ctx, credit_limit=typed) == {"credit_limit": {key}}
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("1000", Decimal("1000.00")), ("1,234.5", Decimal("1234.50")), ("¥ 50000", Decimal("50000.00")),
+    (".5", Decimal("0.50")), ("+7", Decimal("7.00")), (1e-2, Decimal("0.01")), (1234.5, Decimal("1234.50")),
+])
+def test_plain_amounts_are_read_as_typed(ctx, typed, stored):
+    assert validate_customer(base(credit_limit=typed), ctx).customer["credit_limit"] == stored
+
+
+def test_exponent_and_full_width_messages_say_what_to_do(ctx):
+    from lib.core.i18n import t
+    assert "1e3" in t("validation.money_exponent", "en") and "1e3" in t("validation.money_exponent", "zh")
+    assert "0-9" in t("validation.money_digits", "en") and "全角" in t("validation.money_digits", "zh")
 
 
 def test_odd_decimal_against_a_stored_amount_is_a_validation_error(db, actors):

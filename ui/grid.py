@@ -13,7 +13,6 @@ Nothing here decides what is valid or allowed: the diff is sent to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 import pandas as pd
@@ -23,6 +22,7 @@ from lib.accounts import permissions as perm
 from lib.core.clock import SHANGHAI
 from lib.customers.customer import RowEdit, RowResult
 from lib.core.errors import ConflictError, CustomerMasterError, ValidationError
+from ui import kinds as K
 from ui.widgets import ROW_PROBLEM, ROW_SELECT, ROW_STATE, grid_column_order
 
 LOCKED, PROBLEM, SAVED = "🔒", "⚠️", "✅"
@@ -82,24 +82,8 @@ class GridView:
         self.generation += 1
 
 
-# -- values --------------------------------------------------------------------------------
-def _empty(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and v != v:
-        return True
-    if v is pd.NaT:
-        return True
-    return isinstance(v, str) and not v.strip()
-
-
-def _money(v: Any) -> Decimal | None | str:
-    if _empty(v):
-        return None
-    try:
-        return Decimal(repr(v) if isinstance(v, float) else str(v)).normalize()
-    except (InvalidOperation, ValueError):
-        return str(v)
+# -- values (each field's kind converts, ui.kinds) ---------------------------------------------
+_empty = K.empty
 
 
 def same_value(name: str, a: Any, b: Any) -> bool:
@@ -108,29 +92,23 @@ def same_value(name: str, a: Any, b: Any) -> bool:
         return True
     if _empty(a) or _empty(b):
         return False
-    f = F.FIELDS_BY_NAME.get(name)
-    if f is not None and f.kind == "money":
-        return _money(a) == _money(b)
-    return a == b
+    f = F.by_name(name)
+    return K.ui_kind(f).same(a, b) if f is not None else a == b
 
 
 def to_service(name: str, v: Any) -> Any:
-    """A cell value as the service expects it: None for empty, money as text (no float
-    rounding), everything else unchanged."""
+    """A cell value as the service expects it: None for empty, otherwise as the field's
+    kind says (money as text, so no float rounding)."""
     if _empty(v):
         return None
-    f = F.FIELDS_BY_NAME.get(name)
-    if f is not None and f.kind == "money":
-        return repr(v) if isinstance(v, float) else str(v)
-    return v
+    f = F.by_name(name)
+    return K.ui_kind(f).to_service(v) if f is not None else v
 
 
 def _cell(name: str, v: Any) -> Any:
     """A stored value as the grid shows it."""
-    f = F.FIELDS_BY_NAME.get(name)
-    if f is not None and f.kind == "money":
-        return None if v is None else float(v)
-    return v
+    f = F.by_name(name)
+    return K.ui_kind(f).to_cell(v) if f is not None else v
 
 
 # -- the frame -------------------------------------------------------------------------------
@@ -167,10 +145,11 @@ def build_frame(view: GridView, actor, lang: str) -> pd.DataFrame:
     df = pd.DataFrame(data, index=pd.Index(view.ids, name="id"), columns=order)
     # Keep text columns as text even when every cell is empty (else they become float).
     for f in F.grid_fields():
-        if f.kind == "money":
-            df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype("float64")
-        else:
+        dtype = K.ui_kind(f).dtype
+        if dtype == "object":
             df[f.name] = df[f.name].astype("object")
+        else:
+            df[f.name] = pd.to_numeric(df[f.name], errors="coerce").astype(dtype)
     for c in F.SYSTEM_COLUMNS:
         if c.kind == "timestamp":
             df[c.name] = pd.to_datetime(df[c.name], utc=True).dt.tz_convert(SHANGHAI)
@@ -281,9 +260,10 @@ def describe_error(err: CustomerMasterError, lang: str) -> str:
 def conflict_rows(view: GridView, err: ConflictError, customer_id: int) -> list[tuple[str, Any, Any]]:
     """(field, mine, theirs) for the fields of a conflicting row that differ."""
     rec = view.record(customer_id) or {}
-    mine = {**{f.name: rec.get(f.name) for f in F.FIELDS}, **view.pending.get(customer_id, {})}
+    fields = F.declared()
+    mine = {**{f.name: rec.get(f.name) for f in fields}, **view.pending.get(customer_id, {})}
     out = []
-    for f in F.FIELDS:
+    for f in fields:
         theirs = err.current.get(f.name)
         if not same_value(f.name, mine.get(f.name), theirs) or not same_value(f.name, rec.get(f.name), theirs):
             out.append((f.name, mine.get(f.name), theirs))

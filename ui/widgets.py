@@ -1,12 +1,13 @@
 """Widgets built from the field declaration (``lib.customers.fields``), shared by the pages.
 
-* ``form_input``: one entry-form input per field kind (text, choice, phone, money, …).
-* ``grid_column_config``: the customers grid's ``column_config``: select boxes over the
-  reference lists (codes stored, labels shown), a number column with a minimum for the
-  credit limit, read-only code and timestamps, 🔒 on columns the user may not change.
+* ``form_input``: one entry-form input per field, drawn by its kind (``ui.kinds``).
+* ``grid_column_config``: the customers grid's ``column_config``, each field's column
+  from its kind (select boxes over the reference lists with codes stored and labels
+  shown, a number column for money, …), read-only code and timestamps, 🔒 on columns
+  the user may not change.
 * ``keep_state_for``: drops the pages' remembered state when another user logs in.
 * ``search_box`` / ``filter_panel`` / ``current_filters``: the filters the customers
-  and analytics pages share. Their values live in one plain session-state dict
+  and analytics pages share; the list filters are the fields declared ``filter=True``. Their values live in one plain session-state dict
   (``FILTERS_KEY``), because Streamlit forgets a widget's value as soon as a page that
   does not draw it runs — so a search made on the customers page still applies when the
   user opens analytics, and the other way round.
@@ -20,9 +21,9 @@ import streamlit as st
 
 from lib.customers import fields as F
 from lib.accounts import permissions as perm
-from lib.customers.customer import active_usernames
 from lib.core.errors import FieldProblem
-from lib.customers.search import ARCHIVED_CHOICES, LIST_FILTERS, PAGE_SIZES, SORTS, CustomerFilters
+from lib.customers.search import ARCHIVED_CHOICES, PAGE_SIZES, SORTS, CustomerFilters, list_filters
+from ui import kinds as K
 from ui import nav
 from ui.format import md_escape
 
@@ -50,23 +51,8 @@ def keep_state_for(actor) -> None:
     st.session_state[STATE_OWNER_KEY] = owner
 
 
-# -- reference lists ------------------------------------------------------------------------
-def item_label(item: Mapping[str, Any], lang: str) -> str:
-    return item["label_zh"] if lang == "zh" else item["label_en"]
-
-
-def ref_labels(db, list_name: str, lang: str) -> dict[str, str]:
-    """code -> label in ``lang`` for one reference list (inactive items included, so
-    old values still read well)."""
-    return {it["code"]: item_label(it, lang) for it in db.reference_lists().get(list_name, [])}
-
-
-def ref_codes(db, list_name: str, *, include_inactive: bool = False) -> list[str]:
-    return [it["code"] for it in db.reference_lists().get(list_name, []) if include_inactive or it["active"]]
-
-
-def usernames(db) -> list[str]:
-    return sorted(active_usernames(db))
+# -- reference lists (ui.kinds has them; re-exported for the pages) -------------------------
+item_label, ref_labels, ref_codes, usernames = K.item_label, K.ref_labels, K.ref_codes, K.usernames
 
 
 # -- permissions as the UI sees them ----------------------------------------------------------
@@ -78,37 +64,15 @@ def may_write_field(actor, f: F.Field, record: Mapping | None = None) -> bool:
 
 # -- the entry form ---------------------------------------------------------------------------
 def form_input(f: F.Field, *, lang: str, db, key: str, disabled: bool = False, t=None) -> None:
-    """One input of the entry form for field ``f``; its value is ``st.session_state[key]``.
+    """One input of the entry form for field ``f`` (drawn by its kind, ``ui.kinds``);
+    its value is ``st.session_state[key]``.
 
-    Choice fields store the reference code and show the label in ``lang``. Money is a
-    text input so that what the user typed ("1,234.50") stays as typed, even if invalid.
-    Values persist for the session, so a user who opens a possible duplicate on the
-    customers page finds the half-entered customer again when coming back."""
+    Choice fields store the reference code and show the label in ``lang``. Values
+    persist for the session, so a user who opens a possible duplicate on the customers
+    page finds the half-entered customer again when coming back."""
     label = f.label(lang) + (" *" if f.required else "")
-    help_text = f.help(lang) or None
-    if f.kind == "choice":
-        labels = ref_labels(db, f.options or "", lang)
-        codes = ref_codes(db, f.options or "")
-        if key not in st.session_state:
-            st.session_state[key] = f.default if f.default in codes else None
-        st.selectbox(label, codes, key=key, format_func=lambda c: labels.get(c, c), help=help_text,
-                     disabled=disabled, placeholder=t("form.choose") if t else "", persist_state="session")
-    elif f.kind == "user":
-        names = usernames(db)
-        st.selectbox(label, names, key=key, help=help_text, disabled=disabled,
-                     placeholder=t("form.choose") if t else "", persist_state="session")
-    elif f.kind == "longtext":
-        st.text_area(label, key=key, max_chars=f.max_length, help=help_text, disabled=disabled, height=100,
-                     persist_state="session")
-    else:
-        placeholder = {
-            "phone": "13800138000 / 0755-12345678 转 12",
-            "email": "name@example.com",
-            "uscc": "91110108551385082Q",
-            "money": "50000",
-        }.get(f.kind) if not disabled else None  # a locked input must not look filled in
-        st.text_input(label, key=key, max_chars=f.max_length, help=help_text, disabled=disabled,
-                      placeholder=placeholder, persist_state="session")
+    K.ui_kind(f).form_input(f, K.Widget(label=label, help=f.help(lang) or None, key=key, disabled=disabled, db=db,
+                                        lang=lang, placeholder_choose=t("form.choose") if t else ""))
 
 
 def show_problems(problems: Iterable[FieldProblem], lang: str) -> None:
@@ -155,20 +119,7 @@ def grid_column_config(*, lang: str, db, editable: set[str], can_select: bool, t
         if locked:
             help_text = t("grid.locked_column") + (f" — {help_text}" if help_text else "")
         common = dict(label=label, help=help_text, disabled=locked, required=f.required or None)
-        if f.kind == "choice":
-            labels = ref_labels(db, f.options or "", lang)
-            # Codes are stored and sent; the labels in the user's language are shown.
-            config[f.name] = cc.SelectboxColumn(
-                options=list(labels), format_func=lambda c, _l=labels: _l.get(c, c),
-                width=_width(max([len(label), *map(len, labels.values())]), lang), **common)
-        elif f.kind == "user":
-            config[f.name] = cc.SelectboxColumn(options=usernames(db), width=110, **common)
-        elif f.kind == "money":
-            config[f.name] = cc.NumberColumn(min_value=0, max_value=999_999_999_999.99, step=0.01,
-                                             format="¥%,.2f", width=150, **common)
-        else:
-            width = 240 if f.name in ("name", "address", "notes") else 160
-            config[f.name] = cc.TextColumn(max_chars=f.max_length, width=width, **common)
+        config[f.name] = K.ui_kind(f).column(f, common, db, lang)
     config["code"] = cc.TextColumn(F.label("code", lang), disabled=True, width=120, pinned=True)
     dt_format = "YYYY-MM-DD HH:mm" if lang == "zh" else "D MMM YYYY, HH:mm"
     for c in F.SYSTEM_COLUMNS:
@@ -184,17 +135,15 @@ def grid_column_config(*, lang: str, db, editable: set[str], can_select: bool, t
     return config
 
 
-def _width(chars: int, lang: str) -> int:
-    """Column width (px) for labels of up to ``chars`` characters, within reason."""
-    per_char = 14 if lang == "zh" else 8
-    return max(90, min(220, chars * per_char + 40))
-
-
 # -- shared filters ---------------------------------------------------------------------------
 _FILTER_DEFAULTS: dict[str, Any] = {
-    "text": "", **{name: [] for name in LIST_FILTERS}, "not_reviewed_days": None, "archived": "active",
-    "sort": "auto", "page_size": PAGE_SIZES[0],
+    "text": "", "not_reviewed_days": None, "archived": "active", "sort": "auto", "page_size": PAGE_SIZES[0],
 }
+
+
+def _default(name: str) -> Any:
+    """A filter's default: "any" ([]) for the declared list filters."""
+    return _FILTER_DEFAULTS.get(name, [])
 
 
 def _stored() -> dict[str, Any]:
@@ -208,12 +157,12 @@ def _seed(name: str) -> str:
     on this page (Streamlit dropped its state when another page ran)."""
     key = _FILTER_WIDGET + name
     if key not in st.session_state:
-        st.session_state[key] = _stored().get(name, _FILTER_DEFAULTS[name])
+        st.session_state[key] = _stored().get(name, _default(name))
     return key
 
 
 def _keep(name: str) -> None:
-    _stored()[name] = st.session_state.get(_FILTER_WIDGET + name, _FILTER_DEFAULTS[name])
+    _stored()[name] = st.session_state.get(_FILTER_WIDGET + name, _default(name))
 
 
 def set_search_text(text: str) -> None:
@@ -226,10 +175,10 @@ def set_search_text(text: str) -> None:
 def clear_filters() -> None:
     """Back to "all active customers" (keeps sort and page size)."""
     stored = _stored()
-    for name, default in _FILTER_DEFAULTS.items():
+    for name in (*_FILTER_DEFAULTS, *list_filters()):
         if name in ("sort", "page_size"):
             continue
-        stored[name] = default if not isinstance(default, list) else []
+        stored[name] = _default(name)
         st.session_state[_FILTER_WIDGET + name] = stored[name]
 
 
@@ -266,26 +215,20 @@ def filter_panel(ctx, *, expanded: bool | None = None) -> CustomerFilters:
     """Filters in an expander: list filters, "not reviewed for N days", archived."""
     t, lang, db = ctx.t, ctx.lang, ctx.db
     stored = _stored()
-    active = sum(bool(stored.get(n)) for n in LIST_FILTERS) + (stored.get("not_reviewed_days") is not None) \
+    active = sum(bool(stored.get(n)) for n in list_filters()) + (stored.get("not_reviewed_days") is not None) \
         + (stored.get("archived") != "active")
     title = t("filters.title") + (f" ({active})" if active else "")
     with st.expander(title, expanded=bool(active) if expanded is None else expanded, icon=":material/filter_list:"):
-        names = [n for n in LIST_FILTERS if not (n == "owner" and perm.sees_only_own(ctx.actor))]
+        # A salesperson sees only their own customers: a filter by owner would say nothing.
+        shown = [f for f in F.filter_fields() if not (f.kind == "user" and perm.sees_only_own(ctx.actor))]
         cols = st.columns(4)
-        for i, name in enumerate(names):
+        for i, f in enumerate(shown):
             with cols[i % 4]:
-                key = _seed(name)
-                if name == "owner":
-                    options = usernames(db)
-                    fmt = str
-                else:
-                    labels = ref_labels(db, name, lang)
-                    options = list(labels)
-                    fmt = (lambda c, _l=labels: _l.get(c, c))
+                key = _seed(f.name)
+                options, fmt = K.ui_kind(f).filter_options(f, db, lang)
                 st.session_state[key] = [v for v in st.session_state[key] or [] if v in options]
-                st.multiselect(F.label(name, lang), options, key=key, format_func=fmt,
-                               placeholder=t("filters.any"))
-                _keep(name)
+                st.multiselect(f.label(lang), options, key=key, format_func=fmt, placeholder=t("filters.any"))
+                _keep(f.name)
         c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
         with c1:
             key = _seed("not_reviewed_days")
@@ -307,15 +250,9 @@ def filter_panel(ctx, *, expanded: bool | None = None) -> CustomerFilters:
 def current_filters() -> CustomerFilters:
     """The shared filters as ``lib.customers.search.CustomerFilters``."""
     stored = _stored()
-    known = {f.name for f in dc_fields(CustomerFilters)}
-    values: dict[str, Any] = {}
-    for name in known:
-        if name not in stored:
-            continue
-        v = stored[name]
-        if name in LIST_FILTERS:
-            v = tuple(v or ())
-        values[name] = v
+    known = {f.name for f in dc_fields(CustomerFilters)} - {"choices"}
+    values: dict[str, Any] = {name: stored[name] for name in known if name in stored}
+    values["choices"] = {name: tuple(stored.get(name) or ()) for name in list_filters() if stored.get(name)}
     if values.get("not_reviewed_days") is not None:
         values["not_reviewed_days"] = int(values["not_reviewed_days"])
     return CustomerFilters(**values)

@@ -135,6 +135,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "个人客户不填写公司规模。",
         "en": "Individuals have no company size.",
     },
+    "validation.money_exponent": {
+        "zh": "请直接写出金额（如 1000），不要用科学计数法（如 1e3）。",
+        "en": "Write the amount out (e.g. 1000), not in exponent notation (e.g. 1e3).",
+    },
+    "validation.money_digits": {
+        "zh": "金额请用半角数字 0-9（请关闭全角输入）。",
+        "en": "Use the digits 0-9 for amounts (not full-width or other digits).",
+    },
+    "validation.possible_duplicates": {
+        "zh": "可能已有 {n} 个相同的客户。确认仍要保存吗？",
+        "en": "{n} existing customer(s) may be the same. Save anyway?",
+    },
 }
 
 

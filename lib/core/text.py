@@ -46,20 +46,11 @@ def normalise_query(q: str) -> list[str]:
     return [t for t in q.split() if t]
 
 
-def search_text(customer: dict, contacts: list[dict]) -> str:
-    """The lower-cased haystack stored in ``customers.search_text``, parts joined by SEP:
-    name, code, USCC, E.164 digits, full pinyin, initials, the phone as typed, e-mail,
-    and every contact's name, phones and e-mail. The name must come first: ranking
-    tests "exact name" and "name starts with" on this column (``lib.customers.search._rank``)."""
-    fixed = [
-        customer.get("name"),
-        customer.get("code"),
-        customer.get("uscc"),
-        digits(customer.get("phone_e164")),
-        customer.get("name_pinyin"),
-        customer.get("name_initials"),
-    ]
-    rest = [digits(customer.get("phone")), customer.get("email")]
-    for c in contacts:
-        rest += [c.get("name"), digits(c.get("phone")), digits(c.get("phone_e164")), c.get("email")]
-    return SEP.join([*((p or "").lower() for p in fixed), *(p.lower() for p in rest if p)])
+def search_text(head: list[str | None], parts: list[str | None]) -> str:
+    """The lower-cased haystack stored in a search column, parts joined by SEP: the
+    ``head`` parts always (empty when missing), so each keeps its position, then the
+    non-empty ``parts``. For customers the head is name, code, full pinyin and initials
+    and the parts come from the searchable fields (``lib.customers.customer.record_search_text``);
+    ranking tests "exact name" and "name starts with" at the start of the column and
+    matches whole parts anywhere between separators (``lib.customers.search._rank``)."""
+    return SEP.join([*((p or "").lower() for p in head), *(p.lower() for p in parts if p)])

@@ -1,6 +1,7 @@
 """Aggregates for the analytics page, computed by DuckDB in one scan.
 
-One ``GROUPING SETS`` query answers every chart at once and honours exactly the same
+One ``GROUPING SETS`` query answers every chart at once (a set per field declared
+``dimension=True``, plus industry x tier and the month of creation) and honours exactly the same
 filters (and row scope) as search, through ``lib.customers.search.where_clause``.
 """
 from __future__ import annotations
@@ -11,10 +12,12 @@ from decimal import Decimal
 
 from lib.accounts import permissions as perm
 from lib.core.clock import SHANGHAI_OFFSET_HOURS, local_month_start_utc
+from lib.customers import fields as F
 from lib.customers.search import CustomerFilters, where_clause
 
-# Dimensions, in the order of the grouping sets below.
-DIMENSIONS = ("industry", "tier", "size", "region", "owner", "status")
+def dimensions() -> tuple[str, ...]:
+    """The fields counted per value (declared ``dimension=True``), in declaration order."""
+    return tuple(f.name for f in F.dimension_fields())
 
 
 @dataclass
@@ -30,45 +33,61 @@ class Analytics:
     credit_by_tier: list[tuple[str | None, Decimal]] = field(default_factory=list)
 
 
-def _sql(where: str) -> str:
+def _sql(where: str, dims: tuple[str, ...]) -> str:
+    """One scan, one GROUPING SETS query: the total, each dimension, industry x tier
+    (when both are dimensions) and the month of creation."""
     month = f"CAST(date_trunc('month', c.created_at + INTERVAL {SHANGHAI_OFFSET_HOURS} HOUR) AS DATE)"
+    cols = [*dims, "month"]
+    sets = ["()", *(f"({d})" for d in dims)]
+    if {"industry", "tier"} <= set(dims):
+        sets.append("(industry, tier)")
+    sets.append("(month)")
+    inner = ", ".join(f"c.{F.by_name(d).db_column} AS {d}" for d in dims)
     return (
-        "SELECT industry, tier, size, region, owner, status, month,"
-        " GROUPING(industry, tier, size, region, owner, status, month) AS g,"
-        " count(*) AS n, sum(credit_limit) AS credit, count(*) FILTER (WHERE created_at >= ?) AS new_n"
-        f" FROM (SELECT c.industry, c.tier, c.size, c.region, c.owner, c.status, c.credit_limit, c.created_at,"
+        f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS g,"
+        " count(*) AS n, sum(credit_limit) AS credit, count(*) FILTER (WHERE created_at >= ?) AS new_n,"
+        " count(*) FILTER (WHERE status = 'active') AS active_n"
+        f" FROM (SELECT {inner + ', ' if inner else ''}c.credit_limit, c.created_at, c.status,"
         f" {month} AS month FROM customers c WHERE {where})"
-        " GROUP BY GROUPING SETS ((), (industry), (tier), (size), (region), (owner), (status),"
-        " (industry, tier), (month))"
+        f" GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
 
 
-# GROUPING() bit masks: a bit is 1 when that column is NOT grouped (7 columns).
-_ALL = 0b1111111
-_MASK = {name: _ALL & ~(1 << (6 - i)) for i, name in enumerate(DIMENSIONS + ("month",))}
-_MASK_INDUSTRY_TIER = _ALL & ~(1 << 6) & ~(1 << 5)
+def _mask(cols: list[str], grouped: set[str]) -> int:
+    """The GROUPING() value of a set: a bit per column, 1 when NOT grouped (first column
+    is the highest bit)."""
+    n = len(cols)
+    return sum(1 << (n - 1 - i) for i, c in enumerate(cols) if c not in grouped)
 
 
 def customer_analytics(db, actor, filters: CustomerFilters = CustomerFilters()) -> Analytics:
     """Every KPI and chart series for the analytics page, for the rows ``filters``
     select and the actor may see."""
     where, params = where_clause(actor, filters, action=perm.ANALYTICS_VIEW)
+    dims = dimensions()
+    cols = [*dims, "month"]
     with db.read() as cur:
-        rows = cur.execute(_sql(where), [local_month_start_utc(), *params]).fetchall()
+        rows = cur.execute(_sql(where, dims), [local_month_start_utc(), *params]).fetchall()
     out = Analytics()
-    by_mask: dict[int, list[tuple]] = {}
-    for industry, tier, size, region, owner, status, month, g, n, credit, new_n in rows:
-        by_mask.setdefault(g, []).append((industry, tier, size, region, owner, status, month, n, credit, new_n))
-    for r in by_mask.get(_ALL, []):
-        out.total, out.credit_total, out.new_this_month = r[7], r[8] or Decimal("0"), r[9]
-    for i, name in enumerate(DIMENSIONS):
-        series = [(r[i], r[7]) for r in by_mask.get(_MASK[name], [])]
+    k = len(cols)
+    by_mask: dict[int, list[dict]] = {}
+    for r in rows:
+        rec = dict(zip(cols, r[:k]))
+        rec.update(n=r[k + 1], credit=r[k + 2], new_n=r[k + 3], active_n=r[k + 4])
+        by_mask.setdefault(r[k], []).append(rec)
+    for r in by_mask.get(_mask(cols, set()), []):
+        out.total, out.credit_total, out.new_this_month = r["n"], r["credit"] or Decimal("0"), r["new_n"]
+        out.active = r["active_n"]
+    for name in dims:
+        series = [(r[name], r["n"]) for r in by_mask.get(_mask(cols, {name}), [])]
         series.sort(key=lambda x: (-x[1], x[0] or ""))
         out.counts[name] = series
-    out.active = dict(out.counts.get("status", [])).get("active", 0)
-    out.industry_tier = sorted(((r[0], r[1], r[7]) for r in by_mask.get(_MASK_INDUSTRY_TIER, [])),
+    out.industry_tier = sorted(((r["industry"], r["tier"], r["n"])
+                                for r in by_mask.get(_mask(cols, {"industry", "tier"}), [])
+                                if {"industry", "tier"} <= set(dims)),
                                key=lambda x: (x[0] or "~", x[1] or "~"))
-    out.per_month = sorted((r[6], r[7]) for r in by_mask.get(_MASK["month"], []))
-    out.credit_by_tier = sorted(((r[1], r[8] or Decimal("0")) for r in by_mask.get(_MASK["tier"], [])),
+    out.per_month = sorted((r["month"], r["n"]) for r in by_mask.get(_mask(cols, {"month"}), []))
+    out.credit_by_tier = sorted(((r["tier"], r["credit"] or Decimal("0"))
+                                 for r in by_mask.get(_mask(cols, {"tier"}), [])) if "tier" in dims else [],
                                 key=lambda x: x[0] or "~")
     return out

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import duckdb
 
@@ -27,61 +27,113 @@ from lib.core.errors import (
     PermissionDenied,
     ValidationError,
 )
-from lib.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, FIELDS, FIELDS_BY_NAME
+from lib.customers import fields as F
+from lib.customers.fields import Field
 from lib.core.text import pinyin_keys, search_text
+from lib.customers.kinds import kind_of
 from lib.customers.validation import CleanCustomer, ValidationContext, validate_customer
 
-# Columns of ``customers`` that the write path fills from validated values.
-CUSTOMER_VALUE_COLUMNS = (
-    "name", "customer_type", "uscc", "phone", "phone_e164", "phone_ext", "email", "address",
-    "region", "industry", "tier", "size", "status", "credit_limit", "owner", "notes",
-)
-CONTACT_VALUE_COLUMNS = ("name", "title", "phone", "phone_e164", "phone_ext", "email")
-CUSTOMER_COLUMNS = (
-    "id", "code", *CUSTOMER_VALUE_COLUMNS, "uscc_key", "name_pinyin", "name_initials", "search_text",
-    "created_at", "created_by", "updated_at", "updated_by", "reviewed_at", "version",
-    "archived", "archived_at", "archived_by", "merged_into",
-)
-CONTACT_COLUMNS = (
-    "id", "customer_id", *CONTACT_VALUE_COLUMNS, "is_primary",
-    "created_at", "created_by", "updated_at", "updated_by", "version", "deleted",
-)
-AUDIT_COLUMNS = ("id", "changed_at", "actor", "action", "entity", "entity_id", "customer_id", "version", "changes")
-
-# One customer as pages see it: every declared field by name, plus system columns.
-CUSTOMER_RECORD_COLUMNS = (
-    "c.id, c.code, "
-    + ", ".join(f"c.{f.db_column} AS {f.name}" for f in CUSTOMER_FIELDS)
-    + ", c.created_at, c.created_by, c.updated_at, c.updated_by, c.reviewed_at, c.version, c.archived,"
-    " c.archived_at, c.archived_by"
-)
-PRIMARY_CONTACT_COLUMNS = ", ".join(f"p.{f.db_column} AS {f.name}" for f in CONTACT_FIELDS)
-RECORD_COLUMNS = CUSTOMER_RECORD_COLUMNS + ", " + PRIMARY_CONTACT_COLUMNS
+# Columns the write path sets itself, beside the declared fields' columns, with their
+# storage types (the bulk loader builds its Arrow schema from these and the kinds').
+CUSTOMER_SYSTEM_COLUMNS = {
+    "id": "BIGINT", "code": "VARCHAR", "uscc_key": "VARCHAR", "name_pinyin": "VARCHAR",
+    "name_initials": "VARCHAR", "search_text": "VARCHAR", "created_at": "TIMESTAMP", "created_by": "VARCHAR",
+    "updated_at": "TIMESTAMP", "updated_by": "VARCHAR", "reviewed_at": "TIMESTAMP", "version": "INTEGER",
+    "archived": "BOOLEAN", "archived_at": "TIMESTAMP", "archived_by": "VARCHAR", "merged_into": "BIGINT",
+}
+CONTACT_SYSTEM_COLUMNS = {
+    "id": "BIGINT", "customer_id": "BIGINT", "is_primary": "BOOLEAN", "created_at": "TIMESTAMP",
+    "created_by": "VARCHAR", "updated_at": "TIMESTAMP", "updated_by": "VARCHAR", "version": "INTEGER",
+    "deleted": "BOOLEAN",
+}
+AUDIT_COLUMN_TYPES = {
+    "id": "BIGINT", "changed_at": "TIMESTAMP", "actor": "VARCHAR", "action": "VARCHAR", "entity": "VARCHAR",
+    "entity_id": "BIGINT", "customer_id": "BIGINT", "version": "INTEGER", "changes": "VARCHAR",
+}
+AUDIT_COLUMNS = tuple(AUDIT_COLUMN_TYPES)
+# The system columns a customer record carries for pages (besides every field by name).
+RECORD_SYSTEM_COLUMNS = ("id", "code", "created_at", "created_by", "updated_at", "updated_by", "reviewed_at",
+                         "version", "archived", "archived_at", "archived_by")
 
 
-# Whole records, each joined to its primary contact (for one customer at a time).
-RECORD_SELECT = (
-    f"SELECT {RECORD_COLUMNS} FROM customers c"
-    " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
-)
+def value_columns(storage: str, fields: Sequence[Field] | None = None) -> dict[str, str]:
+    """Column -> SQL type of every column the declared fields of one storage ("customer",
+    "primary_contact") fill, extra columns of their kind included (phone_e164, …)."""
+    out: dict[str, str] = {}
+    for f in F.stored_in(storage, fields):
+        out.update(kind_of(f).columns(f))
+    return out
+
+
+def customer_columns(fields: Sequence[Field] | None = None) -> dict[str, str]:
+    """Every column of a new ``customers`` row, with its SQL type."""
+    return {**value_columns("customer", fields), **CUSTOMER_SYSTEM_COLUMNS}
+
+
+def contact_columns(fields: Sequence[Field] | None = None) -> dict[str, str]:
+    return {**value_columns("primary_contact", fields), **CONTACT_SYSTEM_COLUMNS}
+
+
+# As declared at import (the bulk loader's schemas); the write path calls the functions.
+CUSTOMER_COLUMNS = tuple(customer_columns())
+CONTACT_COLUMNS = tuple(contact_columns())
+
+
+def customer_record_columns(fields: Sequence[Field] | None = None) -> str:
+    """SELECT list (alias ``c``) of one customer as pages see it: every declared field of
+    the customers table by name, plus the system columns."""
+    return ", ".join([*(f"c.{c}" for c in RECORD_SYSTEM_COLUMNS),
+                      *(f"c.{f.db_column} AS {f.name}" for f in F.stored_in("customer", fields))])
+
+
+def primary_contact_columns(fields: Sequence[Field] | None = None) -> str:
+    return ", ".join(f"p.{f.db_column} AS {f.name}" for f in F.stored_in("primary_contact", fields))
+
+
+def _record_select(fields: Sequence[Field] | None = None) -> str:
+    """Whole records, each joined to its primary contact (for one customer at a time)."""
+    contact = primary_contact_columns(fields)
+    return (
+        f"SELECT {customer_record_columns(fields)}{', ' + contact if contact else ''} FROM customers c"
+        " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
+    )
 
 
 def attach_primary_contacts(cur, records: list[dict]) -> None:
     """Add the primary contact's fields to each record of a page (one indexed look-up for
     the page, instead of a join that would scan the contacts table)."""
+    contact_fields = F.stored_in("primary_contact")
     for r in records:
-        r.update({f.name: None for f in CONTACT_FIELDS})
-    if not records:
+        r.update({f.name: None for f in contact_fields})
+    if not records or not contact_fields:
         return
     by_id = {r["id"]: r for r in records}
     sql = (
-        f"SELECT p.customer_id, {PRIMARY_CONTACT_COLUMNS} FROM contacts p"
+        f"SELECT p.customer_id, {primary_contact_columns()} FROM contacts p"
         f" WHERE p.customer_id IN ({', '.join('?' * len(by_id))}) AND p.is_primary AND NOT p.deleted"
     )
     res = cur.execute(sql, list(by_id))
     cols = [d[0] for d in res.description][1:]
     for row in res.fetchall():
         by_id[row[0]].update(zip(cols, row[1:]))
+
+
+def record_search_text(row: Mapping[str, Any], contacts: Iterable[Mapping[str, Any]],
+                       fields: Sequence[Field] | None = None) -> str:
+    """The search haystack of a customers ``row`` and its contacts' rows: the name, code,
+    full pinyin and initials first (``lib.customers.search`` ranks on that layout), then
+    what every searchable field's kind contributes (``lib.customers.kinds``), the
+    contacts' searchable fields included."""
+    head = [row.get("name"), row.get("code"), row.get("name_pinyin"), row.get("name_initials")]
+    parts: list[str] = []
+    for f in F.searchable_fields(fields):
+        if f.storage == "customer" and f.name != "name":
+            parts += kind_of(f).search_parts(kind_of(f).stored(f, row))
+    contact_fields = [f for f in F.searchable_fields(fields) if f.storage == "primary_contact"]
+    for c in contacts:
+        for f in contact_fields:
+            parts += kind_of(f).search_parts(kind_of(f).stored(f, c))
+    return search_text(head, parts)
 
 
 # -- helpers shared with the bulk (demo/import) path ----------------------------------
@@ -107,13 +159,20 @@ def format_code(seq: int, created_at: datetime, settings: Mapping[str, str]) -> 
     return f"{prefix}{seq:0{width}d}"
 
 
-def json_value(v: Any) -> Any:
-    """A value as stored in the audit log's JSON."""
+def json_value(v: Any, f: Field | None = None) -> Any:
+    """A value as stored in the audit log's JSON (by the field's kind, when given)."""
+    if f is not None:
+        return kind_of(f).to_json(v)
     if isinstance(v, Decimal):
         return f"{v:.2f}"
     if isinstance(v, datetime):
         return v.isoformat()
     return v
+
+
+def _audit_values(values: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
+    by_name = {f.name: f for f in fields}
+    return {name: json_value(v, by_name.get(name)) for name, v in values.items()}
 
 
 def build_rows(
@@ -131,18 +190,20 @@ def build_rows(
     c = clean.customer
     full, initials = pinyin_keys(c["name"])
     contact = None
-    if any(clean.contact.get(col) for col in CONTACT_VALUE_COLUMNS):
-        contact = {col: clean.contact.get(col) for col in CONTACT_VALUE_COLUMNS}
+    contact_cols = value_columns("primary_contact", clean.fields)
+    if any(clean.contact.get(col) for col in contact_cols):
+        contact = {col: clean.contact.get(col) for col in contact_cols}
         contact.update(id=contact_id, customer_id=customer_id, is_primary=True, created_at=now,
                        created_by=actor, updated_at=now, updated_by=actor, version=1, deleted=False)
-    row = {col: c.get(col) for col in CUSTOMER_VALUE_COLUMNS}
+    row = {col: c.get(col) for col in value_columns("customer", clean.fields)}
     row.update(
         id=customer_id, code=code, uscc_key=c.get("uscc"), name_pinyin=full, name_initials=initials,
         created_at=now, created_by=actor, updated_at=now, updated_by=actor, reviewed_at=now, version=1,
         archived=False, archived_at=None, archived_by=None, merged_into=None,
     )
-    row["search_text"] = search_text(row, [contact] if contact else [])
-    changes = {name: [None, json_value(v)] for name, v in clean.field_values().items() if v is not None}
+    row["search_text"] = record_search_text(row, [contact] if contact else [], clean.fields)
+    after = _audit_values(clean.field_values(), clean.fields)
+    changes = {name: [None, v] for name, v in after.items() if v is not None}
     changes["code"] = [None, code]
     audit = dict(id=audit_id, changed_at=now, actor=actor, action="create", entity="customer", entity_id=customer_id,
                  customer_id=customer_id, version=1, changes=json.dumps(changes, ensure_ascii=False))
@@ -167,7 +228,7 @@ def _audit(cur, *, now, actor, action, customer_id, version, changes, entity="cu
 
 
 def _fetch_record(cur, customer_id: int) -> dict | None:
-    res = cur.execute(RECORD_SELECT + " WHERE c.id = ? AND c.merged_into IS NULL", [customer_id])
+    res = cur.execute(_record_select() + " WHERE c.id = ? AND c.merged_into IS NULL", [customer_id])
     row = res.fetchone()
     if row is None:
         return None
@@ -176,7 +237,7 @@ def _fetch_record(cur, customer_id: int) -> dict | None:
 
 def _check_field_permissions(actor, names: Iterable[str], record: Mapping | None) -> None:
     for name in names:
-        f = FIELDS_BY_NAME.get(name)
+        f = F.by_name(name)
         if f is not None and f.write_permission and not perm.can(actor, f.write_permission, record):
             raise PermissionDenied("error.field_permission", field=name)
 
@@ -229,20 +290,48 @@ def _blank(v: Any) -> bool:
 
 
 # -- the write path -----------------------------------------------------------------------
-def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] = ()) -> dict:
-    """Create a customer (and its primary contact); returns the stored record with its code.
+def new_customer_defaults(actor, fields: Sequence[Field] | None = None) -> dict[str, Any]:
+    """What a new customer gets when the input leaves a field empty: the declared
+    defaults, and the actor as owner. The entry form shows these (a locked input shows
+    exactly what will be stored)."""
+    out = {f.name: f.default for f in F.declared(fields) if f.default is not None}
+    if F.by_name("owner", fields) is not None:
+        out["owner"] = actor.username
+    return out
 
-    The owner defaults to the actor; setting another owner or a credit limit needs the
-    field's own permission."""
+
+@dataclass
+class NewCustomer:
+    """A new customer's input after permission checks and validation, ready to insert."""
+
+    values: dict[str, Any]
+    clean: CleanCustomer
+
+
+def prepare_new(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] = ()) -> NewCustomer:
+    """Check and validate a new customer (once): the create permission, the owner
+    default, each set field's own permission, then every field.
+    Raises like ``create_customer``; writes nothing."""
     perm.require(actor, perm.CUSTOMER_CREATE)
     values = dict(values) if isinstance(values, Mapping) else values
     if isinstance(values, dict):
-        if _blank(values.get("owner")):
-            values["owner"] = actor.username
-        set_fields = [k for k, v in values.items() if not _blank(v)]
-        _check_field_permissions(actor, [k for k in set_fields if k != "owner" or values["owner"] != actor.username],
-                                 {"owner": values.get("owner")})
+        defaults = new_customer_defaults(actor)
+        # An absent field takes its declared default in validation; an empty owner means
+        # the actor (a required list value left empty stays an error).
+        if "owner" in defaults and _blank(values.get("owner")):
+            values["owner"] = defaults["owner"]
+        # A field left at its default needs no right of its own (a salesperson's locked
+        # owner input holds the salesperson); setting any other value does.
+        set_fields = [k for k, v in values.items() if not _blank(v) and not (k in defaults and v == defaults[k])]
+        _check_field_permissions(actor, set_fields, {"owner": values.get("owner")})
     clean = validate_customer(values, validation_context(db), confirm=confirm)
+    return NewCustomer(values=values, clean=clean)
+
+
+def insert_new(db, actor, new: NewCustomer) -> dict:
+    """Write a prepared customer, its primary contact and the audit entry in one
+    transaction; returns the stored record with its code."""
+    clean = new.clean
     settings = db.settings()
     uscc = clean.customer.get("uscc")
 
@@ -256,9 +345,9 @@ def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[s
         code = format_code(seq, now, settings)
         row, contact, audit = build_rows(clean, customer_id=customer_id, code=code, contact_id=contact_id,
                                          audit_id=audit_id, actor=actor.username, now=now)
-        _insert(cur, "customers", CUSTOMER_COLUMNS, row)
+        _insert(cur, "customers", row.keys(), row)
         if contact:
-            _insert(cur, "contacts", CONTACT_COLUMNS, contact)
+            _insert(cur, "contacts", contact.keys(), contact)
         _insert(cur, "audit_log", AUDIT_COLUMNS, audit)
         return customer_id
 
@@ -268,6 +357,15 @@ def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[s
         _raise_translated(db, exc, uscc, None)
     with db.read() as cur:
         return _fetch_record(cur, customer_id)
+
+
+def create_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] = ()) -> dict:
+    """Create a customer (and its primary contact); returns the stored record with its code.
+
+    The owner defaults to the actor; setting another owner or a credit limit needs the
+    field's own permission. (The entry form's save, which also asks about possible
+    duplicates, is ``lib.customers.entry.enter_customer``.)"""
+    return insert_new(db, actor, prepare_new(db, actor, values, confirm=confirm))
 
 
 def get_customer(db, actor, customer_id: int) -> dict:
@@ -282,20 +380,22 @@ def get_customer(db, actor, customer_id: int) -> dict:
     return rec
 
 
-def _field_values(rec: Mapping) -> dict:
-    return {f.name: rec.get(f.name) for f in FIELDS}
+def _field_values(rec: Mapping, fields: Sequence[Field]) -> dict:
+    return {f.name: rec.get(f.name) for f in fields}
 
 
 def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], expected_version: int,
                     *, confirm: Iterable[str] = ()) -> dict:
-    """Change some fields of a customer read at ``expected_version``.
+    """Change some fields of a customer read at ``expected_version``; returns the record
+    as this call wrote it (not a later read, which could hold another writer's change).
 
     Raises ``ConflictError`` (naming who changed it and when) if the stored version
     differs, ``ValidationError`` / ``ConfirmationRequired`` for bad input,
     ``PermissionDenied`` for a record or field the actor may not change."""
     if not isinstance(changes, Mapping):
         raise ValidationError("_record", "validation.invalid")
-    read_only = [k for k in changes if k not in FIELDS_BY_NAME]
+    fields = F.declared()
+    read_only = [k for k in changes if F.by_name(k, fields) is None]
     if read_only:
         raise ValidationError([FieldProblem(str(k)[:50], "validation.read_only") for k in read_only])
     ctx = validation_context(db)
@@ -310,13 +410,12 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
             raise _conflict(rec)
         if rec["archived"]:
             raise CustomerMasterError("error.archived", code=rec["code"])
-        current = _field_values(rec)
-        wanted = {k: v for k, v in changes.items()}
-        clean = validate_customer(wanted, ctx, current=current, confirm=confirm)
+        current = _field_values(rec, fields)
+        clean = validate_customer(dict(changes), ctx, current=current, confirm=confirm, fields=fields)
         after = clean.field_values()
-        diff = {k: (current[k], after[k]) for k in after if _differs(current[k], after[k])}
+        before_json, after_json = _audit_values(current, fields), _audit_values(after, fields)
+        diff = [k for k in after if before_json[k] != after_json[k]]
         if not diff:
-            state["unchanged"] = True
             return rec
         _check_field_permissions(actor, diff, rec)
         if "owner" in diff:
@@ -328,16 +427,12 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
             _duplicate_uscc(cur, c.get("uscc"), customer_id)
         now = utcnow()
         full, initials = pinyin_keys(c["name"])
-        contact = {col: clean.contact.get(col) for col in CONTACT_VALUE_COLUMNS}
-        others = cur.execute(
-            "SELECT name, phone, phone_e164, email FROM contacts"
-            " WHERE customer_id = ? AND NOT deleted AND NOT is_primary ORDER BY id", [customer_id]
-        ).fetchall()
-        other_contacts = [dict(zip(("name", "phone", "phone_e164", "email"), r)) for r in others]
-        row = {col: c.get(col) for col in CUSTOMER_VALUE_COLUMNS}
-        row.update(uscc_key=c.get("uscc"), name_pinyin=full, name_initials=initials, code=rec["code"])
-        row["search_text"] = search_text(row, [contact, *other_contacts])
-        del row["code"]
+        contact_cols = value_columns("primary_contact", fields)
+        contact = {col: clean.contact.get(col) for col in contact_cols}
+        other_contacts = _other_contacts(cur, customer_id, contact_cols)
+        row = {col: c.get(col) for col in value_columns("customer", fields)}
+        row.update(uscc_key=c.get("uscc"), name_pinyin=full, name_initials=initials)
+        row["search_text"] = record_search_text(dict(row, code=rec["code"]), [contact, *other_contacts], fields)
         sets = ", ".join(f"{k} = ?" for k in row)
         updated = cur.execute(
             f"UPDATE customers SET {sets}, updated_at = ?, updated_by = ?, reviewed_at = ?, version = version + 1"
@@ -346,25 +441,30 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
         ).fetchone()[0]
         if updated != 1:  # changed between our read and our write
             raise _conflict(_fetch_record(cur, customer_id))
-        if any(f.name in diff for f in CONTACT_FIELDS):
+        if any(F.by_name(k, fields).storage == "primary_contact" for k in diff):
             _write_primary_contact(cur, customer_id, contact, actor.username, now)
         _audit(cur, now=now, actor=actor.username, action="update", customer_id=customer_id,
-               version=expected_version + 1,
-               changes={k: [json_value(b), json_value(a)] for k, (b, a) in diff.items()})
-        return None
+               version=expected_version + 1, changes={k: [before_json[k], after_json[k]] for k in diff})
+        # The record as written: what was read in this transaction plus this write.
+        return {**rec, **after, "version": expected_version + 1, "updated_at": now,
+                "updated_by": actor.username, "reviewed_at": now}
 
     try:
-        result = db.run_in_transaction(work)
+        return db.run_in_transaction(work)
     except duckdb.ConstraintException as exc:
         _raise_translated(db, exc, state.get("uscc"), customer_id)
-    if state.get("unchanged"):
-        return result
-    with db.read() as cur:
-        return _fetch_record(cur, customer_id)
 
 
-def _differs(a: Any, b: Any) -> bool:
-    return json_value(a) != json_value(b)
+def _other_contacts(cur, customer_id: int, columns: Iterable[str]) -> list[dict]:
+    """The customer's contacts other than the primary one (their searchable values go
+    into the customer's search text)."""
+    cols = list(columns)
+    if not cols:
+        return []
+    res = cur.execute(
+        f"SELECT {', '.join(cols)} FROM contacts WHERE customer_id = ? AND NOT deleted AND NOT is_primary"
+        " ORDER BY id", [customer_id])
+    return [dict(zip(cols, r)) for r in res.fetchall()]
 
 
 def _write_primary_contact(cur, customer_id: int, contact: dict, actor: str, now: datetime) -> None:
@@ -381,7 +481,7 @@ def _write_primary_contact(cur, customer_id: int, contact: dict, actor: str, now
         contact_id = cur.execute("SELECT nextval('contact_id_seq')").fetchone()[0]
         row = dict(contact, id=contact_id, customer_id=customer_id, is_primary=True, created_at=now,
                    created_by=actor, updated_at=now, updated_by=actor, version=1, deleted=False)
-        _insert(cur, "contacts", CONTACT_COLUMNS, row)
+        _insert(cur, "contacts", row.keys(), row)
 
 
 def _set_archived(db, actor, customer_id: int, expected_version: int, archived: bool) -> dict:

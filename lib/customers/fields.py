@@ -1,15 +1,29 @@
 """The customer, declared once.
 
-This list drives validation (``lib.customers.validation``), the entry form and the grid's
-``column_config`` (``ui.widgets``), and later import and export. Adding a field means:
-a ``Field`` here, a migration in ``lib.core.schema``, done.
+This list drives validation (``lib.customers.validation``), the write path's columns,
+the records read back and the audit log (``lib.customers.customer``), the search
+haystack (``searchable``), the filter panel and search filters (``filter``), the
+analytics dimensions (``dimension``), the entry form and the grid (``ui.widgets``,
+``ui.grid``). What a *kind* of value does (cleaning, stored columns, storage type,
+search contribution, widget, grid column) is one entry per kind in
+``lib.customers.kinds`` and ``ui.kinds``. Adding a field means: a ``Field`` here, a
+migration in ``lib.core.schema`` adding its columns, done; ``tests/test_drift.py``
+round-trips every declared field through create, read, update, search and audit.
+
+The functions below read the declaration when called (not at import) and take it as
+an argument, so the same code serves other record kinds and, later, fields an
+administrator adds at run time.
 
 Choices the domain notes leave open are documented on the field they concern:
 
 * ``credit_limit``: yuan, a non-negative decimal with at most two places. A value with
   more than two decimal places is *rejected*, not rounded, so nothing the user typed is
   silently changed. Empty means "not set" (NULL), not zero. Largest value
-  999,999,999,999.99 (DECIMAL(14,2)).
+  999,999,999,999.99 (DECIMAL(14,2)). It is written with the digits 0-9 and at most one
+  decimal point; thousands separators, spaces and a leading ¥ / RMB / CNY are ignored.
+  Exponent notation (``1e3``) and digits of other scripts, full-width ``１０００``
+  included, are *refused* with a message saying how to write the amount, not
+  converted: the user sees exactly the number that is stored.
 * ``reviewed_at`` (system): stamped when the customer is created and whenever a person
   saves a change to the customer through the write path (form or grid); archiving does
   not count as a review. "Not reviewed for N days" filters on it.
@@ -21,7 +35,7 @@ Choices the domain notes leave open are documented on the field they concern:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from lib.accounts import permissions as perm
 
@@ -32,7 +46,7 @@ GROUPS = ("basic", "contact", "classification", "credit", "notes")
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | longtext | choice | phone | email | uscc | money | user
+    kind: str  # a key of lib.customers.kinds.KINDS: text, longtext, choice, phone, email, uscc, money, user
     label_zh: str
     label_en: str
     group: str
@@ -40,10 +54,10 @@ class Field:
     max_length: int | None = None
     options: str | None = None  # reference list name, for kind == "choice"
     default: Any = None
-    searchable: bool = False  # part of free-text search
+    searchable: bool = False  # its value is part of the free-text search haystack
+    filter: bool = False  # offered in the filter panel; search and analytics filter on it
+    dimension: bool = False  # counted per value on the analytics page
     grid_editable: bool = True  # editable in the customers grid
-    exported: bool = True
-    importable: bool = True
     # "customer": a column of the customers table; "primary_contact": a column of the
     # customer's primary contact in the contacts table (same transaction).
     storage: str = "customer"
@@ -68,7 +82,7 @@ FIELDS: tuple[Field, ...] = (
     Field("name", "text", "客户名称", "Customer name", "basic", required=True, max_length=200,
           searchable=True, help_zh="公司全称或个人姓名", help_en="Full company name or the person's name"),
     Field("customer_type", "choice", "客户类型", "Customer type", "basic", required=True,
-          options="customer_type", default="company"),
+          options="customer_type", default="company", filter=True),
     Field("uscc", "uscc", "统一社会信用代码", "Unified social credit code", "basic", max_length=18,
           searchable=True, help_zh="18 位，可选", help_en="18 characters, optional"),
     Field("phone", "phone", "公司电话", "Company phone", "basic", max_length=40, searchable=True,
@@ -82,26 +96,55 @@ FIELDS: tuple[Field, ...] = (
     Field("contact_phone", "phone", "联系人电话", "Contact phone", "contact", max_length=40,
           storage="primary_contact", column="phone", searchable=True),
     Field("contact_email", "email", "联系人邮箱", "Contact email", "contact", max_length=254,
-          storage="primary_contact", column="email"),
-    Field("industry", "choice", "行业", "Industry", "classification", options="industry"),
-    Field("tier", "choice", "客户等级", "Tier", "classification", options="tier"),
-    Field("size", "choice", "公司规模", "Company size", "classification", options="size",
-          help_zh="个人客户不填", help_en="Leave empty for individuals"),
-    Field("region", "choice", "地区", "Region", "classification", options="region"),
+          storage="primary_contact", column="email", searchable=True),
+    Field("industry", "choice", "行业", "Industry", "classification", options="industry", filter=True,
+          dimension=True),
+    Field("tier", "choice", "客户等级", "Tier", "classification", options="tier", filter=True, dimension=True),
+    Field("size", "choice", "公司规模", "Company size", "classification", options="size", filter=True,
+          dimension=True, help_zh="个人客户不填", help_en="Leave empty for individuals"),
+    Field("region", "choice", "地区", "Region", "classification", options="region", filter=True,
+          dimension=True),
     Field("credit_limit", "money", "信用额度", "Credit limit", "credit",
           write_permission=perm.CUSTOMER_SET_CREDIT,
           help_zh="元，最多两位小数；仅经理和管理员可设置",
           help_en="Yuan, at most two decimals; set by managers and admins only"),
     Field("status", "choice", "状态", "Status", "credit", required=True, options="status",
-          default="prospect"),
+          default="prospect", filter=True),
     Field("owner", "user", "负责人", "Owner", "credit", write_permission=perm.CUSTOMER_SET_OWNER,
+          filter=True, dimension=True,
           help_zh="默认为录入人", help_en="Defaults to whoever enters the customer"),
     Field("notes", "longtext", "备注", "Notes", "notes", max_length=2000),
 )
 
+# As declared at import; code that must follow a changed declaration calls the
+# functions below instead.
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
-CUSTOMER_FIELDS = tuple(f for f in FIELDS if f.storage == "customer")
-CONTACT_FIELDS = tuple(f for f in FIELDS if f.storage == "primary_contact")
+
+
+def declared(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    """``fields``, or the customer's declaration as it stands now."""
+    return tuple(FIELDS if fields is None else fields)
+
+
+def by_name(name: str, fields: Sequence[Field] | None = None) -> Field | None:
+    return next((f for f in declared(fields) if f.name == name), None)
+
+
+def stored_in(storage: str, fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    """Fields kept in one table ("customer", "primary_contact")."""
+    return tuple(f for f in declared(fields) if f.storage == storage)
+
+
+def filter_fields(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    return tuple(f for f in declared(fields) if f.filter)
+
+
+def dimension_fields(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    return tuple(f for f in declared(fields) if f.dimension)
+
+
+def searchable_fields(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    return tuple(f for f in declared(fields) if f.searchable)
 
 
 @dataclass(frozen=True)
@@ -128,18 +171,19 @@ SYSTEM_COLUMNS: tuple[SystemColumn, ...] = (
 SYSTEM_BY_NAME = {c.name: c for c in SYSTEM_COLUMNS}
 
 
-def form_fields(group: str | None = None) -> tuple[Field, ...]:
-    return tuple(f for f in FIELDS if group is None or f.group == group)
+def form_fields(group: str | None = None, fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    return tuple(f for f in declared(fields) if group is None or f.group == group)
 
 
-def grid_fields() -> tuple[Field, ...]:
-    return FIELDS
+def grid_fields(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    return declared(fields)
 
 
 def label(name: str, lang: str) -> str:
     """Label of a field or system column by name."""
-    if name in FIELDS_BY_NAME:
-        return FIELDS_BY_NAME[name].label(lang)
+    f = by_name(name)
+    if f is not None:
+        return f.label(lang)
     if name in SYSTEM_BY_NAME:
         return SYSTEM_BY_NAME[name].label(lang)
     return name

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Mapping
@@ -25,33 +25,46 @@ from rapidfuzz import fuzz
 
 from lib.accounts import permissions as perm
 from lib.core.clock import local_date_start_utc, utcnow
-from lib.customers.customer import CUSTOMER_RECORD_COLUMNS, attach_primary_contacts
-from lib.core.errors import CustomerMasterError
+from lib.customers import fields as F
+from lib.customers.customer import attach_primary_contacts, customer_record_columns
+from lib.core.errors import CustomerMasterError, ValidationError
 from lib.core.text import SEP, digits, normalise_query, pinyin_keys
-from lib.customers.validation import parse_phone
+from lib.customers.kinds import parse_phone
 
 PAGE_SIZES = (50, 100, 200)
 MAX_PAGE_SIZE = 500
-LIST_FILTERS = ("customer_type", "industry", "tier", "size", "status", "region", "owner")
 ARCHIVED_CHOICES = ("active", "archived", "all")
+
+
+def list_filters() -> tuple[str, ...]:
+    """Names of the fields the user can filter by value (declared ``filter=True``)."""
+    return tuple(f.name for f in F.filter_fields())
 
 
 @dataclass(frozen=True)
 class CustomerFilters:
-    """What the user asked for. Empty tuples mean "any"."""
+    """What the user asked for. ``choices``: field name -> the values to keep, for the
+    declared filter fields (``list_filters()``); a missing or empty entry means "any"."""
 
     text: str = ""
-    customer_type: tuple[str, ...] = ()
-    industry: tuple[str, ...] = ()
-    tier: tuple[str, ...] = ()
-    size: tuple[str, ...] = ()
-    status: tuple[str, ...] = ()
-    region: tuple[str, ...] = ()
-    owner: tuple[str, ...] = ()
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     created_from: date | None = None  # local (Asia/Shanghai) dates, inclusive
     created_to: date | None = None
     not_reviewed_days: int | None = None
     archived: str = "active"  # active | archived | all
+
+    def chosen(self, name: str) -> tuple[str, ...]:
+        """The non-empty values chosen for filter ``name``."""
+        values = (self.choices or {}).get(name) or ()
+        if isinstance(values, str):
+            values = (values,)
+        return tuple(v for v in values if isinstance(v, str) and v)
+
+    @property
+    def narrowed(self) -> bool:
+        """Does anything here narrow the list beyond "all active customers"?"""
+        return bool(self.text or any(self.chosen(n) for n in list_filters()) or self.created_from
+                    or self.created_to or self.not_reviewed_days is not None or self.archived != "active")
 
 
 @dataclass(frozen=True)
@@ -73,10 +86,18 @@ class SearchResult:
 
 
 # -- filters --------------------------------------------------------------------------------
+def _check_text(field: str, value: Any) -> None:
+    """Refuse text DuckDB cannot take as a parameter (a lone surrogate such as "\\ud800"
+    cannot be encoded as UTF-8) with the same typed error as any other bad input."""
+    if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValidationError(field, "validation.control_chars")
+
+
 def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER_READ) -> tuple[str, list[Any]]:
     """WHERE clause (over table alias ``c``) and parameters for the filters, including
     the actor's row scope. Shared by search and analytics so both count the same rows."""
     perm.require(actor, action)
+    _check_text("text", filters.text)
     conds: list[str] = ["c.merged_into IS NULL"]
     params: list[Any] = []
     if perm.sees_only_own(actor, action):
@@ -88,13 +109,16 @@ def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER
         conds.append("c.archived")
     elif filters.archived != "all":
         raise CustomerMasterError("error.bad_filter", field="archived")
-    for name in LIST_FILTERS:
-        values = getattr(filters, name)
-        if isinstance(values, str):
-            values = (values,)
-        values = tuple(v for v in values if isinstance(v, str) and v)
+    unknown = set(filters.choices or {}) - set(list_filters())
+    if unknown:
+        raise CustomerMasterError("error.bad_filter", field=sorted(map(str, unknown))[0][:50])
+    for f in F.filter_fields():
+        values = filters.chosen(f.name)
+        for v in values:
+            _check_text(f.name, v)
         if values:
-            conds.append(f"c.{name} IN ({', '.join('?' * len(values))})")
+            # Filter fields live in the customers table (a dimension of analytics too).
+            conds.append(f"c.{f.db_column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     if filters.created_from:
         conds.append("c.created_at >= ?")
@@ -294,7 +318,7 @@ def fetch_records(cur, ids: list[int]) -> list[dict]:
     """Whole customer rows for ``ids``, in that order (an index look-up per id)."""
     if not ids:
         return []
-    sql = f"SELECT {CUSTOMER_RECORD_COLUMNS} FROM customers c WHERE c.id IN ({', '.join('?' * len(ids))})"
+    sql = f"SELECT {customer_record_columns()} FROM customers c WHERE c.id IN ({', '.join('?' * len(ids))})"
     res = cur.execute(sql, ids)
     cols = [d[0] for d in res.description]
     by_id = {r[0]: dict(zip(cols, r)) for r in res.fetchall()}
@@ -343,6 +367,8 @@ def find_duplicates(db, actor, values: Mapping[str, Any], *, exclude_id: int | N
     Searches all customers, whoever owns them, so a salesperson learns a match exists;
     for customers the actor may not read it shows only name, code and owner."""
     perm.require(actor, perm.CUSTOMER_CREATE if exclude_id is None else perm.CUSTOMER_READ)
+    for key in ("name", "uscc", "phone", "contact_phone"):
+        _check_text(key, values.get(key))
     name = str(values.get("name") or "").strip()[:200]
     uscc = re.sub(r"[\s-]", "", str(values.get("uscc") or "")).upper()[:18]
     phones = []

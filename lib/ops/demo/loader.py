@@ -29,7 +29,7 @@ import multiprocessing
 import random
 import time
 from datetime import datetime
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -52,38 +52,31 @@ from lib.ops.demo.generator import (
 # loaded as fast; a commit per 10,000-row chunk took 2.5 times as long.
 COMMIT_EVERY = 100_000
 
-# Arrow column types of the three tables the bulk path fills.
+# Arrow types by SQL type: the customer, contact and audit columns and their types come
+# from the write path (lib.customers.customer), which derives them from the declaration.
 _TS = pa.timestamp("us")
-_INT64 = {"id", "customer_id", "entity_id", "merged_into"}
-_INT32 = {"version"}
-_BOOL = {"archived", "is_primary", "deleted", "done"}
-_TIMESTAMPS = {"created_at", "updated_at", "reviewed_at", "archived_at", "changed_at", "occurred_at", "due_at"}
-ACTIVITY_COLUMNS = ("id", "customer_id", "kind", "summary", "occurred_at", "next_action", "due_at", "done",
-                    "owner", "created_at", "created_by", "version", "deleted")
+_ARROW = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": _TS,
+          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2)}
+ACTIVITY_COLUMN_TYPES = {
+    "id": "BIGINT", "customer_id": "BIGINT", "kind": "VARCHAR", "summary": "VARCHAR", "occurred_at": "TIMESTAMP",
+    "next_action": "VARCHAR", "due_at": "TIMESTAMP", "done": "BOOLEAN", "owner": "VARCHAR",
+    "created_at": "TIMESTAMP", "created_by": "VARCHAR", "version": "INTEGER", "deleted": "BOOLEAN",
+}
+ACTIVITY_COLUMNS = tuple(ACTIVITY_COLUMN_TYPES)
 
 
-def _arrow_type(col: str) -> pa.DataType:
-    if col in _INT64:
-        return pa.int64()
-    if col in _INT32:
-        return pa.int32()
-    if col in _BOOL:
-        return pa.bool_()
-    if col in _TIMESTAMPS:
-        return _TS
-    if col == "credit_limit":
-        return pa.decimal128(14, 2)
-    return pa.string()
+def _arrow_type(sql_type: str) -> pa.DataType:
+    return _ARROW[sql_type]
 
 
-def _schema(columns: Sequence[str]) -> pa.Schema:
-    return pa.schema([(c, _arrow_type(c)) for c in columns])
+def _schema(columns: Mapping[str, str]) -> pa.Schema:
+    return pa.schema([(c, _arrow_type(t)) for c, t in columns.items()])
 
 
-CUSTOMER_SCHEMA = _schema(cs.CUSTOMER_COLUMNS)
-CONTACT_SCHEMA = _schema(cs.CONTACT_COLUMNS)
-AUDIT_SCHEMA = _schema(cs.AUDIT_COLUMNS)
-ACTIVITY_SCHEMA = _schema(ACTIVITY_COLUMNS)
+CUSTOMER_SCHEMA = _schema(cs.customer_columns())
+CONTACT_SCHEMA = _schema(cs.contact_columns())
+AUDIT_SCHEMA = _schema(cs.AUDIT_COLUMN_TYPES)
+ACTIVITY_SCHEMA = _schema(ACTIVITY_COLUMN_TYPES)
 
 
 # -- building rows (runs in the workers) ----------------------------------------------------
@@ -132,7 +125,7 @@ def _memoize_email_syntax() -> None:
     of one domain) recur thousands of times in a million customers, and the syntax check
     without a network look-up is a pure function of the text. Failures are not
     remembered, so they raise exactly as before."""
-    from lib.customers import validation
+    from lib.customers import kinds as validation  # the email kind's syntax check
 
     original = validation.validate_email
     if getattr(original, "_demo_memo", False):

@@ -1,0 +1,343 @@
+"""Kinds of field: everything one kind of value does, in one entry per kind.
+
+A ``Field`` (``lib.customers.fields``) names its kind; the ``Kind`` in ``KINDS`` says
+how such a value is cleaned and validated, which columns store it (a phone stores the
+number as typed plus its E.164 form and extension), its storage type, what it adds to
+the free-text search haystack and how it is written in the audit log. Validation, the
+write path, search and the bulk loader read these entries; nothing else switches on a
+kind's name. A new kind (say ``url``) is one entry here plus its UI half in
+``ui.kinds`` (form widget, grid column, grid cell conversion; ``lib`` never imports
+streamlit), which a drift test checks exists for every kind.
+
+Nothing here is specific to customers: contacts, follow-ups and fields an
+administrator adds later are declared with the same ``Field`` and ``Kind``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Mapping
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from lib.core.errors import FieldProblem
+from lib.core.text import digits
+from lib.customers.fields import Field
+
+# -- USCC (GB 32100-2015) ----------------------------------------------------------------
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+MONEY_MAX = Decimal("999999999999.99")  # DECIMAL(14, 2)
+_MONEY_STRIP = re.compile(r"[\s,，¥￥]|^(?:RMB|CNY)", re.I)
+_MONEY_TEXT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_MONEY_EXPONENT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)e[+-]?[0-9]+$", re.I)
+
+# Extensions are split off before phonenumbers sees the number: it raises on "转" and
+# reads "0571 12345678-801" as one impossible number.
+_EXT_WORD = re.compile(r"^(?P<main>.*?)[\s,，]*(?:转|分机|ext\.?|extension|x|#)[\s.:：]*(?P<ext>\d{1,6})$", re.I)
+_EXT_DASH = re.compile(r"^(?P<main>(?:\+?86[\s-]*)?\(?0\d{2,3}\)?[\s-]*\d{7,8})[\s]*-[\s]*(?P<ext>\d{1,6})$")
+_PHONE_CHARS = re.compile(r"^[\d\s\-+()（）.]+$")
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(USCC_ALPHABET.index(ch) * w for ch, w in zip(first17, USCC_WEIGHTS))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+@dataclass(frozen=True)
+class PhoneValue:
+    typed: str
+    e164: str
+    ext: str | None
+    valid: bool
+
+
+@dataclass
+class ValidationContext:
+    """What validation needs from the database: the reference lists and the users."""
+
+    lists: Mapping[str, list[dict]]
+    usernames: Iterable[str] = ()
+    default_region: str = "CN"
+
+    def __post_init__(self):
+        self.usernames = set(self.usernames)
+
+    def choice(self, list_name: str, value: str) -> tuple[str | None, bool]:
+        """(code, active) for a code or a label in either language; (None, False) if unknown."""
+        items = self.lists.get(list_name, [])
+        for it in items:
+            if value == it["code"]:
+                return it["code"], it["active"]
+        low = value.casefold()
+        for it in items:
+            if low in (it["code"].casefold(), it["label_zh"].casefold(), it["label_en"].casefold()):
+                return it["code"], it["active"]
+        return None, False
+
+
+class Problems:
+    """Errors and confirmable warnings collected while cleaning a record."""
+
+    def __init__(self):
+        self.errors: list[FieldProblem] = []
+        self.warnings: list[FieldProblem] = []
+
+    def error(self, field_name: str, key: str, **params):
+        self.errors.append(FieldProblem(field_name, key, params))
+
+    def warn(self, field_name: str, key: str, code: str, **params):
+        self.warnings.append(FieldProblem(field_name, key, params, code=code))
+
+
+# -- single values --------------------------------------------------------------------
+def clean_text(value: Any, f: Field, problems: Problems, multiline: bool = False) -> str | None:
+    """Trimmed text or None; refuses control characters (line breaks and tabs too,
+    unless ``multiline``) and over-long values."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from a DataFrame cell
+        return None
+    if not isinstance(value, str):
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            try:
+                value = str(value)
+            except ValueError:  # an int too long to print (Python's 4300-digit limit)
+                problems.error(f.name, "validation.invalid")
+                return None
+        else:
+            problems.error(f.name, "validation.not_text")
+            return None
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if cat == "Cs" or (cat == "Cc" and not (multiline and ch in "\n\t")):
+            problems.error(f.name, "validation.control_chars")
+            return None
+    value = value.strip()
+    if not value:
+        return None
+    if f.max_length and len(value) > f.max_length:
+        problems.error(f.name, "validation.too_long", max=f.max_length, length=len(value))
+        return None
+    return value
+
+
+def parse_phone(text: str, region: str = "CN") -> PhoneValue | None:
+    """Parse a phone number as typed. None if it cannot be read as a phone number."""
+    main, ext = text, None
+    m = _EXT_WORD.match(text) or _EXT_DASH.match(text)
+    if m:
+        main, ext = m.group("main").strip(), m.group("ext")
+    if not main or not _PHONE_CHARS.match(main):
+        return None
+    main = main.replace("（", "(").replace("）", ")")
+    try:
+        num = phonenumbers.parse(main, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneValue(typed=text, e164=e164, ext=ext, valid=phonenumbers.is_valid_number(num))
+
+
+def clean_phone(value: Any, f: Field, problems: Problems, ctx: ValidationContext, check: bool) -> PhoneValue | None:
+    text = clean_text(value, f, problems)
+    if text is None:
+        return None
+    pv = parse_phone(text, ctx.default_region)
+    if pv is None:
+        problems.error(f.name, "validation.phone_unparseable", value=text)
+        return None
+    if check and not pv.valid:
+        problems.warn(f.name, "validation.phone_invalid", code=f"{f.name}.invalid", value=text)
+    return pv
+
+
+def clean_email(value: Any, f: Field, problems: Problems) -> str | None:
+    text = clean_text(value, f, problems)
+    if text is None:
+        return None
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        problems.error(f.name, "validation.email_invalid", value=text)
+        return None
+    except (ValueError, UnicodeError):  # odd IDNA input
+        problems.error(f.name, "validation.email_invalid", value=text)
+        return None
+    return result.normalized
+
+
+def clean_uscc(value: Any, f: Field, problems: Problems, check: bool) -> str | None:
+    text = clean_text(value, f, problems)
+    if text is None:
+        return None
+    code = re.sub(r"[\s-]", "", text).upper()
+    if not _USCC_RE.match(code):
+        problems.error(f.name, "validation.uscc_malformed", value=text)
+        return None
+    if check and uscc_check_char(code[:17]) != code[17]:
+        problems.warn(f.name, "validation.uscc_checksum", code=f"{f.name}.checksum", value=code)
+    return code
+
+
+def clean_money(value: Any, f: Field, problems: Problems) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        problems.error(f.name, "validation.money_invalid")
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN: an empty grid cell
+            return None
+        if value in (float("inf"), float("-inf")):
+            problems.error(f.name, "validation.money_invalid")
+            return None
+        value = Decimal(repr(value))  # repr: the shortest text that reads back as this float
+    if isinstance(value, int):
+        value = Decimal(value)  # not str(): a huge int would raise ValueError
+    if isinstance(value, str):
+        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+            problems.error(f.name, "validation.control_chars")
+            return None
+        text = _MONEY_STRIP.sub("", value.strip())
+        if len(text) > 40:
+            problems.error(f.name, "validation.money_invalid")
+            return None
+        # Python's Decimal reads "1e3", "1_000" and digits of any script ("１０００");
+        # an amount is refused unless it is written with 0-9 and at most one point
+        # (see lib.customers.fields, credit_limit).
+        if not _MONEY_TEXT.match(text):
+            if any(ch.isdigit() and not ch.isascii() for ch in text):
+                problems.error(f.name, "validation.money_digits")
+            elif _MONEY_EXPONENT.match(text):
+                problems.error(f.name, "validation.money_exponent")
+            else:
+                problems.error(f.name, "validation.money_invalid")
+            return None
+        value = Decimal(text)
+    if not isinstance(value, Decimal) or not value.is_finite():
+        problems.error(f.name, "validation.money_invalid")
+        return None
+    if value < 0:
+        problems.error(f.name, "validation.money_negative")
+        return None
+    if value > MONEY_MAX:
+        problems.error(f.name, "validation.money_too_large", max="999,999,999,999.99")
+        return None
+    # More than two decimal places is refused rather than rounded (see lib.customers.fields).
+    if value != value.quantize(Decimal("0.01")):
+        problems.error(f.name, "validation.money_decimals")
+        return None
+    # copy_abs: "-0" is zero; stored as 0.00, it must not be "-0.00" in the audit log.
+    return value.quantize(Decimal("0.01")).copy_abs()
+
+
+def clean_choice(value: Any, f: Field, problems: Problems, ctx: ValidationContext, current: Any) -> str | None:
+    text = clean_text(value, f, problems)
+    if text is None:
+        return None
+    code, active = ctx.choice(f.options or "", text)
+    if code is None:
+        problems.error(f.name, "validation.not_in_list", value=text)
+        return None
+    if not active and code != current:
+        problems.error(f.name, "validation.inactive_choice", value=text)
+        return None
+    return code
+
+
+def clean_user(value: Any, f: Field, problems: Problems, ctx: ValidationContext, current: Any) -> str | None:
+    text = clean_text(value, f, problems)
+    if text is None:
+        return None
+    text = text.lower()
+    if text != current and text not in ctx.usernames:
+        problems.error(f.name, "validation.unknown_user", value=text)
+        return None
+    return text
+
+
+# -- kinds ------------------------------------------------------------------------------------
+def _json(v: Any) -> Any:
+    """A value as the audit log's JSON holds it."""
+    if isinstance(v, Decimal):
+        return f"{v:.2f}"
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    return v
+
+
+def _text_parts(stored: Mapping[str, Any]) -> list[str]:
+    v = stored.get("")
+    return [str(v)] if v not in (None, "") else []
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one kind of field does. ``clean`` turns raw input into the stored values,
+    keyed by column suffix ("" is the field's own column, e.g. "_e164" a column beside
+    it), collecting errors and warnings in ``problems``."""
+
+    name: str
+    # clean(raw, field, problems, ctx, check, current) -> {suffix: value}. ``check``: the
+    # value is new or changed, so confirmable warnings apply; ``current``: the stored value.
+    clean: Callable[[Any, Field, Problems, ValidationContext, bool, Any], dict[str, Any]]
+    sql_type: str = "VARCHAR"
+    extra_columns: tuple[tuple[str, str], ...] = ()  # (suffix, SQL type) stored beside the value
+    # What a searchable field of this kind adds to the search haystack, from {suffix: value}.
+    search_parts: Callable[[Mapping[str, Any]], list[str]] = _text_parts
+    to_json: Callable[[Any], Any] = _json
+    # Values come from a list (a reference list or the users): such a field can be a
+    # filter and an analytics dimension.
+    listed: bool = False
+
+    def columns(self, f: Field) -> dict[str, str]:
+        """Column name -> SQL type of every column that stores a field of this kind."""
+        return {f.db_column: self.sql_type, **{f.db_column + suffix: t for suffix, t in self.extra_columns}}
+
+    def store(self, f: Field, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """{suffix: value} as {column: value}."""
+        return {f.db_column + suffix: v for suffix, v in stored.items()}
+
+    def stored(self, f: Field, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored row's columns of field ``f`` as {suffix: value}."""
+        return {suffix: row.get(col) for suffix, col in
+                (("", f.db_column), *((s, f.db_column + s) for s, _ in self.extra_columns))}
+
+
+def _phone(raw, f, problems, ctx, check, current):
+    pv = clean_phone(raw, f, problems, ctx, check)
+    return {"": pv.typed if pv else None, "_e164": pv.e164 if pv else None, "_ext": pv.ext if pv else None}
+
+
+def _phone_parts(stored: Mapping[str, Any]) -> list[str]:
+    return [p for p in (digits(stored.get("")), digits(stored.get("_e164"))) if p]
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("text", lambda raw, f, p, ctx, check, cur: {"": clean_text(raw, f, p)}),
+    Kind("longtext", lambda raw, f, p, ctx, check, cur: {"": clean_text(raw, f, p, multiline=True)}),
+    Kind("choice", lambda raw, f, p, ctx, check, cur: {"": clean_choice(raw, f, p, ctx, cur)}, listed=True),
+    Kind("user", lambda raw, f, p, ctx, check, cur: {"": clean_user(raw, f, p, ctx, cur)}, listed=True),
+    Kind("phone", _phone, extra_columns=(("_e164", "VARCHAR"), ("_ext", "VARCHAR")), search_parts=_phone_parts),
+    Kind("email", lambda raw, f, p, ctx, check, cur: {"": clean_email(raw, f, p)}),
+    Kind("uscc", lambda raw, f, p, ctx, check, cur: {"": clean_uscc(raw, f, p, check)}),
+    Kind("money", lambda raw, f, p, ctx, check, cur: {"": clean_money(raw, f, p)}, sql_type="DECIMAL(14,2)"),
+)}
+
+
+def kind_of(f: Field) -> Kind:
+    try:
+        return KINDS[f.kind]
+    except KeyError:
+        raise AssertionError(f"field {f.name}: unknown kind {f.kind!r}") from None

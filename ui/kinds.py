@@ -1,0 +1,197 @@
+"""The UI half of each kind of field (``lib.customers.kinds`` holds the rest).
+
+One ``UiKind`` per kind, under the same name: the entry form's input, the grid's
+column config, how a stored value becomes a grid cell and a cell a value for the
+service, and the filter panel's options for kinds whose values come from a list.
+``tests/test_drift.py`` checks that every kind of ``lib`` has its entry here.
+
+Form inputs carry no ``max_chars``: the browser would refuse a whole paste that is too
+long and the user would see "required"; the service's "at most N characters" message
+is shown instead, with the paste kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+import streamlit as st
+
+from lib.customers.customer import active_usernames
+from lib.customers.fields import Field
+
+MONEY_MAX = 999_999_999_999.99  # DECIMAL(14, 2), as lib.customers.kinds.MONEY_MAX
+
+
+@dataclass(frozen=True)
+class Widget:
+    """What an entry-form input needs besides its field."""
+
+    label: str
+    help: str | None
+    key: str
+    disabled: bool
+    db: Any
+    lang: str
+    placeholder_choose: str
+
+
+def empty(v: Any) -> bool:
+    """An empty cell: None, NaN, NaT or only white space."""
+    if v is None:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    if v is pd.NaT:
+        return True
+    return isinstance(v, str) and not v.strip()
+
+
+def item_label(item: Mapping[str, Any], lang: str) -> str:
+    return item["label_zh"] if lang == "zh" else item["label_en"]
+
+
+def ref_labels(db, list_name: str, lang: str) -> dict[str, str]:
+    """code -> label in ``lang`` for one reference list (inactive items included, so
+    old values still read well)."""
+    return {it["code"]: item_label(it, lang) for it in db.reference_lists().get(list_name, [])}
+
+
+def ref_codes(db, list_name: str, *, include_inactive: bool = False) -> list[str]:
+    return [it["code"] for it in db.reference_lists().get(list_name, []) if include_inactive or it["active"]]
+
+
+def usernames(db) -> list[str]:
+    return sorted(active_usernames(db))
+
+
+def col_width(chars: int, lang: str) -> int:
+    """Column width (px) for labels of up to ``chars`` characters, within reason."""
+    per_char = 14 if lang == "zh" else 8
+    return max(90, min(220, chars * per_char + 40))
+
+
+# -- entry-form inputs -----------------------------------------------------------------------
+def _text_input(placeholder: str | None = None):
+    def draw(f: Field, w: Widget) -> None:
+        st.text_input(w.label, key=w.key, help=w.help, disabled=w.disabled,
+                      placeholder=placeholder if not w.disabled else None,  # a locked input must not look filled in
+                      persist_state="session")
+    return draw
+
+
+def _text_area(f: Field, w: Widget) -> None:
+    st.text_area(w.label, key=w.key, help=w.help, disabled=w.disabled, height=100, persist_state="session")
+
+
+def _choice_input(f: Field, w: Widget) -> None:
+    labels = ref_labels(w.db, f.options or "", w.lang)
+    codes = ref_codes(w.db, f.options or "")
+    if st.session_state.get(w.key) not in codes:
+        st.session_state[w.key] = None
+    st.selectbox(w.label, codes, key=w.key, format_func=lambda c: labels.get(c, c), help=w.help,
+                 disabled=w.disabled, placeholder=w.placeholder_choose, persist_state="session")
+
+
+def _user_input(f: Field, w: Widget) -> None:
+    st.selectbox(w.label, usernames(w.db), key=w.key, help=w.help, disabled=w.disabled,
+                 placeholder=w.placeholder_choose, persist_state="session")
+
+
+# -- grid columns --------------------------------------------------------------------------
+def _text_column(f: Field, common: dict, db, lang: str):
+    # Long free text (names, addresses, notes) gets a wide column.
+    width = 240 if f.kind == "longtext" or (f.kind == "text" and (f.max_length or 0) >= 200) else 160
+    return st.column_config.TextColumn(max_chars=f.max_length, width=width, **common)
+
+
+def _choice_column(f: Field, common: dict, db, lang: str):
+    labels = ref_labels(db, f.options or "", lang)
+    # Codes are stored and sent; the labels in the user's language are shown.
+    return st.column_config.SelectboxColumn(
+        options=list(labels), format_func=lambda c, _l=labels: _l.get(c, c),
+        width=col_width(max([len(common["label"]), *map(len, labels.values())]), lang), **common)
+
+
+def _user_column(f: Field, common: dict, db, lang: str):
+    return st.column_config.SelectboxColumn(options=usernames(db), width=110, **common)
+
+
+def _money_column(f: Field, common: dict, db, lang: str):
+    return st.column_config.NumberColumn(min_value=0, max_value=MONEY_MAX, step=0.01, format="¥%,.2f", width=150,
+                                         **common)
+
+
+# -- cell values -----------------------------------------------------------------------------
+def _same(a: Any, b: Any) -> bool:
+    return a == b
+
+
+def _money_value(v: Any) -> Decimal | None | str:
+    if empty(v):
+        return None
+    try:
+        return Decimal(repr(v) if isinstance(v, float) else str(v)).normalize()
+    except (InvalidOperation, ValueError):
+        return str(v)
+
+
+def _money_same(a: Any, b: Any) -> bool:
+    return _money_value(a) == _money_value(b)
+
+
+def _money_to_service(v: Any) -> Any:
+    # As text: a float would round; the service reads "1234.5" exactly.
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def _money_cell(v: Any) -> Any:
+    return None if v is None else float(v)
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+# -- filter options --------------------------------------------------------------------------
+def _choice_options(f: Field, db, lang: str) -> tuple[list, Callable[[Any], str]]:
+    labels = ref_labels(db, f.options or "", lang)
+    return list(labels), (lambda c, _l=labels: _l.get(c, c))
+
+
+def _user_options(f: Field, db, lang: str) -> tuple[list, Callable[[Any], str]]:
+    return usernames(db), str
+
+
+@dataclass(frozen=True)
+class UiKind:
+    form_input: Callable[[Field, Widget], None]
+    column: Callable[[Field, dict, Any, str], Any]
+    dtype: str = "object"  # the grid frame's column dtype
+    to_cell: Callable[[Any], Any] = _identity  # stored value -> grid cell
+    to_service: Callable[[Any], Any] = _identity  # non-empty grid cell -> value for the service
+    same: Callable[[Any, Any], bool] = _same  # do two non-empty values mean the same?
+    # (options, format_func) for the filter panel; kinds whose values come from a list.
+    filter_options: Callable[[Field, Any, str], tuple[list, Callable[[Any], str]]] | None = None
+
+
+UI_KINDS: dict[str, UiKind] = {
+    "text": UiKind(_text_input(), _text_column),
+    "longtext": UiKind(_text_area, _text_column),
+    "choice": UiKind(_choice_input, _choice_column, filter_options=_choice_options),
+    "user": UiKind(_user_input, _user_column, filter_options=_user_options),
+    "phone": UiKind(_text_input("13800138000 / 0755-12345678 转 12"), _text_column),
+    "email": UiKind(_text_input("name@example.com"), _text_column),
+    "uscc": UiKind(_text_input("91110108551385082Q"), _text_column),
+    # Money is a text input in the form, so what the user typed ("1,234.50") stays as typed.
+    "money": UiKind(_text_input("50000"), _money_column, dtype="float64", to_cell=_money_cell,
+                    to_service=_money_to_service, same=_money_same),
+}
+
+
+def ui_kind(f: Field) -> UiKind:
+    try:
+        return UI_KINDS[f.kind]
+    except KeyError:
+        raise AssertionError(f"field {f.name}: kind {f.kind!r} has no UI entry in ui.kinds") from None
