@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 import phonenumbers
@@ -162,19 +163,28 @@ def clean_phone(value: Any, f: Field, problems: Problems, ctx: ValidationContext
     return pv
 
 
+@lru_cache(maxsize=65536)
+def _email_syntax(text: str) -> str:
+    """The normalised address, or ``EmailNotValidError``; syntax only, no network. A
+    company's mailboxes (info@, sales@ of one domain) recur thousands of times in a bulk
+    load, and the check is a pure function of the text. Failures are not remembered
+    (``lru_cache`` keeps only results), so they raise every time."""
+    return validate_email(text, check_deliverability=False).normalized
+
+
 def clean_email(value: Any, f: Field, problems: Problems) -> str | None:
     text = clean_text(value, f, problems)
     if text is None:
         return None
     try:
-        result = validate_email(text, check_deliverability=False)
+        normalized = _email_syntax(text)
     except EmailNotValidError:
         problems.error(f.name, "validation.email_invalid", value=text)
         return None
     except (ValueError, UnicodeError):  # odd IDNA input
         problems.error(f.name, "validation.email_invalid", value=text)
         return None
-    return result.normalized
+    return normalized
 
 
 def clean_uscc(value: Any, f: Field, problems: Problems, check: bool) -> str | None:

@@ -86,63 +86,6 @@ _WORKER_PLAN: DemoPlan | None = None
 def _init_worker(plan: DemoPlan) -> None:
     global _WORKER_PLAN
     _WORKER_PLAN = plan
-    _memoize_pinyin_segments()
-    _memoize_email_syntax()
-
-
-def _memoize_pinyin_segments() -> None:
-    """Worker processes only: remember pypinyin's conversion of each word segment.
-
-    ``lib.core.text.pinyin_keys`` caches whole names, but demo names are nearly all distinct
-    while their segments (city, core, industry word, legal form) repeat endlessly.
-    The conversion of a segment is a pure function of its arguments, so the memo returns
-    exactly what pypinyin would (tests compare a worker-built load with an in-process
-    one); it cuts the largest single cost of building a customer by about three quarters.
-    The parent process and the app never get this patch."""
-    from pypinyin.converter import UltimateConverter
-
-    original = UltimateConverter.convert
-    if getattr(original, "_demo_memo", False):
-        return
-    memo: dict = {}
-
-    def convert(self, words, style, heteronym, errors, strict, **kwargs):
-        if kwargs or len(memo) > 200_000:
-            return original(self, words, style, heteronym, errors, strict, **kwargs)
-        key = (words, style, heteronym, errors, strict, self._v_to_u, self._neutral_tone_with_five,
-               self._tone_sandhi)
-        hit = memo.get(key)
-        if hit is None:
-            hit = memo[key] = original(self, words, style, heteronym, errors, strict)
-        return [list(item) for item in hit]
-
-    convert._demo_memo = True
-    UltimateConverter.convert = convert
-
-
-def _memoize_email_syntax() -> None:
-    """Worker processes only, like the pinyin memo: a company's mailboxes (info@, sales@
-    of one domain) recur thousands of times in a million customers, and the syntax check
-    without a network look-up is a pure function of the text. Failures are not
-    remembered, so they raise exactly as before."""
-    from lib.customers import kinds as validation  # the email kind's syntax check
-
-    original = validation.validate_email
-    if getattr(original, "_demo_memo", False):
-        return
-    memo: dict = {}
-
-    def validate_email(text, **kwargs):
-        key = (text, tuple(sorted(kwargs.items())))
-        hit = memo.get(key)
-        if hit is None:
-            hit = original(text, **kwargs)
-            if len(memo) < 200_000:
-                memo[key] = hit
-        return hit
-
-    validate_email._demo_memo = True
-    validation.validate_email = validate_email
 
 
 def _validated(ctx: ValidationContext, rng: random.Random, item: DemoCustomer):
