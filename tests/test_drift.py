@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lib.core.errors import ValidationError
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.analytics import customer_analytics
@@ -137,6 +138,32 @@ def test_a_write_path_that_ignores_a_field_fails_the_round_trip(db, actors, webs
     problems = roundtrip(db, actors["admin"], website)
     assert any(p.startswith("website: create returned None") for p in problems), problems
     assert any("search for" in p for p in problems), problems
+
+
+def test_a_new_kind_is_one_entry_in_lib_and_one_in_ui(db, actors, monkeypatch):
+    """A ``url`` kind: its lib entry (cleaning), its UI entry (the text widgets), a field
+    of that kind and its column — and it goes everywhere the built-in kinds go."""
+    from lib.customers import kinds as K
+    from ui import kinds as UK
+
+    def clean_url(raw, f, problems, ctx, check, current):
+        text = K.clean_text(raw, f, problems)
+        if text is not None and not text.startswith(("http://", "https://")):
+            problems.error(f.name, "validation.invalid")
+            return {"": None}
+        return {"": text}
+
+    monkeypatch.setitem(K.KINDS, "url", K.Kind("url", clean_url))
+    monkeypatch.setitem(UK.UI_KINDS, "url", UK.UI_KINDS["text"])
+    monkeypatch.setitem(KIND_SAMPLES, "url", ("https://a.example.com", "https://b.example.com/x"))
+    homepage = F.Field("homepage", "url", "主页", "Homepage", "basic", max_length=200, searchable=True)
+    monkeypatch.setattr(F, "FIELDS", F.FIELDS + (homepage,))
+    with db.read() as cur:
+        cur.execute("ALTER TABLE customers ADD COLUMN homepage VARCHAR")
+    assert roundtrip(db, actors["admin"], homepage) == []
+    with pytest.raises(ValidationError) as ei:
+        cs.create_customer(db, actors["admin"], customer_values(homepage="ftp://x"))
+    assert ei.value.fields.keys() == {"homepage"}
 
 
 def test_every_declared_column_exists_in_the_schema(db):
