@@ -93,8 +93,11 @@ def roundtrip(db, actor, f: F.Field) -> list[str]:
     if not same(updated.get(f.name), second) or updated["version"] != created["version"] + 1:
         problems.append(f"{f.name}: update returned {updated.get(f.name)!r} v{updated['version']}")
     read_back("after update", second)
-    if f.searchable and cid not in {r["id"] for r in search(db, actor, CustomerFilters(text=str(second))).rows}:
+    found = cid in {r["id"] for r in search(db, actor, CustomerFilters(text=str(second))).rows}
+    if f.searchable and not found:
         problems.append(f"{f.name}: searchable, but a search for {second!r} misses the customer")
+    if not f.searchable and found and f.kind in ("text", "longtext", "email", "phone", "uscc"):
+        problems.append(f"{f.name}: not searchable, but a search for {second!r} finds the customer")
     if f.filter and cid not in {r["id"] for r in search(db, actor, CustomerFilters(
             choices={f.name: (second,)})).rows}:
         problems.append(f"{f.name}: a filter, but filtering by {second!r} misses the customer")
@@ -206,6 +209,15 @@ def test_every_field_appears_in_the_rendered_form(db, db_path, lang):
     assert {f"nc_{f.name}" for f in F.FIELDS} <= keys
     groups = {m.value.removeprefix("##### ") for m in at.markdown}
     assert {MESSAGES[f"form.group.{g}"][lang] for g in F.GROUPS} <= groups
+
+
+def test_the_filter_panel_offers_exactly_the_filter_fields(db, db_path, make_customer):
+    make_customer()
+    at = make_app(db_path, "admin", lang="en")
+    open_page(at, "customers").run()
+    assert not at.exception
+    offered = {w.key.removeprefix("flt_"): w.label for w in at.multiselect}
+    assert offered == {f.name: f.label("en") for f in F.filter_fields()}
 
 
 @pytest.mark.parametrize("lang", LANGS)
