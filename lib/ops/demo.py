@@ -892,9 +892,9 @@ def _memoize_email_syntax() -> None:
     of one domain) recur thousands of times in a million customers, and the syntax check
     without a network look-up is a pure function of the text. Failures are not
     remembered, so they raise exactly as before."""
-    from lib.customers import kinds as validation  # the email kind's syntax check
+    from lib.customers import kinds  # the email kind's syntax check lives there
 
-    original = validation.validate_email
+    original = kinds.validate_email
     if getattr(original, "_demo_memo", False):
         return
     memo: dict = {}
@@ -909,7 +909,7 @@ def _memoize_email_syntax() -> None:
         return hit
 
     validate_email._demo_memo = True
-    validation.validate_email = validate_email
+    kinds.validate_email = validate_email
 
 
 def _validated(ctx: ValidationContext, rng: random.Random, item: DemoCustomer):
