@@ -20,7 +20,8 @@ from ui import nav
 from ui import grid as G
 from ui import widgets as W
 from ui.context import page_context
-from ui.format import local_datetime, md_escape, money, number
+from ui.kinds import ui_kind
+from ui.format import local_datetime, md_escape, number
 
 VIEW, TOAST = "cu_view", "cu_toast"
 
@@ -214,11 +215,9 @@ def _shown(ctx, name: str, value: Any) -> str:
     """A value as a person reads it: labels for codes, ¥ for money, local time."""
     if value is None or (isinstance(value, float) and value != value) or value == "":
         return "—"
-    f = F.FIELDS_BY_NAME.get(name)
-    if f is not None and f.kind == "choice":
-        return W.ref_labels(ctx.db, f.options or "", ctx.lang).get(value, str(value))
-    if f is not None and f.kind == "money":
-        return money(value, ctx.lang)
+    f = F.by_name(name)
+    if f is not None:
+        return ui_kind(f).shown(f, value, ctx.db, ctx.lang)
     if hasattr(value, "year") and hasattr(value, "hour"):
         return local_datetime(value, ctx.lang)
     return str(value)

@@ -69,11 +69,11 @@ def render() -> None:
             st.error(t("error.validation"), icon=":material/error:")
         elif warnings:
             st.warning(t("error.confirmation_required"), icon=":material/warning:")
+        defaults = new_customer_defaults(ctx.actor)
         for group in F.GROUPS:
             with st.container(border=True):
                 st.markdown("##### " + t("form.group." + group))
                 fields = F.form_fields(group)
-                defaults = new_customer_defaults(ctx.actor)
                 per_row = 2 if len(fields) > 1 else 1
                 for row in range(0, len(fields), per_row):
                     # Fields in rows (a message under one field does not shift the

@@ -11,7 +11,8 @@ from lib.ops.demo import generator, loader
 from lib.accounts import users
 from lib.core.db import Database
 from lib.core.errors import ConfigError
-from lib.customers.validation import uscc_check_char, validate_customer
+from lib.customers.kinds import uscc_check_char
+from lib.customers.validation import validate_customer
 from tests.conftest import ROLES, TEST_PASSWORD
 
 NOW = datetime(2026, 6, 15, 8, 0, 0)

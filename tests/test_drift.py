@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lib.core.errors import ValidationError
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.analytics import customer_analytics
@@ -92,8 +93,11 @@ def roundtrip(db, actor, f: F.Field) -> list[str]:
     if not same(updated.get(f.name), second) or updated["version"] != created["version"] + 1:
         problems.append(f"{f.name}: update returned {updated.get(f.name)!r} v{updated['version']}")
     read_back("after update", second)
-    if f.searchable and cid not in {r["id"] for r in search(db, actor, CustomerFilters(text=str(second))).rows}:
+    found = cid in {r["id"] for r in search(db, actor, CustomerFilters(text=str(second))).rows}
+    if f.searchable and not found:
         problems.append(f"{f.name}: searchable, but a search for {second!r} misses the customer")
+    if not f.searchable and found and f.kind in ("text", "longtext", "email", "phone", "uscc"):
+        problems.append(f"{f.name}: not searchable, but a search for {second!r} finds the customer")
     if f.filter and cid not in {r["id"] for r in search(db, actor, CustomerFilters(
             choices={f.name: (second,)})).rows}:
         problems.append(f"{f.name}: a filter, but filtering by {second!r} misses the customer")
@@ -139,6 +143,32 @@ def test_a_write_path_that_ignores_a_field_fails_the_round_trip(db, actors, webs
     assert any("search for" in p for p in problems), problems
 
 
+def test_a_new_kind_is_one_entry_in_lib_and_one_in_ui(db, actors, monkeypatch):
+    """A ``url`` kind: its lib entry (cleaning), its UI entry (the text widgets), a field
+    of that kind and its column — and it goes everywhere the built-in kinds go."""
+    from lib.customers import kinds as K
+    from ui import kinds as UK
+
+    def clean_url(raw, f, problems, ctx, check, current):
+        text = K.clean_text(raw, f, problems)
+        if text is not None and not text.startswith(("http://", "https://")):
+            problems.error(f.name, "validation.invalid")
+            return {"": None}
+        return {"": text}
+
+    monkeypatch.setitem(K.KINDS, "url", K.Kind("url", clean_url))
+    monkeypatch.setitem(UK.UI_KINDS, "url", UK.UI_KINDS["text"])
+    monkeypatch.setitem(KIND_SAMPLES, "url", ("https://a.example.com", "https://b.example.com/x"))
+    homepage = F.Field("homepage", "url", "主页", "Homepage", "basic", max_length=200, searchable=True)
+    monkeypatch.setattr(F, "FIELDS", F.FIELDS + (homepage,))
+    with db.read() as cur:
+        cur.execute("ALTER TABLE customers ADD COLUMN homepage VARCHAR")
+    assert roundtrip(db, actors["admin"], homepage) == []
+    with pytest.raises(ValidationError) as ei:
+        cs.create_customer(db, actors["admin"], customer_values(homepage="ftp://x"))
+    assert ei.value.fields.keys() == {"homepage"}
+
+
 def test_every_declared_column_exists_in_the_schema(db):
     with db.read() as cur:
         columns = {t: {r[0] for r in cur.execute(
@@ -179,6 +209,15 @@ def test_every_field_appears_in_the_rendered_form(db, db_path, lang):
     assert {f"nc_{f.name}" for f in F.FIELDS} <= keys
     groups = {m.value.removeprefix("##### ") for m in at.markdown}
     assert {MESSAGES[f"form.group.{g}"][lang] for g in F.GROUPS} <= groups
+
+
+def test_the_filter_panel_offers_exactly_the_filter_fields(db, db_path, make_customer):
+    make_customer()
+    at = make_app(db_path, "admin", lang="en")
+    open_page(at, "customers").run()
+    assert not at.exception
+    offered = {w.key.removeprefix("flt_"): w.label for w in at.multiselect}
+    assert offered == {f.name: f.label("en") for f in F.filter_fields()}
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -15,7 +15,7 @@ import pytest
 from lib.core import schema
 from lib.core.db import Database
 from lib.core.errors import DatabaseInUse
-from lib.customers.validation import _USCC_RE
+from lib.customers.kinds import _USCC_RE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

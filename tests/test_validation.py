@@ -13,7 +13,8 @@ from lib.customers import reference
 from lib.core.errors import ConfirmationRequired, PermissionDenied, ValidationError
 from lib.customers.fields import FIELDS, FIELDS_BY_NAME
 from lib.core.i18n import LANGS, MESSAGES
-from lib.customers.validation import USCC_ALPHABET, ValidationContext, parse_phone, uscc_check_char, validate_customer
+from lib.customers.kinds import USCC_ALPHABET, ValidationContext, parse_phone, uscc_check_char
+from lib.customers.validation import validate_customer
 from tests.conftest import customer_values
 
 VALID_USCC = "91110108551385082Q"

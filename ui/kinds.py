@@ -2,7 +2,8 @@
 
 One ``UiKind`` per kind, under the same name: the entry form's input, the grid's
 column config, how a stored value becomes a grid cell and a cell a value for the
-service, and the filter panel's options for kinds whose values come from a list.
+service, how a value reads to a person (labels for codes, ¥ for money), and the filter
+panel's options for kinds whose values come from a list.
 ``tests/test_drift.py`` checks that every kind of ``lib`` has its entry here.
 
 Form inputs carry no ``max_chars``: the browser would refuse a whole paste that is too
@@ -20,8 +21,8 @@ import streamlit as st
 
 from lib.customers.customer import active_usernames
 from lib.customers.fields import Field
-
-MONEY_MAX = 999_999_999_999.99  # DECIMAL(14, 2), as lib.customers.kinds.MONEY_MAX
+from lib.customers.kinds import MONEY_MAX
+from ui.format import money
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def _user_column(f: Field, common: dict, db, lang: str):
 
 
 def _money_column(f: Field, common: dict, db, lang: str):
-    return st.column_config.NumberColumn(min_value=0, max_value=MONEY_MAX, step=0.01, format="¥%,.2f", width=150,
+    return st.column_config.NumberColumn(min_value=0, max_value=float(MONEY_MAX), step=0.01, format="¥%,.2f", width=150,
                                          **common)
 
 
@@ -154,6 +155,19 @@ def _identity(v: Any) -> Any:
     return v
 
 
+# -- a value as a person reads it ---------------------------------------------------------------
+def _shown_plain(f: Field, v: Any, db, lang: str) -> str:
+    return str(v)
+
+
+def _shown_choice(f: Field, v: Any, db, lang: str) -> str:
+    return ref_labels(db, f.options or "", lang).get(v, str(v))
+
+
+def _shown_money(f: Field, v: Any, db, lang: str) -> str:
+    return money(v, lang)
+
+
 # -- filter options --------------------------------------------------------------------------
 def _choice_options(f: Field, db, lang: str) -> tuple[list, Callable[[Any], str]]:
     labels = ref_labels(db, f.options or "", lang)
@@ -172,6 +186,7 @@ class UiKind:
     to_cell: Callable[[Any], Any] = _identity  # stored value -> grid cell
     to_service: Callable[[Any], Any] = _identity  # non-empty grid cell -> value for the service
     same: Callable[[Any, Any], bool] = _same  # do two non-empty values mean the same?
+    shown: Callable[[Field, Any, Any, str], str] = _shown_plain  # a non-empty value as text for a person
     # (options, format_func) for the filter panel; kinds whose values come from a list.
     filter_options: Callable[[Field, Any, str], tuple[list, Callable[[Any], str]]] | None = None
 
@@ -179,14 +194,14 @@ class UiKind:
 UI_KINDS: dict[str, UiKind] = {
     "text": UiKind(_text_input(), _text_column),
     "longtext": UiKind(_text_area, _text_column),
-    "choice": UiKind(_choice_input, _choice_column, filter_options=_choice_options),
+    "choice": UiKind(_choice_input, _choice_column, filter_options=_choice_options, shown=_shown_choice),
     "user": UiKind(_user_input, _user_column, filter_options=_user_options),
     "phone": UiKind(_text_input("13800138000 / 0755-12345678 转 12"), _text_column),
     "email": UiKind(_text_input("name@example.com"), _text_column),
     "uscc": UiKind(_text_input("91110108551385082Q"), _text_column),
     # Money is a text input in the form, so what the user typed ("1,234.50") stays as typed.
     "money": UiKind(_text_input("50000"), _money_column, dtype="float64", to_cell=_money_cell,
-                    to_service=_money_to_service, same=_money_same),
+                    to_service=_money_to_service, same=_money_same, shown=_shown_money),
 }
 
 

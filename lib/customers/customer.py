@@ -31,7 +31,8 @@ from lib.customers import fields as F
 from lib.customers.fields import Field
 from lib.core.text import pinyin_keys, search_text
 from lib.customers.kinds import kind_of
-from lib.customers.validation import CleanCustomer, ValidationContext, validate_customer
+from lib.customers.kinds import ValidationContext
+from lib.customers.validation import CleanCustomer, validate_customer
 
 # Columns the write path sets itself, beside the declared fields' columns, with their
 # storage types (the bulk loader builds its Arrow schema from these and the kinds').

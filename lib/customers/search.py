@@ -6,10 +6,11 @@ fetches the winners' other columns; the join to the primary contact touches the 
 rows only. Paging is keyset: the cursor is the sort key of the page's last (or first)
 row, so page 1,000 costs what page 1 costs.
 
-The free-text query matches ``customers.search_text`` (name, code, phones, email,
-USCC, contact names and phones, full pinyin and initials; see ``lib.core.text``). With a
-query, rows rank: exact code/USCC/phone, then exact name or pinyin/initials, then
-prefix, then substring.
+The free-text query matches ``customers.search_text``: name, code, full pinyin and
+initials, then the parts every field declared ``searchable`` contributes by its kind
+(``lib.customers.customer.record_search_text``). The list filters are the fields
+declared ``filter=True``. With a query, rows rank: exact code/USCC/phone, then exact
+name or pinyin/initials, then prefix, then substring.
 """
 from __future__ import annotations
 
@@ -165,7 +166,7 @@ def _rank(filters: CustomerFilters) -> tuple[str, list[Any]]:
     """Relevance as a CASE over ``search_text`` alone, the one column the match already
     loaded (each further column would add a scan of a million values: 20-40 ms each at
     1M rows, and even split_part() on this one cost ~15 ms). Relies on its layout
-    (lib.core.text.search_text): the name first, parts separated by SEP."""
+    (lib.core.text.search_text): the name first, whole parts separated by SEP."""
     q = re.sub(r"\s+", " ", (filters.text or "").strip().lower())[:200]
     q_compact = q.replace(" ", "")
     params: list[Any] = []

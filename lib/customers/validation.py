@@ -16,19 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from lib.core.errors import ConfirmationRequired, ValidationError
 from lib.customers import fields as F
 from lib.customers.fields import Field
-# Re-exported: the cleaning helpers and the context live with the kinds.
-from lib.customers.kinds import (  # noqa: F401
-    _USCC_RE,
-    MONEY_MAX,
-    USCC_ALPHABET,
-    USCC_WEIGHTS,
-    PhoneValue,
-    Problems,
-    ValidationContext,
-    kind_of,
-    parse_phone,
-    uscc_check_char,
-)
+from lib.customers.kinds import Problems, ValidationContext, kind_of
 
 
 def _same(a: Any, b: Any) -> bool:

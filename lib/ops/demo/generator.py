@@ -18,7 +18,7 @@ from lib.accounts import permissions as perm
 from lib.core.clock import SHANGHAI_OFFSET_HOURS, to_local, utcnow
 from lib.core.errors import ConfigError
 from lib.customers import customer as cs
-from lib.customers.validation import USCC_ALPHABET, uscc_check_char
+from lib.customers.kinds import USCC_ALPHABET, uscc_check_char
 from lib.ops.demo.words import (
     CITIES,
     MUNICIPALITIES,

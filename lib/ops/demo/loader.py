@@ -36,7 +36,8 @@ import pyarrow as pa
 
 from lib.core.errors import ConfirmationRequired, ValidationError
 from lib.customers import customer as cs
-from lib.customers.validation import ValidationContext, validate_customer
+from lib.customers.kinds import ValidationContext
+from lib.customers.validation import validate_customer
 from lib.ops.demo.generator import (
     CHUNK_SIZE,
     DemoPlan,
