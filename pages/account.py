@@ -6,7 +6,8 @@ from lib.accounts import users
 from lib.core.errors import ValidationError
 from ui import auth
 from ui.context import page_context
-from ui.shell import escape_md, role_label
+from ui.format import md_escape
+from ui.shell import role_label
 
 FORM_KEY = "account_password_form"
 GEN_KEY = "account_form_generation"  # a new generation = fresh, empty fields
@@ -23,9 +24,9 @@ def render() -> None:
 
     left, right = st.columns([1, 1], gap="large")
     with left, st.container(border=True):
-        st.markdown(f"**{ctx.t('account.display_name')}:** {escape_md(ctx.actor.display_name)}")
+        st.markdown(f"**{ctx.t('account.display_name')}:** {md_escape(ctx.actor.display_name)}")
         st.markdown(f"**{ctx.t('account.username')}:** `{ctx.actor.username}`")
-        st.markdown(f"**{ctx.t('account.role')}:** {role_label(ctx.actor.role, ctx.lang)}")
+        st.markdown(f"**{ctx.t('account.role')}:** {md_escape(role_label(ctx.actor.role, ctx.lang))}")
 
     with right:
         st.subheader(ctx.t("account.change_password"))

@@ -3,6 +3,7 @@ refusal, revocation, error boundary, account page; plus lib.core.config."""
 from __future__ import annotations
 
 import ast
+import json
 import logging
 import re
 from pathlib import Path
@@ -290,6 +291,53 @@ def test_account_page_changes_the_password_and_keeps_this_session(db, db_path):
     run(at)
     assert logged_in_user(at) == "sales" and current_page(at) == "account"
     users.verify_credentials(db, "sales", "a-new-password-1")
+
+
+# -- user text as markup ------------------------------------------------------------------------
+MARKUP_NAME = "<b>Bold</b> :material/home: :red[x] $x$ *y*"
+
+
+def test_the_escape_helpers_keep_markup_literal():
+    from ui.format import md_escape, plotly_text
+
+    # Markdown: backslashes before syntax; the closing colon of a :shortcode: is cut off
+    # by an invisible word joiner (Streamlit matches icons and emoji after parsing).
+    escaped = md_escape(MARKUP_NAME)
+    assert ":material/home:" not in escaped.replace("\\", "") and "home\u2060\\:" in escaped
+    assert escaped.replace("\\", "").replace("\u2060", "") == MARKUP_NAME
+    assert "\\<b\\>" in escaped and "\\:red\\[x\\]" in escaped and "\\$x\\$" in escaped
+    assert md_escape(":smile: 10:30:45") == "\\:smile\u2060\\: 10\\:30\u2060\\:45"
+    assert md_escape("Name: x") == "Name\\: x"  # a lone colon stays as it was
+    # Plotly: HTML tags and entities shown as typed.
+    assert plotly_text("<b>x</b> &lt;") == "&lt;b&gt;x&lt;/b&gt; &amp;lt;"
+
+
+def test_one_markdown_and_one_plotly_helper_serve_ui_and_pages():
+    sources = {p: p.read_text(encoding="utf-8") for d in ("ui", "pages") for p in (ROOT / d).glob("*.py")}
+    helpers = [str(p.relative_to(ROOT)) for p, text in sources.items()
+               if re.search(r"^def \w*(escape|plotly_text)\w*\(", text, re.M)]
+    assert helpers == ["ui/format.py"]
+    assert "unsafe_allow_html" not in "".join(sources.values())
+
+
+def test_a_display_name_with_markup_is_shown_as_typed(db, db_path):
+    from lib.customers import customer as cs
+    from tests.conftest import customer_values
+    from ui.format import md_escape, plotly_text
+
+    marked = users.create_user(db, None, "marked", MARKUP_NAME, "sales", TEST_PASSWORD)
+    at = run(open_page(make_app(db_path, "marked", lang="en"), "account"))
+    sidebar = [m.value for m in at.sidebar.markdown]
+    assert f"**{md_escape(MARKUP_NAME)}**" in sidebar
+    assert any(md_escape(MARKUP_NAME) in m.value for m in at.main.markdown)
+    assert MARKUP_NAME not in texts(at)
+
+    cs.create_customer(db, db.actor(marked.username, marked.role, marked.display_name), customer_values())
+    at = run(open_page(make_app(db_path, "manager", lang="en"), "analytics"))
+    shown = [json.loads(c.proto.spec)["data"][0] for c in at.get("plotly_chart")]
+    [owner] = [d for d in shown if [plotly_text(MARKUP_NAME)] in d["customdata"]]  # hover text
+    assert plotly_text(MARKUP_NAME)[:20] in owner["y"][0]  # axis label (shortened)
+    assert not any("<b>" in json.dumps(d, ensure_ascii=False) for d in shown)
 
 
 # -- lib.core.config ---------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import uuid
 from typing import Iterator
 
@@ -18,6 +17,7 @@ from lib.core.config import AppConfig, startup_problems
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.accounts.permissions import Actor
 from ui import context
+from ui.format import md_escape
 from ui.auth import LOGOUT_BUTTON_KEY, Gate
 
 log = logging.getLogger("customer_master")
@@ -27,12 +27,6 @@ SIDEBAR_LANG_KEY = "cm_lang_switch"
 LOGIN_LANG_KEY = "cm_lang_switch_login"
 
 _ROLE_LABELS = {code: {"zh": zh, "en": en} for code, zh, en in reference.ROLES}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def escape_md(text: str) -> str:
-    """Show ``text`` literally inside st.markdown (names are typed by people)."""
-    return _MD_SPECIAL.sub(r"\\\1", text or "")
 
 
 def role_label(role: str, lang: str) -> str:
@@ -89,8 +83,8 @@ def sidebar(gate: Gate, actor: Actor) -> Actor | None:
         with box.container():
             with st.container(border=True):
                 st.caption(context.t("shell.signed_in_as"))
-                st.markdown(f"**{escape_md(actor.display_name or actor.username)}**")
-                st.caption(context.t("shell.role", role=role_label(actor.role, lang)))
+                st.markdown(f"**{md_escape(actor.display_name or actor.username)}**")
+                st.caption(context.t("shell.role", role=md_escape(role_label(actor.role, lang))))
             language_switch(SIDEBAR_LANG_KEY, actor.username, gate.db)
             clicked = st.button(context.t("auth.logout"), key=LOGOUT_BUTTON_KEY, icon=":material/logout:",
                                 width="stretch")
@@ -105,9 +99,9 @@ def sidebar(gate: Gate, actor: Actor) -> Actor | None:
 def show_error(exc: CustomerMasterError, lang: str) -> None:
     """A typed error in the user's language (each field problem on its own line).
     Messages may quote what a user typed, so they are shown as text, not Markdown."""
-    text = escape_md(exc.translate(lang))
+    text = md_escape(exc.translate(lang))
     if isinstance(exc, ValidationError) and exc.problems:
-        text += "\n\n" + "\n".join(f"- {escape_md(p.translate(lang))}" for p in exc.problems)
+        text += "\n\n" + "\n".join(f"- {md_escape(p.translate(lang))}" for p in exc.problems)
     st.error(text)
 
 
