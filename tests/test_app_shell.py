@@ -340,6 +340,33 @@ def test_a_display_name_with_markup_is_shown_as_typed(db, db_path):
     assert not any("<b>" in json.dumps(d, ensure_ascii=False) for d in shown)
 
 
+# -- module structure ---------------------------------------------------------------------------
+def ui_imports() -> dict[str, set[str]]:
+    """ui module -> the ui modules it imports anywhere (function-level imports too)."""
+    graph = {}
+    for path in (ROOT / "ui").glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "ui":
+                deps |= {f"ui.{a.name}" for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ui."):
+                deps.add(node.module)
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("ui.")}
+        graph[f"ui.{path.stem}"] = deps
+    return graph
+
+
+def test_ui_modules_import_each_other_without_cycles():
+    graph = ui_imports()
+
+    def reaches(start, goal, seen=()):
+        return any(d == goal or (d not in seen and reaches(d, goal, (*seen, d))) for d in graph.get(start, ()))
+
+    cycles = sorted(m for m in graph if reaches(m, m))
+    assert cycles == []
+
+
 # -- lib.core.config ---------------------------------------------------------------------------------
 def test_config_reads_env_before_the_secrets_file(tmp_path):
     secrets = tmp_path / "secrets.toml"

@@ -142,13 +142,11 @@ class Gate:
     # -- logging in and out ------------------------------------------------------------
     def login_page(self) -> None:
         """What every page URL shows while logged out: a centred login card."""
-        from ui.shell import LOGIN_LANG_KEY, language_switch
-
         _, middle, _ = st.columns([1, 1.2, 1])
         with middle:
             st.markdown(f"## :material/contacts: {context.t('app.title')}")
             st.caption(context.t("auth.login_intro"))
-            language_switch(LOGIN_LANG_KEY)
+            context.language_switch(context.LOGIN_LANG_KEY)
             self.login_form()
             if not self.config.production:
                 st.caption(context.t("auth.demo_hint"))

@@ -12,7 +12,6 @@ from lib.core import i18n
 
 from lib.customers import reference
 
-from lib.accounts import users
 from lib.core.config import AppConfig, startup_problems
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.accounts.permissions import Actor
@@ -22,9 +21,6 @@ from ui.auth import LOGOUT_BUTTON_KEY, Gate
 
 log = logging.getLogger("customer_master")
 
-LANG_NAMES = {"zh": "中文", "en": "English"}
-SIDEBAR_LANG_KEY = "cm_lang_switch"
-LOGIN_LANG_KEY = "cm_lang_switch_login"
 
 _ROLE_LABELS = {code: {"zh": zh, "en": en} for code, zh, en in reference.ROLES}
 
@@ -48,30 +44,6 @@ def refuse_if_misconfigured(config: AppConfig, db) -> None:
     st.stop()
 
 
-# -- language ---------------------------------------------------------------------------
-def language_switch(widget_key: str, username: str | None = None, db=None) -> None:
-    """中文 / English. The choice applies to this session at once and, for a logged-in
-    user, is remembered in the database for their next login."""
-    current = context.current_lang()
-    # Keep the widget in step with the language (which the login may have changed).
-    st.session_state[widget_key] = current
-
-    def changed() -> None:
-        chosen = st.session_state[widget_key]
-        st.session_state[context.LANG_KEY] = chosen
-        if username and db is not None:
-            users.set_preferred_lang(db, username, chosen)
-
-    st.radio(
-        context.t("shell.language"),
-        options=list(i18n.LANGS),
-        format_func=LANG_NAMES.get,
-        key=widget_key,
-        horizontal=True,
-        on_change=changed,
-    )
-
-
 # -- sidebar ----------------------------------------------------------------------------
 def sidebar(gate: Gate, actor: Actor) -> Actor | None:
     """Who is logged in, their role, the language switch and the log-out button.
@@ -85,7 +57,7 @@ def sidebar(gate: Gate, actor: Actor) -> Actor | None:
                 st.caption(context.t("shell.signed_in_as"))
                 st.markdown(f"**{md_escape(actor.display_name or actor.username)}**")
                 st.caption(context.t("shell.role", role=md_escape(role_label(actor.role, lang))))
-            language_switch(SIDEBAR_LANG_KEY, actor.username, gate.db)
+            context.language_switch(context.SIDEBAR_LANG_KEY, actor.username, gate.db)
             clicked = st.button(context.t("auth.logout"), key=LOGOUT_BUTTON_KEY, icon=":material/logout:",
                                 width="stretch")
     if clicked:
