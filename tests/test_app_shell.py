@@ -6,6 +6,8 @@ import ast
 import json
 import logging
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -365,6 +367,19 @@ def test_ui_modules_import_each_other_without_cycles():
 
     cycles = sorted(m for m in graph if reaches(m, m))
     assert cycles == []
+
+
+# -- make run ----------------------------------------------------------------------------------
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_run_serves_the_loopback_address_unless_told_otherwise():
+    def command(*args):
+        out = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout
+        return next(line for line in out.splitlines() if "streamlit run app.py" in line)
+
+    assert "--server.address 127.0.0.1 " in command() and "--server.port 8501" in command()
+    assert "--server.address 0.0.0.0 " in command("ADDRESS=0.0.0.0")
+    assert "--server.port 8600" in command("PORT=8600")
 
 
 # -- lib.core.config ---------------------------------------------------------------------------------
