@@ -323,9 +323,13 @@ def cmd_restore(args, console: Console) -> int:
 
 
 def cmd_secrets(args, console: Console) -> int:
-    """A random cookie-signing key in the secrets file on first start; never overwritten."""
+    """A random cookie-signing key in the secrets file on first start; never overwritten.
+    ``--print`` prints a new key instead (for CM_COOKIE_KEY)."""
     from lib.core import config
 
+    if args.print:
+        print(config.new_cookie_key(), file=console.out)
+        return 0
     path = Path(args.file)
     if path.exists():
         existing = config.read_secrets(path)
@@ -396,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("secrets", help="write a random cookie-signing key unless one exists")
     p.add_argument("--file", default=".streamlit/secrets.toml")
+    p.add_argument("--print", action="store_true", help="print a new random key instead (for CM_COOKIE_KEY)")
     p.set_defaults(func=cmd_secrets)
     return parser
 

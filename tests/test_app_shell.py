@@ -3,8 +3,10 @@ refusal, revocation, error boundary, account page; plus lib.core.config."""
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import logging
+import random
 import re
 import shutil
 import subprocess
@@ -22,7 +24,7 @@ from tests.apptest_util import current_page, make_app, nav_paths, open_page, tex
 from tests.conftest import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD_KEY = "k" * 8 + "3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f"
+GOOD_KEY = app_config.new_cookie_key()  # made now: a key written here would be public
 
 
 @pytest.fixture(autouse=True)
@@ -214,9 +216,10 @@ def test_production_refuses_to_start_with_an_active_demo_user(demo_db_path, monk
     assert len(at.text_input) == 0  # no login form
 
 
-def test_production_refuses_a_sample_key_even_for_a_logged_in_session(db, db_path, monkeypatch):
+def test_production_refuses_a_weak_key_even_for_a_logged_in_session(db, db_path, monkeypatch):
     monkeypatch.setenv("CM_MODE", "production")
-    monkeypatch.setenv("CM_COOKIE_KEY", "some_key")
+    weak = "our-customer-master-cookie-key-" + str(random.randrange(10**12, 10**13))  # in no project file
+    monkeypatch.setenv("CM_COOKIE_KEY", weak)
     at = run(make_app(db_path, "admin", lang="en"))
     assert t("config.cookie_key_sample", "en") in at.error[0].value
     assert len(at.title) == 0
@@ -393,22 +396,57 @@ def test_config_reads_env_before_the_secrets_file(tmp_path):
     assert app_config.read_secrets(tmp_path / "missing.toml") == {}
 
 
-@pytest.mark.parametrize("key, problem", [
-    (None, "config.cookie_key_missing"),
-    ("", "config.cookie_key_missing"),
-    ("some_key", "config.cookie_key_sample"),
-    ("please-change-me-to-a-long-random-string-1234", "config.cookie_key_sample"),
-    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "config.cookie_key_sample"),
-    ("Zq3-81kfP0x", "config.cookie_key_short"),
-    (GOOD_KEY, None),
-])
-def test_production_key_rules(key, problem):
-    config = app_config.load_config({"CM_MODE": "production", **({"CM_COOKIE_KEY": key} if key is not None else {})}, {})
-    keys = [p.key for p in app_config.startup_problems(config)]
-    assert keys == ([problem] if problem else [])
-    demo = app_config.load_config({"CM_COOKIE_KEY": key} if key is not None else {}, {})
+WEAK_KEYS = [
+    "some_key",  # streamlit-authenticator's default
+    "please-change-me-to-a-long-random-string-1234",
+    "a" * 64,
+    "0123456789abcdef" * 4,  # hex, but a repeated piece
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",  # the alphabet in order
+    "correct horse battery staple correct horse battery staple",  # a passphrase, not random bytes
+    "MyCompanyCustomerMasterCookieKey2026!",
+    "MyCompanyCustomerMasterCookieKeyForProduction2026",  # 36 bytes of base64, but words
+    "kkkkkkkk3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f",  # one case only
+    "3F9C1E7A5B2D4C6E8a0b1c3d5e7f9a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f",  # hex in two cases
+    "Zq3-81kfP0x",  # random-looking but 8 bytes
+]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_production_refuses_weak_keys(key, tmp_path):
+    problems = app_config.key_problems(key, root=tmp_path)  # an empty project: none is "published"
+    assert [p.key for p in problems] in (["config.cookie_key_sample"], ["config.cookie_key_short"])
+    config = app_config.load_config({"CM_MODE": "production", "CM_COOKIE_KEY": key}, {})
+    assert app_config.startup_problems(config)
+    demo = app_config.load_config({"CM_COOKIE_KEY": key}, {})
     assert app_config.startup_problems(demo) == []  # demo mode always starts
-    assert demo.signing_key()  # a random per-process key when none is configured
+
+
+def test_production_refuses_a_key_written_in_the_project(tmp_path):
+    published = app_config.new_cookie_key()
+    assert app_config.key_problems(published, root=tmp_path) == []
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "conftest.py").write_text(f"KEY = {published!r}\n")
+    [problem] = app_config.key_problems(published, root=tmp_path)
+    assert (problem.key, problem.params) == ("config.cookie_key_public", {"path": "tests/conftest.py"})
+    # The keys the project's own tests and docs write are found in the real project.
+    written_here = "Kq7vT2xW9mLp4RzB8nYc3HdF6sJg1QaE5uVt0XoI-kNbMwZyLr"  # random, but in this file
+    assert app_config.key_problems(written_here, root=tmp_path) == []
+    assert [p.key for p in app_config.key_problems(written_here)] == ["config.cookie_key_public"]
+    assert [p.key for p in app_config.key_problems(None)] == ["config.cookie_key_missing"]
+
+
+def test_generated_keys_pass_and_the_refusals_say_how_to_make_one(tmp_path):
+    rng = random.Random(6)
+    keys = [app_config.new_cookie_key()]
+    for _ in range(500):  # what generators write: hex and base64 of 32 or 48 random bytes
+        raw = rng.randbytes(rng.choice((32, 48)))
+        keys += [raw.hex(), raw.hex().upper(), base64.urlsafe_b64encode(raw).decode().rstrip("="),
+                 base64.b64encode(raw).decode()]
+    refused = [k for k in keys if app_config.key_problems(k, root=tmp_path)]
+    assert refused == []
+    for key in ("config.cookie_key_sample", "config.cookie_key_short", "config.cookie_key_public"):
+        for lang in LANGS:
+            assert "python -m lib.cli secrets --print" in t(key, lang, min=32, path="x")
 
 
 def test_an_unknown_mode_is_refused():

@@ -112,3 +112,13 @@ def test_secrets_writes_a_key_once(tmp_path):
     assert "cookie_key" in content and oct(secrets_file.stat().st_mode & 0o777) == "0o600"
     assert run_cli("secrets", "--file", str(secrets_file)).returncode == 0
     assert secrets_file.read_text() == content
+
+
+def test_secrets_print_gives_a_key_production_accepts(tmp_path):
+    from lib.core import config
+
+    printed = run_cli("secrets", "--print")
+    assert printed.returncode == 0, printed.stderr
+    key = printed.stdout.strip()
+    assert config.key_problems(key) == [] and config.key_bytes(key) >= 32
+    assert run_cli("secrets", "--print").stdout.strip() != key
