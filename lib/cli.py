@@ -1,8 +1,8 @@
 """Command line for the operator: ``python -m lib.cli [--db PATH] <command> ...``.
 
 Commands: ``init [--demo]``, ``demo-data``, ``create-user``, ``reset-password``,
-``list-users``, ``activate-user``/``deactivate-user``, ``backup``, ``restore`` and
-``secrets``. Every command but ``secrets`` works on the file given by ``--db`` (default:
+``list-users``, ``activate-user``/``deactivate-user``, ``login-delays``,
+``lift-login-delay``, ``backup``, ``restore`` and ``secrets``. Every command but ``secrets`` works on the file given by ``--db`` (default:
 env ``CM_DB_PATH``, else data/customers.duckdb).
 
 Expected failures print one translated message and exit non-zero, never a traceback:
@@ -82,6 +82,11 @@ CLI_MESSAGES: dict[str, dict[str, str]] = {
     },
     "interrupted": {"zh": "已中断。", "en": "Interrupted."},
     "error": {"zh": "错误：", "en": "Error: "},
+    "no_login_delays": {"zh": "（没有需要等待的登录）", "en": "(no login has to wait)"},
+    "login_delays_header": {"zh": "用户名|浏览器|失败次数|等待至（UTC）", "en": "username|browsers|failures|waits until (UTC)"},
+    "known_browser": {"zh": "曾登录过的浏览器", "en": "a browser it logged in from"},
+    "unknown_browsers": {"zh": "其他浏览器", "en": "other browsers"},
+    "login_delay_lifted": {"zh": "已解除 {username} 的登录等待。", "en": "Login wait of {username} lifted."},
 }
 
 
@@ -280,6 +285,43 @@ def cmd_list_users(args, console: Console) -> int:
     return 0
 
 
+def _print_table(console: Console, header_key: str, rows: list[list[str]]) -> None:
+    table = [console.msg(header_key).split("|"), *rows]
+    widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
+    for r in table:
+        print("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip(), file=console.out)
+
+
+def cmd_login_delays(args, console: Console) -> int:
+    """Who must wait before their next login attempt, from which browsers, until when."""
+    from lib.accounts import users
+
+    db = _open(args)
+    try:
+        delays = users.login_delays(db, None)
+    finally:
+        db.close()
+    if not delays:
+        console.say("no_login_delays")
+        return 0
+    _print_table(console, "login_delays_header", [
+        [d.username, console.msg("known_browser" if d.known_browser else "unknown_browsers"), str(d.failures),
+         d.wait_until.strftime("%Y-%m-%d %H:%M:%S")] for d in delays])
+    return 0
+
+
+def cmd_lift_login_delay(args, console: Console) -> int:
+    from lib.accounts import users
+
+    db = _open(args)
+    try:
+        users.lift_login_delay(db, None, args.username)
+    finally:
+        db.close()
+    console.say("login_delay_lifted", username=args.username)
+    return 0
+
+
 def _width(text: str) -> int:
     # CJK characters take two columns in a terminal.
     return sum(2 if "\u2e80" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" else 1 for ch in text)
@@ -390,6 +432,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("activate-user", cmd_set_active, "activate a user again")
     p.add_argument("username")
     p.set_defaults(active=True)
+
+    command("login-delays", cmd_login_delays, "list the users whose next login must wait after failed attempts")
+    p = command("lift-login-delay", cmd_lift_login_delay, "forget a user's failed logins so they need not wait")
+    p.add_argument("username")
 
     p = command("backup", cmd_backup, "write a consistent copy of the database to a new file")
     p.add_argument("file")

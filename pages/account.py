@@ -55,7 +55,7 @@ def _change_password(ctx, current: str, new: str, repeat: str) -> None:
         for problem in exc.problems:
             st.error(problem.translate(ctx.lang))
         return
-    auth.renew_session()
+    auth.renew_session(ctx.db, ctx.actor.username)
     st.session_state[GEN_KEY] = st.session_state.get(GEN_KEY, 0) + 1
     st.session_state[FLASH_KEY] = "account.password_changed"
     st.rerun()  # redraw with empty fields; the next run also renews the login cookie

@@ -12,9 +12,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import jwt
 import pytest
 
 import pages.account
+import ui.auth as ui_auth
+from lib.accounts import sessions
 from lib.core import config as app_config
 from lib.accounts import users
 from lib.core.db import Database
@@ -103,13 +106,135 @@ def test_a_wrong_password_says_so_and_shows_no_page(db, db_path, make_customer, 
     assert len(at.sidebar) == 0
 
 
-def test_repeated_failures_lock_the_user_out(demo_db_path):
+def test_repeated_failures_delay_the_next_attempt_and_the_message_stays(demo_db_path):
     at = run(make_app(demo_db_path, lang="en"))
     for _ in range(5):
         submit_login(at, "sales", "wrong-password-123")
     submit_login(at, "sales", "sales-demo-2026")
-    assert [e.value for e in at.error] == [t("auth.locked", "en", minutes=15)]
+    [error] = at.error
+    seconds = int(re.search(r"in (\d+) s", error.value).group(1))
+    assert 0 < seconds <= 30 and error.value == t("auth.login_delayed", "en", seconds=seconds)
     assert logged_in_user(at) is None
+    run(at)  # a rerun (the cookie component's, a language switch) keeps the message, counting down
+    [error] = at.error
+    assert 0 < int(re.search(r"in (\d+) s", error.value).group(1)) <= seconds
+    assert len(at.text_input) == 2
+
+
+def test_a_wrong_password_message_stays_after_a_rerun(demo_db_path):
+    at = run(make_app(demo_db_path, lang="en"))
+    submit_login(at, "sales", "wrong-password-123")
+    run(at)
+    assert [e.value for e in at.error] == [t("auth.invalid_credentials", "en")]
+    submit_login(at, "sales", "sales-demo-2026")
+    assert len(at.error) == 0
+    run(at)
+    assert logged_in_user(at) == "sales"
+
+
+# -- cookies -------------------------------------------------------------------------------------
+def with_cookies(monkeypatch, cookies: dict) -> None:
+    """What the browser sends (AppTest cannot send cookies)."""
+    monkeypatch.setattr(ui_auth, "request_cookies", lambda: cookies)
+
+
+def cookie_calls(at) -> list[dict]:
+    """The cookie component's calls in the last run: {"method": "set"/"delete", ...}."""
+    calls = []
+    for element in [*at.main, *at.sidebar]:
+        proto = getattr(element, "proto", None)
+        if "cookie_manager" in getattr(proto, "component_name", ""):
+            calls.append(json.loads(proto.json_args))
+    return [c for c in calls if c["method"] != "getAll"]
+
+
+def login_cookie(db, username: str, lifetime: float = 7, key: str | None = None) -> str:
+    return sessions.login_token(sessions.start(db, username, lifetime), key or GOOD_KEY)
+
+
+def test_a_cookie_naming_an_active_session_logs_in(db, db_path, monkeypatch):
+    with_cookies(monkeypatch, {app_config.COOKIE_NAME: login_cookie(db, "viewer")})
+    at = run(make_app(db_path, lang="en"))
+    assert logged_in_user(at) == "viewer" and cookie_calls(at) == []
+
+
+def test_a_copied_cookie_stays_logged_out_after_log_out_even_with_a_shorter_lifetime(db, db_path, monkeypatch):
+    cookie = login_cookie(db, "sales")
+    with_cookies(monkeypatch, {app_config.COOKIE_NAME: cookie})
+    at = run(make_app(db_path, lang="en"))
+    assert logged_in_user(at) == "sales"
+    logout_button(at).click()
+    run(at)
+    assert logged_in_user(at) is None
+    # The copy is sent again after a restart with a shorter cookie lifetime.
+    monkeypatch.setenv("CM_COOKIE_EXPIRY_DAYS", "0.5")
+    again = run(make_app(db_path, lang="en"))
+    assert logged_in_user(again) is None and len(again.text_input) == 2
+    assert {"method": "delete", "cookie": app_config.COOKIE_NAME} in [
+        {k: c[k] for k in ("method", "cookie")} for c in cookie_calls(again)]
+
+
+def alg_none_token(claims: dict) -> str:
+    part = lambda obj: base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+FUTURE = 4_102_444_800  # 2100-01-01
+
+
+@pytest.mark.parametrize("make_cookie", [
+    lambda db: alg_none_token({"username": "admin", "exp_date": FUTURE, "sid": "x"}),
+    lambda db: jwt.encode({"username": "admin", "exp_date": FUTURE}, GOOD_KEY, algorithm="HS512"),
+    lambda db: jwt.encode({"username": "admin", "exp_date": FUTURE}, GOOD_KEY, algorithm="HS256"),  # no session
+    lambda db: jwt.encode({"username": "admin", "exp_date": "soon", "sid": "x"}, GOOD_KEY, algorithm="HS256"),
+    lambda db: login_cookie(db, "admin", key=app_config.new_cookie_key()),  # another key
+    lambda db: "not-a-token",
+], ids=["alg-none", "hs512", "no-session-id", "bad-expiry", "other-key", "garbage"])
+def test_a_cookie_that_does_not_verify_means_logged_out_and_is_removed(db, db_path, monkeypatch, make_cookie):
+    with_cookies(monkeypatch, {app_config.COOKIE_NAME: make_cookie(db)})
+    at = run(make_app(db_path, lang="en"))
+    assert logged_in_user(at) is None
+    assert len(at.text_input) == 2 and len(at.error) == 0  # the login form, no "something went wrong"
+    assert [c["method"] for c in cookie_calls(at)] == ["delete"]
+    run(at)  # the next run does not try (or delete) it again
+    assert logged_in_user(at) is None and len(at.text_input) == 2 and cookie_calls(at) == []
+
+
+def test_a_form_login_writes_a_session_cookie_and_a_browser_cookie(demo_db_path, monkeypatch):
+    with_cookies(monkeypatch, {})
+    at = run(make_app(demo_db_path, lang="en"))
+    submit_login(at, "sales", "sales-demo-2026")
+    written = {c["cookie"]: c["value"] for c in cookie_calls(at) if c["method"] == "set"}
+    assert set(written) == {app_config.COOKIE_NAME, ui_auth.BROWSER_COOKIE}
+    claims = sessions.read_login_token(written[app_config.COOKIE_NAME], GOOD_KEY)
+    database = Database(demo_db_path)
+    try:
+        assert claims["username"] == "sales" and sessions.is_active(database, claims["sid"], "sales", 7)
+        browser = sessions.read_browser_token(written[ui_auth.BROWSER_COOKIE], GOOD_KEY)
+        with database.read() as cur:
+            assert sessions.is_trusted(cur, browser, "sales")
+    finally:
+        database.close()
+
+
+def test_the_user_gets_in_from_their_own_browser_while_strangers_hammer_their_name(demo_db_path, monkeypatch):
+    database = Database(demo_db_path)
+    try:
+        own = sessions.new_browser_id()
+        users.verify_credentials(database, "sales", "sales-demo-2026", own)  # logged in from it before
+    finally:
+        database.close()
+    with_cookies(monkeypatch, {})  # strangers: browsers without the user's browser cookie
+    stranger = run(make_app(demo_db_path, lang="en"))
+    for i in range(7):
+        submit_login(stranger, "sales", f"guess-number-{i}")
+    assert [e.value.split(".")[0] for e in stranger.error] == [t("auth.login_delayed", "en").split(".")[0]]
+
+    with_cookies(monkeypatch, {ui_auth.BROWSER_COOKIE: sessions.browser_token(own, GOOD_KEY)})
+    user = run(make_app(demo_db_path, lang="en"))
+    submit_login(user, "sales", "sales-demo-2026")
+    run(user)
+    assert logged_in_user(user) == "sales"
 
 
 def test_an_unknown_or_inactive_user_in_the_session_is_not_let_in(db, db_path):
