@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Loopback only by default: the demo's passwords are public. ADDRESS=0.0.0.0 serves the network.
+ADDRESS ?= 127.0.0.1
 export CM_DB_PATH ?= $(CURDIR)/data/customers.duckdb
 
 .PHONY: run test setup db secrets bench clean
@@ -24,7 +26,7 @@ db: setup
 	$(PY) -m lib.cli init --demo
 
 run: setup secrets db
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: setup
 	$(PY) -m pytest

@@ -1,8 +1,8 @@
 """Command line for the operator: ``python -m lib.cli [--db PATH] <command> ...``.
 
 Commands: ``init [--demo]``, ``demo-data``, ``create-user``, ``reset-password``,
-``list-users``, ``activate-user``/``deactivate-user``, ``backup``, ``restore`` and
-``secrets``. Every command but ``secrets`` works on the file given by ``--db`` (default:
+``list-users``, ``activate-user``/``deactivate-user``, ``login-delays``,
+``lift-login-delay``, ``backup``, ``restore`` and ``secrets``. Every command but ``secrets`` works on the file given by ``--db`` (default:
 env ``CM_DB_PATH``, else data/customers.duckdb).
 
 Expected failures print one translated message and exit non-zero, never a traceback:
@@ -201,7 +201,7 @@ def cmd_set_active(args, console: Console) -> int:
     db = _open(args)
     try:
         users.set_active(db, None, args.username, args.active)
-        console.say("cli.user_activated" if args.active else "user_deactivated", username=args.username)
+        console.say("cli.user_activated" if args.active else "cli.user_deactivated", username=args.username)
         return 0
     finally:
         db.close()
@@ -219,11 +219,46 @@ def cmd_list_users(args, console: Console) -> int:
         console.say("cli.no_users")
         return 0
     yes, no = console.msg("cli.yes"), console.msg("cli.no")
-    table = [console.msg("cli.users_header").split("|")]
-    table += [[u.username, u.role, u.display_name, yes if u.active else no, yes if u.is_demo else no] for u in rows]
+    _print_table(console, "cli.users_header",
+                 [[u.username, u.role, u.display_name, yes if u.active else no, yes if u.is_demo else no]
+                  for u in rows])
+    return 0
+
+
+def _print_table(console: Console, header_key: str, rows: list[list[str]]) -> None:
+    table = [console.msg(header_key).split("|"), *rows]
     widths = [max(_width(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         print("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip(), file=console.out)
+
+
+def cmd_login_delays(args, console: Console) -> int:
+    """Who must wait before their next login attempt, from which browsers, until when."""
+    from lib.accounts import users
+
+    db = _open(args)
+    try:
+        delays = users.login_delays(db, None)
+    finally:
+        db.close()
+    if not delays:
+        console.say("cli.no_login_delays")
+        return 0
+    _print_table(console, "cli.login_delays_header", [
+        [d.username, console.msg("cli.known_browser" if d.known_browser else "cli.unknown_browsers"), str(d.failures),
+         d.wait_until.strftime("%Y-%m-%d %H:%M:%S")] for d in delays])
+    return 0
+
+
+def cmd_lift_login_delay(args, console: Console) -> int:
+    from lib.accounts import users
+
+    db = _open(args)
+    try:
+        users.lift_login_delay(db, None, args.username)
+    finally:
+        db.close()
+    console.say("cli.login_delay_lifted", username=args.username)
     return 0
 
 
@@ -270,9 +305,13 @@ def cmd_restore(args, console: Console) -> int:
 
 
 def cmd_secrets(args, console: Console) -> int:
-    """A random cookie-signing key in the secrets file on first start; never overwritten."""
+    """A random cookie-signing key in the secrets file on first start; never overwritten.
+    ``--print`` prints a new key instead (for CM_COOKIE_KEY)."""
     from lib.core import config
 
+    if args.print:
+        print(config.new_cookie_key(), file=console.out)
+        return 0
     path = Path(args.file)
     if path.exists():
         existing = config.read_secrets(path)
@@ -335,6 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.set_defaults(active=True)
 
+    command("login-delays", cmd_login_delays, "list the users whose next login must wait after failed attempts")
+    p = command("lift-login-delay", cmd_lift_login_delay, "forget a user's failed logins so they need not wait")
+    p.add_argument("username")
+
     p = command("backup", cmd_backup, "write a consistent copy of the database to a new file")
     p.add_argument("file")
 
@@ -344,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("secrets", help="write a random cookie-signing key unless one exists")
     p.add_argument("--file", default=".streamlit/secrets.toml")
+    p.add_argument("--print", action="store_true", help="print a new random key instead (for CM_COOKIE_KEY)")
     p.set_defaults(func=cmd_secrets)
     return parser
 

@@ -6,8 +6,8 @@ from lib.accounts import users
 from lib.core.errors import ValidationError
 from ui import nav
 from ui import auth
-from ui.context import page_context
-from ui.shell import escape_md, role_label
+from ui.context import page_context, role_label
+from ui.format import md_escape
 
 FORM_KEY = "account_password_form"
 GEN_KEY = "account_form_generation"  # a new generation = fresh, empty fields
@@ -24,9 +24,9 @@ def render() -> None:
 
     left, right = st.columns([1, 1], gap="large")
     with left, st.container(border=True):
-        st.markdown(f"**{ctx.t('account.display_name')}:** {escape_md(ctx.actor.display_name)}")
+        st.markdown(f"**{ctx.t('account.display_name')}:** {md_escape(ctx.actor.display_name)}")
         st.markdown(f"**{ctx.t('account.username')}:** `{ctx.actor.username}`")
-        st.markdown(f"**{ctx.t('account.role')}:** {role_label(ctx.actor.role, ctx.lang)}")
+        st.markdown(f"**{ctx.t('account.role')}:** {md_escape(role_label(ctx.actor.role, ctx.lang))}")
 
     with right:
         st.subheader(ctx.t("account.change_password"))
@@ -55,7 +55,7 @@ def _change_password(ctx, current: str, new: str, repeat: str) -> None:
         for problem in exc.problems:
             st.error(problem.translate(ctx.lang))
         return
-    auth.renew_session()
+    auth.renew_session(ctx.db, ctx.actor.username)
     st.session_state[GEN_KEY] = st.session_state.get(GEN_KEY, 0) + 1
     st.session_state[FLASH_KEY] = "account.password_changed"
     st.rerun()  # redraw with empty fields; the next run also renews the login cookie

@@ -18,7 +18,7 @@ from lib.accounts.users import list_users
 from ui import nav
 from ui import widgets as W
 from ui.context import page_context
-from ui.format import md_escape, money, money_short, month, number
+from ui.format import md_escape, money, money_short, month, number, plotly_text
 
 _CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -127,7 +127,8 @@ def _bar(ctx, title: str, df: pd.DataFrame, name: str, height: int, *, horizonta
     with st.container(border=True):
         st.markdown(f"**{title}**")
         count = t("analytics.col_count")
-        shown = df.assign(axis=df["label"].map(_short))
+        # Labels are names people typed (owners, list entries): plotly renders HTML in them.
+        shown = df.assign(axis=df["label"].map(_short).map(plotly_text), label=df["label"].map(plotly_text))
         if horizontal:
             fig = px.bar(shown, x="n", y="axis", orientation="h", labels={"n": count, "axis": ""}, text="n",
                          custom_data=["label"])
@@ -157,11 +158,12 @@ def _industry_tier(ctx, a, not_set: str, height: int) -> None:
     with st.container(border=True):
         st.markdown(f"**{title}**")
         count = t("analytics.col_count")
-        tier_order = [*tiers.values(), not_set]
-        shown = df.assign(axis=df["industry"].map(_short))
+        tier_order = [plotly_text(x) for x in (*tiers.values(), not_set)]
+        shown = df.assign(axis=df["industry"].map(_short).map(plotly_text),
+                          industry=df["industry"].map(plotly_text), tier=df["tier"].map(plotly_text))
         fig = px.bar(shown, x="n", y="axis", color="tier", orientation="h", custom_data=["industry", "tier"],
                      category_orders={"tier": tier_order},
-                     labels={"n": count, "axis": "", "tier": F.label("tier", lang)})
+                     labels={"n": count, "axis": "", "tier": plotly_text(F.label("tier", lang))})
         fig.update_traces(hovertemplate="%{customdata[0]} · %{customdata[1]}: %{x:,}<extra></extra>")
         fig.update_yaxes(autorange="reversed", automargin=True,
                          categoryorder="array", categoryarray=list(dict.fromkeys(shown["axis"])))

@@ -3,13 +3,21 @@ refusal, revocation, error boundary, account page; plus lib.core.config."""
 from __future__ import annotations
 
 import ast
+import base64
+import json
 import logging
+import random
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import jwt
 import pytest
 
 import pages.account
+import ui.auth as ui_auth
+from lib.accounts import sessions
 from lib.core import config as app_config
 from lib.accounts import users
 from lib.core.db import Database
@@ -19,7 +27,7 @@ from tests.apptest_util import current_page, make_app, nav_paths, open_page, tex
 from tests.conftest import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD_KEY = "k" * 8 + "3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f"
+GOOD_KEY = app_config.new_cookie_key()  # made now: a key written here would be public
 
 
 @pytest.fixture(autouse=True)
@@ -98,13 +106,135 @@ def test_a_wrong_password_says_so_and_shows_no_page(db, db_path, make_customer, 
     assert len(at.sidebar) == 0
 
 
-def test_repeated_failures_lock_the_user_out(demo_db_path):
+def test_repeated_failures_delay_the_next_attempt_and_the_message_stays(demo_db_path):
     at = run(make_app(demo_db_path, lang="en"))
     for _ in range(5):
         submit_login(at, "sales", "wrong-password-123")
     submit_login(at, "sales", "sales-demo-2026")
-    assert [e.value for e in at.error] == [t("auth.locked", "en", minutes=15)]
+    [error] = at.error
+    seconds = int(re.search(r"in (\d+) s", error.value).group(1))
+    assert 0 < seconds <= 30 and error.value == t("auth.login_delayed", "en", seconds=seconds)
     assert logged_in_user(at) is None
+    run(at)  # a rerun (the cookie component's, a language switch) keeps the message, counting down
+    [error] = at.error
+    assert 0 < int(re.search(r"in (\d+) s", error.value).group(1)) <= seconds
+    assert len(at.text_input) == 2
+
+
+def test_a_wrong_password_message_stays_after_a_rerun(demo_db_path):
+    at = run(make_app(demo_db_path, lang="en"))
+    submit_login(at, "sales", "wrong-password-123")
+    run(at)
+    assert [e.value for e in at.error] == [t("auth.invalid_credentials", "en")]
+    submit_login(at, "sales", "sales-demo-2026")
+    assert len(at.error) == 0
+    run(at)
+    assert logged_in_user(at) == "sales"
+
+
+# -- cookies -------------------------------------------------------------------------------------
+def with_cookies(monkeypatch, cookies: dict) -> None:
+    """What the browser sends (AppTest cannot send cookies)."""
+    monkeypatch.setattr(ui_auth, "request_cookies", lambda: cookies)
+
+
+def cookie_calls(at) -> list[dict]:
+    """The cookie component's calls in the last run: {"method": "set"/"delete", ...}."""
+    calls = []
+    for element in [*at.main, *at.sidebar]:
+        proto = getattr(element, "proto", None)
+        if "cookie_manager" in getattr(proto, "component_name", ""):
+            calls.append(json.loads(proto.json_args))
+    return [c for c in calls if c["method"] != "getAll"]
+
+
+def login_cookie(db, username: str, lifetime: float = 7, key: str | None = None) -> str:
+    return sessions.login_token(sessions.start(db, username, lifetime), key or GOOD_KEY)
+
+
+def test_a_cookie_naming_an_active_session_logs_in(db, db_path, monkeypatch):
+    with_cookies(monkeypatch, {app_config.COOKIE_NAME: login_cookie(db, "viewer")})
+    at = run(make_app(db_path, lang="en"))
+    assert logged_in_user(at) == "viewer" and cookie_calls(at) == []
+
+
+def test_a_copied_cookie_stays_logged_out_after_log_out_even_with_a_shorter_lifetime(db, db_path, monkeypatch):
+    cookie = login_cookie(db, "sales")
+    with_cookies(monkeypatch, {app_config.COOKIE_NAME: cookie})
+    at = run(make_app(db_path, lang="en"))
+    assert logged_in_user(at) == "sales"
+    logout_button(at).click()
+    run(at)
+    assert logged_in_user(at) is None
+    # The copy is sent again after a restart with a shorter cookie lifetime.
+    monkeypatch.setenv("CM_COOKIE_EXPIRY_DAYS", "0.5")
+    again = run(make_app(db_path, lang="en"))
+    assert logged_in_user(again) is None and len(again.text_input) == 2
+    assert {"method": "delete", "cookie": app_config.COOKIE_NAME} in [
+        {k: c[k] for k in ("method", "cookie")} for c in cookie_calls(again)]
+
+
+def alg_none_token(claims: dict) -> str:
+    part = lambda obj: base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+FUTURE = 4_102_444_800  # 2100-01-01
+
+
+@pytest.mark.parametrize("make_cookie", [
+    lambda db: alg_none_token({"username": "admin", "exp_date": FUTURE, "sid": "x"}),
+    lambda db: jwt.encode({"username": "admin", "exp_date": FUTURE}, GOOD_KEY, algorithm="HS512"),
+    lambda db: jwt.encode({"username": "admin", "exp_date": FUTURE}, GOOD_KEY, algorithm="HS256"),  # no session
+    lambda db: jwt.encode({"username": "admin", "exp_date": "soon", "sid": "x"}, GOOD_KEY, algorithm="HS256"),
+    lambda db: login_cookie(db, "admin", key=app_config.new_cookie_key()),  # another key
+    lambda db: "not-a-token",
+], ids=["alg-none", "hs512", "no-session-id", "bad-expiry", "other-key", "garbage"])
+def test_a_cookie_that_does_not_verify_means_logged_out_and_is_removed(db, db_path, monkeypatch, make_cookie):
+    with_cookies(monkeypatch, {app_config.COOKIE_NAME: make_cookie(db)})
+    at = run(make_app(db_path, lang="en"))
+    assert logged_in_user(at) is None
+    assert len(at.text_input) == 2 and len(at.error) == 0  # the login form, no "something went wrong"
+    assert [c["method"] for c in cookie_calls(at)] == ["delete"]
+    run(at)  # the next run does not try (or delete) it again
+    assert logged_in_user(at) is None and len(at.text_input) == 2 and cookie_calls(at) == []
+
+
+def test_a_form_login_writes_a_session_cookie_and_a_browser_cookie(demo_db_path, monkeypatch):
+    with_cookies(monkeypatch, {})
+    at = run(make_app(demo_db_path, lang="en"))
+    submit_login(at, "sales", "sales-demo-2026")
+    written = {c["cookie"]: c["value"] for c in cookie_calls(at) if c["method"] == "set"}
+    assert set(written) == {app_config.COOKIE_NAME, ui_auth.BROWSER_COOKIE}
+    claims = sessions.read_login_token(written[app_config.COOKIE_NAME], GOOD_KEY)
+    database = Database(demo_db_path)
+    try:
+        assert claims["username"] == "sales" and sessions.is_active(database, claims["sid"], "sales", 7)
+        browser = sessions.read_browser_token(written[ui_auth.BROWSER_COOKIE], GOOD_KEY)
+        with database.read() as cur:
+            assert sessions.is_trusted(cur, browser, "sales")
+    finally:
+        database.close()
+
+
+def test_the_user_gets_in_from_their_own_browser_while_strangers_hammer_their_name(demo_db_path, monkeypatch):
+    database = Database(demo_db_path)
+    try:
+        own = sessions.new_browser_id()
+        users.verify_credentials(database, "sales", "sales-demo-2026", own)  # logged in from it before
+    finally:
+        database.close()
+    with_cookies(monkeypatch, {})  # strangers: browsers without the user's browser cookie
+    stranger = run(make_app(demo_db_path, lang="en"))
+    for i in range(7):
+        submit_login(stranger, "sales", f"guess-number-{i}")
+    assert [e.value.split(".")[0] for e in stranger.error] == [t("auth.login_delayed", "en").split(".")[0]]
+
+    with_cookies(monkeypatch, {ui_auth.BROWSER_COOKIE: sessions.browser_token(own, GOOD_KEY)})
+    user = run(make_app(demo_db_path, lang="en"))
+    submit_login(user, "sales", "sales-demo-2026")
+    run(user)
+    assert logged_in_user(user) == "sales"
 
 
 def test_an_unknown_or_inactive_user_in_the_session_is_not_let_in(db, db_path):
@@ -215,9 +345,10 @@ def test_production_refuses_to_start_with_an_active_demo_user(demo_db_path, monk
     assert len(at.text_input) == 0  # no login form
 
 
-def test_production_refuses_a_sample_key_even_for_a_logged_in_session(db, db_path, monkeypatch):
+def test_production_refuses_a_weak_key_even_for_a_logged_in_session(db, db_path, monkeypatch):
     monkeypatch.setenv("CM_MODE", "production")
-    monkeypatch.setenv("CM_COOKIE_KEY", "some_key")
+    weak = "our-customer-master-cookie-key-" + str(random.randrange(10**12, 10**13))  # in no project file
+    monkeypatch.setenv("CM_COOKIE_KEY", weak)
     at = run(make_app(db_path, "admin", lang="en"))
     assert t("config.cookie_key_sample", "en") in at.error[0].value
     assert len(at.title) == 0
@@ -296,6 +427,93 @@ def test_account_page_changes_the_password_and_keeps_this_session(db, db_path):
     users.verify_credentials(db, "sales", "a-new-password-1")
 
 
+# -- user text as markup ------------------------------------------------------------------------
+MARKUP_NAME = "<b>Bold</b> :material/home: :red[x] $x$ *y*"
+
+
+def test_the_escape_helpers_keep_markup_literal():
+    from ui.format import md_escape, plotly_text
+
+    # Markdown: backslashes before syntax; the closing colon of a :shortcode: is cut off
+    # by an invisible word joiner (Streamlit matches icons and emoji after parsing).
+    escaped = md_escape(MARKUP_NAME)
+    assert ":material/home:" not in escaped.replace("\\", "") and "home\u2060\\:" in escaped
+    assert escaped.replace("\\", "").replace("\u2060", "") == MARKUP_NAME
+    assert "\\<b\\>" in escaped and "\\:red\\[x\\]" in escaped and "\\$x\\$" in escaped
+    assert md_escape(":smile: 10:30:45") == "\\:smile\u2060\\: 10\\:30\u2060\\:45"
+    assert md_escape("Name: x") == "Name\\: x"  # a lone colon stays as it was
+    # Plotly: HTML tags and entities shown as typed.
+    assert plotly_text("<b>x</b> &lt;") == "&lt;b&gt;x&lt;/b&gt; &amp;lt;"
+
+
+def test_one_markdown_and_one_plotly_helper_serve_ui_and_pages():
+    sources = {p: p.read_text(encoding="utf-8") for d in ("ui", "pages") for p in (ROOT / d).glob("*.py")}
+    helpers = [str(p.relative_to(ROOT)) for p, text in sources.items()
+               if re.search(r"^def \w*(escape|plotly_text)\w*\(", text, re.M)]
+    assert helpers == ["ui/format.py"]
+    assert "unsafe_allow_html" not in "".join(sources.values())
+
+
+def test_a_display_name_with_markup_is_shown_as_typed(db, db_path):
+    from lib.customers import customer as cs
+    from tests.conftest import customer_values
+    from ui.format import md_escape, plotly_text
+
+    marked = users.create_user(db, None, "marked", MARKUP_NAME, "sales", TEST_PASSWORD)
+    at = run(open_page(make_app(db_path, "marked", lang="en"), "account"))
+    sidebar = [m.value for m in at.sidebar.markdown]
+    assert f"**{md_escape(MARKUP_NAME)}**" in sidebar
+    assert any(md_escape(MARKUP_NAME) in m.value for m in at.main.markdown)
+    assert MARKUP_NAME not in texts(at)
+
+    cs.create_customer(db, db.actor(marked.username, marked.role, marked.display_name), customer_values())
+    at = run(open_page(make_app(db_path, "manager", lang="en"), "analytics"))
+    shown = [json.loads(c.proto.spec)["data"][0] for c in at.get("plotly_chart")]
+    [owner] = [d for d in shown if [plotly_text(MARKUP_NAME)] in d["customdata"]]  # hover text
+    assert plotly_text(MARKUP_NAME)[:20] in owner["y"][0]  # axis label (shortened)
+    assert not any("<b>" in json.dumps(d, ensure_ascii=False) for d in shown)
+
+
+# -- module structure ---------------------------------------------------------------------------
+def ui_imports() -> dict[str, set[str]]:
+    """ui module -> the ui modules it imports anywhere (function-level imports too)."""
+    graph = {}
+    for path in (ROOT / "ui").glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "ui":
+                deps |= {f"ui.{a.name}" for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ui."):
+                deps.add(node.module)
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("ui.")}
+        graph[f"ui.{path.stem}"] = deps
+    return graph
+
+
+def test_ui_modules_import_each_other_without_cycles():
+    graph = ui_imports()
+
+    def reaches(start, goal, seen=()):
+        return any(d == goal or (d not in seen and reaches(d, goal, (*seen, d))) for d in graph.get(start, ()))
+
+    cycles = sorted(m for m in graph if reaches(m, m))
+    assert cycles == []
+
+
+# -- make run ----------------------------------------------------------------------------------
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_run_serves_the_loopback_address_unless_told_otherwise():
+    def command(*args):
+        out = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout
+        return next(line for line in out.splitlines() if "streamlit run app.py" in line)
+
+    assert "--server.address 127.0.0.1 " in command() and "--server.port 8501" in command()
+    assert "--server.address 0.0.0.0 " in command("ADDRESS=0.0.0.0")
+    assert "--server.port 8600" in command("PORT=8600")
+
+
 # -- lib.core.config ---------------------------------------------------------------------------------
 def test_config_reads_env_before_the_secrets_file(tmp_path):
     secrets = tmp_path / "secrets.toml"
@@ -307,22 +525,57 @@ def test_config_reads_env_before_the_secrets_file(tmp_path):
     assert app_config.read_secrets(tmp_path / "missing.toml") == {}
 
 
-@pytest.mark.parametrize("key, problem", [
-    (None, "config.cookie_key_missing"),
-    ("", "config.cookie_key_missing"),
-    ("some_key", "config.cookie_key_sample"),
-    ("please-change-me-to-a-long-random-string-1234", "config.cookie_key_sample"),
-    ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "config.cookie_key_sample"),
-    ("Zq3-81kfP0x", "config.cookie_key_short"),
-    (GOOD_KEY, None),
-])
-def test_production_key_rules(key, problem):
-    config = app_config.load_config({"CM_MODE": "production", **({"CM_COOKIE_KEY": key} if key is not None else {})}, {})
-    keys = [p.key for p in app_config.startup_problems(config)]
-    assert keys == ([problem] if problem else [])
-    demo = app_config.load_config({"CM_COOKIE_KEY": key} if key is not None else {}, {})
+WEAK_KEYS = [
+    "some_key",  # streamlit-authenticator's default
+    "please-change-me-to-a-long-random-string-1234",
+    "a" * 64,
+    "0123456789abcdef" * 4,  # hex, but a repeated piece
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",  # the alphabet in order
+    "correct horse battery staple correct horse battery staple",  # a passphrase, not random bytes
+    "MyCompanyCustomerMasterCookieKey2026!",
+    "MyCompanyCustomerMasterCookieKeyForProduction2026",  # 36 bytes of base64, but words
+    "kkkkkkkk3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f",  # one case only
+    "3F9C1E7A5B2D4C6E8a0b1c3d5e7f9a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f",  # hex in two cases
+    "Zq3-81kfP0x",  # random-looking but 8 bytes
+]
+
+
+@pytest.mark.parametrize("key", WEAK_KEYS)
+def test_production_refuses_weak_keys(key, tmp_path):
+    problems = app_config.key_problems(key, root=tmp_path)  # an empty project: none is "published"
+    assert [p.key for p in problems] in (["config.cookie_key_sample"], ["config.cookie_key_short"])
+    config = app_config.load_config({"CM_MODE": "production", "CM_COOKIE_KEY": key}, {})
+    assert app_config.startup_problems(config)
+    demo = app_config.load_config({"CM_COOKIE_KEY": key}, {})
     assert app_config.startup_problems(demo) == []  # demo mode always starts
-    assert demo.signing_key()  # a random per-process key when none is configured
+
+
+def test_production_refuses_a_key_written_in_the_project(tmp_path):
+    published = app_config.new_cookie_key()
+    assert app_config.key_problems(published, root=tmp_path) == []
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "conftest.py").write_text(f"KEY = {published!r}\n")
+    [problem] = app_config.key_problems(published, root=tmp_path)
+    assert (problem.key, problem.params) == ("config.cookie_key_public", {"path": "tests/conftest.py"})
+    # The keys the project's own tests and docs write are found in the real project.
+    written_here = "Kq7vT2xW9mLp4RzB8nYc3HdF6sJg1QaE5uVt0XoI-kNbMwZyLr"  # random, but in this file
+    assert app_config.key_problems(written_here, root=tmp_path) == []
+    assert [p.key for p in app_config.key_problems(written_here)] == ["config.cookie_key_public"]
+    assert [p.key for p in app_config.key_problems(None)] == ["config.cookie_key_missing"]
+
+
+def test_generated_keys_pass_and_the_refusals_say_how_to_make_one(tmp_path):
+    rng = random.Random(6)
+    keys = [app_config.new_cookie_key()]
+    for _ in range(500):  # what generators write: hex and base64 of 32 or 48 random bytes
+        raw = rng.randbytes(rng.choice((32, 48)))
+        keys += [raw.hex(), raw.hex().upper(), base64.urlsafe_b64encode(raw).decode().rstrip("="),
+                 base64.b64encode(raw).decode()]
+    refused = [k for k in keys if app_config.key_problems(k, root=tmp_path)]
+    assert refused == []
+    for key in ("config.cookie_key_sample", "config.cookie_key_short", "config.cookie_key_public"):
+        for lang in LANGS:
+            assert "python -m lib.cli secrets --print" in t(key, lang, min=32, path="x")
 
 
 def test_an_unknown_mode_is_refused():

@@ -131,3 +131,39 @@ def test_create_user_takes_its_roles_from_the_roles_table(tmp_path):
                    stdin="a-password-123\n")
     assert made.returncode == 0, made.stderr
     assert "Created user carol (auditor)" in made.stdout
+
+
+def test_secrets_print_gives_a_key_production_accepts(tmp_path):
+    from lib.core import config
+
+    printed = run_cli("secrets", "--print")
+    assert printed.returncode == 0, printed.stderr
+    key = printed.stdout.strip()
+    assert config.key_problems(key) == [] and config.key_bytes(key) >= 32
+    assert run_cli("secrets", "--print").stdout.strip() != key
+
+
+def test_login_delays_are_listed_and_lifted(tmp_path):
+    path = str(tmp_path / "cm.duckdb")
+    db = Database(path)
+    try:
+        users.create_user(db, None, "wang", "王芳", "sales", "wang-password-1")
+        for _ in range(5):
+            with pytest.raises(AuthError):
+                users.verify_credentials(db, "wang", "not-the-password")
+    finally:
+        db.close()
+    listed = run_cli("--db", path, "login-delays")
+    assert listed.returncode == 0, listed.stderr
+    assert "wang" in listed.stdout and "other browsers" in listed.stdout
+    lifted = run_cli("--db", path, "lift-login-delay", "wang")
+    assert lifted.returncode == 0 and "wang" in lifted.stdout
+    assert "no login has to wait" in run_cli("--db", path, "login-delays").stdout
+    db = Database(path)
+    try:
+        assert users.verify_credentials(db, "wang", "wang-password-1").username == "wang"
+        with db.read() as cur:
+            assert cur.execute("SELECT actor FROM audit_log WHERE action = 'user.lift_login_delay'").fetchall() == [
+                ("system",)]
+    finally:
+        db.close()

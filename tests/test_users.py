@@ -1,14 +1,17 @@
 """Users: passwords, the credential check, lockout and session revocation."""
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 from datetime import timedelta
 
 import bcrypt
+import jwt
 import pytest
 
 from lib.accounts import permissions as perm
-from lib.accounts import users
+from lib.accounts import sessions, users
 from lib.core.clock import utcnow
 from lib.core.errors import AuthError, DuplicateError, NotFound, PermissionDenied, ValidationError
 from tests.conftest import TEST_PASSWORD
@@ -16,15 +19,14 @@ from tests.conftest import TEST_PASSWORD
 GOOD_PASSWORD = "correct-horse-42"
 
 
-def auth_error(db, username, password) -> AuthError:
+def auth_error(db, username, password, browser=None) -> AuthError:
     with pytest.raises(AuthError) as ei:
-        users.verify_credentials(db, username, password)
+        users.verify_credentials(db, username, password, browser)
     return ei.value
 
 
 def set_setting(db, key, value):
-    with db.read() as cur:
-        cur.execute("UPDATE settings SET value = ? WHERE key = ?", [value, key])
+    db.run_in_transaction(lambda cur: cur.execute("UPDATE settings SET value = ? WHERE key = ?", [value, key]))
     db.invalidate("settings")
 
 
@@ -130,23 +132,58 @@ def test_odd_login_input_is_an_auth_error(db, password):
     assert auth_error(db, "sales", password).key == "auth.invalid_credentials"
 
 
-# -- lockout -----------------------------------------------------------------------------------
-def test_lockout_after_the_configured_number_of_failures(db):
+# -- delays after failed logins ------------------------------------------------------------------
+def delayed(db, username, password, browser=None) -> int:
+    with pytest.raises(AuthError) as ei:
+        users.verify_credentials(db, username, password, browser)
+    assert ei.value.key == "auth.login_delayed", ei.value.key
+    return ei.value.params["seconds"]
+
+
+def attempts(db, username) -> int:
+    with db.read() as cur:
+        return cur.execute("SELECT count(*) FROM login_attempts WHERE username = ?", [username]).fetchone()[0]
+
+
+def age_attempts(db, seconds: float) -> None:
+    """As if every recorded attempt had happened ``seconds`` earlier."""
+    db.run_in_transaction(lambda cur: cur.execute(
+        "UPDATE login_attempts SET attempted_at = attempted_at - to_microseconds(?)", [int(seconds * 1e6)]))
+
+
+def test_failures_make_the_next_attempt_wait_and_the_wait_doubles(db):
     set_setting(db, "lockout_attempts", "3")
     for _ in range(3):
         assert auth_error(db, "sales", "wrong-password-1").key == "auth.invalid_credentials"
-    locked = auth_error(db, "sales", TEST_PASSWORD)  # even the right password
-    assert (locked.key, locked.params) == ("auth.locked", {"minutes": 15})
-    # other users are not affected
+    assert 0 < delayed(db, "sales", TEST_PASSWORD) <= 30  # even the right password waits
+    recorded = attempts(db, "sales")
+    assert 0 < delayed(db, "sales", "wrong-password-1") <= 30
+    assert attempts(db, "sales") == recorded  # a refused attempt costs no check and no row
+    age_attempts(db, 31)
+    assert auth_error(db, "sales", "wrong-password-1").key == "auth.invalid_credentials"
+    assert 30 < delayed(db, "sales", TEST_PASSWORD) <= 60  # doubled
+    age_attempts(db, 61)
+    assert users.verify_credentials(db, "sales", TEST_PASSWORD).username == "sales"
+    # other users are not affected at any time
     assert users.verify_credentials(db, "sales2", TEST_PASSWORD).username == "sales2"
 
 
-def test_unknown_names_are_locked_out_too(db):
+def test_the_wait_is_capped_so_nobody_is_locked_out_for_long(db):
+    rules = users.DelayRules.from_settings(db.settings())
+    assert (rules.free_failures, rules.window, rules.first_wait) == (5, timedelta(minutes=15), 30)
+    waits = [rules.wait(n) for n in range(12)]
+    assert waits == [0, 0, 0, 0, 0, 30, 60, 120, 150, 150, 150, 150]
+    # At the slowest allowed pace, free_failures failures stay inside the window: the
+    # delay never lapses for someone who keeps guessing.
+    assert rules.longest_wait * rules.free_failures < rules.window.total_seconds()
+
+
+def test_unknown_names_are_delayed_too(db):
     set_setting(db, "lockout_attempts", "2")
     for _ in range(2):
         assert auth_error(db, "ghost", "wrong-password-1").key == "auth.invalid_credentials"
-    assert auth_error(db, "ghost", "wrong-password-1").key == "auth.locked"
-    assert auth_error(db, "GHOST ", "wrong-password-1").key == "auth.locked"
+    assert delayed(db, "ghost", "wrong-password-1") > 0
+    assert delayed(db, "GHOST ", "wrong-password-1") > 0
 
 
 def test_a_success_resets_the_count(db):
@@ -162,44 +199,189 @@ def test_a_success_resets_the_count(db):
 def test_old_failures_fall_out_of_the_window(db):
     set_setting(db, "lockout_attempts", "3")
     set_setting(db, "lockout_minutes", "10")
-    long_ago = utcnow() - timedelta(minutes=11)
-    with db.read() as cur:
-        for _ in range(5):
-            cur.execute("INSERT INTO login_attempts VALUES (nextval('login_attempt_id_seq'), 'sales', ?, FALSE)",
-                        [long_ago])
+
+    def insert(username, at, n):
+        db.run_in_transaction(lambda cur: cur.executemany(
+            "INSERT INTO login_attempts (id, username, attempted_at, success)"
+            " VALUES (nextval('login_attempt_id_seq'), ?, ?, FALSE)", [[username, at]] * n))
+
+    insert("sales", utcnow() - timedelta(minutes=11), 5)
     assert users.verify_credentials(db, "sales", TEST_PASSWORD).username == "sales"
+    insert("sales2", utcnow() - timedelta(seconds=5), 3)
+    assert 0 < delayed(db, "sales2", TEST_PASSWORD) <= 25
+
+
+def test_the_users_own_browser_gets_in_while_strangers_hammer_their_name(db):
+    mine, laptop = sessions.new_browser_id(), sessions.new_browser_id()
+    for browser in (mine, laptop):  # a successful login makes a browser trusted for the user
+        assert users.verify_credentials(db, "sales", TEST_PASSWORD, browser).username == "sales"
+    strangers = [None] + [sessions.new_browser_id() for _ in range(3)]  # no cookie, or never logged in
+    for i in range(12):
+        with pytest.raises(AuthError):
+            users.verify_credentials(db, "sales", f"guess-{i:04d}-xx", strangers[i % 4])
+    assert delayed(db, "sales", TEST_PASSWORD, strangers[1]) > 0  # strangers wait...
+    assert users.verify_credentials(db, "sales", TEST_PASSWORD, mine).username == "sales"  # ...the user does not
+    # A trusted browser's failures are counted on their own too.
+    for _ in range(5):
+        auth_error(db, "sales", "mistyped-password", mine)
+    assert delayed(db, "sales", TEST_PASSWORD, mine) > 0
+    assert users.verify_credentials(db, "sales", TEST_PASSWORD, laptop).username == "sales"
+    # Trust is per user: the browser is a stranger to everyone else.
     with db.read() as cur:
-        for _ in range(3):
-            cur.execute("INSERT INTO login_attempts VALUES (nextval('login_attempt_id_seq'), 'sales2', ?, FALSE)",
-                        [utcnow() - timedelta(minutes=9)])
-    assert auth_error(db, "sales2", TEST_PASSWORD).params == {"minutes": 10}
+        assert sessions.is_trusted(cur, mine, "sales") and not sessions.is_trusted(cur, mine, "sales2")
 
 
-def test_password_reset_ends_older_sessions(db):
-    before = utcnow()
+def test_an_administrator_sees_and_lifts_login_delays(db, actors):
+    set_setting(db, "lockout_attempts", "2")
+    mine = sessions.new_browser_id()
+    users.verify_credentials(db, "sales", TEST_PASSWORD, mine)
+    for browser in (None, None, mine, mine):
+        auth_error(db, "sales", "wrong-password-1", browser)
+    delays = users.login_delays(db, actors["admin"])
+    assert [(d.username, d.known_browser, d.failures) for d in delays] == [("sales", False, 2), ("sales", True, 2)]
+    assert all(utcnow() < d.wait_until <= utcnow() + timedelta(seconds=30) for d in delays)
+    for who in ("manager", "sales", "viewer"):
+        with pytest.raises(PermissionDenied):
+            users.login_delays(db, actors[who])
+        with pytest.raises(PermissionDenied):
+            users.lift_login_delay(db, actors[who], "sales")
+    users.lift_login_delay(db, actors["admin"], "sales")
+    assert users.login_delays(db, actors["admin"]) == []
+    assert users.verify_credentials(db, "sales", TEST_PASSWORD).username == "sales"
+    assert users.verify_credentials(db, "sales", TEST_PASSWORD, mine).username == "sales"
+
+
+def test_logins_failures_and_delays_are_audited_without_secrets(db):
+    set_setting(db, "lockout_attempts", "2")
+    browser = sessions.new_browser_id()
+    users.verify_credentials(db, "sales", TEST_PASSWORD, browser)
+    for _ in range(2):
+        auth_error(db, "sales", "wrong-password-1")
+    with db.read() as cur:
+        rows = cur.execute("SELECT action, changes FROM audit_log WHERE entity = 'user'"
+                           " AND action LIKE 'user.login%' ORDER BY id").fetchall()
+    assert [a for a, _ in rows] == ["user.login", "user.login_failed", "user.login_failed", "user.login_delayed"]
+    text = " ".join(c for _, c in rows)
+    assert TEST_PASSWORD not in text and "wrong-password-1" not in text and browser not in text
+    assert browser not in json.dumps(list_tables(db), default=str)  # only digests are stored
+
+
+def list_tables(db) -> dict:
+    with db.read() as cur:
+        return {t: cur.execute(f"SELECT * FROM {t}").fetchall()
+                for t in ("login_attempts", "trusted_browsers", "login_sessions")}
+
+
+def test_the_credential_check_writes_only_in_a_transaction(db, monkeypatch):
+    class ReadOnly:
+        def __init__(self, cur):
+            self.cur = cur
+
+        def execute(self, sql, *args):
+            assert sql.lstrip().split()[0].upper() in ("SELECT", "WITH"), sql
+            return self.cur.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.cur, name)
+
+    real_read = type(db).read
+
+    @contextlib.contextmanager
+    def read_only(self):
+        with real_read(self) as cur:
+            yield ReadOnly(cur)
+
+    monkeypatch.setattr(type(db), "read", read_only)
+    auth_error(db, "sales", "wrong-password-1")
+    assert users.verify_credentials(db, "sales", TEST_PASSWORD, sessions.new_browser_id()).username == "sales"
+    assert attempts(db, "sales") == 2
+
+
+# -- login sessions ----------------------------------------------------------------------------------
+def test_a_sessions_login_time_comes_from_its_row_not_from_the_settings(db):
+    session = sessions.start(db, "sales", 7)
+    assert sessions.is_active(db, session.secret, "sales", 7)
+    users.log_out_everywhere(db, "sales")
+    # The old bug: issue time = expiry - today's lifetime, so a shorter lifetime after a
+    # restart made a copied cookie of a logged-out session valid again.
+    for lifetime in (0.5, 1, 7, 30):
+        assert not sessions.is_active(db, session.secret, "sales", lifetime)
+    assert sessions.is_active(db, sessions.start(db, "sales", 7).secret, "sales", 7)  # logging in again works
+
+
+def test_a_shorter_lifetime_shortens_sessions_and_a_longer_one_never_lengthens_them(db):
+    session = sessions.start(db, "sales", 1)
+    now = utcnow()
+    assert sessions.is_active(db, session.secret, "sales", 1, now=now + timedelta(hours=23))
+    assert not sessions.is_active(db, session.secret, "sales", 30, now=now + timedelta(days=2))
+    assert not sessions.is_active(db, session.secret, "sales", 0.5, now=now + timedelta(hours=13))
+    assert sessions.is_active(db, session.secret, "sales", 0.5, now=now + timedelta(hours=11))
+
+
+def test_a_session_is_only_good_for_its_own_user_and_id(db):
+    session = sessions.start(db, "sales", 7)
+    assert not sessions.is_active(db, session.secret, "sales2", 7)
+    assert not sessions.is_active(db, sessions.new_secret(), "sales", 7)
+    with db.read() as cur:
+        stored = cur.execute("SELECT id_hash FROM login_sessions").fetchall()
+    assert stored == [(sessions.digest(session.secret),)]  # the id itself is not stored
+
+
+def test_password_changes_and_deactivation_end_sessions(db, actors):
+    reset, changed, deactivated, other = (sessions.start(db, u, 7) for u in ("sales", "sales2", "viewer", "manager"))
     users.set_password(db, None, "sales", GOOD_PASSWORD)
-    user = users.get_user(db, "sales")
-    assert user.sessions_valid_after is not None and user.sessions_valid_after >= before
-    assert not users.session_valid(db, "sales", before - timedelta(seconds=1))
-    assert users.session_valid(db, "sales", user.sessions_valid_after)
-    assert users.session_valid(db, "sales", utcnow() + timedelta(seconds=1))
+    users.change_own_password(db, actors["sales2"], TEST_PASSWORD, GOOD_PASSWORD)
+    users.set_active(db, None, "viewer", False)
+    for s in (reset, changed, deactivated):
+        assert not sessions.is_active(db, s.secret, s.username, 7), s.username
+    assert sessions.is_active(db, other.secret, "manager", 7)
+    users.set_active(db, None, "viewer", True)
+    assert not sessions.is_active(db, deactivated.secret, "viewer", 7)  # ended stays ended
+    assert users.actor_for(db, "viewer").role == "viewer"
     assert auth_error(db, "sales", TEST_PASSWORD).key == "auth.invalid_credentials"
     assert users.verify_credentials(db, "sales", GOOD_PASSWORD).username == "sales"
     with pytest.raises(NotFound):
         users.set_password(db, None, "nobody", GOOD_PASSWORD)
 
 
-def test_sessions_of_a_user_never_reset_stay_valid(db):
-    assert users.session_valid(db, "viewer", utcnow() - timedelta(days=30))
-    assert not users.session_valid(db, "nobody", utcnow())
+def test_log_out_ends_every_session_of_the_user(db):
+    first, second = sessions.start(db, "sales", 7), sessions.start(db, "sales", 7)
+    users.log_out_everywhere(db, "sales")
+    assert not sessions.is_active(db, first.secret, "sales", 7)  # e.g. a copied or undeleted cookie
+    assert not sessions.is_active(db, second.secret, "sales", 7)  # and the other browser's
+    with db.read() as cur:
+        actions = [r[0] for r in cur.execute("SELECT action FROM audit_log WHERE entity = 'user'").fetchall()]
+    assert "user.logout" in actions
 
 
-def test_deactivating_ends_sessions(db):
-    issued = utcnow()
-    users.set_active(db, None, "viewer", False)
-    assert not users.session_valid(db, "viewer", issued)
-    assert users.actor_for(db, "viewer") is None
-    assert users.actor_for(db, "sales").role == "sales"
+KEY = "Zk3rP9wQ2mX7vN4tB8yL1cF6hJ5sD0gAeUiOoRqWxYz-_Kk2Lm9Np8Qr7St6Uv5Wx"
+
+
+def forged(header: dict, claims: dict, signature: bytes = b"") -> str:
+    part = lambda obj: base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    return f"{part(header)}.{part(claims)}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
+
+
+def test_only_a_well_formed_token_signed_with_the_key_is_read():
+    session = sessions.LoginSession("sid-1", "admin", utcnow(), utcnow() + timedelta(days=1))
+    good = sessions.login_token(session, KEY)
+    assert sessions.read_login_token(good, KEY)["sid"] == "sid-1"
+    future = (utcnow() + timedelta(days=1)).timestamp() + 86400
+    claims = {"username": "admin", "exp_date": future, "sid": "x"}
+    bad = [
+        forged({"alg": "none", "typ": "JWT"}, claims),
+        jwt.encode(claims, KEY, algorithm="HS512"),
+        jwt.encode(claims, KEY + "x", algorithm="HS256"),
+        jwt.encode({"username": "admin", "exp_date": future}, KEY, algorithm="HS256"),  # no session id
+        jwt.encode({**claims, "exp_date": str(future)}, KEY, algorithm="HS256"),
+        jwt.encode({**claims, "exp_date": 1.0}, KEY, algorithm="HS256"),  # expired
+        jwt.encode({**claims, "username": ["admin"]}, KEY, algorithm="HS256"),
+        "garbage", "a.b.c", "", None, 42, "x" * 5000,
+    ]
+    assert [sessions.read_login_token(token, KEY) for token in bad] == [None] * len(bad)
+    assert sessions.read_browser_token(sessions.browser_token("b-1", KEY), KEY) == "b-1"
+    assert sessions.read_browser_token(sessions.browser_token("b-1", KEY + "x"), KEY) is None
+    assert sessions.read_browser_token(good, KEY) is None
 
 
 def test_change_own_password_needs_the_current_one(db, actors):
@@ -226,12 +408,3 @@ def test_demo_users_are_created_once(db_path):
         db.close()
 
 
-def test_log_out_ends_every_session_issued_before_it(db):
-    before = utcnow()
-    assert users.session_valid(db, "sales", before)
-    users.log_out_everywhere(db, "sales")
-    assert not users.session_valid(db, "sales", before)  # e.g. a copied or undeleted cookie
-    assert users.session_valid(db, "sales", utcnow())  # logging in again works
-    with db.read() as cur:
-        actions = [r[0] for r in cur.execute("SELECT action FROM audit_log WHERE entity = 'user'").fetchall()]
-    assert "user.logout" in actions

@@ -1,4 +1,5 @@
-"""What every page needs: the process's Database, the logged-in actor, the language.
+"""What every page needs: the process's Database, the logged-in actor, the language
+(and the switch that sets it, used by the login card and the sidebar).
 
 Pages start with ``ctx = page_context(perm.PAGE_X)``: it re-checks login and role
 (the router already hid pages the role may not see, but a page never trusts that).
@@ -11,11 +12,15 @@ import streamlit as st
 
 from lib.core import i18n
 from lib.accounts import permissions as perm
+from lib.accounts.users import set_preferred_lang
 from lib.core.db import Database, default_path
 from lib.accounts.permissions import Actor
 
 LANG_KEY = "lang"
 ACTOR_KEY = "cm_actor"
+LANG_NAMES = {"zh": "中文", "en": "English"}
+SIDEBAR_LANG_KEY = "cm_lang_switch"
+LOGIN_LANG_KEY = "cm_lang_switch_login"
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,6 +54,29 @@ def role_label(role: str, lang: str | None = None) -> str:
     if labels is None:
         return role
     return labels["label_zh"] if (lang or current_lang()) == "zh" else labels["label_en"]
+
+
+def language_switch(widget_key: str, username: str | None = None, db=None) -> None:
+    """中文 / English. The choice applies to this session at once and, for a logged-in
+    user, is remembered in the database for their next login."""
+    current = current_lang()
+    # Keep the widget in step with the language (which the login may have changed).
+    st.session_state[widget_key] = current
+
+    def changed() -> None:
+        chosen = st.session_state[widget_key]
+        st.session_state[LANG_KEY] = chosen
+        if username and db is not None:
+            set_preferred_lang(db, username, chosen)
+
+    st.radio(
+        t("shell.language"),
+        options=list(i18n.LANGS),
+        format_func=LANG_NAMES.get,
+        key=widget_key,
+        horizontal=True,
+        on_change=changed,
+    )
 
 
 def current_actor() -> Actor | None:

@@ -7,6 +7,7 @@ English). Timestamps are stored in UTC and shown in Asia/Shanghai local time
 """
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -87,11 +88,27 @@ def month(value: date | None, lang: str = "zh") -> str:
     return f"{_MONTHS_EN[value.month - 1]} {value.year}"
 
 
-# Streamlit renders alert and caption bodies as Markdown (with its own :color[...] and
-# :material/...: directives). Anything a user typed that ends up in such a body is
-# escaped, so "a*b*c" shows as typed and cannot restyle the page.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
+# The two ways user text reaches the screen as markup, each with one helper; every
+# name, label or message that quotes what a person typed goes through one of them.
+#
+# Streamlit renders alert, caption and markdown bodies as Markdown with its own
+# directives (:red[...], :material/home:, :smile: emoji shortcodes, $math$). A backslash
+# stops Markdown syntax and the :color[...] directive, but icon and emoji shortcodes are
+# matched in the text *after* Markdown parsing, where the backslashes are gone; so the
+# closing colon of anything shaped like ``:word:`` gets an invisible WORD JOINER
+# (U+2060) in front of it, which no shortcode can contain.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=/])")
+_SHORTCODE = re.compile(r"(:[\w+\-/]+)(?=:)")
+_WORD_JOINER = "\u2060"
 
 
 def md_escape(text: Any) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """``text`` shown literally inside st.markdown / st.error / st.caption."""
+    text = _SHORTCODE.sub(r"\1" + _WORD_JOINER, str(text))
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def plotly_text(text: Any) -> str:
+    """``text`` shown literally in a plotly label, legend or hover: plotly renders a
+    subset of HTML (<b>, <i>, <br>, <a href=...>, <span style=...>) and entities there."""
+    return html.escape(str(text), quote=False)

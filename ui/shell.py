@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import uuid
 from typing import Iterator
 
@@ -11,32 +10,17 @@ import streamlit as st
 
 from lib.core import i18n
 
-from lib.customers import reference
 
-from lib.accounts import users
 from lib.core.config import AppConfig, startup_problems
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.accounts.permissions import Actor
 from ui import context
+from ui.format import md_escape
 from ui.auth import LOGOUT_BUTTON_KEY, Gate
 
 log = logging.getLogger("customer_master")
 
-LANG_NAMES = {"zh": "中文", "en": "English"}
-SIDEBAR_LANG_KEY = "cm_lang_switch"
-LOGIN_LANG_KEY = "cm_lang_switch_login"
 
-_ROLE_LABELS = {code: {"zh": zh, "en": en} for code, zh, en in reference.ROLES}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def escape_md(text: str) -> str:
-    """Show ``text`` literally inside st.markdown (names are typed by people)."""
-    return _MD_SPECIAL.sub(r"\\\1", text or "")
-
-
-def role_label(role: str, lang: str) -> str:
-    return _ROLE_LABELS.get(role, {}).get(lang, role)
 
 
 # -- start-up --------------------------------------------------------------------------
@@ -54,30 +38,6 @@ def refuse_if_misconfigured(config: AppConfig, db) -> None:
     st.stop()
 
 
-# -- language ---------------------------------------------------------------------------
-def language_switch(widget_key: str, username: str | None = None, db=None) -> None:
-    """中文 / English. The choice applies to this session at once and, for a logged-in
-    user, is remembered in the database for their next login."""
-    current = context.current_lang()
-    # Keep the widget in step with the language (which the login may have changed).
-    st.session_state[widget_key] = current
-
-    def changed() -> None:
-        chosen = st.session_state[widget_key]
-        st.session_state[context.LANG_KEY] = chosen
-        if username and db is not None:
-            users.set_preferred_lang(db, username, chosen)
-
-    st.radio(
-        context.t("shell.language"),
-        options=list(i18n.LANGS),
-        format_func=LANG_NAMES.get,
-        key=widget_key,
-        horizontal=True,
-        on_change=changed,
-    )
-
-
 # -- sidebar ----------------------------------------------------------------------------
 def sidebar(gate: Gate, actor: Actor) -> Actor | None:
     """Who is logged in, their role, the language switch and the log-out button.
@@ -89,9 +49,9 @@ def sidebar(gate: Gate, actor: Actor) -> Actor | None:
         with box.container():
             with st.container(border=True):
                 st.caption(context.t("shell.signed_in_as"))
-                st.markdown(f"**{escape_md(actor.display_name or actor.username)}**")
-                st.caption(context.t("shell.role", role=role_label(actor.role, lang)))
-            language_switch(SIDEBAR_LANG_KEY, actor.username, gate.db)
+                st.markdown(f"**{md_escape(actor.display_name or actor.username)}**")
+                st.caption(context.t("shell.role", role=md_escape(context.role_label(actor.role, lang))))
+            context.language_switch(context.SIDEBAR_LANG_KEY, actor.username, gate.db)
             clicked = st.button(context.t("auth.logout"), key=LOGOUT_BUTTON_KEY, icon=":material/logout:",
                                 width="stretch")
     if clicked:
@@ -105,9 +65,9 @@ def sidebar(gate: Gate, actor: Actor) -> Actor | None:
 def show_error(exc: CustomerMasterError, lang: str) -> None:
     """A typed error in the user's language (each field problem on its own line).
     Messages may quote what a user typed, so they are shown as text, not Markdown."""
-    text = escape_md(exc.translate(lang))
+    text = md_escape(exc.translate(lang))
     if isinstance(exc, ValidationError) and exc.problems:
-        text += "\n\n" + "\n".join(f"- {escape_md(p.translate(lang))}" for p in exc.problems)
+        text += "\n\n" + "\n".join(f"- {md_escape(p.translate(lang))}" for p in exc.problems)
     st.error(text)
 
 

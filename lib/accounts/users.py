@@ -1,12 +1,18 @@
 """Users, passwords and the credential check.
 
 The login page (``ui.auth``) keeps streamlit-authenticator for the form and the cookie
-but asks ``verify_credentials`` here, so lockout (append-only ``login_attempts``) and
-server-side session revocation (``sessions_valid_after``) live in the database.
+but asks ``verify_credentials`` here. Failed logins are rows of the append-only
+``login_attempts``; too many from one kind of browser make the next attempt for that
+user wait (doubling, capped), counted apart for each browser that logged in as the user
+before (``lib.accounts.sessions``: trusted browsers) and for all other browsers
+together. So strangers guessing a password slow themselves down, never the user in
+their own browser, and nobody is locked out for good. Log-out, password changes and
+deactivation end the user's login sessions (``lib.accounts.sessions``) on the server.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -15,6 +21,7 @@ from datetime import datetime, timedelta
 import bcrypt
 
 from lib.accounts import permissions as perm
+from lib.accounts import sessions
 from lib.core.clock import utcnow
 from lib.core.errors import AuthError, DuplicateError, NotFound, ValidationError
 
@@ -174,6 +181,7 @@ def _store_password(db, actor_name: str, username: str, new_password: str, actio
         ).fetchone()[0]
         if n != 1:
             raise NotFound("auth.unknown_user", username=username)
+        sessions.end_all(cur, username, "password", now)
         _user_audit(cur, actor_name, action, username, {})
 
     db.run_in_transaction(work)
@@ -190,6 +198,7 @@ def log_out_everywhere(db, username: str) -> None:
     def work(cur):
         now = utcnow()
         cur.execute("UPDATE users SET sessions_valid_after = ? WHERE username = ?", [now, username])
+        sessions.end_all(cur, username, "logout", now)
         _user_audit(cur, username, "user.logout", username, {})
 
     db.run_in_transaction(work)
@@ -205,58 +214,152 @@ def set_active(db, actor, username: str, active: bool) -> None:
             " WHERE username = ?", [active, now, now, username]).fetchone()[0]
         if n != 1:
             raise NotFound("auth.unknown_user", username=username)
+        sessions.end_all(cur, username, "activate" if active else "deactivate", now)
         _user_audit(cur, actor_name, "user.activate" if active else "user.deactivate", username, {})
 
     db.run_in_transaction(work)
     db.invalidate("usernames")
 
 
-def _recent_failures(cur, username: str, window_start: datetime) -> int:
+# -- the credential check and its delays --------------------------------------------------
+@dataclass(frozen=True)
+class DelayRules:
+    free_failures: int  # failures allowed before any wait (setting lockout_attempts)
+    window: timedelta  # failures older than this are forgiven (setting lockout_minutes)
+    first_wait: int  # seconds after the first failure too many (setting login_delay_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "DelayRules":
+        return cls(max(1, int(settings.get("lockout_attempts", "5"))),
+                   timedelta(minutes=max(1, int(settings.get("lockout_minutes", "15")))),
+                   max(1, int(settings.get("login_delay_seconds", "30"))))
+
+    @property
+    def longest_wait(self) -> int:
+        # Short enough that someone trying at the slowest allowed pace still has
+        # ``free_failures`` failures inside the window, so the delay never lapses
+        # for them: at most free_failures + 1 guesses per window.
+        return max(self.first_wait, int(self.window.total_seconds()) // (self.free_failures + 1))
+
+    def wait(self, failures: int) -> int:
+        """Seconds to wait after the last of ``failures`` counted failures."""
+        if failures < self.free_failures:
+            return 0
+        return min(self.first_wait * 2 ** min(failures - self.free_failures, 30), self.longest_wait)
+
+
+def _counted_failures(cur, username: str, browser_hash: str | None, since: datetime) -> tuple[int, datetime | None]:
+    """Failures of ``username`` from one kind of browser (a trusted browser's digest, or
+    None for all untrusted ones) after ``since``, the last success from that kind of
+    browser and the last lift by an administrator: their number and the latest."""
     return cur.execute(
-        "SELECT count(*) FROM login_attempts WHERE username = ? AND attempted_at >= ? AND NOT success"
-        " AND attempted_at > coalesce((SELECT max(attempted_at) FROM login_attempts"
-        "   WHERE username = ? AND success), TIMESTAMP '1970-01-01')",
-        [username, window_start, username],
-    ).fetchone()[0]
+        "SELECT count(*), max(attempted_at) FROM login_attempts a"
+        " WHERE a.username = $1 AND NOT a.success AND a.browser_hash IS NOT DISTINCT FROM $2"
+        " AND a.attempted_at > greatest($3,"
+        "   coalesce((SELECT max(attempted_at) FROM login_attempts WHERE username = $1 AND success"
+        "             AND browser_hash IS NOT DISTINCT FROM $2), $3),"
+        "   coalesce((SELECT max(lifted_at) FROM login_delay_lifts WHERE username = $1), $3))",
+        [username, browser_hash, since]).fetchone()
 
 
-def verify_credentials(db, username: str, password: str):
+def _seconds_to_wait(rules: DelayRules, failures: int, last: datetime | None, now: datetime) -> int:
+    if last is None:
+        return 0
+    remaining = (last + timedelta(seconds=rules.wait(failures)) - now).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else 0
+
+
+def verify_credentials(db, username: str, password: str, browser_id: str | None = None):
     """The credential check behind the login form. Returns an ``Actor``; raises
     ``AuthError`` with the same message whether the user is unknown, inactive or the
-    password wrong, and ``auth.locked`` after too many recent failures."""
+    password wrong, and ``auth.login_delayed`` (with ``seconds``) while this kind of
+    browser must wait after too many failures.
+
+    ``browser_id`` is the id the browser's signed browser cookie carries (or a new one
+    the caller will write on success). If that browser logged in as this user before,
+    its failures are counted on their own; all other browsers share one count. A
+    delayed attempt is refused at once, without a password check and without a write,
+    so hammering costs the server nothing and cannot extend anyone's wait. A success
+    marks the browser as trusted for this user."""
     username = (username or "").strip().lower()
     password = password or ""
-    settings = db.settings()
-    max_failures = int(settings.get("lockout_attempts", "5"))
-    minutes = int(settings.get("lockout_minutes", "15"))
+    rules = DelayRules.from_settings(db.settings())
+    name = username[:40]  # unknown names are counted and delayed too, so a delay reveals nothing
+    now = utcnow()
+    with db.read() as cur:
+        trusted = sessions.is_trusted(cur, browser_id, name)
+        browser_hash = sessions.digest(browser_id) if trusted else None
+        failures, last = _counted_failures(cur, name, browser_hash, now - rules.window)
+    wait = _seconds_to_wait(rules, failures, last, now)
+    if wait:
+        raise AuthError("auth.login_delayed", seconds=wait)
+
     user = get_user(db, username) if USERNAME_RE.match(username) else None
     pw = _password_bytes(password)
     # Always one bcrypt check, so a bad input costs as much time as a wrong password.
     ok = bcrypt.checkpw(pw[:72] if pw else b"", user.password_hash.encode() if user else _dummy_hash())
     # More than 72 bytes is never a stored password, even if its first 72 bytes match.
     ok = ok and pw is not None and len(pw) <= 72 and user is not None and user.active
-    now = utcnow()
-    with db.read() as cur:
-        # Unknown names are counted and locked too, so the lockout reveals nothing.
-        if _recent_failures(cur, username[:40], now - timedelta(minutes=minutes)) >= max_failures:
-            raise AuthError("auth.locked", minutes=minutes)
-        if username:
+    if name:
+        def record(cur):
+            at = utcnow()
             # Append-only: concurrent attempts never conflict on a counter row.
             cur.execute(
-                "INSERT INTO login_attempts (id, username, attempted_at, success)"
-                " VALUES (nextval('login_attempt_id_seq'), ?, ?, ?)", [username[:40], now, ok])
+                "INSERT INTO login_attempts (id, username, attempted_at, success, browser_hash)"
+                " VALUES (nextval('login_attempt_id_seq'), ?, ?, ?, ?)", [name, at, ok, browser_hash])
+            if ok:
+                if browser_id:
+                    sessions.trust(cur, browser_id, name, at)
+                _user_audit(cur, name, "user.login", name, {"known_browser": trusted})
+            elif USERNAME_RE.match(name):
+                _user_audit(cur, "-", "user.login_failed", name, {"known_browser": trusted})
+                if failures + 1 == rules.free_failures:
+                    _user_audit(cur, "-", "user.login_delayed", name,
+                                {"known_browser": trusted, "seconds": rules.wait(failures + 1)})
+
+        db.run_in_transaction(record)
     if not ok:
         raise AuthError("auth.invalid_credentials")
     return db.actor(user.username, user.role, user.display_name)
 
 
-def session_valid(db, username: str, issued_at: datetime) -> bool:
-    """Is a login session issued at ``issued_at`` (UTC) still good? False once the user is
-    deactivated or their sessions were revoked (password change, admin action)."""
-    user = get_user(db, username)
-    if user is None or not user.active:
-        return False
-    return user.sessions_valid_after is None or issued_at >= user.sessions_valid_after
+@dataclass(frozen=True)
+class LoginDelay:
+    """A user whose next login from some browsers must wait."""
+    username: str
+    known_browser: bool  # False: the browsers that never logged in as this user
+    failures: int
+    wait_until: datetime  # naive UTC
+
+
+def login_delays(db, actor) -> list[LoginDelay]:
+    """Who must wait before their next login attempt, and until when (administrators)."""
+    _require_admin(actor)
+    rules = DelayRules.from_settings(db.settings())
+    now = utcnow()
+    out = []
+    with db.read() as cur:
+        scopes = cur.execute(
+            "SELECT DISTINCT username, browser_hash FROM login_attempts WHERE NOT success AND attempted_at > ?"
+            " ORDER BY username, browser_hash NULLS FIRST", [now - rules.window]).fetchall()
+        for username, browser_hash in scopes:
+            failures, last = _counted_failures(cur, username, browser_hash, now - rules.window)
+            wait = _seconds_to_wait(rules, failures, last, now)
+            if wait:
+                out.append(LoginDelay(username, browser_hash is not None, failures, now + timedelta(seconds=wait)))
+    return out
+
+
+def lift_login_delay(db, actor, username: str) -> None:
+    """Forgive ``username``'s failed logins so far, from every browser (administrators)."""
+    actor_name = _require_admin(actor)
+    username = (username or "").strip().lower()
+
+    def work(cur):
+        cur.execute("INSERT INTO login_delay_lifts VALUES (?, ?, ?)", [username[:40], utcnow(), actor_name])
+        _user_audit(cur, actor_name, "user.lift_login_delay", username, {})
+
+    db.run_in_transaction(work)
 
 
 def actor_for(db, username: str):

@@ -74,10 +74,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.bad_filter": {"zh": "筛选条件无效：{field}", "en": "Invalid filter: {field}"},
     # -- authentication -------------------------------------------------------------
     "auth.invalid_credentials": {"zh": "用户名或密码错误。", "en": "Wrong username or password."},
-    "auth.locked": {
-        "zh": "登录失败次数过多，请 {minutes} 分钟后再试。",
-        "en": "Too many failed logins. Try again in {minutes} minutes.",
-    },
     "auth.password_too_short": {
         "zh": "密码至少需要 {min} 个字符。",
         "en": "The password needs at least {min} characters.",
@@ -146,6 +142,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "validation.possible_duplicates": {
         "zh": "可能已有 {n} 个相同的客户。确认仍要保存吗？",
         "en": "{n} existing customer(s) may be the same. Save anyway?",
+    },
+    "auth.login_delayed": {
+        "zh": "登录失败次数过多，请 {seconds} 秒后再试。",
+        "en": "Too many failed logins. Try again in {seconds} s.",
     },
 }
 

@@ -53,4 +53,9 @@ CLI: dict[str, dict[str, str]] = {
     },
     "cli.interrupted": {"zh": "已中断。", "en": "Interrupted."},
     "cli.error": {"zh": "错误：", "en": "Error: "},
+    "cli.no_login_delays": {"zh": "（没有需要等待的登录）", "en": "(no login has to wait)"},
+    "cli.login_delays_header": {"zh": "用户名|浏览器|失败次数|等待至（UTC）", "en": "username|browsers|failures|waits until (UTC)"},
+    "cli.known_browser": {"zh": "曾登录过的浏览器", "en": "a browser it logged in from"},
+    "cli.unknown_browsers": {"zh": "其他浏览器", "en": "other browsers"},
+    "cli.login_delay_lifted": {"zh": "已解除 {username} 的登录等待。", "en": "Login wait of {username} lifted."},
 }

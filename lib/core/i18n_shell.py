@@ -47,12 +47,12 @@ SHELL: dict[str, dict[str, str]] = {
         "en": "No cookie signing key: set CM_COOKIE_KEY or cookie_key under [auth] in .streamlit/secrets.toml.",
     },
     "config.cookie_key_short": {
-        "zh": "Cookie 签名密钥太短，至少需要 {min} 个字符。",
-        "en": "The cookie signing key is too short; it needs at least {min} characters.",
+        "zh": "Cookie 签名密钥太短，至少需要 {min} 个随机字节。生成方法：python -m lib.cli secrets --print（或 python -c \"import secrets; print(secrets.token_urlsafe(48))\"），把结果设为 CM_COOKIE_KEY 或 .streamlit/secrets.toml 中 [auth] 的 cookie_key。",
+        "en": "The cookie signing key is too short; it needs at least {min} random bytes. Make one with python -m lib.cli secrets --print (or python -c \"import secrets; print(secrets.token_urlsafe(48))\") and set it as CM_COOKIE_KEY or cookie_key under [auth] in .streamlit/secrets.toml.",
     },
     "config.cookie_key_sample": {
-        "zh": "Cookie 签名密钥是示例值，请换成随机生成的密钥。",
-        "en": "The cookie signing key is a sample value; replace it with a randomly generated key.",
+        "zh": "Cookie 签名密钥不是随机生成的（需要至少 32 个随机字节，以十六进制或 base64 书写）。生成方法：python -m lib.cli secrets --print（或 python -c \"import secrets; print(secrets.token_urlsafe(48))\"），把结果设为 CM_COOKIE_KEY 或 .streamlit/secrets.toml 中 [auth] 的 cookie_key。",
+        "en": "The cookie signing key is not a random key (at least 32 random bytes, written as hex or base64). Make one with python -m lib.cli secrets --print (or python -c \"import secrets; print(secrets.token_urlsafe(48))\") and set it as CM_COOKIE_KEY or cookie_key under [auth] in .streamlit/secrets.toml.",
     },
     "config.demo_users_active": {
         "zh": "演示用户仍处于启用状态（{users}），其密码已公开，请先停用。",
@@ -74,4 +74,8 @@ SHELL: dict[str, dict[str, str]] = {
     "account.submit": {"zh": "更新密码", "en": "Update password"},
     "account.passwords_differ": {"zh": "两次输入的新密码不一致。", "en": "The two new passwords do not match."},
     "account.password_changed": {"zh": "密码已更新。", "en": "Your password has been changed."},
+    "config.cookie_key_public": {
+        "zh": "Cookie 签名密钥出现在项目文件 {path} 中，等于公开。生成方法：python -m lib.cli secrets --print（或 python -c \"import secrets; print(secrets.token_urlsafe(48))\"），把结果设为 CM_COOKIE_KEY 或 .streamlit/secrets.toml 中 [auth] 的 cookie_key。",
+        "en": "The cookie signing key appears in the project file {path}, so it is public. Make one with python -m lib.cli secrets --print (or python -c \"import secrets; print(secrets.token_urlsafe(48))\") and set it as CM_COOKIE_KEY or cookie_key under [auth] in .streamlit/secrets.toml.",
+    },
 }

@@ -290,11 +290,54 @@ def _m004_roles_are_data(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m005_sessions(cur: duckdb.DuckDBPyConnection) -> None:
+    # See lib.accounts.sessions. Ids are stored as SHA-256 digests only.
+    cur.execute(
+        """
+        -- One row per login. The cookie carries the session id; no row, or an ended one,
+        -- means logged out. issued_at is the login's own time, never derived from settings.
+        CREATE TABLE login_sessions (
+            id_hash VARCHAR PRIMARY KEY,
+            username VARCHAR NOT NULL,
+            issued_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL,
+            ended_at TIMESTAMP,
+            end_reason VARCHAR,
+            CHECK (expires_at > issued_at)
+        );
+
+        -- Browsers that logged in as a user (OWASP "device cookies"): their failed logins
+        -- are counted apart from those of unknown browsers.
+        CREATE TABLE trusted_browsers (
+            browser_hash VARCHAR NOT NULL,
+            username VARCHAR NOT NULL,
+            first_login TIMESTAMP NOT NULL,
+            PRIMARY KEY (browser_hash, username)
+        );
+
+        -- The trusted browser an attempt came from; NULL = a browser not trusted for that user.
+        ALTER TABLE login_attempts ADD COLUMN browser_hash VARCHAR;
+        CREATE INDEX login_attempts_user ON login_attempts (username);
+
+        -- An administrator lifted a user's login delay: earlier failures no longer count.
+        CREATE TABLE login_delay_lifts (
+            username VARCHAR NOT NULL,
+            lifted_at TIMESTAMP NOT NULL,
+            lifted_by VARCHAR NOT NULL
+        );
+
+        -- The first wait after too many failures (doubling up to a cap; lib.accounts.users).
+        INSERT INTO settings VALUES ('login_delay_seconds', '30') ON CONFLICT DO NOTHING;
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
     (3, "users: preferred language", _m003_user_lang),
     (4, "roles as data: users and permissions refer to roles; unchecked actions removed", _m004_roles_are_data),
+    (5, "login sessions, trusted browsers, login delays", _m005_sessions),
 ]
 
 

@@ -29,8 +29,3 @@ SIZES = LISTS["size"]
 STATUSES = LISTS["status"]
 REGIONS = LISTS["region"]
 RELATIONSHIP_KINDS = LISTS["relationship_kind"]
-
-# Roles are rows of the roles table (``Database.roles()``; labels for the UI through
-# ``ui.context.role_label``). These are the rows migration 1 seeded, kept only for code
-# not yet reading the table (the sidebar's role label).
-ROLES = m001.ROLES

@@ -8,6 +8,7 @@ Import the page helpers from here in browser tests:
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -23,8 +24,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# A test key: long and random-looking, so even production-mode checks accept it.
-COOKIE_KEY = "browser-tests-3f9c1e7a5b2d4c6e8a0b1c3d5e7f9a2b4c6d8e0f1a3b5c7d"
+# Made per test run: a key written in the project is public (production refuses it).
+COOKIE_KEY = secrets.token_urlsafe(48)
 DEMO_CUSTOMERS = 300
 
 # Demo logins (lib.accounts.users.DEMO_USERS), by role.
