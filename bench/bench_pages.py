@@ -12,6 +12,7 @@ manager's language preference may be stored).
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -67,7 +68,7 @@ def main(argv=None) -> int:
     print(f"{'page':<32} {'median':>8} {'p95':>8}")
     for label, page, query in cases:
         xs = sorted(time_runs(args.db, page, args.rounds, query))
-        print(f"{label:<32} {statistics.median(xs):>8.0f} {xs[int(0.95 * (len(xs) - 1))]:>8.0f}")
+        print(f"{label:<32} {statistics.median(xs):>8.0f} {xs[math.ceil(0.95 * len(xs)) - 1]:>8.0f}")
     return 0
 
 
