@@ -1,18 +1,21 @@
-"""The login gate: streamlit-authenticator for the form and the cookie, the database for
-everything that decides who may come in.
+"""The login gate: streamlit-authenticator for the cookie, the database for everything
+that decides who may come in.
 
 One ``Gate`` (and so one ``Authenticate``) is built per script run: the library keeps
 per-user state on the instance and its cookie component has a fixed key, so an
 instance at module level or in ``st.cache_resource`` would be shared between users.
 
-What the library does: draws the login form, writes and deletes the login cookie,
-keeps ``authentication_status`` / ``username`` / ``name`` / ``roles`` in the session.
-What this module and the database do, through methods replaced on the library's
-instance: check the password (``lib.accounts.users.verify_credentials``, with its
-delays per browser), write and read the cookie's value (``lib.accounts.sessions``: a
-signed token naming a server-side session), and on every run ask the database whether
-this session is still active. A cookie that does not verify, or whose session has
-ended, means "logged out" and is deleted. The library's own counters are never used.
+What the library does: writes and deletes the login cookie (its cookie component),
+logs a session in from the cookie, keeps ``authentication_status`` / ``username`` /
+``name`` / ``roles`` in the session. What this module and the database do: draw the
+login form and check the password in its button's callback
+(``lib.accounts.users.verify_credentials``, with its delays per browser; see
+``_CHECKS`` for why a callback), and, through methods replaced on the library's
+instance, write and read the cookie's value (``lib.accounts.sessions``: a signed token
+naming a server-side session). Every run asks the database whether this session is
+still active. A cookie that does not verify, or whose session has ended, means
+"logged out" and is deleted. The library's own form, password check and counters are
+never used.
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ PASSWORD_KEY = "cm_login_password"
 LOGOUT_BUTTON_KEY = "cm_logout"  # never "logout": the library owns that key
 RENEW_COOKIE_KEY = "cm_renew_cookie"  # write a fresh cookie in the next run
 BROWSER_COOKIE = "customer_master_browser"
-BROWSER_COOKIE_SET_KEY = "cm_set_browser_cookie"  # the cookie component's key for it
+PENDING_COOKIES_KEY = "cm_pending_cookies"  # name -> (value, expires, n): not yet written by the browser
 
 
 # Login checks, keyed by Streamlit's id of the browser session that submitted the form
@@ -233,14 +236,36 @@ class Gate:
         st.session_state[BROWSER_KEY + "_written"] = known is not None
         return st.session_state[BROWSER_KEY]
 
-    def _write_browser_cookie(self) -> None:
-        if st.session_state.get(BROWSER_KEY + "_written") or not st.session_state.get(BROWSER_KEY):
+    def _queue_cookies(self) -> None:
+        """Queue the login cookie (and the browser cookie, if this browser has none)."""
+        username = st.session_state.get("username") or ""
+        pending = dict(st.session_state.get(PENDING_COOKIES_KEY) or {})
+        n = st.session_state.get(PENDING_COOKIES_KEY + "_n", 0) + 1
+        st.session_state[PENDING_COOKIES_KEY + "_n"] = n
+        expires = datetime.now() + timedelta(days=self.config.cookie_expiry_days)
+        pending[self.config.cookie_name] = (self._login_cookie_value(), expires.isoformat(), n)
+        if username and not st.session_state.get(BROWSER_KEY + "_written") and st.session_state.get(BROWSER_KEY):
+            browser_expires = datetime.now() + timedelta(days=sessions.BROWSER_COOKIE_DAYS)
+            pending[BROWSER_COOKIE] = (sessions.browser_token(st.session_state[BROWSER_KEY], self._key),
+                                       browser_expires.isoformat(), n)
+            st.session_state[BROWSER_KEY + "_written"] = True
+        st.session_state[PENDING_COOKIES_KEY] = pending
+
+    def _write_pending_cookies(self) -> None:
+        """Draw the cookie component for every queued cookie, run after run, until the
+        browser says it wrote it. (Each write reruns the script; a component drawn once
+        could be removed by such a rerun before its cookie was written.)"""
+        pending = dict(st.session_state.get(PENDING_COOKIES_KEY) or {})
+        if not pending:
             return
-        manager = self.authenticator.cookie_controller.cookie_model.cookie_manager
-        manager.set(BROWSER_COOKIE, sessions.browser_token(st.session_state[BROWSER_KEY], self._key),
-                    expires_at=datetime.now() + timedelta(days=sessions.BROWSER_COOKIE_DAYS),
-                    key=BROWSER_COOKIE_SET_KEY)
-        st.session_state[BROWSER_KEY + "_written"] = True
+        component = self.authenticator.cookie_controller.cookie_model.cookie_manager.cookie_manager
+        for name, (value, expires, n) in list(pending.items()):
+            written = component(method="set", cookie=name, value=value,
+                                options={"path": "/", "expires": expires, "sameSite": "strict"},
+                                key=f"cm_set_{name}_{n}", default=False)
+            if written:
+                del pending[name]
+        st.session_state[PENDING_COOKIES_KEY] = pending
 
     # -- who is logged in ------------------------------------------------------------
     def current_actor(self) -> Actor | None:
@@ -273,10 +298,9 @@ class Gate:
             log.info("session of %r ended: user inactive, unknown or session ended", username)
             self.end_session(notice="auth.session_ended")
             return None
-        if st.session_state.get(RENEW_COOKIE_KEY):
-            self.authenticator.cookie_controller.set_cookie()
-            self._write_browser_cookie()
-            st.session_state.pop(RENEW_COOKIE_KEY, None)
+        if st.session_state.pop(RENEW_COOKIE_KEY, False):
+            self._queue_cookies()
+        self._write_pending_cookies()
         self._apply_stored_lang(username)
         return self._set_actor(actor)
 
@@ -295,6 +319,7 @@ class Gate:
         st.session_state[context.ACTOR_KEY] = actor
         if actor is None:
             st.session_state.pop(SESSION_KEY, None)
+            st.session_state.pop(PENDING_COOKIES_KEY, None)  # a logged-out session writes no login cookie
             st.session_state.pop(LANG_LOADED_KEY, None)
         return actor
 
