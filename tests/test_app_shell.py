@@ -83,8 +83,9 @@ def test_logged_out_every_page_url_shows_the_login_form(demo_db_path):
 
 def test_the_real_form_logs_in_a_demo_user_on_the_page_asked_for(demo_db_path):
     at = run(open_page(make_app(demo_db_path), "analytics"))
-    submit_login(at, "manager", "manager-demo-2026")
-    assert at.success[0].value == t("auth.logging_in", "zh")
+    submit_login(at, "manager", "manager-demo-2026")  # the page asked for, in the same run
+    assert logged_in_user(at) == "manager"
+    assert current_page(at) == "analytics"
     run(at)  # the cookie component's rerun, which a browser does by itself
     assert logged_in_user(at) == "manager"
     assert current_page(at) == "analytics"
@@ -130,6 +131,47 @@ def test_a_wrong_password_message_stays_after_a_rerun(demo_db_path):
     assert len(at.error) == 0
     run(at)
     assert logged_in_user(at) == "sales"
+
+
+def test_a_login_whose_run_streamlit_stops_after_the_password_check_is_finished(demo_db_path, monkeypatch):
+    """On a fresh server the cookie component's value arrived while a login was under
+    way; Streamlit stops a run at any st.session_state access when a newer rerun request
+    waits. Here the run stops at the first access after the password check passed."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+    from streamlit.runtime.state.safe_session_state import SafeSessionState
+
+    armed, stops = [], []
+    real_check = users.verify_credentials
+
+    def check(*args, **kwargs):
+        actor = real_check(*args, **kwargs)
+        armed.append(True)  # a rerun request arrives during the check
+        return actor
+
+    def stop_when_armed(real):
+        def access(self, *args):
+            if armed:
+                armed.clear()
+                stops.append(args[0])
+                raise RerunException(RerunData())  # what Streamlit does with the waiting request
+            return real(self, *args)
+        return access
+
+    monkeypatch.setattr(users, "verify_credentials", check)
+    monkeypatch.setattr(SafeSessionState, "__getitem__", stop_when_armed(SafeSessionState.__getitem__))
+    monkeypatch.setattr(SafeSessionState, "__setitem__", stop_when_armed(SafeSessionState.__setitem__))
+    with_cookies(monkeypatch, {})
+    at = run(make_app(demo_db_path, lang="en"))
+    submit_login(at, "manager", "manager-demo-2026")  # the stopped run, then the waiting one
+    assert len(stops) == 1
+    assert logged_in_user(at) == "manager"
+    written = {c["cookie"]: c["value"] for c in cookie_calls(at) if c["method"] == "set"}
+    assert set(written) == {app_config.COOKIE_NAME, ui_auth.BROWSER_COOKIE}
+    assert sessions.read_login_token(written[app_config.COOKIE_NAME], GOOD_KEY)["username"] == "manager"
+    run(at)  # until the browser reports them written, the same cookies are asked for again
+    assert logged_in_user(at) == "manager"
+    assert {c["cookie"]: c["value"] for c in cookie_calls(at) if c["method"] == "set"} == written
 
 
 # -- cookies -------------------------------------------------------------------------------------

@@ -1,27 +1,34 @@
-"""The login gate: streamlit-authenticator for the form and the cookie, the database for
-everything that decides who may come in.
+"""The login gate: streamlit-authenticator for the cookie, the database for everything
+that decides who may come in.
 
 One ``Gate`` (and so one ``Authenticate``) is built per script run: the library keeps
 per-user state on the instance and its cookie component has a fixed key, so an
 instance at module level or in ``st.cache_resource`` would be shared between users.
 
-What the library does: draws the login form, writes and deletes the login cookie,
-keeps ``authentication_status`` / ``username`` / ``name`` / ``roles`` in the session.
-What this module and the database do, through methods replaced on the library's
-instance: check the password (``lib.accounts.users.verify_credentials``, with its
-delays per browser), write and read the cookie's value (``lib.accounts.sessions``: a
-signed token naming a server-side session), and on every run ask the database whether
-this session is still active. A cookie that does not verify, or whose session has
-ended, means "logged out" and is deleted. The library's own counters are never used.
+What the library does: writes and deletes the login cookie (its cookie component),
+logs a session in from the cookie, keeps ``authentication_status`` / ``username`` /
+``name`` / ``roles`` in the session. What this module and the database do: draw the
+login form and check the password in its button's callback
+(``lib.accounts.users.verify_credentials``, with its delays per browser; see
+``_CHECKS`` for why a callback), and, through methods replaced on the library's
+instance, write and read the cookie's value (``lib.accounts.sessions``: a signed token
+naming a server-side session). Every run asks the database whether this session is
+still active. A cookie that does not verify, or whose session has ended, means
+"logged out" and is deleted. The library's own form, password check and counters are
+never used.
 """
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Mapping
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_authenticator.utilities import LoginError
 
 from lib.accounts import sessions, users
@@ -41,10 +48,67 @@ NOTICE_KEY = "cm_auth_notice"  # message key shown above the login form once
 LOGIN_ERROR_KEY = "cm_login_error"  # (key, params, show until) of the last refused login
 LANG_LOADED_KEY = "cm_lang_loaded_for"  # whose stored language this session applied
 LOGIN_FORM_KEY = "cm_login"
+USERNAME_KEY = "cm_login_username"
+PASSWORD_KEY = "cm_login_password"
 LOGOUT_BUTTON_KEY = "cm_logout"  # never "logout": the library owns that key
 RENEW_COOKIE_KEY = "cm_renew_cookie"  # write a fresh cookie in the next run
 BROWSER_COOKIE = "customer_master_browser"
-BROWSER_COOKIE_SET_KEY = "cm_set_browser_cookie"  # the cookie component's key for it
+PENDING_COOKIES_KEY = "cm_pending_cookies"  # name -> (value, expires, n): not yet written by the browser
+
+
+# Login checks, keyed by Streamlit's id of the browser session that submitted the form
+# (never shared with another session). Why not in st.session_state: every
+# st.session_state read or write is a point where Streamlit stops a run for a newer
+# rerun request, and a stopped run's button click is gone; and when a request arrives
+# while a run is inside a callback, Streamlit may start the next run on a new thread
+# while the callback (bcrypt, ~0.3 s) is still going. On a freshly started server the
+# cookie component mounts a second time (its element id changes once the page is known)
+# and its value arrives ~1 s after the login form appears: a login submitted then was
+# lost (the form stayed filled, nothing happened). So the button's callback records the
+# check here before anything else, and the run finishes the login once the check is
+# done (``Gate._finish_login_check``), waiting for it if it is still going.
+@dataclass
+class _LoginCheck:
+    started: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    username: str | None = None  # set when the password was right
+    session_secret: str | None = None
+    error: tuple | None = None  # (message key, params, show until) when refused
+
+
+_CHECKS: dict[str, _LoginCheck] = {}
+_CHECKS_LOCK = threading.Lock()
+_CHECK_TTL = 120.0  # seconds; a check nobody came back for is dropped
+_CHECK_WAIT = 10.0  # seconds a run waits for a check still under way
+
+
+def _browser_session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def _submit_login(db, lifetime_days: float, browser: str) -> None:
+    """The login button's callback: check the password and record the outcome in
+    ``_CHECKS`` (see there why not in the session state)."""
+    check = _LoginCheck()
+    now = time.monotonic()
+    with _CHECKS_LOCK:
+        for sid in [k for k, v in _CHECKS.items() if now - v.started > _CHECK_TTL]:
+            del _CHECKS[sid]
+        _CHECKS[_browser_session_id()] = check
+    try:
+        username = st.session_state.get(USERNAME_KEY) or ""
+        password = (st.session_state.get(PASSWORD_KEY) or "").strip()  # as the library did
+        try:
+            actor = users.verify_credentials(db, username, password, browser)
+        except AuthError as exc:  # wrong password / unknown user (same words) or delayed
+            seconds = exc.params.get("seconds")
+            check.error = (exc.key, dict(exc.params), utcnow() + timedelta(seconds=seconds) if seconds else None)
+            return
+        check.session_secret = sessions.start(db, actor.username, lifetime_days).secret
+        check.username = actor.username
+    finally:
+        check.done.set()
 
 
 def request_cookies() -> Mapping[str, str]:
@@ -66,7 +130,6 @@ class Gate:
         self.db = db
         self.config = config
         self._key = config.signing_key()
-        self._form_login: sessions.LoginSession | None = None
         self._cookie_session: str | None = None
         self._cookie_dropped = False
         # Only active users, rebuilt every run, so a deactivated user's cookie is
@@ -87,21 +150,50 @@ class Gate:
             login_sleep_time=0,
         )
         model = self.authenticator.authentication_controller.authentication_model
-        model.check_credentials = self._check_credentials
+        model.check_credentials = self._library_password_check
         cookie = self.authenticator.cookie_controller.cookie_model
         cookie.get_cookie = self._read_login_cookie
         cookie._token_encode = self._login_cookie_value
 
     # -- the credential check and the cookie, as the library calls them -----------------
-    def _check_credentials(self, username: str, password: str) -> bool:
-        # Raises AuthError (wrong password, unknown user, delayed): it propagates out
-        # of ``authenticator.login`` and ``login_form`` shows it.
-        actor = users.verify_credentials(self.db, username, password, self._browser_id())
-        # The session row is written here, before the library marks the session logged
-        # in, so no rerun can slip in between and leave a login without its session.
-        self._form_login = sessions.start(self.db, actor.username, self.config.cookie_expiry_days)
-        st.session_state[SESSION_KEY] = (actor.username, self._form_login.secret)
-        return True
+    @staticmethod
+    def _library_password_check(username: str, password: str) -> bool:
+        # The library's own login form is never drawn (``login_form`` draws ours), so
+        # its password check must never run; if it did, it would refuse.
+        raise AuthError("auth.invalid_credentials")
+
+    def _finish_login_check(self) -> None:
+        """Finish this browser session's login check, if one was submitted: show its
+        refusal, or mark the session logged in as the library would and write the
+        cookies. Every step can be repeated, so a run stopped in here is finished by
+        the next one."""
+        sid = _browser_session_id()
+        with _CHECKS_LOCK:
+            check = _CHECKS.get(sid)
+        if check is None or not check.done.wait(_CHECK_WAIT):
+            return
+        if check.error is not None:
+            st.session_state[LOGIN_ERROR_KEY] = check.error
+        elif check.username is not None:
+            self._log_in(check.username, check.session_secret)
+        with _CHECKS_LOCK:
+            if _CHECKS.get(sid) is check:
+                del _CHECKS[sid]
+
+    def _log_in(self, username: str, secret: str) -> None:
+        model = self.authenticator.authentication_controller.authentication_model
+        user = model.credentials["usernames"].get(username)
+        if user is None:  # deactivated since the check
+            return
+        st.session_state[SESSION_KEY] = (username, secret)
+        if st.session_state.get("username") != username or not st.session_state.get("authentication_status"):
+            for key, value in (("email", user.get("email")), ("name", user.get("name")), ("roles", user.get("roles")),
+                               ("username", username), ("authentication_status", True)):
+                st.session_state[key] = value
+        st.session_state[RENEW_COOKIE_KEY] = True  # written by current_actor in this run
+        st.session_state.pop(LOGIN_ERROR_KEY, None)
+        st.session_state[PASSWORD_KEY] = ""
+        log.info("%r logged in", username)
 
     def _login_cookie_value(self) -> str:
         """The value the library writes as the login cookie: this session's token."""
@@ -144,20 +236,43 @@ class Gate:
         st.session_state[BROWSER_KEY + "_written"] = known is not None
         return st.session_state[BROWSER_KEY]
 
-    def _write_browser_cookie(self) -> None:
-        if st.session_state.get(BROWSER_KEY + "_written") or not st.session_state.get(BROWSER_KEY):
+    def _queue_cookies(self) -> None:
+        """Queue the login cookie (and the browser cookie, if this browser has none)."""
+        username = st.session_state.get("username") or ""
+        pending = dict(st.session_state.get(PENDING_COOKIES_KEY) or {})
+        n = st.session_state.get(PENDING_COOKIES_KEY + "_n", 0) + 1
+        st.session_state[PENDING_COOKIES_KEY + "_n"] = n
+        expires = datetime.now() + timedelta(days=self.config.cookie_expiry_days)
+        pending[self.config.cookie_name] = (self._login_cookie_value(), expires.isoformat(), n)
+        if username and not st.session_state.get(BROWSER_KEY + "_written") and st.session_state.get(BROWSER_KEY):
+            browser_expires = datetime.now() + timedelta(days=sessions.BROWSER_COOKIE_DAYS)
+            pending[BROWSER_COOKIE] = (sessions.browser_token(st.session_state[BROWSER_KEY], self._key),
+                                       browser_expires.isoformat(), n)
+            st.session_state[BROWSER_KEY + "_written"] = True
+        st.session_state[PENDING_COOKIES_KEY] = pending
+
+    def _write_pending_cookies(self) -> None:
+        """Draw the cookie component for every queued cookie, run after run, until the
+        browser says it wrote it. (Each write reruns the script; a component drawn once
+        could be removed by such a rerun before its cookie was written.)"""
+        pending = dict(st.session_state.get(PENDING_COOKIES_KEY) or {})
+        if not pending:
             return
-        manager = self.authenticator.cookie_controller.cookie_model.cookie_manager
-        manager.set(BROWSER_COOKIE, sessions.browser_token(st.session_state[BROWSER_KEY], self._key),
-                    expires_at=datetime.now() + timedelta(days=sessions.BROWSER_COOKIE_DAYS),
-                    key=BROWSER_COOKIE_SET_KEY)
-        st.session_state[BROWSER_KEY + "_written"] = True
+        component = self.authenticator.cookie_controller.cookie_model.cookie_manager.cookie_manager
+        for name, (value, expires, n) in list(pending.items()):
+            written = component(method="set", cookie=name, value=value,
+                                options={"path": "/", "expires": expires, "sameSite": "strict"},
+                                key=f"cm_set_{name}_{n}", default=False)
+            if written:
+                del pending[name]
+        st.session_state[PENDING_COOKIES_KEY] = pending
 
     # -- who is logged in ------------------------------------------------------------
     def current_actor(self) -> Actor | None:
         """Resolve this run's user (session, else cookie) and check it against the
         database. Sets ``st.session_state[context.ACTOR_KEY]`` and returns the actor."""
         st.session_state[context.ACTOR_KEY] = None  # never a previous run's actor
+        self._finish_login_check()
         was_logged_in = bool(st.session_state.get("authentication_status"))
         try:
             # 'unrendered': read the cookie but draw nothing; the form is drawn by
@@ -184,7 +299,8 @@ class Gate:
             self.end_session(notice="auth.session_ended")
             return None
         if st.session_state.pop(RENEW_COOKIE_KEY, False):
-            self.authenticator.cookie_controller.set_cookie()
+            self._queue_cookies()
+        self._write_pending_cookies()
         self._apply_stored_lang(username)
         return self._set_actor(actor)
 
@@ -203,6 +319,7 @@ class Gate:
         st.session_state[context.ACTOR_KEY] = actor
         if actor is None:
             st.session_state.pop(SESSION_KEY, None)
+            st.session_state.pop(PENDING_COOKIES_KEY, None)  # a logged-out session writes no login cookie
             st.session_state.pop(LANG_LOADED_KEY, None)
         return actor
 
@@ -219,37 +336,24 @@ class Gate:
                 st.caption(context.t("auth.demo_hint"))
 
     def login_form(self) -> None:
-        """The login form with its messages. A refused login's message stays above the
-        form (the cookie component's own reruns would otherwise wipe it) until the next
-        attempt; a delay's message counts down and goes when the wait is over."""
-        lang = context.current_lang()
+        """The login form with its messages. The password is checked in the submit
+        button's callback, which Streamlit runs at the very start of the next run,
+        before anything that could stop that run; the run itself then finishes the
+        login (``_finish_login_check``). A refused login's message stays above the
+        form (reruns would otherwise wipe it) until the next attempt; a delay's message
+        counts down and goes when the wait is over."""
         notice = st.session_state.pop(NOTICE_KEY, None)
         if notice:
             st.info(context.t(notice))
-        fields = {
-            "Form name": context.t("auth.login_title"),
-            "Username": context.t("auth.username"),
-            "Password": context.t("auth.password"),
-            "Login": context.t("auth.login_button"),
-        }
-        error_box = st.empty()  # above the form, filled after the attempt
-        try:
-            self.authenticator.login(location="main", fields=fields, key=LOGIN_FORM_KEY)
-        except AuthError as exc:  # wrong password / unknown user (same words) or delayed
-            seconds = exc.params.get("seconds")
-            until = utcnow() + timedelta(seconds=seconds) if seconds else None
-            st.session_state[LOGIN_ERROR_KEY] = (exc.key, dict(exc.params), until)
-        except LoginError:  # the library's own refusals; never say which part was wrong
-            st.session_state[LOGIN_ERROR_KEY] = ("auth.invalid_credentials", {}, None)
-        else:
-            if self._form_login is not None:
-                st.session_state.pop(LOGIN_ERROR_KEY, None)
-        self._show_login_error(error_box)
-        if self._form_login is not None and st.session_state.get("authentication_status"):
-            self._write_browser_cookie()
-            # No st.rerun() here: it would drop the cookie component before the browser
-            # wrote the cookie. The component reruns the script by itself.
-            st.success(context.t("auth.logging_in"))
+        self._show_login_error(st.empty())
+        browser = self._browser_id()  # read now: the callback must not wait for it
+        with st.form(LOGIN_FORM_KEY, clear_on_submit=False):
+            st.subheader(context.t("auth.login_title"), anchor=False)
+            st.text_input(context.t("auth.username"), key=USERNAME_KEY, autocomplete="username", max_chars=40)
+            st.text_input(context.t("auth.password"), key=PASSWORD_KEY, type="password",
+                          autocomplete="current-password", max_chars=200)
+            st.form_submit_button(context.t("auth.login_button"), on_click=_submit_login,
+                                  args=(self.db, self.config.cookie_expiry_days, browser))
 
     @staticmethod
     def _show_login_error(box) -> None:
@@ -263,7 +367,7 @@ class Gate:
                 st.session_state.pop(LOGIN_ERROR_KEY, None)
                 return
             params = {**params, "seconds": max(1, round(remaining))}
-        box.error(context.t(key, **params), icon=":material/error:")
+        box.error(context.t(key, **params))
 
     def log_out(self) -> None:
         """The user pressed "log out": end the session and delete the cookie (the

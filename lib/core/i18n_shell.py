@@ -19,7 +19,6 @@ SHELL: dict[str, dict[str, str]] = {
     "auth.username": {"zh": "用户名", "en": "Username"},
     "auth.password": {"zh": "密码", "en": "Password"},
     "auth.login_button": {"zh": "登录", "en": "Log in"},
-    "auth.logging_in": {"zh": "登录成功，正在打开…", "en": "Logged in, opening…"},
     "auth.logout": {"zh": "退出登录", "en": "Log out"},
     "auth.demo_hint": {
         "zh": "演示模式：各角色的演示账户见 README。",
