@@ -55,7 +55,7 @@ def test_codes_are_unique_and_never_reused(db, actors, make_customer):
 
 
 def test_code_prefix_and_width_come_from_settings(db, make_customer):
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("UPDATE settings SET value = 'KH' WHERE key = 'code_prefix'")
         cur.execute("UPDATE settings SET value = '4' WHERE key = 'code_width'")
         cur.execute("UPDATE settings SET value = '0' WHERE key = 'code_with_year'")

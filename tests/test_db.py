@@ -1,9 +1,11 @@
 """``Database``'s public transaction API: ``transaction()`` runs once, ``run_in_transaction``
-retries (its retries are tested in tests/test_concurrency.py)."""
+retries (its retries are tested in tests/test_concurrency.py), ``read()`` refuses writes."""
 from __future__ import annotations
 
+import duckdb
 import pytest
 
+from lib.core.db import WriteInRead
 from lib.core.errors import ConflictError
 
 
@@ -55,3 +57,71 @@ def test_cached_value_stays_until_invalidated(db):
     assert db.cached("tx_test", load) == 1
     db.invalidate("tx_test")
     assert db.cached("tx_test", load) == 2
+
+
+def _next_customer_id(db):
+    with db.transaction() as cur:
+        return cur.execute("SELECT nextval('customer_id_seq')").fetchone()[0]
+
+
+def _tables(db):
+    with db.read() as cur:
+        return {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+@pytest.mark.parametrize("write", [
+    "INSERT INTO settings VALUES ('tx_test', 'written')",
+    "UPDATE settings SET value = 'written' WHERE key = 'code_prefix'",
+    "DELETE FROM settings WHERE key = 'code_prefix'",
+    "CREATE TABLE tx_test (x INTEGER)",
+    "ALTER TABLE settings ADD COLUMN tx_test VARCHAR",
+    "SELECT nextval('customer_id_seq')",  # a sequence is written too
+])
+def test_a_write_inside_read_fails_and_changes_nothing(db, write):
+    prefix, tables, before = _setting(db, "code_prefix"), _tables(db), _next_customer_id(db)
+    with pytest.raises(WriteInRead, match="Database.read"):
+        with db.read() as cur:
+            cur.execute(write)
+    assert _setting(db, "code_prefix") == prefix
+    assert _setting(db, "tx_test") is None
+    assert _tables(db) == tables
+    with db.read() as cur:
+        assert "tx_test" not in {r[0] for r in cur.execute("DESCRIBE settings").fetchall()}
+    assert _next_customer_id(db) == before + 1  # the refused nextval handed out nothing
+
+
+@pytest.mark.parametrize("failure", ["sql", "python"])
+def test_a_read_failing_half_way_closes_its_cursor_and_leaves_nothing_open(db, failure):
+    with pytest.raises((duckdb.CatalogException, RuntimeError)):
+        with db.read() as cur:
+            assert cur.execute("SELECT count(*) FROM settings").fetchone()[0] > 0
+            if failure == "sql":
+                cur.execute("SELECT * FROM no_such_table")
+            raise RuntimeError("stop")
+    with pytest.raises(duckdb.ConnectionException):
+        cur.execute("SELECT 1")  # closed, so no transaction of it lingers
+    # the next read works, and a write is not held up by anything left open
+    assert _setting(db, "code_prefix") is not None
+    with db.transaction() as w:
+        w.execute("INSERT INTO settings VALUES ('tx_test', 'after')")
+    assert _setting(db, "tx_test") == "after"
+
+
+def test_a_read_sees_one_snapshot(db):
+    with db.read() as cur:
+        assert cur.execute("SELECT value FROM settings WHERE key = 'code_prefix'").fetchone()[0] != "changed"
+        with db.transaction() as w:
+            w.execute("UPDATE settings SET value = 'changed' WHERE key = 'code_prefix'")
+        # a count and the page it describes (search) cannot disagree
+        assert cur.execute("SELECT value FROM settings WHERE key = 'code_prefix'").fetchone()[0] != "changed"
+    assert _setting(db, "code_prefix") == "changed"
+
+
+def test_checkpoint_folds_the_write_ahead_log_into_the_file(db):
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO settings VALUES ('tx_test', 'kept')")
+    wal = db.path.with_name(db.path.name + ".wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    db.checkpoint()
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert _setting(db, "tx_test") == "kept"

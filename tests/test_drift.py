@@ -125,7 +125,7 @@ WEBSITE = F.Field("website", "text", "网站", "Website", "basic", max_length=20
 def website(db, monkeypatch):
     """The issue's experiment: a field added to the declaration plus its migration."""
     monkeypatch.setattr(F, "FIELDS", F.FIELDS + (WEBSITE,))
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("ALTER TABLE customers ADD COLUMN website VARCHAR")
     return WEBSITE
 
@@ -161,7 +161,7 @@ def test_a_new_kind_is_one_entry_in_lib_and_one_in_ui(db, actors, monkeypatch):
     monkeypatch.setitem(KIND_SAMPLES, "url", ("https://a.example.com", "https://b.example.com/x"))
     homepage = F.Field("homepage", "url", "主页", "Homepage", "basic", max_length=200, searchable=True)
     monkeypatch.setattr(F, "FIELDS", F.FIELDS + (homepage,))
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("ALTER TABLE customers ADD COLUMN homepage VARCHAR")
     assert roundtrip(db, actors["admin"], homepage) == []
     with pytest.raises(ValidationError) as ei:

@@ -374,7 +374,7 @@ def test_replay_detects_a_tampered_log(db, actors, make_customer):
     cs.update_customer(db, actors["manager"], rec["id"], {"notes": "b"}, rec["version"])
     state, _ = replay_audit(db, rec["id"])
     assert state["notes"] == "b"
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("UPDATE audit_log SET changes = ? WHERE customer_id = ? AND action = 'update'",
                     [json.dumps({"notes": ["x", "b"]}), rec["id"]])
     with pytest.raises(AssertionError):

@@ -100,7 +100,7 @@ def test_filters_archived_review_age_and_created_range(make_customer, actors, db
     fresh = make_customer(name="刚复核有限公司")
     gone = make_customer(name="已归档有限公司")
     cs.archive_customer(db, actors["manager"], gone["id"], gone["version"])
-    with db.read() as cur:
+    with db.transaction() as cur:
         cur.execute("UPDATE customers SET reviewed_at = reviewed_at - INTERVAL 400 DAY WHERE id = ?", [old["id"]])
     m = actors["manager"]
     assert {x["id"] for x in search(db, m, CustomerFilters()).rows} == {old["id"], fresh["id"]}

@@ -5,10 +5,10 @@ own ``cursor()`` (a DuckDB cursor is a separate connection to the same database 
 safe to use from its own thread; sharing one connection between threads returned
 other threads' results, see docs/design.md).
 
-Reads go through ``read()``; writes through ``run_in_transaction(work)``, which retries
-DuckDB's optimistic "Conflict on update" a few times before giving up, or, for work that
-cannot be run twice (a backup's copy, a bulk load), through ``transaction()``, which
-runs once. Nothing outside this module touches its private parts.
+Reads go through ``read()``, a read-only transaction that refuses writes; writes
+through ``run_in_transaction(work)``, which retries DuckDB's optimistic "Conflict on
+update" a few times before giving up, or, for work that cannot be run twice (a
+backup's copy, a bulk load), through ``transaction()``, which runs once. Nothing outside this module touches its private parts.
 """
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ from lib.core.errors import ConflictError, DatabaseInUse
 T = TypeVar("T")
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "customers.duckdb"
+
+# DuckDB's refusal of a write in a READ ONLY transaction ("Cannot write to database
+# ... - transaction is launched in read-only mode").
+_READ_ONLY_REFUSAL = "transaction is launched in read-only mode"
+
+
+class WriteInRead(AssertionError):
+    """A write was attempted inside ``Database.read()``: a bug in our code, not bad input."""
+
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<holder>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -93,10 +102,36 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor for reading. Nothing written here: writes belong in a transaction."""
+        """A cursor for reading, inside a ``READ ONLY`` transaction: one consistent view,
+        and DuckDB refuses any write in it (``nextval`` included), which becomes
+        ``WriteInRead``. Writes belong in ``transaction()`` or ``run_in_transaction``."""
         cur = self.cursor()
         try:
-            yield cur
+            cur.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                yield cur
+            except duckdb.TransactionException as exc:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                if _READ_ONLY_REFUSAL in str(exc):
+                    raise WriteInRead(
+                        "a write inside Database.read(); use db.transaction() or db.run_in_transaction()"
+                    ) from exc
+                raise
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file now (after a bulk load), rather than
+        on the next start. Outside any transaction: it writes the file."""
+        cur = self.cursor()
+        try:
+            cur.execute("CHECKPOINT")
         finally:
             cur.close()
 

@@ -223,9 +223,7 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
                 if uncommitted >= COMMIT_EVERY:
                     more = True
                     break
-    with db.read() as cur:
-        # Fold the load into the file now rather than on the next start.
-        cur.execute("CHECKPOINT")
+    db.checkpoint()  # fold the load into the file now rather than on the next start
     stats.seconds = time.monotonic() - started
     return stats
 
