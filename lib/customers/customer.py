@@ -274,6 +274,19 @@ def _raise_translated(db, exc: duckdb.ConstraintException, uscc: str | None, exc
     raise translated from exc
 
 
+def _record_to_change(cur, actor, action: str, customer_id: int, expected_version: int) -> dict:
+    """The stored record, if the actor may read it, may do ``action`` to it, and read it at
+    ``expected_version``. A record the actor may not read is "not found", like a missing
+    one: a salesperson learns nothing about others' files."""
+    rec = _fetch_record(cur, customer_id)
+    if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
+        raise NotFound("error.not_found", ref=customer_id)
+    perm.require(actor, action, rec)
+    if rec["version"] != expected_version:
+        raise _conflict(rec)
+    return rec
+
+
 def _conflict(record: Mapping) -> ConflictError:
     at = to_local(record["updated_at"])
     return ConflictError(
@@ -403,12 +416,7 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
     state: dict[str, Any] = {}
 
     def work(cur):
-        rec = _fetch_record(cur, customer_id)
-        if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
-            raise NotFound("error.not_found", ref=customer_id)
-        perm.require(actor, perm.CUSTOMER_UPDATE, rec)
-        if rec["version"] != expected_version:
-            raise _conflict(rec)
+        rec = _record_to_change(cur, actor, perm.CUSTOMER_UPDATE, customer_id, expected_version)
         if rec["archived"]:
             raise CustomerMasterError("error.archived", code=rec["code"])
         current = _field_values(rec, fields)
@@ -487,12 +495,7 @@ def _write_primary_contact(cur, customer_id: int, contact: dict, actor: str, now
 
 def _set_archived(db, actor, customer_id: int, expected_version: int, archived: bool) -> dict:
     def work(cur):
-        rec = _fetch_record(cur, customer_id)
-        if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
-            raise NotFound("error.not_found", ref=customer_id)
-        perm.require(actor, perm.CUSTOMER_ARCHIVE, rec)
-        if rec["version"] != expected_version:
-            raise _conflict(rec)
+        rec = _record_to_change(cur, actor, perm.CUSTOMER_ARCHIVE, customer_id, expected_version)
         if rec["archived"] == archived:
             return
         now = utcnow()
