@@ -3,8 +3,8 @@
     from tests.apptest_util import make_app, open_page, nav_paths
 
     at = make_app(db_path, "manager", lang="en")   # logged in, language fixed
-    open_page(at, "new-customer").run()              # a page by its url_path
-    assert "new-customer" in nav_paths(at)
+    open_page(at, "new_customer").run()              # a page by its url_path
+    assert "new_customer" in nav_paths(at)
 
 ``db_path`` must hold the user (e.g. the ``db`` fixture of tests/conftest.py, which
 creates admin, manager, sales, sales2 and viewer): the gate loads the actor from the
@@ -37,7 +37,7 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 30  # AppTest's default of 3 s is flaky on two busy cores
 
 # Every page's url_path, as app.py registers them ("login" only while logged out).
-PAGE_PATHS = ("customers", "new-customer", "analytics", "account")
+PAGE_PATHS = ("customers", "new_customer", "analytics", "account")
 LOGIN_PATH = "login"
 
 _WRAPPER = f"""

@@ -200,7 +200,7 @@ def _rendered_labels(at) -> set[str]:
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_field_appears_in_the_rendered_form(db, db_path, lang):
     at = make_app(db_path, "admin", lang=lang)
-    open_page(at, "new-customer").run()
+    open_page(at, "new_customer").run()
     assert not at.exception
     labels = _rendered_labels(at)
     missing = [f.name for f in F.FIELDS if f.label(lang) not in labels and f"{f.label(lang)} *" not in labels]

@@ -214,3 +214,10 @@ def test_nothing_outside_db_py_uses_its_private_parts():
                 if isinstance(n, ast.ImportFrom) and n.module == "lib.core.db"
                 for a in n.names if a.name.startswith("_")]
     assert imported == []
+
+
+def test_every_page_url_is_its_file_name():
+    # The legacy pages/ mode of a fresh server knows pages by file name only.
+    from ui import nav
+
+    assert [p.url_path for p in nav.PAGES] == [p.module for p in nav.PAGES]

@@ -79,7 +79,7 @@ def row_position(at, code: str) -> int:
 
 # -- entry form ------------------------------------------------------------------------------
 def test_form_errors_show_next_to_their_field_and_input_stays(db, db_path):
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     fill(at, name=XMBANK, email="not-an-email", phone="电话号码", address="厦门市思明区")
     at.button(key="nc_save").click().run()
     assert not at.exception
@@ -94,7 +94,7 @@ def test_form_errors_show_next_to_their_field_and_input_stays(db, db_path):
 
 
 def test_form_errors_in_english(db, db_path):
-    at = open_as(db_path, "manager", "new-customer", lang="en")
+    at = open_as(db_path, "manager", "new_customer", lang="en")
     fill(at, email="nope")
     at.button(key="nc_save").click().run()
     assert [unescape(e.value) for e in block_holding(at, "nc_name").error] == ["Required."]
@@ -106,7 +106,7 @@ def test_form_errors_in_english(db, db_path):
 def test_an_over_long_paste_shows_the_limit_and_is_kept(db, db_path, lang, message):
     # AppTest's input() drops a value longer than the widget's max_chars, as the browser
     # drops the whole paste: the user then saw "required".
-    at = open_as(db_path, "manager", "new-customer", lang=lang)
+    at = open_as(db_path, "manager", "new_customer", lang=lang)
     pasted = "名" * 5000
     fill(at, name=pasted, notes="备" * 2001)
     at.button(key="nc_save").click().run()
@@ -118,7 +118,7 @@ def test_an_over_long_paste_shows_the_limit_and_is_kept(db, db_path, lang, messa
 
 
 def test_valid_entry_creates_customer_with_code(db, db_path):
-    at = open_as(db_path, "sales", "new-customer")
+    at = open_as(db_path, "sales", "new_customer")
     fill(at, name=XMBANK, phone="0592-5555555")
     at.selectbox(key="nc_industry").select("J")
     at.button(key="nc_save").click().run()
@@ -139,7 +139,7 @@ def test_valid_entry_creates_customer_with_code(db, db_path):
 
 
 def test_save_and_enter_another_clears_the_form(db, db_path):
-    at = open_as(db_path, "manager", "new-customer", lang="en")
+    at = open_as(db_path, "manager", "new_customer", lang="en")
     fill(at, name="Acme Trading Ltd", phone="13800138000")
     at.button(key="nc_save_new").click().run()
     assert not at.exception
@@ -148,7 +148,7 @@ def test_save_and_enter_another_clears_the_form(db, db_path):
 
 
 def test_uscc_checksum_asks_for_confirmation(db, db_path):
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     fill(at, name="厦门某某贸易有限公司", uscc="91350203M0001QAY9B")
     at.button(key="nc_save").click().run()
     box = block_holding(at, "nc_uscc")
@@ -167,7 +167,7 @@ def test_uscc_checksum_asks_for_confirmation(db, db_path):
 
 def test_duplicate_check_lists_match_with_code_and_owner(db, db_path, make_customer):
     existing = make_customer(actor="manager", name=XMBANK, owner="sales2")
-    at = open_as(db_path, "sales", "new-customer")
+    at = open_as(db_path, "sales", "new_customer")
     fill(at, name="厦门银行")
     at.button(key="nc_save").click().run()
     assert not at.exception
@@ -183,7 +183,7 @@ def test_duplicate_check_lists_match_with_code_and_owner(db, db_path, make_custo
 
 def test_duplicate_of_own_customer_links_to_it(db, db_path, make_customer):
     existing = make_customer(actor="manager", name=XMBANK, phone="0592-5555555")
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     fill(at, name="厦门国际银行", phone="0592 5555555")
     at.button(key="nc_save").click().run()
     links = [link.proto for link in at.get("page_link")]
@@ -191,17 +191,17 @@ def test_duplicate_of_own_customer_links_to_it(db, db_path, make_customer):
 
 
 def test_sales_cannot_set_credit_limit_or_owner_in_form(db, db_path):
-    at = open_as(db_path, "sales", "new-customer")
+    at = open_as(db_path, "sales", "new_customer")
     assert at.text_input(key="nc_credit_limit").disabled
     assert at.selectbox(key="nc_owner").disabled
     assert at.selectbox(key="nc_owner").value == "sales"
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     assert not at.text_input(key="nc_credit_limit").disabled
 
 
 def test_viewer_has_no_entry_page(db, db_path):
-    at = open_as(db_path, "viewer", "new-customer")
-    assert "new-customer" not in nav_paths(at)
+    at = open_as(db_path, "viewer", "new_customer")
+    assert "new_customer" not in nav_paths(at)
     assert "nc_name" not in [w.key for w in at.text_input]
 
 
@@ -351,9 +351,9 @@ def test_paging_with_next_and_previous(db, db_path, make_customer):
 def test_empty_state_tells_what_to_do(db, db_path):
     at = open_as(db_path, "manager", "customers")
     assert any("还没有客户" in i.value for i in at.info)
-    assert any(link.proto.page == "new-customer" for link in at.get("page_link"))
+    assert any(link.proto.page == "new_customer" for link in at.get("page_link"))
     at = open_as(db_path, "viewer", "customers", lang="en")
-    assert not any(link.proto.page == "new-customer" for link in at.get("page_link"))
+    assert not any(link.proto.page == "new_customer" for link in at.get("page_link"))
 
 
 def test_link_with_code_opens_a_search(db, db_path, three):
@@ -405,7 +405,7 @@ def test_language_switch_changes_labels(db, db_path, three):
 
 def test_confirmed_warning_survives_the_duplicate_step(db, db_path, make_customer):
     make_customer(actor="manager", name=XMBANK)
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     fill(at, name=XMBANK, uscc="91350203M0001QAY9B")
     at.button(key="nc_save").click().run()
     at.checkbox[0].check()
@@ -418,7 +418,7 @@ def test_confirmed_warning_survives_the_duplicate_step(db, db_path, make_custome
 
 
 def test_changing_a_confirmed_value_asks_again(db, db_path):
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     fill(at, name="某某公司", uscc="91350203M0001QAY9B")
     at.button(key="nc_save").click().run()
     at.checkbox[0].check()
@@ -431,14 +431,14 @@ def test_changing_a_confirmed_value_asks_again(db, db_path):
 
 def test_half_entered_customer_survives_a_look_at_the_customers_page(db, db_path, make_customer):
     existing = make_customer(actor="manager", name=XMBANK)
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     fill(at, name=XMBANK, phone="0592-5555555")
     at.selectbox(key="nc_industry").select("J")
     at.button(key="nc_save").click().run()  # shows the possible duplicate, with a link to it
     at.query_params["q"] = existing["code"]  # following that link
     open_page(at, "customers").run()
     assert list(editor(at).value["code"]) == [existing["code"]]
-    open_page(at, "new-customer").run()
+    open_page(at, "new_customer").run()
     assert not at.exception
     assert at.text_input(key="nc_name").value == XMBANK
     assert at.selectbox(key="nc_industry").value == "J"
@@ -456,7 +456,7 @@ def test_next_user_in_the_same_browser_session_sees_none_of_the_last_ones_rows(d
 
 
 def test_a_new_warning_keeps_the_confirmed_one(db, db_path):
-    at = open_as(db_path, "manager", "new-customer")
+    at = open_as(db_path, "manager", "new_customer")
     fill(at, name="某某贸易有限公司", uscc="91350203M0001QAY9B")
     at.button(key="nc_save").click().run()
     at.checkbox[0].check()

@@ -26,10 +26,13 @@ class NavPage:
     icon: str
 
 
-# In menu order; the first page the role may open is its landing page.
+# In menu order; the first page the role may open is its landing page. A url_path is
+# its module's name: on a freshly started server Streamlit's legacy pages/ mode answers
+# the first request by file name, and a deep link that it does not know gets a "Page not
+# found" dialog over the login (tests/browser/test_first_visit.py).
 PAGES: tuple[NavPage, ...] = (
     NavPage("customers", perm.PAGE_CUSTOMERS, "customers", "nav.customers", ":material/groups:"),
-    NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new-customer", "nav.new_customer", ":material/person_add:"),
+    NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new_customer", "nav.new_customer", ":material/person_add:"),
     NavPage("analytics", perm.PAGE_ANALYTICS, "analytics", "nav.analytics", ":material/monitoring:"),
     NavPage("account", perm.PAGE_ACCOUNT, "account", "nav.account", ":material/account_circle:"),
 )

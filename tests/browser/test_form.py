@@ -38,8 +38,6 @@ def test_an_over_long_paste_shows_the_limit_and_is_kept(browser, own_server, dem
     context.set_default_timeout(30_000)
     try:
         page = context.new_page()
-        # Logged out, a deep link to /new-customer on a fresh server shows Streamlit's
-        # "Page not found" (legacy pages/ mode knows only new_customer): go by the sidebar.
         util.login(page, own_server.base_url, "manager")
         page.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.new_customer", "zh"), exact=True).click()
         page.get_by_role("heading", name=t("nav.new_customer", "zh")).wait_for()
