@@ -3,6 +3,7 @@
 The grid shows one server-side page (50/100/200 rows, keyset cursors). The page's rows
 stay put while the user edits (``ui.grid.GridView``); "Save changes" sends only the
 changed rows, each with the version it was read at, through ``lib.customers.customer.bulk_update``.
+Unsaved edits survive saving, re-opening the page and a new search (``GridView.carry_from``).
 """
 from __future__ import annotations
 
@@ -65,11 +66,15 @@ def render() -> None:
 
 
 def _view(signature: tuple) -> G.GridView:
-    """The page being edited; a new search (filters, sort, page size) starts a new one."""
-    view = st.session_state.get(VIEW)
-    if not isinstance(view, G.GridView) or view.signature != signature:
-        view = G.GridView(signature=signature)
-        st.session_state[VIEW] = view
+    """The page being edited; a new search (filters, sort, page size) starts a new one,
+    which takes over the unsaved edits of the last."""
+    old = st.session_state.get(VIEW)
+    if isinstance(old, G.GridView) and old.signature == signature:
+        return old
+    view = G.GridView(signature=signature)
+    if isinstance(old, G.GridView):
+        view.carry_from(old, st.session_state.get(old.editor_key))
+    st.session_state[VIEW] = view
     return view
 
 
@@ -111,6 +116,8 @@ def _grid(ctx, view: G.GridView, size: int) -> None:
         placeholder="",
         alt=t("nav.customers"),
     )
+    if not read_only:
+        st.html(G.keys_script(), unsafe_allow_javascript=True)  # a static script, no user data
     state = st.session_state.get(view.editor_key)
     edits = G.changed_rows(view, frame, state)
     selected = G.selected_ids(frame, state)
@@ -130,9 +137,7 @@ def _grid(ctx, view: G.GridView, size: int) -> None:
     with cols[1]:
         if not read_only and st.button(t("grid.discard"), disabled=not edits, icon=":material/undo:",
                                        key="cu_discard", width="stretch"):
-            view.pending.clear()
-            view.errors.clear()
-            view.needs_load = True
+            G.discard_all(view)
             st.rerun()
     busy = bool(edits)  # archiving and paging load rows anew: save or discard edits first
     with cols[2]:
@@ -169,6 +174,7 @@ def _save(ctx, view: G.GridView, edits) -> None:
 
 
 def _set_archived(ctx, view: G.GridView, ids: list[int], archived: bool) -> None:
+    view.fold_editor(st.session_state.get(view.editor_key))  # a fresh editor: no rows ticked
     items = [(cid, view.record(cid)["version"]) for cid in ids if view.record(cid)]
     results = set_archived_many(ctx.db, ctx.actor, items, archived)
     ok = [r for r in results if r.ok]
@@ -201,14 +207,20 @@ def _problems(ctx, view: G.GridView) -> None:
                           t("grid.col_theirs"): _shown(ctx, n, theirs)} for n, mine, theirs in diff]),
                         hide_index=True, width="stretch")
                 c1, c2, _ = st.columns([1, 1, 2])
-                c1.button(t("grid.take_theirs"), key=f"cu_theirs_{cid}", on_click=G.take_theirs, args=(view, cid),
+                c1.button(t("grid.take_theirs"), key=f"cu_theirs_{cid}", on_click=_drop_edit,
+                          args=(G.take_theirs, view, cid),
                           icon=":material/cloud_download:", width="stretch")
                 c2.button(t("grid.keep_mine"), key=f"cu_mine_{cid}", on_click=G.keep_mine, args=(view, cid),
                           icon=":material/edit:", width="stretch", help=t("grid.keep_mine_help"))
             else:
                 st.error(who + " — " + md_escape(G.describe_error(err, lang)), icon=":material/error:")
-                st.button(t("grid.discard_row"), key=f"cu_drop_{cid}", on_click=G.discard, args=(view, cid),
+                st.button(t("grid.discard_row"), key=f"cu_drop_{cid}", on_click=_drop_edit, args=(G.discard, view, cid),
                           icon=":material/undo:")
+
+
+def _drop_edit(drop, view: G.GridView, cid: int) -> None:
+    """Drop one row's edit (``G.take_theirs`` / ``G.discard``), keeping the editor's others."""
+    drop(view, cid, st.session_state.get(view.editor_key))
 
 
 def _shown(ctx, name: str, value: Any) -> str:

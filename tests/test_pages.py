@@ -332,6 +332,55 @@ def test_archive_and_restore_selected_rows(db, db_path, three, actors):
     assert cs.get_customer(db, actors["manager"], three[1]["id"])["archived"] is False
 
 
+def save_label(at) -> str:
+    return at.button(key="cu_save").label
+
+
+def test_unsaved_edits_survive_a_new_search_and_are_saved_with_the_others(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    edit_grid(at, {row_position(at, three[0]["code"]): {"notes": "先改的"}}, click=None)
+    at.text_input(key="flt_text").input("重庆").run()  # three[0] is no longer shown
+    assert list(editor(at).value["code"]) == [three[1]["code"]]
+    assert save_label(at) == "保存修改（1 行）"
+    edit_grid(at, {0: {"notes": "后改的"}})
+    assert cs.get_customer(db, actors["manager"], three[0]["id"])["notes"] == "先改的"
+    assert cs.get_customer(db, actors["manager"], three[1]["id"])["notes"] == "后改的"
+    assert save_label(at) == "保存修改（0 行）"
+
+
+def test_a_save_keeps_the_editor_so_an_edit_sent_meanwhile_is_kept(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    key = at.session_state["cu_view"].editor_key
+    first, second = row_position(at, three[0]["code"]), row_position(at, three[1]["code"])
+    edit_grid(at, {first: {"notes": "  月结 30 天  "}})  # stored stripped
+    assert at.session_state["cu_view"].editor_key == key
+    assert cs.get_customer(db, actors["manager"], three[0]["id"])["notes"] == "月结 30 天"
+    # The browser's editor still holds the saved cell, now with one more edit typed
+    # while the save ran: only that one is a change.
+    edit_grid(at, {first: {"notes": "  月结 30 天  "}, second: {"tier": "A"}}, click=None)
+    assert save_label(at) == "保存修改（1 行）"
+    at.button(key="cu_save").click().run()
+    assert cs.get_customer(db, actors["manager"], three[1]["id"])["tier"] == "A"
+    assert cs.get_customer(db, actors["manager"], three[0]["id"])["version"] == 2
+
+
+def test_dropping_one_rows_edit_keeps_the_editors_other_edits(db, db_path, three, actors):
+    at = open_as(db_path, "manager", "customers")
+    target = three[1]
+    cs.update_customer(db, actors["admin"], target["id"], {"tier": "A"}, 1)
+    edit_grid(at, {row_position(at, target["code"]): {"tier": "B"}})  # a conflict
+    other = row_position(at, three[2]["code"])
+    edit_grid(at, {row_position(at, target["code"]): {"tier": "B"}, other: {"notes": "别丢"}}, click=None)
+    key = at.session_state["cu_view"].editor_key
+    at.button(key=f"cu_theirs_{target['id']}").click().run()
+    assert at.session_state["cu_view"].editor_key != key  # the editor forgets the dropped row
+    df = editor(at).value
+    assert df.loc[target["id"], "tier"] == "A" and df.loc[three[2]["id"], "notes"] == "别丢"
+    at.button(key="cu_save").click().run()
+    assert cs.get_customer(db, actors["manager"], three[2]["id"])["notes"] == "别丢"
+    assert cs.get_customer(db, actors["manager"], target["id"])["tier"] == "A"
+
+
 def test_paging_with_next_and_previous(db, db_path, make_customer):
     for i in range(53):
         make_customer(actor="manager", name=f"分页测试{i:02d}有限公司")

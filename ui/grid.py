@@ -7,12 +7,21 @@ saves or reloads; the frame is indexed by customer id; every save carries each r
 version. Edits that could not be saved (invalid, refused, conflicting) stay on their
 row as ``pending`` and are shown (and sent again) until saved or discarded.
 
+No input is lost to a remount. The browser keeps cell edits in the editor instance
+named by ``editor_key`` and sends them a moment later; an edit made while the key
+changes goes to an instance that no longer exists. So the key changes only when the
+user throws edits away (discard, "use their values", archive), never on a save or a
+(re)load, and before it changes the editor's other edits are folded into ``pending``.
+A new search carries the unsaved edits along (``carry_from``): rows that left the
+page keep their record in ``bases`` and are saved with the others.
+
 Nothing here decides what is valid or allowed: the diff is sent to
 ``lib.customers.customer.bulk_update``, which validates, checks permissions and versions.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
@@ -26,6 +35,13 @@ from ui import kinds as K
 from ui.widgets import ROW_PROBLEM, ROW_SELECT, ROW_STATE, grid_column_order
 
 LOCKED, PROBLEM, SAVED = "🔒", "⚠️", "✅"
+KEYS_SCRIPT = Path(__file__).with_name("grid_keys.js")
+
+
+def keys_script() -> str:
+    """The page script that gets keys typed fast into the grid's cell editor, all of them
+    and in order (Streamlit's grid drops some: see ui/grid_keys.js)."""
+    return "<script>" + KEYS_SCRIPT.read_text(encoding="utf-8") + "</script>"
 
 
 @dataclass
@@ -40,7 +56,12 @@ class GridView:
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> changes not yet saved
     errors: dict[int, CustomerMasterError] = field(default_factory=dict)  # id -> why the last save failed
     saved: set[int] = field(default_factory=set)  # ids saved by the last save
-    generation: int = 0  # part of the editor's key: a new frame gets a fresh editor
+    # id -> record as read, for rows with pending edits that are not on this page
+    bases: dict[int, dict] = field(default_factory=dict)
+    # id -> editor cells a save already stored: the editor still holds them (its key stays),
+    # and a value the service normalised ("05925555555" -> "0592-5555555") is no new change
+    saved_cells: dict[int, dict[str, Any]] = field(default_factory=dict)
+    generation: int = 0  # part of the editor's key: changes only when edits are thrown away
     needs_load: bool = True  # read the page (again) before drawing it
 
     @property
@@ -59,7 +80,7 @@ class GridView:
         for r in self.rows:
             if r["id"] == customer_id:
                 return r
-        return None
+        return self.bases.get(customer_id)
 
     def replace(self, record: Mapping) -> None:
         """Put a fresh copy of a record in place (same position)."""
@@ -67,19 +88,50 @@ class GridView:
             if r["id"] == record["id"]:
                 self.rows[i] = dict(record)
                 return
+        if record["id"] in self.bases:
+            self.bases[record["id"]] = dict(record)
 
     def load(self, result) -> None:
-        """Take a search result as the page's rows; edits of rows still on the page stay
-        pending, the rest are dropped."""
+        """Take a search result as the page's rows. Pending edits stay: on their row if it
+        is on the page, else with the record they were made on (``bases``)."""
+        for r in self.rows:
+            if r["id"] in self.pending:
+                self.bases.setdefault(r["id"], r)
         self.rows = [dict(r) for r in result.rows]
         self.total = result.total
         self.next_cursor = result.next_cursor
         ids = set(self.ids)
-        self.pending = {i: c for i, c in self.pending.items() if i in ids}
-        self.errors = {i: e for i, e in self.errors.items() if i in ids}
+        self.bases = {i: r for i, r in self.bases.items() if i in self.pending and i not in ids}
+        self.saved_cells = {i: c for i, c in self.saved_cells.items() if i in ids}
         self.saved = set()
         self.needs_load = False
+
+    def fold_editor(self, state: Mapping | None, *, drop: tuple[int, ...] = ()) -> None:
+        """Move the editor's unsaved cell edits into ``pending`` (except rows ``drop``)
+        and start a fresh editor: the frame shows them from now on."""
+        for cid, cells in editor_cells(self, state).items():
+            if cid in drop:
+                continue
+            rec = self.record(cid) or {}
+            changes = {n: v for n, v in cells.items() if not same_value(n, v, rec.get(n))}
+            if changes:
+                self.pending[cid] = {**self.pending.get(cid, {}), **changes}
+        self.saved_cells = {}
         self.generation += 1
+
+    def carry_from(self, old: "GridView", state: Mapping | None) -> None:
+        """A new search: keep the old view's unsaved edits (and their errors), with the
+        record each was made on, so that nothing typed is lost by searching."""
+        old.fold_editor(state)
+        for cid, changes in old.pending.items():
+            rec = old.record(cid)
+            if rec is None:
+                continue
+            self.pending[cid] = dict(changes)
+            self.bases[cid] = rec
+            if cid in old.errors:
+                self.errors[cid] = old.errors[cid]
+        self.generation = old.generation + 1
 
 
 # -- values (each field's kind converts, ui.kinds) ---------------------------------------------
@@ -162,18 +214,37 @@ def build_frame(view: GridView, actor, lang: str) -> pd.DataFrame:
 def edited_values(frame: pd.DataFrame, state: Mapping | None) -> dict[int, dict[str, Any]]:
     """Each touched row's cells after the editor's edits, by customer id."""
     out: dict[int, dict[str, Any]] = {}
+    for p, cells in _edited_positions(state, len(frame)):
+        cid = int(frame.index[p])
+        row = frame.iloc[p].to_dict()
+        row.update(cells)
+        out[cid] = row
+    return out
+
+
+def _edited_positions(state: Mapping | None, size: int):
     edited = (state or {}).get("edited_rows", {}) or {}
     for pos, cells in edited.items():
         try:
             p = int(pos)
         except (TypeError, ValueError):
             continue
-        if not 0 <= p < len(frame):
-            continue
-        cid = int(frame.index[p])
-        row = frame.iloc[p].to_dict()
-        row.update(cells or {})
-        out[cid] = row
+        if 0 <= p < size:
+            yield p, dict(cells or {})
+
+
+def editor_cells(view: GridView, state: Mapping | None) -> dict[int, dict[str, Any]]:
+    """The field cells the editor holds, by customer id, without the ones a save has
+    already stored (``saved_cells``). Positions are the page's rows, which stay still."""
+    names = {f.name for f in F.grid_fields()}
+    out: dict[int, dict[str, Any]] = {}
+    for p, cells in _edited_positions(state, len(view.rows)):
+        cid = view.rows[p]["id"]
+        saved = view.saved_cells.get(cid, {})
+        kept = {n: v for n, v in cells.items()
+                if n in names and not (n in saved and same_value(n, v, saved[n]))}
+        if kept:
+            out[cid] = kept
     return out
 
 
@@ -182,16 +253,15 @@ def selected_ids(frame: pd.DataFrame, state: Mapping | None) -> list[int]:
 
 
 def changed_rows(view: GridView, frame: pd.DataFrame, state: Mapping | None) -> list[RowEdit]:
-    """The rows whose fields differ from what was read (pending edits included), as
-    ``RowEdit``s carrying the version each row was read at. Only fields are compared:
-    the selection, state and system columns are never sent."""
-    current = {int(i): frame.loc[i].to_dict() for i in frame.index if int(i) in view.pending}
-    current.update(edited_values(frame, state))
+    """The rows whose fields differ from what was read — pending edits (on this page or
+    carried from another) and the editor's cells — as ``RowEdit``s carrying the version
+    each row was read at. Only fields are sent: never the selection, state or system
+    columns. ``frame`` is the page as drawn (its rows are ``view.rows``)."""
+    assert [int(i) for i in frame.index] == view.ids, "the frame is not this page"
+    from_editor = editor_cells(view, state)
     edits = []
-    for rec in view.rows:
-        cells = current.get(rec["id"])
-        if cells is None:
-            continue
+    for rec in [*view.rows, *(view.bases[i] for i in view.pending if i in view.bases and i not in view.ids)]:
+        cells = {**view.pending.get(rec["id"], {}), **from_editor.get(rec["id"], {})}
         changes = {}
         for f in F.grid_fields():
             if f.name in cells and not same_value(f.name, cells[f.name], rec.get(f.name)):
@@ -203,7 +273,9 @@ def changed_rows(view: GridView, frame: pd.DataFrame, state: Mapping | None) -> 
 
 def apply_results(view: GridView, results: list[RowResult]) -> tuple[int, int]:
     """Fold a save's per-row results into the view: saved rows get their fresh record,
-    failed rows keep their edit and their error. Returns (saved, failed)."""
+    failed rows keep their edit and their error. Returns (saved, failed). The editor
+    keeps its key (an edit typed while saving must not go to a removed editor): what
+    it still holds of the saved edits is remembered as stored (``saved_cells``)."""
     ok = failed = 0
     view.saved = set()
     for r in results:
@@ -211,6 +283,10 @@ def apply_results(view: GridView, results: list[RowResult]) -> tuple[int, int]:
             view.replace(r.record)
             view.pending.pop(r.customer_id, None)
             view.errors.pop(r.customer_id, None)
+            view.bases.pop(r.customer_id, None)
+            if r.edit is not None:
+                view.saved_cells[r.customer_id] = {**view.saved_cells.get(r.customer_id, {}),
+                                                   **{k: _cell(k, v) for k, v in r.edit.changes.items()}}
             view.saved.add(r.customer_id)
             ok += 1
         else:
@@ -219,17 +295,18 @@ def apply_results(view: GridView, results: list[RowResult]) -> tuple[int, int]:
                 view.pending[r.customer_id] = {k: _cell(k, v) for k, v in r.edit.changes.items()}
             if r.error is not None:
                 view.errors[r.customer_id] = r.error
-    view.generation += 1
     return ok, failed
 
 
-def take_theirs(view: GridView, customer_id: int) -> None:
-    """Drop my edit of a conflicting row and show the stored values."""
+def take_theirs(view: GridView, customer_id: int, state: Mapping | None = None) -> None:
+    """Drop my edit of a conflicting row and show the stored values (the editor's other
+    edits are kept)."""
     err = view.errors.pop(customer_id, None)
     view.pending.pop(customer_id, None)
     if isinstance(err, ConflictError) and err.current:
         view.replace(err.current)
-    view.generation += 1
+    view.fold_editor(state, drop=(customer_id,))
+    view.bases.pop(customer_id, None)
 
 
 def keep_mine(view: GridView, customer_id: int) -> None:
@@ -238,13 +315,24 @@ def keep_mine(view: GridView, customer_id: int) -> None:
     err = view.errors.pop(customer_id, None)
     if isinstance(err, ConflictError) and err.current:
         view.replace(err.current)
-    view.generation += 1
 
 
-def discard(view: GridView, customer_id: int) -> None:
+def discard(view: GridView, customer_id: int, state: Mapping | None = None) -> None:
+    """Drop my edit of one row (the editor's other edits are kept)."""
     view.pending.pop(customer_id, None)
     view.errors.pop(customer_id, None)
+    view.fold_editor(state, drop=(customer_id,))
+    view.bases.pop(customer_id, None)
+
+
+def discard_all(view: GridView) -> None:
+    """Throw every unsaved edit away and read the page again."""
+    view.pending.clear()
+    view.errors.clear()
+    view.bases.clear()
+    view.saved_cells.clear()
     view.generation += 1
+    view.needs_load = True
 
 
 def describe_error(err: CustomerMasterError, lang: str) -> str:

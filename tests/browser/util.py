@@ -248,3 +248,127 @@ def shot(page, name: str) -> Path:
 def leaked(text: str, demo: DemoData) -> list[str]:
     """Demo customer names or codes that appear in ``text``."""
     return [v for v in (*demo.names, *demo.codes) if v and v in text]
+
+
+# -- the customers grid ------------------------------------------------------------------
+# The grid is a canvas (glide-data-grid). Cells are read from its accessibility table
+# (``data-testid="glide-cell-<col>-<row>"``: stored values, i.e. codes, and only the
+# columns in view) and edited like a person does it: click a cell, walk with the arrow
+# keys (the grid scrolls along), Enter opens the cell's editor.
+GRID_ROW_HEIGHT = 35  # rows and header, as Streamlit draws them
+GRID_LEFT_OF_NAME = 36 + 36 + 120  # px of the columns left of "name" (ui.widgets.grid_column_config)
+
+NEXT_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def grid_columns() -> list[str]:
+    from ui.widgets import grid_column_order
+
+    return grid_column_order()  # pinned columns come first in this order too
+
+
+def next_frames(page) -> None:
+    """Until the browser has drawn twice: React has rendered what the last input set."""
+    page.evaluate(NEXT_FRAMES)
+
+
+def grid_cell(page, name: str, row: int):
+    return page.locator(f'[data-testid="glide-cell-{grid_columns().index(name)}-{row}"]')
+
+
+def grid_cell_text(page, name: str, row: int) -> str:
+    loc = grid_cell(page, name, row)
+    loc.wait_for(state="attached")
+    return loc.inner_text()
+
+
+def grid_selected(page, name: str, row: int):
+    """The cell, once the grid reports it selected (its accessibility table says so)."""
+    return page.locator(f'[data-testid="glide-cell-{grid_columns().index(name)}-{row}"][aria-selected="true"]')
+
+
+def grid_point(page, row: int) -> tuple[float, float]:
+    """Where the name cell of ``row`` is on screen (name scrolled into view)."""
+    grid = page.locator('[data-testid="data-grid-canvas"]').first
+    grid.wait_for(state="visible")
+    page.locator(".dvn-scroller").first.evaluate("e => { e.scrollLeft = 0; }")
+    next_frames(page)
+    box = grid.bounding_box()
+    assert box is not None, "the grid is not on screen"
+    return box["x"] + GRID_LEFT_OF_NAME + 60, box["y"] + GRID_ROW_HEIGHT * (row + 1) + GRID_ROW_HEIGHT / 2
+
+
+def click_name_cell(page, row: int = 0, *, editable: bool = True) -> None:
+    """Point at the name cell of ``row`` and click it, as a hand on a mouse does: the
+    pointer moves onto the grid, then clicks. (Streamlit's grid ignores a click that
+    arrives in the same frame as the pointer's first move onto it after the pointer
+    was elsewhere — test_grid.py shows that; a person's pointer always travels.)"""
+    x, y = grid_point(page, row)
+    page.mouse.move(x - 40, y, steps=2)
+    page.mouse.move(x, y, steps=2)
+    next_frames(page)
+    page.mouse.click(x, y)
+    if editable:  # a disabled grid does not report a selection
+        grid_selected(page, "name", row).wait_for(state="attached")
+
+
+def walk_right(page, from_name: str, to_name: str, row: int = 0) -> None:
+    cols = grid_columns()
+    for _ in range(cols.index(to_name) - cols.index(from_name)):
+        page.keyboard.press("ArrowRight")
+    grid_selected(page, to_name, row).wait_for(state="attached")
+
+
+def select_cell(page, name: str, row: int = 0) -> None:
+    """Select the row's name cell and walk right to column ``name`` (the grid scrolls)."""
+    click_name_cell(page, row)
+    if name != "name":
+        walk_right(page, "name", name, row)
+
+
+def open_cell_editor(page) -> None:
+    """Enter on the selected cell; returns once its text editor has the focus."""
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'TEXTAREA'")
+
+
+def commit_text(page, text: str, key: str = "Tab") -> None:
+    """Replace the open editor's text with ``text`` and commit it with ``key``.
+
+    The grid's editor commits the text of its last render, not what the box holds
+    (ui/grid_keys.js, point 2): Enter/Tab waits until the typed text is drawn."""
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.wait_for_function("t => document.activeElement && document.activeElement.value === t", arg=text)
+    next_frames(page)
+    page.keyboard.press(key)
+    page.locator(".gdg-clip-region").wait_for(state="detached")  # the editor has closed
+
+
+def type_into_cell(page, name: str, row: int, text: str, key: str = "Tab") -> None:
+    select_cell(page, name, row)
+    open_cell_editor(page)
+    commit_text(page, text, key)
+
+
+def watch_next_run(page) -> None:
+    """Start watching for the next script run (call before the action that causes it)."""
+    page.evaluate("""() => {
+        window.__cmRunStarted = false;
+        const app = document.querySelector('[data-testid="stApp"]');
+        const running = 'running';
+        const seen = new MutationObserver((changes) => {  // a short run may be over already
+            if (app.getAttribute('data-test-script-state') === running
+                || changes.some(c => c.oldValue === running)) {
+                seen.disconnect();
+                window.__cmRunStarted = true;
+            }
+        });
+        seen.observe(app, {attributes: true, attributeOldValue: true,
+                           attributeFilter: ['data-test-script-state']});
+    }""")
+
+
+def wait_next_run_started(page) -> None:
+    """Until the run watched by ``watch_next_run`` has started."""
+    page.wait_for_function("() => window.__cmRunStarted === true")

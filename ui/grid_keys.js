@@ -1,0 +1,74 @@
+// Keys typed fast into the customers grid reach its cell editor, all of them, in order.
+//
+// Streamlit 1.67's grid (glide-data-grid, compiled into streamlit/static) loses them in two
+// places, both seen in Chromium with a barcode scanner's speed (tests/browser/test_grid.py):
+// 1. Typing on a selected cell opens its editor with the key as the starting text. Keys
+//    that arrive before the editor has the focus open it again, each with its own key: the
+//    editor starts with the *last* of them ("0592-5555555" became "592-5555555").
+// 2. Enter/Tab in the editor commits the text of the editor's last render, not what the box
+//    holds: a key typed in the same frame as Enter is missing, or the whole edit is.
+// So: after the key that opens an editor, the next keys are held until the editor has the
+// focus and then typed into it; Enter/Tab in a text editor is passed on once the typed text
+// is drawn. Installed once per page (Streamlit runs this script on every rerun).
+(() => {
+  if (window.__cmGridKeys) return;
+  window.__cmGridKeys = true;
+  const printable = (e) => e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey;
+  const commitKey = (e) => (e.key === "Enter" && !e.shiftKey) || e.key === "Tab";
+  const inGrid = (el) => !!(el && el.closest && el.closest('[data-testid="stDataFrame"]'));
+  const isEditor = (el) => !!(el && el.closest && el.closest(".gdg-clip-region")
+                              && (el.tagName === "TEXTAREA" || el.tagName === "INPUT"));
+  const isTextEditor = (el) => isEditor(el) && el.getAttribute("role") !== "combobox";
+  const afterDraw = (f) => requestAnimationFrame(() => requestAnimationFrame(f));
+  const pressLater = (el, key, shiftKey) => afterDraw(() => el.dispatchEvent(
+    new KeyboardEvent("keydown", {key, code: key, shiftKey, bubbles: true, cancelable: true})));
+  let held = null; // keys typed after the one that opens an editor, until they are typed into it
+  let target = null; // the editor they go to, once it has the focus
+
+  document.addEventListener("keydown", (e) => {
+    if (!e.isTrusted || e.isComposing) return;
+    const el = e.target;
+    if (held !== null && !inGrid(el) && !isEditor(el)) held = null; // the user went elsewhere
+    if (held !== null && (!isEditor(el) || el === target)) {
+      if (printable(e) || commitKey(e)) {
+        held.push([e.key, e.shiftKey]);
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      } else if (e.key === "Escape") {
+        held = null;
+        target = null;
+      }
+      return;
+    }
+    if (isTextEditor(el) && commitKey(e)) { // commit once the typed text is drawn
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      pressLater(el, e.key, e.shiftKey);
+      return;
+    }
+    if (inGrid(el) && !isEditor(el) && printable(e)) {
+      held = [];
+      const mine = held;
+      setTimeout(() => { if (held === mine && target === null) held = null; }, 1000); // no editor: a locked cell
+    }
+  }, true);
+
+  document.addEventListener("focusin", (e) => {
+    if (held === null || target !== null || !isEditor(e.target)) return;
+    target = e.target;
+    afterDraw(() => {
+      const el = target;
+      const keys = held || [];
+      held = null;
+      target = null;
+      let text = "";
+      let i = 0;
+      for (; i < keys.length && keys[i][0].length === 1; i++) text += keys[i][0];
+      if (text) {
+        el.focus();
+        document.execCommand("insertText", false, text);
+      }
+      if (i < keys.length) pressLater(el, keys[i][0], keys[i][1]);
+    });
+  }, true);
+})();
