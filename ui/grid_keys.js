@@ -1,7 +1,7 @@
 // Keys typed fast into the customers grid reach its cell editor, all of them, in order.
 //
 // Streamlit 1.67's grid (glide-data-grid, compiled into streamlit/static) loses them in two
-// places, both seen in Chromium with a barcode scanner's speed (tests/browser/test_grid.py):
+// places, both seen in Chromium with a barcode scanner's speed:
 // 1. Typing on a selected cell opens its editor with the key as the starting text. Keys
 //    that arrive before the editor has the focus open it again, each with its own key: the
 //    editor starts with the *last* of them ("0592-5555555" became "592-5555555").

@@ -39,7 +39,7 @@ cell = grid_cell_text
 def edit_cell(page, name: str, edit, row: int = 0):
     """Select column ``name`` of ``row``, run ``edit()`` and return the save button once
     the server has the change (the button reads "保存修改（1 行）"). One try: an edit
-    the grid loses is a bug (tests/browser/test_grid.py)."""
+    the grid loses is a bug."""
     save = page.get_by_role("button", name=re.compile(re.escape(t("grid.save", "zh", n=1))))
     select_cell(page, name, row)
     edit()

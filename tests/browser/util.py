@@ -302,7 +302,7 @@ def click_name_cell(page, row: int = 0, *, editable: bool = True) -> None:
     """Point at the name cell of ``row`` and click it, as a hand on a mouse does: the
     pointer moves onto the grid, then clicks. (Streamlit's grid ignores a click that
     arrives in the same frame as the pointer's first move onto it after the pointer
-    was elsewhere — test_grid.py shows that; a person's pointer always travels.)"""
+    was elsewhere; a person's pointer always travels.)"""
     x, y = grid_point(page, row)
     page.mouse.move(x - 40, y, steps=2)
     page.mouse.move(x, y, steps=2)
@@ -343,32 +343,3 @@ def commit_text(page, text: str, key: str = "Tab") -> None:
     next_frames(page)
     page.keyboard.press(key)
     page.locator(".gdg-clip-region").wait_for(state="detached")  # the editor has closed
-
-
-def type_into_cell(page, name: str, row: int, text: str, key: str = "Tab") -> None:
-    select_cell(page, name, row)
-    open_cell_editor(page)
-    commit_text(page, text, key)
-
-
-def watch_next_run(page) -> None:
-    """Start watching for the next script run (call before the action that causes it)."""
-    page.evaluate("""() => {
-        window.__cmRunStarted = false;
-        const app = document.querySelector('[data-testid="stApp"]');
-        const running = 'running';
-        const seen = new MutationObserver((changes) => {  // a short run may be over already
-            if (app.getAttribute('data-test-script-state') === running
-                || changes.some(c => c.oldValue === running)) {
-                seen.disconnect();
-                window.__cmRunStarted = true;
-            }
-        });
-        seen.observe(app, {attributes: true, attributeOldValue: true,
-                           attributeFilter: ['data-test-script-state']});
-    }""")
-
-
-def wait_next_run_started(page) -> None:
-    """Until the run watched by ``watch_next_run`` has started."""
-    page.wait_for_function("() => window.__cmRunStarted === true")
