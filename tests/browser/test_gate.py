@@ -9,6 +9,7 @@ import re
 
 import bcrypt
 import pytest
+from playwright.sync_api import expect
 
 from lib.core.i18n import t
 from tests.browser.util import (DEMO_PASSWORDS, PAGE_URLS, body_text, copy_db, leaked, legacy_page_urls, login,
@@ -101,6 +102,11 @@ def test_changing_the_password_keeps_this_login_and_its_cookie(fresh_server, new
     login(page, fresh_server.base_url, "sales2", path="account")
     assert re.search(r"/account/?$", page.url), page.url
     main = page.locator('[data-testid="stMain"]')
+    # Right after a login the app may still be rerunning (the cookie is asked for until the
+    # browser has written it), and a rerun shows the form's old inputs beside its new ones
+    # until it ends: wait until the page has settled on one form.
+    wait_idle(page)
+    expect(main.get_by_label(t("account.current_password", "en"), exact=True)).to_have_count(1)
     for label, value in ((t("account.current_password", "en"), "sales2-demo-2026"),
                          (t("account.new_password", "en"), "sales2-new-pass-2026"),
                          (t("account.repeat_password", "en"), "sales2-new-pass-2026")):
