@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 import streamlit as st
 
-from lib.customers.customer import active_usernames
+from lib.customers.customer import active_usernames, is_blank
 from lib.customers.fields import Field
 from lib.customers.kinds import MONEY_MAX
 from ui.format import money
@@ -39,14 +39,8 @@ class Widget:
 
 
 def empty(v: Any) -> bool:
-    """An empty cell: None, NaN, NaT or only white space."""
-    if v is None:
-        return True
-    if isinstance(v, float) and v != v:
-        return True
-    if v is pd.NaT:
-        return True
-    return isinstance(v, str) and not v.strip()
+    """An empty cell: blank as the service sees it (None, NaN, white space), or NaT."""
+    return v is pd.NaT or is_blank(v)
 
 
 def item_label(item: Mapping[str, Any], lang: str) -> str:

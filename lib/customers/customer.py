@@ -298,7 +298,7 @@ def _conflict(record: Mapping) -> ConflictError:
     )
 
 
-def _blank(v: Any) -> bool:
+def is_blank(v: Any) -> bool:
     """Empty as validation sees it: None, NaN (an empty grid cell) or only white space."""
     return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
 
@@ -332,11 +332,11 @@ def prepare_new(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] 
         defaults = new_customer_defaults(actor)
         # An absent field takes its declared default in validation; an empty owner means
         # the actor (a required list value left empty stays an error).
-        if "owner" in defaults and _blank(values.get("owner")):
+        if "owner" in defaults and is_blank(values.get("owner")):
             values["owner"] = defaults["owner"]
         # A field left at its default needs no right of its own (a salesperson's locked
         # owner input holds the salesperson); setting any other value does.
-        set_fields = [k for k, v in values.items() if not _blank(v) and not (k in defaults and v == defaults[k])]
+        set_fields = [k for k, v in values.items() if not is_blank(v) and not (k in defaults and v == defaults[k])]
         _check_field_permissions(actor, set_fields, {"owner": values.get("owner")})
     clean = validate_customer(values, validation_context(db), confirm=confirm)
     return NewCustomer(values=values, clean=clean)
