@@ -193,8 +193,11 @@ def wait_idle(page, timeout: int = 20_000) -> None:
 
 
 def login_form(page):
-    """The login form (language-independent selector)."""
-    return page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]'))
+    """The login form (language-independent selector): the form with a user name and a
+    password input (the account page's password form, which may still be on screen
+    while a log-out reruns, has no text input)."""
+    return (page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]'))
+            .filter(has=page.locator('input[type="text"]')))
 
 
 def wait_for_login_form(page, timeout: int = 30_000):
