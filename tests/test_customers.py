@@ -87,7 +87,8 @@ def test_create_stores_every_field_and_audits_it(db, actors):
         "phone": "0755-12345678 转 12", "email": "Zhang.Wei@example.com", "address": "深圳市南山区科技园",
         "contact_name": "张三", "contact_title": "采购经理", "contact_phone": "13900139000",
         "contact_email": "zhang@example.com", "industry": "I", "tier": "A", "size": "200-999", "region": "440000",
-        "credit_limit": Decimal("1234567.50"), "status": "active", "owner": "sales", "notes": "首次拜访\n需求：ERP",
+        "credit_limit": Decimal("1234567.50"), "access_level": "normal", "status": "active", "owner": "sales",
+        "notes": "首次拜访\n需求：ERP",
     }
     assert (rec["version"], rec["archived"], rec["created_by"], rec["updated_by"]) == (1, False, "manager", "manager")
     with db.read() as cur:
@@ -297,7 +298,7 @@ def test_update_and_its_audit_entry_commit_together(db, actors, make_customer, m
     def failing_audit(*args, **kwargs):
         raise AuditDown()
 
-    monkeypatch.setattr(cs, "_audit", failing_audit)
+    monkeypatch.setattr(cs, "append_audit", failing_audit)
     with pytest.raises(AuditDown):
         cs.update_customer(db, actors["manager"], rec["id"], {"notes": "after", "contact_name": "赵六"},
                            rec["version"])
@@ -309,14 +310,14 @@ def test_update_and_its_audit_entry_commit_together(db, actors, make_customer, m
 
 
 def test_create_and_its_audit_entry_commit_together(db, actors, monkeypatch):
-    real_insert = cs._insert
+    real_insert = cs.insert_row
 
-    def insert(cur, table, columns, row):
+    def insert(cur, table, row):
         if table == "audit_log":
             raise AuditDown()
-        real_insert(cur, table, columns, row)
+        real_insert(cur, table, row)
 
-    monkeypatch.setattr(cs, "_insert", insert)
+    monkeypatch.setattr(cs, "insert_row", insert)
     with pytest.raises(AuditDown):
         cs.create_customer(db, actors["manager"], customer_values(contact_name="张三"))
     assert (row_count(db, "customers"), row_count(db, "contacts")) == (0, 0)

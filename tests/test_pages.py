@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from lib.customers import fields as F
 from lib.customers import customer as cs
 from lib.customers.search import CustomerFilters, search
 from tests.apptest_util import make_app, nav_paths, open_page
@@ -419,9 +420,11 @@ def test_analytics_kpis_charts_and_downloads(db, db_path, three):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Customers"] == "3" and metrics["Active"] == "3" and metrics["New this month"] == "3"
     assert metrics["Total credit limit"] == "¥100,000"
-    assert len(at.get("plotly_chart")) == 7
+    # One chart per dimension field, industry x tier, and per month.
+    charts = len(F.dimension_fields()) + 2
+    assert len(at.get("plotly_chart")) == charts
     downloads = at.get("download_button")
-    assert len(downloads) == 7
+    assert len(downloads) == charts
 
 
 def test_analytics_uses_the_filters_of_the_customers_page(db, db_path, three):

@@ -137,6 +137,8 @@ VALID = {
         st.decimals(min_value=0, max_value=10 ** 9, places=2).map(lambda d: (f"¥{d:,}", d, None)),
         st.just(("-0", Decimal("0.00"), None)),
     ),
+    "access_level": st.sampled_from([("normal", "normal", None), ("仅限现款", "cash_only", None),
+                                     ("On hold (no new business)", "on_hold", None)]),
     "status": st.sampled_from([("active", "active", None), ("潜在", "prospect", None), ("Blocked", "blocked", None)]),
     "owner": st.sampled_from([("manager", "manager", None), ("sales", "sales", None)]),
     "notes": st.sampled_from([(None, None, None), ("第一行\r\n第二行", "第一行\n第二行", None), ("\tx ", "x", None)]),
@@ -149,6 +151,7 @@ INVALID = {
     "email": st.sampled_from(["bad", "a@"]),
     "tier": st.sampled_from(["Z"]),
     "credit_limit": st.sampled_from(["-1", "1.234", "abc"]),
+    "access_level": st.sampled_from([None, "vip"]),
     "status": st.sampled_from([None, "deleted"]),
     "owner": st.sampled_from(["nobody", None]),
     "notes": st.sampled_from(["a\x00b", "x" * 2001]),
@@ -245,7 +248,8 @@ class CustomerModel(RuleBasedStateMachine):
     @rule(target=customers, data=new_customer(), confirm=st.booleans())
     def create(self, data, confirm):
         typed, expected, warnings, bad = data
-        values = {f.name: None for f in FIELDS} | {"customer_type": "company", "status": "prospect"} | expected
+        defaults = {"customer_type": "company", "status": "prospect", "access_level": "normal"}
+        values = {f.name: None for f in FIELDS} | defaults | expected
         before = self._count()
         try:
             rec = cs.create_customer(self.db, self.actor, typed, confirm=warnings if confirm else ())

@@ -36,7 +36,8 @@ def ctx() -> ValidationContext:
 
 
 def base(**overrides) -> dict:
-    values = {"name": "测试有限公司", "customer_type": "company", "status": "active", "owner": "manager"}
+    values = {"name": "测试有限公司", "customer_type": "company", "status": "active", "access_level": "normal",
+              "owner": "manager"}
     values.update(overrides)
     return values
 

@@ -27,6 +27,7 @@ CUSTOMER_UPDATE = "customer.update"
 CUSTOMER_ARCHIVE = "customer.archive"  # archive and restore
 CUSTOMER_SET_CREDIT = "customer.set_credit_limit"
 CUSTOMER_SET_OWNER = "customer.set_owner"
+CUSTOMER_SET_ACCESS_LEVEL = "customer.set_access_level"
 ANALYTICS_VIEW = "analytics.view"
 USERS_MANAGE = "users.manage"
 BACKUP_RUN = "backup.run"

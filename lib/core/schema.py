@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004
+from lib.core.seeds import m001, m004, m006
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -332,12 +332,81 @@ def _m005_sessions(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
+    # The customer file (客户档案): access level, contacts with more columns, follow-ups
+    # with needs and assignees, relationships and files with versions. Rows: m006.py.
+    cur.executemany("INSERT INTO reference_items VALUES (?, ?, ?, ?, ?, ?)", m006.REFERENCE_ITEMS)
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m006.ADDED_PERMISSIONS)
+    cur.execute("ALTER TABLE customers ADD COLUMN access_level VARCHAR")
+    cur.execute("UPDATE customers SET access_level = ?", [m006.DEFAULT_ACCESS_LEVEL])
+    cur.execute(
+        """
+        ALTER TABLE contacts ADD COLUMN department VARCHAR;
+        ALTER TABLE contacts ADD COLUMN mobile VARCHAR;
+        ALTER TABLE contacts ADD COLUMN mobile_e164 VARCHAR;
+        ALTER TABLE contacts ADD COLUMN mobile_ext VARCHAR;
+        ALTER TABLE contacts ADD COLUMN notes VARCHAR;
+
+        -- A link is changed (its note) and removed through the version check like any record.
+        ALTER TABLE relationships ADD COLUMN updated_at TIMESTAMP;
+        ALTER TABLE relationships ADD COLUMN updated_by VARCHAR;
+        ALTER TABLE relationships ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX relationships_from ON relationships (from_customer);
+        CREATE INDEX relationships_to ON relationships (to_customer);
+
+        ALTER TABLE attachments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX attachments_customer ON attachments (customer_id);
+
+        -- Follow-ups replace migration 1's activities table (never written by any
+        -- code; its CHECK on kind cannot be altered): kinds come from the followup_kind
+        -- list, a need has a state, the next action has a due date and an assignee.
+        CREATE TABLE follow_ups (
+            id BIGINT PRIMARY KEY,
+            customer_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL,
+            occurred_on DATE NOT NULL,
+            summary VARCHAR NOT NULL CHECK (length(summary) BETWEEN 1 AND 2000),
+            next_action VARCHAR CHECK (next_action IS NULL OR length(next_action) <= 500),
+            due_on DATE,
+            assignee VARCHAR,
+            need_state VARCHAR,
+            done BOOLEAN NOT NULL DEFAULT FALSE,
+            done_at TIMESTAMP,
+            done_by VARCHAR,
+            campaign VARCHAR,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            deleted BOOLEAN NOT NULL DEFAULT FALSE
+        );
+        INSERT INTO follow_ups
+            SELECT id, customer_id, kind, CAST(occurred_at AS DATE), summary, next_action,
+                   CAST(due_at AS DATE), owner, NULL, done, NULL, NULL, NULL, created_at, created_by,
+                   created_at, created_by, version, deleted
+            FROM activities;
+        DROP TABLE activities;
+        DROP SEQUENCE activity_id_seq;
+        CREATE SEQUENCE follow_up_id_seq START 1;
+        CREATE INDEX follow_ups_customer ON follow_ups (customer_id);
+        CREATE INDEX follow_ups_assignee ON follow_ups (assignee);
+        """
+    )
+    # Carry the sequence past any row copied above.
+    top = cur.execute("SELECT coalesce(max(id), 0) FROM follow_ups").fetchone()[0]
+    if top:
+        cur.execute("DROP SEQUENCE follow_up_id_seq")
+        cur.execute(f"CREATE SEQUENCE follow_up_id_seq START {int(top) + 1}")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
     (3, "users: preferred language", _m003_user_lang),
     (4, "roles as data: users and permissions refer to roles; unchecked actions removed", _m004_roles_are_data),
     (5, "login sessions, trusted browsers, login delays", _m005_sessions),
+    (6, "the customer file: access level, contacts, relationships, follow-ups, files", _m006_customer_file),
 ]
 
 

@@ -130,11 +130,29 @@ def record_search_text(row: Mapping[str, Any], contacts: Iterable[Mapping[str, A
     for f in F.searchable_fields(fields):
         if f.storage == "customer" and f.name != "name":
             parts += kind_of(f).search_parts(kind_of(f).stored(f, row))
-    contact_fields = [f for f in F.searchable_fields(fields) if f.storage == "primary_contact"]
+    contact_fields = _contact_search_fields(fields)
     for c in contacts:
         for f in contact_fields:
             parts += kind_of(f).search_parts(kind_of(f).stored(f, c))
     return search_text(head, parts)
+
+
+def _contact_search_fields(fields: Sequence[Field] | None = None) -> list[Field]:
+    """The searchable fields of a contact row: the customer's primary-contact fields and
+    the contact declaration's (one per column)."""
+    by_column: dict[str, Field] = {}
+    for f in (*F.searchable_fields(fields), *F.searchable_fields(F.CONTACT_FIELDS)):
+        if f.storage in ("primary_contact", "contact"):
+            by_column.setdefault(f.db_column, f)
+    return list(by_column.values())
+
+
+def contact_search_columns(fields: Sequence[Field] | None = None) -> dict[str, str]:
+    """Every contacts column the search text reads."""
+    out: dict[str, str] = {}
+    for f in _contact_search_fields(fields):
+        out.update(kind_of(f).columns(f))
+    return out
 
 
 # -- helpers shared with the bulk (demo/import) path ----------------------------------
@@ -211,15 +229,17 @@ def build_rows(
     return row, contact, audit
 
 
-def _insert(cur, table: str, columns: Iterable[str], row: Mapping[str, Any]) -> None:
-    cols = list(columns)
+def insert_row(cur, table: str, row: Mapping[str, Any]) -> None:
+    """INSERT one row given as {column: value} (this package's write paths only)."""
+    cols = list(row)
     cur.execute(
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
         [row[c] for c in cols],
     )
 
 
-def _audit(cur, *, now, actor, action, customer_id, version, changes, entity="customer", entity_id=None):
+def append_audit(cur, *, now, actor, action, customer_id, version, changes, entity="customer", entity_id=None):
+    """Append one audit entry in the caller's transaction (``changes``: field -> [before, after])."""
     audit_id = cur.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
     cur.execute(
         f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -278,13 +298,38 @@ def _record_to_change(cur, actor, action: str, customer_id: int, expected_versio
     """The stored record, if the actor may read it, may do ``action`` to it, and read it at
     ``expected_version``. A record the actor may not read is "not found", like a missing
     one: a salesperson learns nothing about others' files."""
-    rec = _fetch_record(cur, customer_id)
-    if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
-        raise NotFound("error.not_found", ref=customer_id)
+    rec = _readable(cur, actor, customer_id)
     perm.require(actor, action, rec)
     if rec["version"] != expected_version:
         raise _conflict(rec)
     return rec
+
+
+def _readable(cur, actor, customer_id: int) -> dict:
+    rec = _fetch_record(cur, customer_id)
+    if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
+        raise NotFound("error.not_found", ref=customer_id)
+    return rec
+
+
+def customer_for_change(cur, actor, customer_id: int, action: str) -> dict:
+    """In the caller's transaction: the customer, if the actor may read it ("not found"
+    otherwise), may do ``action`` to it, and it is not archived. For writes to the
+    customer's parts (``lib.customers.parts``), which do not change its version."""
+    rec = _readable(cur, actor, customer_id)
+    perm.require(actor, action, rec)
+    if rec["archived"]:
+        raise CustomerMasterError("error.archived", code=rec["code"])
+    return rec
+
+
+def refresh_search_text(cur, customer_id: int) -> None:
+    """Rebuild a customer's search text from its row and its contacts (after a contact
+    changed; the customer's version stays: its own fields did not change)."""
+    res = cur.execute("SELECT * FROM customers WHERE id = ?", [customer_id])
+    row = dict(zip([d[0] for d in res.description], res.fetchone()))
+    cur.execute("UPDATE customers SET search_text = ? WHERE id = ?",
+                [record_search_text(row, _contacts_for_search(cur, customer_id)), customer_id])
 
 
 def _conflict(record: Mapping) -> ConflictError:
@@ -359,10 +404,10 @@ def insert_new(db, actor, new: NewCustomer) -> dict:
         code = format_code(seq, now, settings)
         row, contact, audit = build_rows(clean, customer_id=customer_id, code=code, contact_id=contact_id,
                                          audit_id=audit_id, actor=actor.username, now=now)
-        _insert(cur, "customers", row.keys(), row)
+        insert_row(cur, "customers", row)
         if contact:
-            _insert(cur, "contacts", contact.keys(), contact)
-        _insert(cur, "audit_log", AUDIT_COLUMNS, audit)
+            insert_row(cur, "contacts", contact)
+        insert_row(cur, "audit_log", {c: audit[c] for c in AUDIT_COLUMNS})
         return customer_id
 
     try:
@@ -438,10 +483,13 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
         full, initials = pinyin_keys(c["name"])
         contact_cols = value_columns("primary_contact", fields)
         contact = {col: clean.contact.get(col) for col in contact_cols}
-        other_contacts = _other_contacts(cur, customer_id, contact_cols)
+        stored = _contacts_for_search(cur, customer_id, fields)
+        primary = next((x for x in stored if x["is_primary"]), {})
+        others = [x for x in stored if not x["is_primary"]]
         row = {col: c.get(col) for col in value_columns("customer", fields)}
         row.update(uscc_key=c.get("uscc"), name_pinyin=full, name_initials=initials)
-        row["search_text"] = record_search_text(dict(row, code=rec["code"]), [contact, *other_contacts], fields)
+        row["search_text"] = record_search_text(dict(row, code=rec["code"]), [{**primary, **contact}, *others],
+                                                fields)
         sets = ", ".join(f"{k} = ?" for k in row)
         updated = cur.execute(
             f"UPDATE customers SET {sets}, updated_at = ?, updated_by = ?, reviewed_at = ?, version = version + 1"
@@ -452,7 +500,7 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
             raise _conflict(_fetch_record(cur, customer_id))
         if any(F.by_name(k, fields).storage == "primary_contact" for k in diff):
             _write_primary_contact(cur, customer_id, contact, actor.username, now)
-        _audit(cur, now=now, actor=actor.username, action="update", customer_id=customer_id,
+        append_audit(cur, now=now, actor=actor.username, action="update", customer_id=customer_id,
                version=expected_version + 1, changes={k: [before_json[k], after_json[k]] for k in diff})
         # The record as written: what was read in this transaction plus this write.
         return {**rec, **after, "version": expected_version + 1, "updated_at": now,
@@ -464,15 +512,12 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
         _raise_translated(db, exc, state.get("uscc"), customer_id)
 
 
-def _other_contacts(cur, customer_id: int, columns: Iterable[str]) -> list[dict]:
-    """The customer's contacts other than the primary one (their searchable values go
-    into the customer's search text)."""
-    cols = list(columns)
-    if not cols:
-        return []
+def _contacts_for_search(cur, customer_id: int, fields: Sequence[Field] | None = None) -> list[dict]:
+    """The customer's contacts, primary first, with the columns the search text reads."""
+    cols = ["is_primary", *contact_search_columns(fields)]
     res = cur.execute(
-        f"SELECT {', '.join(cols)} FROM contacts WHERE customer_id = ? AND NOT deleted AND NOT is_primary"
-        " ORDER BY id", [customer_id])
+        f"SELECT {', '.join(cols)} FROM contacts WHERE customer_id = ? AND NOT deleted"
+        " ORDER BY is_primary DESC, id", [customer_id])
     return [dict(zip(cols, r)) for r in res.fetchall()]
 
 
@@ -490,7 +535,7 @@ def _write_primary_contact(cur, customer_id: int, contact: dict, actor: str, now
         contact_id = cur.execute("SELECT nextval('contact_id_seq')").fetchone()[0]
         row = dict(contact, id=contact_id, customer_id=customer_id, is_primary=True, created_at=now,
                    created_by=actor, updated_at=now, updated_by=actor, version=1, deleted=False)
-        _insert(cur, "contacts", row.keys(), row)
+        insert_row(cur, "contacts", row)
 
 
 def _set_archived(db, actor, customer_id: int, expected_version: int, archived: bool) -> dict:
@@ -505,7 +550,7 @@ def _set_archived(db, actor, customer_id: int, expected_version: int, archived: 
             [archived, now if archived else None, actor.username if archived else None, now, actor.username,
              customer_id, expected_version],
         )
-        _audit(cur, now=now, actor=actor.username, action="archive" if archived else "restore",
+        append_audit(cur, now=now, actor=actor.username, action="archive" if archived else "restore",
                customer_id=customer_id, version=expected_version + 1, changes={"archived": [not archived, archived]})
 
     db.run_in_transaction(work)

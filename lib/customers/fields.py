@@ -108,6 +108,11 @@ FIELDS: tuple[Field, ...] = (
           write_permission=perm.CUSTOMER_SET_CREDIT,
           help_zh="元，最多两位小数；仅经理和管理员可设置",
           help_en="Yuan, at most two decimals; set by managers and admins only"),
+    Field("access_level", "choice", "客户权限级别", "Access level", "credit", required=True,
+          options="access_level", default="normal", filter=True, dimension=True,
+          write_permission=perm.CUSTOMER_SET_ACCESS_LEVEL,
+          help_zh="正常交易、仅限现款或暂停交易；仅经理和管理员可设置",
+          help_en="Normal trading, cash only or on hold; set by managers and admins only"),
     Field("status", "choice", "状态", "Status", "credit", required=True, options="status",
           default="prospect", filter=True),
     Field("owner", "user", "负责人", "Owner", "credit", write_permission=perm.CUSTOMER_SET_OWNER,
@@ -115,6 +120,29 @@ FIELDS: tuple[Field, ...] = (
           help_zh="默认为录入人", help_en="Defaults to whoever enters the customer"),
     Field("notes", "longtext", "备注", "Notes", "notes", max_length=2000),
 )
+
+# -- the customer's parts (lib.customers.parts): each kind of record declared the same way.
+# A field that is also one of the customer's fields above (the primary contact's) has
+# the same name, so a problem reads the same wherever the value is typed.
+CONTACT_FIELDS: tuple[Field, ...] = (
+    Field("contact_name", "text", "联系人", "Contact person", "contact", required=True, max_length=100,
+          storage="contact", column="name", searchable=True),
+    Field("contact_title", "text", "职务", "Title", "contact", max_length=100, storage="contact", column="title"),
+    Field("contact_department", "text", "部门", "Department", "contact", max_length=100, storage="contact",
+          column="department"),
+    Field("contact_phone", "phone", "联系人电话", "Contact phone", "contact", max_length=40, storage="contact",
+          column="phone", searchable=True),
+    Field("contact_mobile", "phone", "手机", "Mobile", "contact", max_length=40, storage="contact",
+          column="mobile", searchable=True),
+    Field("contact_email", "email", "联系人邮箱", "Contact email", "contact", max_length=254, storage="contact",
+          column="email", searchable=True),
+    Field("contact_notes", "longtext", "联系人备注", "Notes on the contact", "contact", max_length=500,
+          storage="contact", column="notes"),
+)
+
+# Every declaration, for labels and the drift tests (field names are unique across them,
+# except a part's field that *is* the customer's field of that name).
+DECLARATIONS: dict[str, tuple[Field, ...]] = {"customer": FIELDS, "contact": CONTACT_FIELDS}
 
 # As declared at import; code that must follow a changed declaration calls the
 # functions below instead.
@@ -180,8 +208,8 @@ def grid_fields(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
 
 
 def label(name: str, lang: str) -> str:
-    """Label of a field or system column by name."""
-    f = by_name(name)
+    """Label of a field (of the customer or one of its parts) or system column by name."""
+    f = by_name(name) or next((f for d in DECLARATIONS.values() for f in d if f.name == name), None)
     if f is not None:
         return f.label(lang)
     if name in SYSTEM_BY_NAME:

@@ -550,9 +550,10 @@ def _activities(rng: random.Random, created_at: datetime, now: datetime, owner: 
             due = (at + timedelta(days=_int(rng, 1, 30))).replace(hour=1, minute=0, second=0)
             # Most past follow-ups were done; the rest are overdue tasks on the dashboard.
             done = due < now and rng.random() < 0.8
-        out.append({"kind": kind, "summary": _one(rng, ACTIVITY_SUMMARIES[kind]), "occurred_at": at,
-                    "next_action": next_action, "due_at": due, "done": done, "owner": owner,
-                    "created_at": at, "created_by": owner, "version": 1, "deleted": False})
+        out.append({"kind": kind, "summary": _one(rng, ACTIVITY_SUMMARIES[kind]), "occurred_on": to_local(at).date(),
+                    "next_action": next_action, "due_on": to_local(due).date() if due else None,
+                    "assignee": owner if next_action else None, "done": done, "created_at": at,
+                    "created_by": owner, "updated_at": at, "updated_by": owner, "version": 1, "deleted": False})
     return tuple(out)
 
 

@@ -57,11 +57,12 @@ COMMIT_EVERY = 100_000
 # from the write path (lib.customers.customer), which derives them from the declaration.
 _TS = pa.timestamp("us")
 _ARROW = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": _TS,
-          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2)}
+          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2), "DATE": pa.date32()}
 ACTIVITY_COLUMN_TYPES = {
-    "id": "BIGINT", "customer_id": "BIGINT", "kind": "VARCHAR", "summary": "VARCHAR", "occurred_at": "TIMESTAMP",
-    "next_action": "VARCHAR", "due_at": "TIMESTAMP", "done": "BOOLEAN", "owner": "VARCHAR",
-    "created_at": "TIMESTAMP", "created_by": "VARCHAR", "version": "INTEGER", "deleted": "BOOLEAN",
+    "id": "BIGINT", "customer_id": "BIGINT", "kind": "VARCHAR", "summary": "VARCHAR", "occurred_on": "DATE",
+    "next_action": "VARCHAR", "due_on": "DATE", "assignee": "VARCHAR", "done": "BOOLEAN",
+    "created_at": "TIMESTAMP", "created_by": "VARCHAR", "updated_at": "TIMESTAMP", "updated_by": "VARCHAR",
+    "version": "INTEGER", "deleted": "BOOLEAN",
 }
 ACTIVITY_COLUMNS = tuple(ACTIVITY_COLUMN_TYPES)
 
@@ -208,9 +209,9 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
                 _insert(cur, "audit_log", result["audit"])
                 acts = result["activities"]
                 if acts.num_rows:
-                    ids = _reserve(cur, "activity_id_seq", acts.num_rows)
+                    ids = _reserve(cur, "follow_up_id_seq", acts.num_rows)
                     acts = acts.set_column(acts.schema.get_field_index("id"), "id", pa.array(ids, pa.int64()))
-                    _insert(cur, "activities", acts)
+                    _insert(cur, "follow_ups", acts)
                 stats.customers += result["customers"].num_rows
                 stats.contacts += result["contacts"].num_rows
                 stats.activities += acts.num_rows

@@ -1,0 +1,34 @@
+"""The rows migration 6 adds (frozen, like every migration's seeds: see m001): the
+customer file's lists and permissions.
+
+* ``access_level`` (客户权限级别): what business the company does with a customer, set
+  by managers and admins (``customer.set_access_level``).
+* ``followup_kind`` and ``need_state``: follow-up records and the state of a customer
+  need (客户需求).
+"""
+
+# (list, code, label_zh, label_en, ordinal, active)
+REFERENCE_ITEMS = [
+    ("access_level", "normal", "正常交易", "Normal trading", 0, True),
+    ("access_level", "cash_only", "仅限现款", "Cash only (no credit)", 1, True),
+    ("access_level", "on_hold", "暂停交易", "On hold (no new business)", 2, True),
+    ("followup_kind", "call", "电话", "Call", 0, True),
+    ("followup_kind", "visit", "拜访", "Visit", 1, True),
+    ("followup_kind", "email", "邮件", "E-mail", 2, True),
+    ("followup_kind", "meeting", "会议", "Meeting", 3, True),
+    ("followup_kind", "care", "客户关怀", "Care activity", 4, True),
+    ("followup_kind", "need", "客户需求", "Customer need", 5, True),
+    ("followup_kind", "note", "备注", "Note", 6, True),
+    ("need_state", "open", "待跟进", "Open", 0, True),
+    ("need_state", "met", "已满足", "Met", 1, True),
+    ("need_state", "dropped", "已放弃", "Dropped", 2, True),
+]
+
+# Existing customers get the first access level.
+DEFAULT_ACCESS_LEVEL = "normal"
+
+# (role, action, scope, ordinal)
+ADDED_PERMISSIONS = [
+    ("admin", "customer.set_access_level", "all", 30),
+    ("manager", "customer.set_access_level", "all", 30),
+]
