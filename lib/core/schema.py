@@ -354,6 +354,8 @@ def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
         CREATE INDEX relationships_from ON relationships (from_customer);
         CREATE INDEX relationships_to ON relationships (to_customer);
 
+        ALTER TABLE attachments ADD COLUMN updated_at TIMESTAMP;
+        ALTER TABLE attachments ADD COLUMN updated_by VARCHAR;
         ALTER TABLE attachments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
         CREATE INDEX attachments_customer ON attachments (customer_id);
 
