@@ -337,6 +337,7 @@ def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
     # with needs and assignees, relationships and files with versions. Rows: m006.py.
     cur.executemany("INSERT INTO reference_items VALUES (?, ?, ?, ?, ?, ?)", m006.REFERENCE_ITEMS)
     cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m006.ADDED_PERMISSIONS)
+    cur.executemany("INSERT INTO settings VALUES (?, ?)", m006.SETTINGS)
     # Existing customers get the default as the column is added (0.1 s at 1M rows; an
     # UPDATE of every row took minutes).
     cur.execute(f"ALTER TABLE customers ADD COLUMN access_level VARCHAR DEFAULT '{m006.DEFAULT_ACCESS_LEVEL}'")
@@ -358,6 +359,8 @@ def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
         ALTER TABLE attachments ADD COLUMN updated_at TIMESTAMP;
         ALTER TABLE attachments ADD COLUMN updated_by VARCHAR;
         ALTER TABLE attachments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        -- What the user calls the file (the file name is only the uploaded one's).
+        ALTER TABLE attachments ADD COLUMN title VARCHAR;
         CREATE INDEX attachments_customer ON attachments (customer_id);
 
         -- Follow-ups replace migration 1's activities table (never written by any

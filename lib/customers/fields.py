@@ -140,9 +140,19 @@ CONTACT_FIELDS: tuple[Field, ...] = (
           storage="contact", column="notes"),
 )
 
+# A customer's files (签约文件, lib.customers.files): only what the user may edit. The
+# file's name, type, size and SHA-256 are set by the system from the uploaded bytes.
+# (``signed_on`` waits for a date kind of field; its column exists.)
+FILE_FIELDS: tuple[Field, ...] = (
+    Field("file_title", "text", "文件标题", "Title", "files", max_length=200, storage="file", column="title",
+          help_zh="可选；不填则显示文件名", help_en="Optional; the file name shows when empty"),
+    Field("file_kind", "choice", "文件类型", "Document kind", "files", required=True, options="file_kind",
+          default="contract", storage="file", column="kind"),
+)
+
 # Every declaration, for labels and the drift tests (field names are unique across them,
 # except a part's field that *is* the customer's field of that name).
-DECLARATIONS: dict[str, tuple[Field, ...]] = {"customer": FIELDS, "contact": CONTACT_FIELDS}
+DECLARATIONS: dict[str, tuple[Field, ...]] = {"customer": FIELDS, "contact": CONTACT_FIELDS, "file": FILE_FIELDS}
 
 # As declared at import; code that must follow a changed declaration calls the
 # functions below instead.

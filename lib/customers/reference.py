@@ -22,7 +22,7 @@ def _seeded() -> dict[str, list[tuple[str, str, str]]]:
 # Lists kept in the reference_items table, by list name: customer_type, industry (GB/T
 # 4754-2017, 20 sections), tier, size (by headcount), status, region (province-level
 # divisions, GB/T 2260 codes, plus overseas), relationship_kind (read "from -> to");
-# access_level, followup_kind, need_state (migration 6).
+# access_level, followup_kind, need_state, file_kind (migration 6).
 LISTS = _seeded()
 CUSTOMER_TYPES = LISTS["customer_type"]
 INDUSTRIES = LISTS["industry"]
@@ -34,3 +34,4 @@ RELATIONSHIP_KINDS = LISTS["relationship_kind"]
 ACCESS_LEVELS = LISTS["access_level"]
 FOLLOWUP_KINDS = LISTS["followup_kind"]
 NEED_STATES = LISTS["need_state"]
+FILE_KINDS = LISTS["file_kind"]

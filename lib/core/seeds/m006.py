@@ -5,6 +5,8 @@ customer file's lists and permissions.
   by managers and admins (``customer.set_access_level``).
 * ``followup_kind`` and ``need_state``: follow-up records and the state of a customer
   need (客户需求).
+* ``file_kind``: what a customer's file (签约文件) is; ``upload_max_mb``: the largest
+  file the server accepts, in MB (read at each upload).
 """
 
 # (list, code, label_zh, label_en, ordinal, active)
@@ -22,6 +24,15 @@ REFERENCE_ITEMS = [
     ("need_state", "open", "待跟进", "Open", 0, True),
     ("need_state", "met", "已满足", "Met", 1, True),
     ("need_state", "dropped", "已放弃", "Dropped", 2, True),
+    ("file_kind", "contract", "合同", "Contract", 0, True),
+    ("file_kind", "license", "证照", "Licence", 1, True),
+    ("file_kind", "quotation", "报价单", "Quotation", 2, True),
+    ("file_kind", "other", "其他", "Other", 3, True),
+]
+
+# (key, value)
+SETTINGS = [
+    ("upload_max_mb", "20"),
 ]
 
 # Existing customers get the first access level.
