@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from lib.core.errors import ValidationError
-from lib.customers import contacts, parts
+from lib.customers import contacts, parts, relationships
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.analytics import customer_analytics
@@ -120,17 +120,28 @@ def test_every_declared_field_round_trips(db, actors, name):
 
 
 # -- the customer's parts: every declared field of every part kind -------------------------
-PART_KINDS = {"contact": (contacts.CONTACT, {"contact_name": "圆周联系人"})}
+def _other_customer(db, actor) -> dict:
+    """A relationship's system value: the other customer, a new one each time."""
+    return {"to_customer": cs.create_customer(db, actor, customer_values())["id"]}
 
 
-def part_roundtrip(db, actor, kind, required: dict, f: F.Field) -> list[str]:
+# kind name -> (PartKind, required field values, system values: a function of (db, actor)
+# giving the kind's own columns for ``add_part``'s ``system_values``, or None).
+PART_KINDS = {
+    "contact": (contacts.CONTACT, {"contact_name": "圆周联系人"}, None),
+    "relationship": (relationships.RELATIONSHIP, {"relationship_kind": "partner"}, _other_customer),
+}
+
+
+def part_roundtrip(db, actor, kind, required: dict, f: F.Field, system=None) -> list[str]:
     """Field ``f`` of a part kind through add, read, change, read, search (if searchable)
     and the audit log: an empty list when the write path handles it everywhere."""
     first, second = samples(db, f)
     same = lambda a, b: kind_of(f).to_json(a) == kind_of(f).to_json(b)  # noqa: E731
     problems = []
     customer = cs.create_customer(db, actor, customer_values(name=f"圆周测试{f.name}有限公司"))
-    added = parts.add_part(db, actor, kind, customer["id"], {**required, f.name: first})
+    added = parts.add_part(db, actor, kind, customer["id"], {**required, f.name: first},
+                           system_values=system(db, actor) if system else None)
     for label, value, rec in (("add returned", first, added),
                               ("read after add", first, parts.get_part(db, actor, kind, added["id"]))):
         if not same(rec.get(f.name), value):
@@ -152,19 +163,20 @@ def part_roundtrip(db, actor, kind, required: dict, f: F.Field) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("kind_name, name", [(k, f.name) for k, (kind, _) in PART_KINDS.items()
+@pytest.mark.parametrize("kind_name, name", [(k, f.name) for k, (kind, _, _) in PART_KINDS.items()
                                              for f in kind.fields])
 def test_every_declared_part_field_round_trips(db, actors, kind_name, name):
-    kind, required = PART_KINDS[kind_name]
+    kind, required, system = PART_KINDS[kind_name]
     f = next(f for f in kind.fields if f.name == name)
-    assert part_roundtrip(db, actors["admin"], kind, {k: v for k, v in required.items() if k != name}, f) == []
+    assert part_roundtrip(db, actors["admin"], kind, {k: v for k, v in required.items() if k != name}, f,
+                          system) == []
 
 
 def test_a_part_write_path_that_ignores_a_field_fails_the_round_trip(db, actors, monkeypatch):
     derived = parts.PartKind.value_columns
     monkeypatch.setattr(parts.PartKind, "value_columns",
                         lambda self: {c: t for c, t in derived(self).items() if c != "department"})
-    kind, required = PART_KINDS["contact"]
+    kind, required, _ = PART_KINDS["contact"]
     problems = part_roundtrip(db, actors["admin"], kind, required, F.by_name("contact_department",
                                                                               F.CONTACT_FIELDS))
     assert any(p.startswith("contact.contact_department: add returned None") for p in problems), problems
