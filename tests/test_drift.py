@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from lib.core.errors import ValidationError
-from lib.customers import contacts, files, parts
+from lib.customers import contacts, files, parts, relationships
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.analytics import customer_analytics
@@ -120,25 +120,38 @@ def test_every_declared_field_round_trips(db, actors, name):
 
 
 # -- the customer's parts: every declared field of every part kind -------------------------
-PART_KINDS = {"contact": (contacts.CONTACT, {"contact_name": "圆周联系人"}),
-              "file": (files.FILE, {})}
 # Kinds whose parts are not created by ``parts.add_part`` alone: how the round trip
 # creates one from its field values.
 PART_CREATE = {
-    "file": lambda db, actor, customer_id, values: files.add_file(
+    "file": lambda db, actor, customer_id, values, system_values: files.add_file(
         db, actor, customer_id, "圆周.pdf", b"%PDF-1.4\n%%EOF\n", values),
 }
 
 
-def part_roundtrip(db, actor, kind, required: dict, f: F.Field) -> list[str]:
+def _other_customer(db, actor) -> dict:
+    """A relationship's system value: the other customer, a new one each time."""
+    return {"to_customer": cs.create_customer(db, actor, customer_values())["id"]}
+
+
+# kind name -> (PartKind, required field values, system values: a function of (db, actor)
+# giving the kind's own columns for ``add_part``'s ``system_values``, or None).
+PART_KINDS = {
+    "contact": (contacts.CONTACT, {"contact_name": "圆周联系人"}, None),
+    "relationship": (relationships.RELATIONSHIP, {"relationship_kind": "partner"}, _other_customer),
+    "file": (files.FILE, {}, None),
+}
+
+
+def part_roundtrip(db, actor, kind, required: dict, f: F.Field, system=None) -> list[str]:
     """Field ``f`` of a part kind through add, read, change, read, search (if searchable)
     and the audit log: an empty list when the write path handles it everywhere."""
     first, second = samples(db, f)
     same = lambda a, b: kind_of(f).to_json(a) == kind_of(f).to_json(b)  # noqa: E731
     problems = []
     customer = cs.create_customer(db, actor, customer_values(name=f"圆周测试{f.name}有限公司"))
-    create = PART_CREATE.get(kind.name, lambda db, actor, cid, values: parts.add_part(db, actor, kind, cid, values))
-    added = create(db, actor, customer["id"], {**required, f.name: first})
+    create = PART_CREATE.get(kind.name, lambda db, actor, cid, values, system_values: parts.add_part(
+        db, actor, kind, cid, values, system_values=system_values))
+    added = create(db, actor, customer["id"], {**required, f.name: first}, system(db, actor) if system else None)
     for label, value, rec in (("add returned", first, added),
                               ("read after add", first, parts.get_part(db, actor, kind, added["id"]))):
         if not same(rec.get(f.name), value):
@@ -160,19 +173,20 @@ def part_roundtrip(db, actor, kind, required: dict, f: F.Field) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("kind_name, name", [(k, f.name) for k, (kind, _) in PART_KINDS.items()
+@pytest.mark.parametrize("kind_name, name", [(k, f.name) for k, (kind, _, _) in PART_KINDS.items()
                                              for f in kind.fields])
 def test_every_declared_part_field_round_trips(db, actors, kind_name, name):
-    kind, required = PART_KINDS[kind_name]
+    kind, required, system = PART_KINDS[kind_name]
     f = next(f for f in kind.fields if f.name == name)
-    assert part_roundtrip(db, actors["admin"], kind, {k: v for k, v in required.items() if k != name}, f) == []
+    assert part_roundtrip(db, actors["admin"], kind, {k: v for k, v in required.items() if k != name}, f,
+                          system) == []
 
 
 def test_a_part_write_path_that_ignores_a_field_fails_the_round_trip(db, actors, monkeypatch):
     derived = parts.PartKind.value_columns
     monkeypatch.setattr(parts.PartKind, "value_columns",
                         lambda self: {c: t for c, t in derived(self).items() if c != "department"})
-    kind, required = PART_KINDS["contact"]
+    kind, required, _ = PART_KINDS["contact"]
     problems = part_roundtrip(db, actors["admin"], kind, required, F.by_name("contact_department",
                                                                               F.CONTACT_FIELDS))
     assert any(p.startswith("contact.contact_department: add returned None") for p in problems), problems

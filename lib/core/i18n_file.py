@@ -8,6 +8,19 @@ FILE: dict[str, dict[str, str]] = {
     "contact.is_primary": {"zh": "主联系人", "en": "Primary contact"},
 
     # -- relationships ----------------------------------------------------------------
+    "error.relationship_self": {"zh": "客户不能与自己建立关系。", "en": "A customer cannot be linked to itself."},
+    "error.relationship_other_missing": {
+        "zh": "找不到要关联的客户（可能已归档或已合并）。",
+        "en": "The customer to link to was not found (it may be archived or merged).",
+    },
+    "error.relationship_duplicate": {
+        "zh": "已与 {name}（{code}）建立了相同的关系。",
+        "en": "This relationship with {name} ({code}) already exists.",
+    },
+    "error.relationship_cycle": {
+        "zh": "不能建立该母子公司关系：一家公司会成为自己的母公司。",
+        "en": "This parent/subsidiary link would make a company its own parent.",
+    },
 
     # -- follow-ups -------------------------------------------------------------------
 

@@ -150,9 +150,27 @@ FILE_FIELDS: tuple[Field, ...] = (
           default="contract", storage="file", column="kind"),
 )
 
+# A relationship between two customers (lib.customers.relationships): the row (from A,
+# to B, kind K) reads "B is A's K". The other customer (``to_customer``) is set by the
+# service, not typed. Each kind read from the other side, declared once next to the kind:
+RELATIONSHIP_FIELDS: tuple[Field, ...] = (
+    Field("relationship_kind", "choice", "关系", "Relationship", "relationship", required=True,
+          options="relationship_kind", storage="relationship", column="kind"),
+    Field("relationship_note", "text", "关系备注", "Note on the relationship", "relationship", max_length=500,
+          storage="relationship", column="note"),
+)
+# relationship_kind -> the same link read from the other customer's side ("B is A's
+# supplier" is "A is B's customer"). Every code of the list has an entry.
+RELATIONSHIP_INVERSE: dict[str, str] = {
+    "supplier": "customer", "customer": "supplier",
+    "parent": "subsidiary", "subsidiary": "parent",
+    "partner": "partner",
+}
+
 # Every declaration, for labels and the drift tests (field names are unique across them,
 # except a part's field that *is* the customer's field of that name).
-DECLARATIONS: dict[str, tuple[Field, ...]] = {"customer": FIELDS, "contact": CONTACT_FIELDS, "file": FILE_FIELDS}
+DECLARATIONS: dict[str, tuple[Field, ...]] = {"customer": FIELDS, "contact": CONTACT_FIELDS,
+                                              "relationship": RELATIONSHIP_FIELDS, "file": FILE_FIELDS}
 
 # As declared at import; code that must follow a changed declaration calls the
 # functions below instead.

@@ -67,7 +67,7 @@ class PartKind:
         return out
 
 
-def _audit_json(kind: PartKind, row: Mapping[str, Any]) -> dict[str, Any]:
+def audit_json(kind: PartKind, row: Mapping[str, Any]) -> dict[str, Any]:
     """A part's values by field name as the audit log stores them (plus the kind's own
     columns, e.g. is_primary)."""
     out = {f.name: kind_of(f).to_json(row.get(f.db_column)) for f in kind.fields}
@@ -166,7 +166,7 @@ def add_part(db, actor, kind: PartKind, customer_id: int, values: Mapping[str, A
                    updated_by=actor.username, version=1, deleted=False)
         row[kind.customer_column] = customer_id
         cs.insert_row(cur, kind.table, row)
-        audit = _audit_json(kind, row)
+        audit = audit_json(kind, row)
         _audit(write, kind, part_id, 1, {k: [None, v] for k, v in audit.items() if v not in (None, False)})
         if kind.after:
             kind.after(write)
@@ -214,7 +214,7 @@ def _update(write: Write, kind: PartKind) -> dict:
     row = write.before
     if kind.check:
         kind.check(write)
-    before_json, after_json = _audit_json(kind, row), _audit_json(kind, write.after)
+    before_json, after_json = audit_json(kind, row), audit_json(kind, write.after)
     diff = {k: [before_json[k], after_json[k]] for k in after_json if before_json[k] != after_json[k]}
     if not diff:
         return _as_record(kind, row)
@@ -246,7 +246,7 @@ def remove_part(db, actor, kind: PartKind, part_id: int, expected_version: int) 
         cur.execute(f"UPDATE {kind.table} SET deleted = TRUE, updated_at = ?, updated_by = ?,"
                     " version = version + 1 WHERE id = ? AND version = ?",
                     [write.now, actor.username, part_id, expected_version])
-        before = _audit_json(kind, row)
+        before = audit_json(kind, row)
         _audit(write, kind, part_id, expected_version + 1,
                {k: [v, None] for k, v in before.items() if v not in (None, False)})
         if kind.after:

@@ -87,7 +87,7 @@ class SearchResult:
 
 
 # -- filters --------------------------------------------------------------------------------
-def _check_text(field: str, value: Any) -> None:
+def check_text(field: str, value: Any) -> None:
     """Refuse text DuckDB cannot take as a parameter (a lone surrogate such as "\\ud800"
     cannot be encoded as UTF-8) with the same typed error as any other bad input."""
     if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
@@ -98,7 +98,7 @@ def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER
     """WHERE clause (over table alias ``c``) and parameters for the filters, including
     the actor's row scope. Shared by search and analytics so both count the same rows."""
     perm.require(actor, action)
-    _check_text("text", filters.text)
+    check_text("text", filters.text)
     conds: list[str] = ["c.merged_into IS NULL"]
     params: list[Any] = []
     if perm.sees_only_own(actor, action):
@@ -116,7 +116,7 @@ def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER
     for f in F.filter_fields():
         values = filters.chosen(f.name)
         for v in values:
-            _check_text(f.name, v)
+            check_text(f.name, v)
         if values:
             # Filter fields live in the customers table (a dimension of analytics too).
             conds.append(f"c.{f.db_column} IN ({', '.join('?' * len(values))})")
@@ -369,7 +369,7 @@ def find_duplicates(db, actor, values: Mapping[str, Any], *, exclude_id: int | N
     for customers the actor may not read it shows only name, code and owner."""
     perm.require(actor, perm.CUSTOMER_CREATE if exclude_id is None else perm.CUSTOMER_READ)
     for key in ("name", "uscc", "phone", "contact_phone"):
-        _check_text(key, values.get(key))
+        check_text(key, values.get(key))
     name = str(values.get("name") or "").strip()[:200]
     uscc = re.sub(r"[\s-]", "", str(values.get("uscc") or "")).upper()[:18]
     phones = []
