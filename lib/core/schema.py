@@ -337,6 +337,8 @@ def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
     # with needs and assignees, relationships and files with versions. Rows: m006.py.
     cur.executemany("INSERT INTO reference_items VALUES (?, ?, ?, ?, ?, ?)", m006.REFERENCE_ITEMS)
     cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m006.ADDED_PERMISSIONS)
+    cur.execute("INSERT INTO settings VALUES ('campaign_max_customers', ?) ON CONFLICT DO NOTHING",
+                [m006.CAMPAIGN_MAX_CUSTOMERS])
     cur.execute("ALTER TABLE customers ADD COLUMN access_level VARCHAR")
     cur.execute("UPDATE customers SET access_level = ?", [m006.DEFAULT_ACCESS_LEVEL])
     cur.execute(

@@ -31,4 +31,13 @@ DEFAULT_ACCESS_LEVEL = "normal"
 ADDED_PERMISSIONS = [
     ("admin", "customer.set_access_level", "all", 30),
     ("manager", "customer.set_access_level", "all", 30),
+    # Follow-ups: authors and assignees change their own; these roles change anyone's.
+    ("admin", "followup.edit_any", "all", 31),
+    ("manager", "followup.edit_any", "all", 31),
+    # Care campaigns (客户关怀): a follow-up for every customer of a search.
+    ("admin", "campaign.run", "all", 32),
+    ("manager", "campaign.run", "all", 32),
 ]
+
+# The most customers one care campaign may reach (lib.customers.campaigns).
+CAMPAIGN_MAX_CUSTOMERS = "5000"
