@@ -329,3 +329,15 @@ def test_an_archived_customers_follow_ups_are_read_only(db, actors, make_custome
         fu.mark_done(db, m, a["id"], a["version"])
     assert ei.value.key == "error.archived"
     assert fu.followups_of(db, m, c["id"])[1] == 1 and stored(db, a["id"])["done"] is False
+
+
+def test_the_declared_columns_are_the_tables_columns(db):
+    """The bulk loader's schema (``followup_columns``) is every column of follow_ups."""
+    from lib.customers.parts import PART_SYSTEM_COLUMNS
+
+    with db.read() as cur:
+        columns = {r[0]: r[1] for r in cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'follow_ups'").fetchall()}
+    assert fu.followup_columns() == columns
+    assert {*PART_SYSTEM_COLUMNS, *fu.FOLLOW_UP.system_defaults, fu.FOLLOW_UP.customer_column} \
+        <= set(fu.SYSTEM_COLUMN_TYPES)

@@ -71,6 +71,20 @@ FOLLOW_UP = PartKind(
 )
 
 
+# Storage types of the columns the write path sets itself, beside the fields' (the bulk
+# loader's Arrow schema is ``followup_columns()``).
+SYSTEM_COLUMN_TYPES = {
+    "id": "BIGINT", "customer_id": "BIGINT", "done": "BOOLEAN", "done_at": "TIMESTAMP", "done_by": "VARCHAR",
+    "campaign": "VARCHAR", "created_at": "TIMESTAMP", "created_by": "VARCHAR", "updated_at": "TIMESTAMP",
+    "updated_by": "VARCHAR", "version": "INTEGER", "deleted": "BOOLEAN",
+}
+
+
+def followup_columns() -> dict[str, str]:
+    """Every column of a new ``follow_ups`` row, with its SQL type."""
+    return {**FOLLOW_UP.value_columns(), **SYSTEM_COLUMN_TYPES}
+
+
 def followups_of(db, actor, customer_id: int, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
     """One page of the customer's follow-ups, newest first, and their count."""
     return parts.parts_of(db, actor, FOLLOW_UP, customer_id, limit=limit, offset=offset)
