@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from lib.customers import customer as cs
+from lib.customers import fields as F
+from lib.customers import followups as fu
+from lib.customers import parts
 from lib.ops.demo import generator, loader
 from lib.accounts import users
 from lib.core.clock import to_local
@@ -50,11 +53,26 @@ def test_bulk_rows_equal_write_path_rows(db, tmp_path, monkeypatch):
     assert any("credit_limit" in i.values and i.created_by != i.values["owner"] for i in items)
     assert any(i.reviewed_at > i.created_at for i in items)
 
+    acts = [a for i in items for a in i.activities]
+    assert any(a["values"]["followup_kind"] == "need" for a in acts)
+    assert any(a["done"] for a in acts) and any(a["values"]["followup_next_action"] and not a["done"] for a in acts)
+
     # Write path: create_customer with the clock frozen at each generated creation time.
     for item in items:
         monkeypatch.setattr(cs, "utcnow", lambda at=item.created_at: at)
         creator = users.get_user(db, item.created_by)
         cs.create_customer(db, db.actor(creator.username, creator.role), item.values)
+    # Then their follow-ups, by the owner (their audit entries come after the customers'
+    # here, as in the bulk load, which writes none), marked done when they were.
+    for cid, item in enumerate(items, start=1):
+        owner = users.get_user(db, item.values["owner"])
+        actor = db.actor(owner.username, owner.role)
+        for act in item.activities:
+            monkeypatch.setattr(parts, "utcnow", lambda at=act["created_at"]: at)
+            added = fu.add_followup(db, actor, cid, act["values"])
+            if act["done"]:
+                monkeypatch.setattr(fu, "utcnow", lambda at=act["done_at"]: at)
+                fu.mark_done(db, actor, added["id"], added["version"])
     monkeypatch.undo()
 
     bulk = fresh_db(tmp_path / "bulk.duckdb")
@@ -73,6 +91,8 @@ def test_bulk_rows_equal_write_path_rows(db, tmp_path, monkeypatch):
             assert b["updated_by"] == item.reviewed_by
         assert table(bulk, "contacts") == table(db, "contacts")
         assert table(bulk, "audit_log") == table(db, "audit_log")
+        assert table(bulk, "follow_ups") == table(db, "follow_ups")
+        assert len(table(db, "follow_ups")) == stats.activities == len(acts)
     finally:
         bulk.close()
 
@@ -100,6 +120,7 @@ def test_generated_values_pass_validation_and_look_real(db):
     items = generator.chunk_inputs(plan, 0, list(range(1, 1501)))
     ctx = cs.validation_context(db)
     usccs = []
+    followup_kinds, needs = set(), 0
     for item in items:
         clean = validate_customer(item.values, ctx)  # no warnings to confirm either
         c = clean.customer
@@ -112,8 +133,19 @@ def test_generated_values_pass_validation_and_look_real(db):
             usccs.append(c["uscc"])
         assert NOW - timedelta(days=3 * 366) <= item.created_at <= item.reviewed_at <= NOW
         for act in item.activities:
-            assert to_local(item.created_at).date() <= act["occurred_on"] <= to_local(NOW).date()
+            values = act["values"]
+            assert to_local(item.created_at).date() <= values["followup_occurred_on"] <= to_local(NOW).date()
+            # The follow-up write path's rules: only a need has a state; a next action
+            # has an assignee; done means who and when.
+            assert (values["followup_kind"] == "need") == (values["followup_need_state"] is not None)
+            assert (values["followup_next_action"] is None) == (values["followup_assignee"] is None)
+            assert act["done"] == (act["done_at"] is not None) == (act["done_by"] is not None)
+            assert not act["done"] or act["created_at"] <= act["done_at"] <= NOW
+            validate_customer(values, ctx, fields=F.FOLLOWUP_FIELDS)
+            followup_kinds.add(values["followup_kind"])
+            needs += values["followup_kind"] == "need"
     assert len(usccs) == len(set(usccs)) > 1000
+    assert followup_kinds == {"call", "visit", "email", "meeting", "care", "need", "note"} and needs > 10
     kinds = {i.values["customer_type"] for i in items}
     assert kinds == {"company", "individual"}
     phones = [i.values.get("phone", "") for i in items]

@@ -14,12 +14,13 @@ import ast
 import json
 import re
 import string
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from lib.core.errors import ValidationError
-from lib.customers import contacts, files, parts, relationships
+from lib.customers import contacts, files, followups, parts, relationships
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.analytics import customer_analytics
@@ -56,6 +57,7 @@ KIND_SAMPLES = {
     "money": ("1234.50", "99.00"),
     "choice": None,  # the first two active codes of the field's reference list
     "user": ("sales", "sales2"),
+    "date": ("2026-03-01", date(2026, 4, 15)),  # text and a date; stored and audited as ISO dates
 }
 
 
@@ -139,6 +141,9 @@ PART_KINDS = {
     "contact": (contacts.CONTACT, {"contact_name": "圆周联系人"}, None),
     "relationship": (relationships.RELATIONSHIP, {"relationship_kind": "partner"}, _other_customer),
     "file": (files.FILE, {}, None),
+    # A need, so its state round-trips too (any other kind refuses a state).
+    "followup": (followups.FOLLOW_UP, {"followup_kind": "need", "followup_summary": "圆周跟进",
+                                       "followup_occurred_on": "2026-03-01"}, None),
 }
 
 

@@ -13,6 +13,7 @@ is shown instead, with the paste kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
@@ -21,7 +22,7 @@ import streamlit as st
 
 from lib.customers.customer import active_usernames, is_blank
 from lib.customers.fields import Field
-from lib.customers.kinds import MONEY_MAX
+from lib.customers.kinds import DATE_MAX, DATE_MIN, MONEY_MAX
 from ui.format import money
 
 
@@ -94,6 +95,15 @@ def _user_input(f: Field, w: Widget) -> None:
                  placeholder=w.placeholder_choose, persist_state="session")
 
 
+def _date_input(f: Field, w: Widget) -> None:
+    # No value means empty (st.date_input would otherwise fill in today on its own);
+    # a default such as "today" is the service's, shown by the page that sets it.
+    # (Passed only while the key has no state: Streamlit warns about a value given both ways.)
+    empty_default = {} if w.key in st.session_state else {"value": None}
+    st.date_input(w.label, key=w.key, help=w.help, disabled=w.disabled, format="YYYY-MM-DD",
+                  min_value=DATE_MIN, max_value=DATE_MAX, persist_state="session", **empty_default)
+
+
 # -- grid columns --------------------------------------------------------------------------
 def _text_column(f: Field, common: dict, db, lang: str):
     # Long free text (names, addresses, notes) gets a wide column.
@@ -116,6 +126,11 @@ def _user_column(f: Field, common: dict, db, lang: str):
 def _money_column(f: Field, common: dict, db, lang: str):
     return st.column_config.NumberColumn(min_value=0, max_value=float(MONEY_MAX), step=0.01, format="¥%,.2f", width=150,
                                          **common)
+
+
+def _date_column(f: Field, common: dict, db, lang: str):
+    return st.column_config.DateColumn(format="YYYY-MM-DD", min_value=DATE_MIN, max_value=DATE_MAX, width=120,
+                                       **common)
 
 
 # -- cell values -----------------------------------------------------------------------------
@@ -145,6 +160,17 @@ def _money_cell(v: Any) -> Any:
     return None if v is None else float(v)
 
 
+def _date_text(v: Any) -> str:
+    """A date cell as ISO text: the grid may hand back a date, a Timestamp or text."""
+    if isinstance(v, datetime):
+        v = v.date()
+    return v.isoformat() if isinstance(v, date) else str(v).strip()[:10]
+
+
+def _date_same(a: Any, b: Any) -> bool:
+    return _date_text(a) == _date_text(b)
+
+
 def _identity(v: Any) -> Any:
     return v
 
@@ -156,6 +182,10 @@ def _shown_plain(f: Field, v: Any, db, lang: str) -> str:
 
 def _shown_choice(f: Field, v: Any, db, lang: str) -> str:
     return ref_labels(db, f.options or "", lang).get(v, str(v))
+
+
+def _shown_date(f: Field, v: Any, db, lang: str) -> str:
+    return _date_text(v)
 
 
 def _shown_money(f: Field, v: Any, db, lang: str) -> str:
@@ -196,6 +226,7 @@ UI_KINDS: dict[str, UiKind] = {
     # Money is a text input in the form, so what the user typed ("1,234.50") stays as typed.
     "money": UiKind(_text_input("50000"), _money_column, dtype="float64", to_cell=_money_cell,
                     to_service=_money_to_service, same=_money_same, shown=_shown_money),
+    "date": UiKind(_date_input, _date_column, same=_date_same, shown=_shown_date),
 }
 
 

@@ -32,6 +32,10 @@ ANALYTICS_VIEW = "analytics.view"
 USERS_MANAGE = "users.manage"
 BACKUP_RUN = "backup.run"
 AUDIT_VIEW = "audit.view"  # a customer's history (scope as for reading the customer)
+# Change, remove or mark done any follow-up of a customer one may update, not only
+# one's own (authors and assignees may always); lib.customers.followups.
+FOLLOWUP_EDIT_ANY = "followup.edit_any"
+CAMPAIGN_RUN = "campaign.run"  # a care campaign over a search (lib.customers.campaigns)
 
 # Pages are actions too, so the router's page list is data like everything else
 # (``ui/nav.py`` names each page's action).

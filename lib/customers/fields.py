@@ -46,7 +46,7 @@ GROUPS = ("basic", "contact", "classification", "credit", "notes")
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # a key of lib.customers.kinds.KINDS: text, longtext, choice, phone, email, uscc, money, user
+    kind: str  # a key of lib.customers.kinds.KINDS: text, longtext, choice, phone, email, uscc, money, user, date
     label_zh: str
     label_en: str
     group: str
@@ -167,10 +167,32 @@ RELATIONSHIP_INVERSE: dict[str, str] = {
     "partner": "partner",
 }
 
+# Follow-ups (跟进 / 沟通记录, lib.customers.followups): what happened, when, and what to do
+# next by when and by whom. ``occurred_on`` defaults to today (Asia/Shanghai) and the
+# assignee to the author when a next action or due date is given (the service fills
+# both); only a need (kind "need") has a state, which starts "open".
+FOLLOWUP_FIELDS: tuple[Field, ...] = (
+    Field("followup_kind", "choice", "类型", "Kind", "followup", required=True, options="followup_kind",
+          storage="followup", column="kind"),
+    Field("followup_occurred_on", "date", "日期", "Date", "followup", required=True, storage="followup",
+          column="occurred_on", help_zh="默认为今天", help_en="Defaults to today"),
+    Field("followup_summary", "longtext", "内容摘要", "Summary", "followup", required=True, max_length=2000,
+          storage="followup", column="summary"),
+    Field("followup_next_action", "text", "下一步行动", "Next action", "followup", max_length=500,
+          storage="followup", column="next_action"),
+    Field("followup_due_on", "date", "截止日期", "Due date", "followup", storage="followup", column="due_on"),
+    Field("followup_assignee", "user", "负责跟进人", "Assignee", "followup", storage="followup", column="assignee",
+          help_zh="填写下一步或截止日期时默认为记录人", help_en="Defaults to the author when a next action or due date is given"),
+    Field("followup_need_state", "choice", "需求状态", "Need state", "followup", options="need_state",
+          storage="followup", column="need_state",
+          help_zh="仅客户需求：待跟进、已满足或已放弃", help_en="Customer needs only: open, met or dropped"),
+)
+
 # Every declaration, for labels and the drift tests (field names are unique across them,
 # except a part's field that *is* the customer's field of that name).
 DECLARATIONS: dict[str, tuple[Field, ...]] = {"customer": FIELDS, "contact": CONTACT_FIELDS,
-                                              "relationship": RELATIONSHIP_FIELDS, "file": FILE_FIELDS}
+                                              "relationship": RELATIONSHIP_FIELDS, "file": FILE_FIELDS,
+                                              "followup": FOLLOWUP_FIELDS}
 
 # As declared at import; code that must follow a changed declaration calls the
 # functions below instead.

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Mapping
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from lib.core.clock import SHANGHAI
 from lib.core.errors import FieldProblem
 from lib.core.text import digits
 from lib.customers.fields import Field
@@ -252,6 +253,44 @@ def clean_money(value: Any, f: Field, problems: Problems) -> Decimal | None:
     return value.quantize(Decimal("0.01")).copy_abs()
 
 
+_DATE_TEXT = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})$")
+# Dates a person means: nothing before 1900 or after 2099 (a typo such as 0226 or 20266
+# would otherwise be stored as a real date).
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2099, 12, 31)
+
+
+def clean_date(value: Any, f: Field, problems: Problems) -> date | None:
+    """A calendar date from a ``date``, a ``datetime`` (its date in Asia/Shanghai when it
+    carries a time zone) or text ``YYYY-MM-DD`` / ``YYYY/MM/DD``; empty is None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value != value:  # NaN: an empty grid cell
+        return None
+    if isinstance(value, datetime):
+        if value != value:  # pandas' NaT, an empty date cell
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(SHANGHAI)
+        value = value.date()
+    elif isinstance(value, str):
+        text = value.strip()
+        m = _DATE_TEXT.match(text)
+        try:
+            value = date(int(m.group(1)), int(m.group(3)), int(m.group(4))) if m else None
+        except ValueError:  # 2026-02-30
+            value = None
+        if value is None:
+            problems.error(f.name, "validation.date_invalid", value=text[:40])
+            return None
+    elif not isinstance(value, date):
+        problems.error(f.name, "validation.date_invalid", value=str(value)[:40])
+        return None
+    if not DATE_MIN <= value <= DATE_MAX:
+        problems.error(f.name, "validation.date_out_of_range", min=DATE_MIN.isoformat(), max=DATE_MAX.isoformat())
+        return None
+    return value
+
+
 def clean_choice(value: Any, f: Field, problems: Problems, ctx: ValidationContext, current: Any) -> str | None:
     text = clean_text(value, f, problems)
     if text is None:
@@ -343,6 +382,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("email", lambda raw, f, p, ctx, check, cur: {"": clean_email(raw, f, p)}),
     Kind("uscc", lambda raw, f, p, ctx, check, cur: {"": clean_uscc(raw, f, p, check)}),
     Kind("money", lambda raw, f, p, ctx, check, cur: {"": clean_money(raw, f, p)}, sql_type="DECIMAL(14,2)"),
+    # Stored as DATE, written ISO (2026-03-01) in the audit log's JSON.
+    Kind("date", lambda raw, f, p, ctx, check, cur: {"": clean_date(raw, f, p)}, sql_type="DATE"),
 )}
 
 

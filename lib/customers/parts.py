@@ -71,7 +71,7 @@ def audit_json(kind: PartKind, row: Mapping[str, Any]) -> dict[str, Any]:
     """A part's values by field name as the audit log stores them (plus the kind's own
     columns, e.g. is_primary)."""
     out = {f.name: kind_of(f).to_json(row.get(f.db_column)) for f in kind.fields}
-    out.update({c: row.get(c) for c in kind.system_defaults or {}})
+    out.update({c: cs.json_value(row.get(c)) for c in kind.system_defaults or {}})  # done_at: a timestamp
     return out
 
 

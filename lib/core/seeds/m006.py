@@ -33,6 +33,8 @@ REFERENCE_ITEMS = [
 # (key, value)
 SETTINGS = [
     ("upload_max_mb", "20"),
+    # The most customers one care campaign may reach (lib.customers.campaigns).
+    ("campaign_max_customers", "5000"),
 ]
 
 # Existing customers get the first access level.
@@ -42,4 +44,10 @@ DEFAULT_ACCESS_LEVEL = "normal"
 ADDED_PERMISSIONS = [
     ("admin", "customer.set_access_level", "all", 30),
     ("manager", "customer.set_access_level", "all", 30),
+    # Follow-ups: authors and assignees change their own; these roles change anyone's.
+    ("admin", "followup.edit_any", "all", 31),
+    ("manager", "followup.edit_any", "all", 31),
+    # Care campaigns (客户关怀): a follow-up for every customer of a search.
+    ("admin", "campaign.run", "all", 32),
+    ("manager", "campaign.run", "all", 32),
 ]

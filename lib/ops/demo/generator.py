@@ -53,6 +53,7 @@ from lib.ops.demo.words import (
     BLOCKED_NOTES,
     ACTIVITY_KINDS,
     ACTIVITY_SUMMARIES,
+    NEED_STATES,
     NEXT_ACTIONS,
     SIZES,
     SIZE_WEIGHTS,
@@ -360,6 +361,7 @@ W_TLD = Weighted(TLDS)
 W_PERSONAL_MAIL = Weighted(PERSONAL_MAIL)
 W_TITLE = Weighted(TITLES)
 W_ACTIVITY_KIND = Weighted(ACTIVITY_KINDS)
+W_NEED_STATE = Weighted(NEED_STATES)
 W_ACTIVITY_COUNT = Weighted(zip((1, 2, 3, 4, 5), (40, 25, 15, 12, 8)))
 W_SIZE = Weighted(zip(SIZES, SIZE_WEIGHTS))
 W_SIZE_FOREIGN = Weighted(zip(SIZES, (10, 25, 30, 22, 13)))
@@ -537,23 +539,33 @@ def _individual_values(rng: random.Random) -> dict[str, Any]:
 
 
 def _activities(rng: random.Random, created_at: datetime, now: datetime, owner: str) -> tuple[dict, ...]:
+    """Follow-ups of one customer: ``values`` by field name as a user would type them
+    (``lib.customers.fields.FOLLOWUP_FIELDS``; the loader validates them), plus the
+    columns the write path sets (who wrote it when, and whether it was marked done)."""
     count = W_ACTIVITY_COUNT.pick(rng)
     span = max((now - created_at).total_seconds(), 60.0)
     moments = sorted(created_at + timedelta(seconds=int(rng.random() * span)) for _ in range(count))
     out = []
     for at in moments:
         kind = W_ACTIVITY_KIND.pick(rng)
-        next_action = due = None
-        done = False
+        next_action = due = done_at = None
         if rng.random() < 0.6:
             next_action = _one(rng, NEXT_ACTIONS)
             due = (at + timedelta(days=_int(rng, 1, 30))).replace(hour=1, minute=0, second=0)
             # Most past follow-ups were done; the rest are overdue tasks on the dashboard.
-            done = due < now and rng.random() < 0.8
-        out.append({"kind": kind, "summary": _one(rng, ACTIVITY_SUMMARIES[kind]), "occurred_on": to_local(at).date(),
-                    "next_action": next_action, "due_on": to_local(due).date() if due else None,
-                    "assignee": owner if next_action else None, "done": done, "created_at": at,
-                    "created_by": owner, "updated_at": at, "updated_by": owner, "version": 1, "deleted": False})
+            if due < now and rng.random() < 0.8:
+                done_at = at + timedelta(seconds=int(rng.random() * (due - at).total_seconds()))
+        values = {"followup_kind": kind, "followup_occurred_on": to_local(at).date(),
+                  "followup_summary": _one(rng, ACTIVITY_SUMMARIES[kind]), "followup_next_action": next_action,
+                  "followup_due_on": to_local(due).date() if due else None,
+                  # The write path's defaults: the author is the assignee of a next action,
+                  # and only a need has a state.
+                  "followup_assignee": owner if next_action else None,
+                  "followup_need_state": W_NEED_STATE.pick(rng) if kind == "need" else None}
+        out.append({"values": values, "done": done_at is not None, "done_at": done_at,
+                    "done_by": owner if done_at else None, "created_at": at, "created_by": owner,
+                    # Marking it done was its one change (mark_done bumps the version).
+                    "updated_at": done_at or at, "updated_by": owner, "version": 2 if done_at else 1})
     return tuple(out)
 
 

@@ -36,6 +36,8 @@ import pyarrow as pa
 
 from lib.core.errors import ConfirmationRequired, ValidationError
 from lib.customers import customer as cs
+from lib.customers import fields as F
+from lib.customers import followups as fu
 from lib.customers.kinds import ValidationContext
 from lib.customers.validation import validate_customer
 from lib.ops.demo.generator import (
@@ -53,18 +55,12 @@ from lib.ops.demo.generator import (
 # loaded as fast; a commit per 10,000-row chunk took 2.5 times as long.
 COMMIT_EVERY = 100_000
 
-# Arrow types by SQL type: the customer, contact and audit columns and their types come
-# from the write path (lib.customers.customer), which derives them from the declaration.
+# Arrow types by SQL type: the customer, contact, audit and follow-up columns and their
+# types come from the write paths (lib.customers.customer, lib.customers.followups), which
+# derive them from the declarations.
 _TS = pa.timestamp("us")
 _ARROW = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": _TS,
           "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2), "DATE": pa.date32()}
-ACTIVITY_COLUMN_TYPES = {
-    "id": "BIGINT", "customer_id": "BIGINT", "kind": "VARCHAR", "summary": "VARCHAR", "occurred_on": "DATE",
-    "next_action": "VARCHAR", "due_on": "DATE", "assignee": "VARCHAR", "done": "BOOLEAN",
-    "created_at": "TIMESTAMP", "created_by": "VARCHAR", "updated_at": "TIMESTAMP", "updated_by": "VARCHAR",
-    "version": "INTEGER", "deleted": "BOOLEAN",
-}
-ACTIVITY_COLUMNS = tuple(ACTIVITY_COLUMN_TYPES)
 
 
 def _arrow_type(sql_type: str) -> pa.DataType:
@@ -78,7 +74,7 @@ def _schema(columns: Mapping[str, str]) -> pa.Schema:
 CUSTOMER_SCHEMA = _schema(cs.customer_columns())
 CONTACT_SCHEMA = _schema(cs.contact_columns())
 AUDIT_SCHEMA = _schema(cs.AUDIT_COLUMN_TYPES)
-ACTIVITY_SCHEMA = _schema(ACTIVITY_COLUMN_TYPES)
+FOLLOWUP_SCHEMA = _schema(fu.followup_columns())
 
 
 # -- building rows (runs in the workers) ----------------------------------------------------
@@ -125,16 +121,28 @@ def build_chunk(plan: DemoPlan, chunk: int, customer_ids: Sequence[int], code_se
             contacts.append(contact)
         audits.append(audit)
         for act in item.activities:
-            activities.append(dict(act, id=0, customer_id=row["id"]))
+            activities.append(_followup_row(ctx, act, row["id"]))
     return {
         "chunk": chunk,
         "customers": _table(customers, CUSTOMER_SCHEMA),
         "contacts": _table(contacts, CONTACT_SCHEMA),
         "audit": _table(audits, AUDIT_SCHEMA),
-        "activities": _table(activities, ACTIVITY_SCHEMA),
+        "activities": _table(activities, FOLLOWUP_SCHEMA),
         "first_code": customers[0]["code"] if customers else None,
         "last_code": customers[-1]["code"] if customers else None,
     }
+
+
+def _followup_row(ctx: ValidationContext, act: Mapping[str, Any], customer_id: int) -> dict[str, Any]:
+    """A generated follow-up as the write path stores it: its values validated against
+    the declaration, the columns the write path sets taken from the generator. The id
+    is filled in by the main process, from the sequence."""
+    clean = validate_customer(act["values"], ctx, fields=F.FOLLOWUP_FIELDS)
+    row = {col: clean.tables[fu.FOLLOW_UP.name].get(col) for col in fu.FOLLOW_UP.value_columns()}
+    row.update(fu.FOLLOW_UP.system_defaults or {})
+    row.update({k: v for k, v in act.items() if k != "values"})
+    row.update(id=0, customer_id=customer_id, deleted=False)
+    return row
 
 
 def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:

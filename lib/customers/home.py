@@ -1,0 +1,169 @@
+"""What the home page shows: what to do today (no UI here; the page renders these).
+
+* ``my_due``: follow-ups not done whose due date is today or past, assigned to the
+  actor — or, for whoever may change anyone's follow-ups (``followup.edit_any``:
+  managers, admins), everyone's, with counts per assignee.
+* ``open_needs``: customer needs (客户需求) still open, with counts per customer owner.
+* ``not_reviewed``: customers not reviewed for the review period (定期更新; the setting
+  ``review_days``).
+* ``recently_changed``: customers with a change in the last days, their parts'
+  changes included (read from the audit log).
+
+Every list is scoped like search (``lib.customers.search.where_clause``: a salesperson
+sees only rows of their own customers, archived customers are left out), paged
+(``limit``/``offset``) and counted by the database; every row carries the customer's id,
+code and name so the page can link to the customer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from lib.accounts import permissions as perm
+from lib.core.clock import local_today, utcnow
+from lib.core.errors import CustomerMasterError
+from lib.customers.followups import FOLLOW_UP, NEED, NEED_OPEN
+from lib.customers.search import MAX_PAGE_SIZE, CustomerFilters, where_clause
+
+DEFAULT_REVIEW_DAYS = 180
+RECENT_DAYS = 7
+
+
+@dataclass
+class DueFollowUps:
+    rows: list[dict]
+    total: int
+    overdue: int  # due before today
+    due_today: int
+    everyone: bool  # everyone's follow-ups (a manager's view), not only the actor's
+    # everyone's view: [{"assignee", "total", "overdue"}], most first
+    by_assignee: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class OpenNeeds:
+    rows: list[dict]
+    total: int
+    by_owner: list[dict] = field(default_factory=list)  # [{"owner", "total"}], most first
+
+
+@dataclass
+class CustomerList:
+    rows: list[dict]
+    total: int
+    days: int  # the period the list is about
+
+
+def _page(limit: int, offset: int) -> list[int]:
+    try:
+        limit, offset = int(limit), int(offset)
+    except (TypeError, ValueError):
+        raise CustomerMasterError("error.bad_filter", field="limit") from None
+    return [max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)]
+
+
+def _scope(actor) -> tuple[str, list[Any]]:
+    """Customers the actor may read (alias ``c``), not archived: the home page's scope."""
+    return where_clause(actor, CustomerFilters())
+
+
+def _rows(cur, sql: str, params: list[Any]) -> list[dict]:
+    res = cur.execute(sql, params)
+    cols = [d[0] for d in res.description]
+    return [dict(zip(cols, r)) for r in res.fetchall()]
+
+
+# A follow-up as the home page lists it: its fields by name (as ``followups_of`` gives
+# them), what the write path needs to change it, and the customer to link to.
+_FOLLOWUP_SELECT = ", ".join([
+    "f.id", "f.version", "f.created_by", "f.done", "f.campaign",
+    *(f"f.{fd.db_column} AS {fd.name}" for fd in FOLLOW_UP.fields),
+    "c.id AS customer_id", "c.code AS customer_code", "c.name AS customer_name", "c.owner AS customer_owner",
+])
+_FOLLOWUPS_FROM = f"FROM {FOLLOW_UP.table} f JOIN customers c ON c.id = f.{FOLLOW_UP.customer_column}"
+
+
+def my_due(db, actor, today: date | None = None, limit: int = 50, offset: int = 0, *,
+           everyone: bool | None = None) -> DueFollowUps:
+    """Follow-ups not done, due ``today`` (Asia/Shanghai, default now) or earlier, most
+    overdue first. ``everyone`` (default: whether the actor has ``followup.edit_any``)
+    lists everyone's, with the assignee and counts per assignee; otherwise only those
+    assigned to the actor."""
+    today = today or local_today()
+    if everyone is None:
+        everyone = perm.can(actor, perm.FOLLOWUP_EDIT_ANY)
+    elif everyone:
+        perm.require(actor, perm.FOLLOWUP_EDIT_ANY)
+    where, params = _scope(actor)
+    cond = f"NOT f.deleted AND NOT f.done AND f.due_on <= ? AND {where}"
+    params = [today, *params]
+    if not everyone:
+        cond += " AND f.assignee = ?"
+        params.append(actor.username)
+    with db.read() as cur:
+        total, overdue, due_today = cur.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE f.due_on < ?), count(*) FILTER (WHERE f.due_on = ?)"
+            f" {_FOLLOWUPS_FROM} WHERE {cond}", [today, today, *params]).fetchone()
+        rows = _rows(cur, f"SELECT {_FOLLOWUP_SELECT} {_FOLLOWUPS_FROM} WHERE {cond}"
+                          " ORDER BY f.due_on, f.id LIMIT ? OFFSET ?", [*params, *_page(limit, offset)])
+        by_assignee = _rows(cur, f"SELECT f.assignee, count(*) AS total, count(*) FILTER (WHERE f.due_on < ?)"
+                                 f" AS overdue {_FOLLOWUPS_FROM} WHERE {cond} GROUP BY f.assignee"
+                                 " ORDER BY total DESC, f.assignee NULLS LAST", [today, *params]) if everyone else []
+    return DueFollowUps(rows, total, overdue, due_today, everyone, by_assignee)
+
+
+def open_needs(db, actor, limit: int = 50, offset: int = 0) -> OpenNeeds:
+    """Customer needs still open, the longest waiting first, with counts per owner of the
+    customer (a salesperson sees their own customers' only)."""
+    where, params = _scope(actor)
+    cond = f"NOT f.deleted AND f.kind = ? AND f.need_state = ? AND {where}"
+    params = [NEED, NEED_OPEN, *params]
+    with db.read() as cur:
+        total = cur.execute(f"SELECT count(*) {_FOLLOWUPS_FROM} WHERE {cond}", params).fetchone()[0]
+        rows = _rows(cur, f"SELECT {_FOLLOWUP_SELECT} {_FOLLOWUPS_FROM} WHERE {cond}"
+                          " ORDER BY f.occurred_on, f.id LIMIT ? OFFSET ?", [*params, *_page(limit, offset)])
+        by_owner = _rows(cur, f"SELECT c.owner, count(*) AS total {_FOLLOWUPS_FROM} WHERE {cond}"
+                              " GROUP BY c.owner ORDER BY total DESC, c.owner", params)
+    return OpenNeeds(rows, total, by_owner)
+
+
+def review_days(db) -> int:
+    """The review period (定期更新) in days: the setting ``review_days``."""
+    try:
+        return max(0, int(db.settings().get("review_days", DEFAULT_REVIEW_DAYS)))
+    except ValueError:
+        return DEFAULT_REVIEW_DAYS
+
+
+def not_reviewed(db, actor, days: int | None = None, limit: int = 50, offset: int = 0) -> CustomerList:
+    """Customers the actor may read whose last review is older than ``days`` (default:
+    the setting ``review_days``), the longest unreviewed first."""
+    days = review_days(db) if days is None else days
+    where, params = where_clause(actor, CustomerFilters(not_reviewed_days=days))
+    with db.read() as cur:
+        total = cur.execute(f"SELECT count(*) FROM customers c WHERE {where}", params).fetchone()[0]
+        rows = _rows(cur, "SELECT c.id AS customer_id, c.code AS customer_code, c.name AS customer_name,"
+                          " c.owner AS customer_owner, c.reviewed_at, c.version"
+                          f" FROM customers c WHERE {where} ORDER BY c.reviewed_at NULLS FIRST, c.id"
+                          " LIMIT ? OFFSET ?", [*params, *_page(limit, offset)])
+    return CustomerList(rows, total, days)
+
+
+def recently_changed(db, actor, days: int = RECENT_DAYS, limit: int = 50, offset: int = 0) -> CustomerList:
+    """Customers with a change in the last ``days`` days — to the customer or any of its
+    parts, as the audit log records it — the latest first, with who made the latest
+    change and how many changes there were."""
+    where, params = _scope(actor)
+    since = utcnow() - timedelta(days=max(0, int(days)))
+    recent = ("WITH recent AS (SELECT customer_id, max(changed_at) AS changed_at,"
+              " arg_max(actor, id) AS changed_by, count(*) AS changes FROM audit_log"
+              " WHERE changed_at >= ? GROUP BY customer_id)")
+    body = f"FROM recent r JOIN customers c ON c.id = r.customer_id WHERE {where}"
+    with db.read() as cur:
+        total = cur.execute(f"{recent} SELECT count(*) {body}", [since, *params]).fetchone()[0]
+        rows = _rows(cur, f"{recent} SELECT c.id AS customer_id, c.code AS customer_code, c.name AS customer_name,"
+                          f" c.owner AS customer_owner, r.changed_at, r.changed_by, r.changes {body}"
+                          " ORDER BY r.changed_at DESC, c.id DESC LIMIT ? OFFSET ?",
+                     [since, *params, *_page(limit, offset)])
+    return CustomerList(rows, total, int(days))
