@@ -31,4 +31,8 @@ DEFAULT_ACCESS_LEVEL = "normal"
 ADDED_PERMISSIONS = [
     ("admin", "customer.set_access_level", "all", 30),
     ("manager", "customer.set_access_level", "all", 30),
+    ("admin", "page.customer", "all", 31),
+    ("manager", "page.customer", "all", 31),
+    ("sales", "page.customer", "all", 31),
+    ("viewer", "page.customer", "all", 31),
 ]
