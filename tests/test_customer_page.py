@@ -169,3 +169,281 @@ def test_restore_keeps_a_field_no_entry_recorded(db, actors, make_customer):
     first = _entries(db, m, rec["id"])[0]
     out = cs.restore_version(db, m, rec["id"], first["id"], v2["version"])
     assert (out["tier"], out["access_level"], out["status"]) == ("B", "normal", "active")
+
+
+# == the page (AppTest) ===========================================================================
+from lib.core.i18n import t  # noqa: E402
+from tests.apptest_util import current_page, make_app, open_page, texts  # noqa: E402
+from tests.conftest import TEST_PASSWORD  # noqa: E402
+
+
+def open_customer(db_path, username, code, lang="zh"):
+    at = make_app(db_path, username, lang=lang)
+    at.query_params["code"] = code
+    open_page(at, "customer").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run(at):
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at, widget_key):
+    at.button(key=widget_key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def key(rec, name):
+    return f"cf_{rec['id']}_{name}"
+
+
+def toasts(at):
+    return [x.value for x in at.toast]
+
+
+@pytest.mark.parametrize("username, lang", [("admin", "zh"), ("manager", "en"), ("sales", "zh"), ("viewer", "en")])
+def test_the_header_shows_the_file_per_role_and_language(db, db_path, make_customer, username, lang):
+    rec = make_customer("manager", owner="sales", access_level="on_hold", credit_limit="50000", industry=None,
+                        phone=None)
+    at = open_customer(db_path, username, rec["code"], lang)
+    assert current_page(at) == "customer"
+    assert at.title[0].value == rec["name"]
+    shown = texts(at)
+    assert rec["code"] in shown
+    assert ":red-badge[:material/verified_user: " + F_label("access_level", lang) + ": " in shown
+    assert ("暂停交易" if lang == "zh" else "On hold (no new business)") in shown
+    assert "¥50,000.00" in shown and t("cf.owner", lang, owner="sales") in shown
+    for hint in ("cf.hint.no_phone", "cf.hint.no_industry", "cf.hint.no_primary_contact"):
+        assert t(hint, lang) in shown
+    assert [x.label for x in at.tabs] == [t("cf.tab.details", lang), t("cf.tab.contacts", lang, n=0),
+                                          t("cf.tab.history", lang)]
+    labels = [b.label for b in at.button]
+    may_archive = username != "viewer"
+    assert (t("cf.archive", lang) in labels) == may_archive
+
+
+def F_label(name, lang):
+    from lib.customers import fields as F
+    return F.label(name, lang)
+
+
+def test_not_reviewed_for_the_review_period_is_a_hint(db, db_path, make_customer):
+    rec = make_customer("manager")
+    with db.transaction() as cur:
+        cur.execute("UPDATE customers SET reviewed_at = reviewed_at - INTERVAL 200 DAY WHERE id = ?", [rec["id"]])
+    at = open_customer(db_path, "manager", rec["code"], "en")
+    assert t("cf.hint.not_reviewed", "en", days=200) in texts(at)
+
+
+def test_the_review_period_comes_from_the_setting():
+    from datetime import datetime
+
+    from ui.customer_file import quality_hints
+
+    rec = {"phone": "13800138000", "industry": "C", "contact_name": "李雷", "reviewed_at": datetime(2026, 1, 1)}
+    now = datetime(2026, 7, 20)  # 200 days later
+    assert quality_hints(rec, {"review_days": "180"}, now) == [("cf.hint.not_reviewed", {"days": 200})]
+    assert quality_hints(rec, {"review_days": "365"}, now) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_another_salespersons_code_and_a_missing_one_read_not_found(db, db_path, make_customer, lang):
+    theirs = make_customer("sales2")
+    for code in (theirs["code"], "C1999-000001"):
+        at = open_customer(db_path, "sales", code, lang)
+        shown = texts(at)
+        assert t("cf.not_found", lang, code=code) in shown.replace("\\", "")
+        assert theirs["name"] not in shown and not at.tabs
+
+
+def test_a_pasted_link_asks_for_a_login_then_opens_that_customer(db, db_path, make_customer):
+    rec = make_customer("sales")
+    at = make_app(db_path, lang="en")
+    at.query_params["code"] = rec["code"]
+    run(open_page(at, "customer"))
+    assert current_page(at) == "customer" and rec["name"] not in texts(at)
+    assert len(at.text_input) == 2  # the login form
+    at.text_input[0].input("sales")
+    at.text_input[1].input(TEST_PASSWORD)
+    run(at.button[0].click().run())
+    assert current_page(at) == "customer"
+    assert at.query_params["code"] == rec["code"]
+    assert at.title[0].value == rec["name"]
+
+
+def test_details_save_writes_through_update_and_keeps_errors_by_field(db, db_path, actors, make_customer):
+    rec = make_customer("sales")
+    at = open_customer(db_path, "sales", rec["code"], "en")
+    # a salesperson may not set the credit limit or access level: those inputs are locked
+    assert at.text_input(key=key(rec, "f_credit_limit")).disabled
+    assert at.selectbox(key=key(rec, "f_access_level")).disabled
+    assert not at.text_input(key=key(rec, "f_name")).disabled
+    at.text_input(key=key(rec, "f_email")).input("not-an-email")
+    at.text_input(key=key(rec, "f_address")).input("厦门市思明区")
+    click(at, key(rec, "save"))
+    assert at.error and cs.get_customer(db, actors["sales"], rec["id"])["version"] == rec["version"]
+    assert at.text_input(key=key(rec, "f_address")).value == "厦门市思明区"  # input kept
+    at.text_input(key=key(rec, "f_email")).input("buyer@example.com")
+    click(at, key(rec, "save"))
+    stored = cs.get_customer(db, actors["sales"], rec["id"])
+    assert (stored["email"], stored["address"], stored["version"]) == ("buyer@example.com", "厦门市思明区",
+                                                                       rec["version"] + 1)
+    assert toasts(at) == [t("cf.saved_toast", "en", code=rec["code"])]
+    # saving again without a change writes nothing
+    click(at, key(rec, "save"))
+    assert cs.get_customer(db, actors["sales"], rec["id"])["version"] == rec["version"] + 1
+    assert toasts(at) == [t("cf.nothing_changed", "en")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_stale_save_shows_their_values_and_keeps_mine(db, db_path, actors, make_customer, lang):
+    rec = make_customer("manager", address="旧地址")
+    at = open_customer(db_path, "manager", rec["code"], lang)
+    cs.update_customer(db, actors["admin"], rec["id"], {"address": "他们的地址"}, rec["version"])
+    at.text_input(key=key(rec, "f_address")).input("我的地址")
+    click(at, key(rec, "save"))
+    assert cs.get_customer(db, actors["manager"], rec["id"])["address"] == "他们的地址"
+    assert at.text_input(key=key(rec, "f_address")).value == "我的地址"
+    assert any("admin" in w.value for w in at.warning)
+    table = at.dataframe[0].value.to_string()
+    assert "我的地址" in table and "他们的地址" in table
+    # keep mine: the next save applies it over theirs
+    click(at, key(rec, "mine"))
+    click(at, key(rec, "save"))
+    assert cs.get_customer(db, actors["manager"], rec["id"])["address"] == "我的地址"
+
+
+def test_take_theirs_loads_the_stored_values(db, db_path, actors, make_customer):
+    rec = make_customer("manager", address="旧地址")
+    at = open_customer(db_path, "manager", rec["code"])
+    cs.update_customer(db, actors["admin"], rec["id"], {"address": "他们的地址"}, rec["version"])
+    at.text_input(key=key(rec, "f_address")).input("我的地址")
+    click(at, key(rec, "save"))
+    click(at, key(rec, "theirs"))
+    assert at.text_input(key=key(rec, "f_address")).value == "他们的地址"
+    assert not at.dataframe or "我的地址" not in at.dataframe[0].value.to_string()
+
+
+def test_mark_as_reviewed_from_the_page(db, db_path, actors, make_customer):
+    rec = make_customer("sales")
+    at = open_customer(db_path, "sales", rec["code"])
+    click(at, key(rec, "review"))
+    stored = cs.get_customer(db, actors["sales"], rec["id"])
+    assert stored["version"] == rec["version"] + 1 and stored["reviewed_at"] > rec["reviewed_at"]
+    assert toasts(at) == [t("cf.reviewed_toast", "zh", code=rec["code"])]
+
+
+def test_a_viewer_reads_but_cannot_write(db, db_path, make_customer):
+    rec = make_customer("manager")
+    at = open_customer(db_path, "viewer", rec["code"], "en")
+    assert t("cf.read_only", "en") in texts(at)
+    assert at.button(key=key(rec, "save")).disabled and at.button(key=key(rec, "review")).disabled
+    assert all(w.disabled for w in at.text_input if w.key and w.key.startswith(key(rec, "f_")))
+    labels = [b.label for b in at.button]
+    for absent in ("cf.archive", "contact.add", "cf.hist.restore"):
+        assert t(absent, "en") not in labels
+
+
+def test_archive_and_restore_from_the_header(db, db_path, actors, make_customer):
+    rec = make_customer("sales")
+    at = open_customer(db_path, "sales", rec["code"], "en")
+    click(at, key(rec, "archive"))
+    assert cs.get_customer(db, actors["sales"], rec["id"])["archived"]
+    assert t("cf.archived_read_only", "en") in texts(at)
+    click(at, key(rec, "archive"))
+    assert not cs.get_customer(db, actors["sales"], rec["id"])["archived"]
+
+
+# -- contacts tab ----------------------------------------------------------------------------------
+def contact_input(at, rec, contact_id, name):
+    return at.text_input(key=key(rec, f"c{contact_id or 'new'}_f_{name}"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_contacts_add_edit_make_primary_and_remove(db, db_path, actors, make_customer, lang):
+    rec = make_customer("sales")
+    m = actors["sales"]
+    at = open_customer(db_path, "sales", rec["code"], lang)
+    # a bad e-mail: the error under its input, the name kept
+    contact_input(at, rec, None, "contact_name").input("李雷")
+    contact_input(at, rec, None, "contact_email").input("bad@")
+    click(at, key(rec, "cnew_go"))
+    assert ct.contacts_of(db, m, rec["id"])[1] == 0
+    assert at.error and contact_input(at, rec, None, "contact_name").value == "李雷"
+    contact_input(at, rec, None, "contact_email").input("lilei@example.com")
+    click(at, key(rec, "cnew_go"))
+    first = ct.contacts_of(db, m, rec["id"])[0][0]
+    assert (first["contact_name"], first["is_primary"]) == ("李雷", True)
+    assert toasts(at) == [t("contact.added_toast", lang, name="李雷")]
+    # a second one
+    contact_input(at, rec, None, "contact_name").input("韩梅梅")
+    click(at, key(rec, "cnew_go"))
+    second = next(c for c in ct.contacts_of(db, m, rec["id"])[0] if c["contact_name"] == "韩梅梅")
+    assert not second["is_primary"]
+    assert t("cf.tab.contacts", lang, n=2) in [x.label for x in at.tabs]
+    # edit the second
+    click(at, key(rec, f"c{second['id']}_edit"))
+    contact_input(at, rec, second["id"], "contact_title").input("采购经理")
+    click(at, key(rec, f"c{second['id']}_go"))
+    assert ct.contacts_of(db, m, rec["id"])[0][1]["contact_title"] == "采购经理"
+    # make it primary
+    second = ct.contacts_of(db, m, rec["id"])[0][1]
+    click(at, key(rec, f"c{second['id']}_primary"))
+    listed = ct.contacts_of(db, m, rec["id"])[0]
+    assert [c["contact_name"] for c in listed] == ["韩梅梅", "李雷"] and listed[0]["is_primary"]
+    # remove the first one
+    click(at, key(rec, f"c{listed[1]['id']}_remove"))
+    assert [c["contact_name"] for c in ct.contacts_of(db, m, rec["id"])[0]] == ["韩梅梅"]
+    assert toasts(at) == [t("contact.removed_toast", lang, name="李雷")]
+
+
+def test_a_stale_contact_edit_shows_a_conflict_and_keeps_the_input(db, db_path, actors, make_customer):
+    rec = make_customer("manager")
+    c = ct.add_contact(db, actors["manager"], rec["id"], {"contact_name": "李雷"})
+    at = open_customer(db_path, "manager", rec["code"], "en")
+    click(at, key(rec, f"c{c['id']}_edit"))
+    ct.change_contact(db, actors["admin"], c["id"], {"contact_title": "总经理"}, c["version"])
+    contact_input(at, rec, c["id"], "contact_title").input("采购")
+    click(at, key(rec, f"c{c['id']}_go"))
+    assert ct.contacts_of(db, actors["manager"], rec["id"])[0][0]["contact_title"] == "总经理"
+    assert any("admin" in w.value for w in at.warning)
+    assert contact_input(at, rec, c["id"], "contact_title").value == "采购"
+
+
+# -- history tab ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_history_newest_first_in_the_users_language_and_restore(db, db_path, actors, make_customer, lang):
+    m = actors["manager"]
+    rec = make_customer("manager", tier="B")
+    v2 = cs.update_customer(db, m, rec["id"], {"tier": "A"}, rec["version"])
+    at = open_customer(db_path, "manager", rec["code"], lang)
+    shown = texts(at)
+    assert t("cf.hist.count", lang, first=1, last=2, total=2) in shown
+    changed = at.dataframe[0].value  # newest first: the tier change
+    tier_label = F_label("tier", lang)
+    assert list(changed.iloc[0]) == [tier_label, "重要客户" if lang == "zh" else "Key",
+                                     "战略客户" if lang == "zh" else "Strategic"]
+    first_entry = cs.history(db, m, rec["id"])[0]
+    click(at, key(rec, f"restore_{first_entry['id']}"))
+    stored = cs.get_customer(db, m, rec["id"])
+    assert stored["tier"] == "B" and stored["version"] == v2["version"] + 1
+    assert toasts(at) == [t("cf.hist.restored_toast", lang, code=rec["code"])]
+    assert at.selectbox(key=key(rec, "f_tier")).value == "B"
+    assert t("cf.hist.count", lang, first=1, last=3, total=3) in texts(at)
+
+
+def test_history_pages(db, db_path, actors, make_customer):
+    m = actors["manager"]
+    rec = make_customer("manager")
+    version = rec["version"]
+    for i in range(21):
+        version = cs.update_customer(db, m, rec["id"], {"notes": f"n{i}"}, version)["version"]
+    at = open_customer(db_path, "manager", rec["code"], "en")
+    assert t("cf.hist.count", "en", first=1, last=20, total=22) in texts(at)
+    click(at, key(rec, "hist_next"))
+    assert t("cf.hist.count", "en", first=21, last=22, total=22) in texts(at)
+    assert at.button(key=key(rec, "hist_next")).disabled
