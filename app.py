@@ -1,7 +1,8 @@
 """Customer Master: the router.
 
 Checks the configuration, asks the login gate who this is, draws the sidebar, then
-hands ``st.navigation`` the pages this user's role may open (``lib.accounts.permissions``: pages
+hands ``st.navigation`` the pages this user's role may open (a hidden entry, such as the
+customer page, is registered but not listed) (``lib.accounts.permissions``: pages
 are actions too) and runs the chosen one inside the error boundary.
 
 The pages are declared once in ``ui.nav.PAGES``; each entry's module under ``pages/``

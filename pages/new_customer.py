@@ -118,7 +118,7 @@ def _saved_panel(ctx, saved: dict) -> None:
     with st.container(border=True):
         st.success(t("new.saved", code=saved["code"], name=md_escape(saved["name"])),
                    icon=":material/check_circle:")
-        W.link_to_customer(saved["code"], t("new.find_it", code=saved["code"]), t)
+        W.link_to_customer(saved["code"], t("cf.open_saved", code=saved["code"]), t)
 
 
 def _duplicates_panel(ctx) -> None:

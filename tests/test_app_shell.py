@@ -73,8 +73,8 @@ def logout_button(at):
 # -- the login form ------------------------------------------------------------------------
 def test_logged_out_every_page_url_shows_the_login_form(demo_db_path):
     at = run(make_app(demo_db_path))
-    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new_customer", "analytics", "account"])
-    for path in ("customers", "new_customer", "analytics", "account"):
+    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new_customer", "analytics", "account", "customer"])
+    for path in ("customers", "new_customer", "analytics", "account", "customer"):
         run(open_page(at, path))
         assert current_page(at) == path
         assert len(at.text_input) == 2 and logged_in_user(at) is None
@@ -311,10 +311,10 @@ def test_deactivation_ends_a_running_session(db, db_path):
 
 # -- role gating ----------------------------------------------------------------------------
 @pytest.mark.parametrize("role, expected", [
-    ("admin", ["customers", "new_customer", "analytics", "account"]),
-    ("manager", ["customers", "new_customer", "analytics", "account"]),
-    ("sales", ["customers", "new_customer", "analytics", "account"]),
-    ("viewer", ["customers", "analytics", "account"]),
+    ("admin", ["customers", "new_customer", "analytics", "account", "customer"]),
+    ("manager", ["customers", "new_customer", "analytics", "account", "customer"]),
+    ("sales", ["customers", "new_customer", "analytics", "account", "customer"]),
+    ("viewer", ["customers", "analytics", "account", "customer"]),
 ])
 def test_the_navigation_holds_only_the_pages_of_the_role(db, db_path, role, expected):
     at = run(make_app(db_path, role))
@@ -336,8 +336,9 @@ def test_the_navigation_follows_the_permission_table(db, db_path):
         cur.execute("DELETE FROM role_permissions WHERE role = 'sales' AND action = 'page.analytics'")
         cur.execute("INSERT INTO role_permissions VALUES ('viewer', 'page.new_customer', 'all', 99)")
     db.invalidate("permissions")
-    assert nav_paths(run(make_app(db_path, "sales"))) == ["customers", "new_customer", "account"]
-    assert nav_paths(run(make_app(db_path, "viewer"))) == ["customers", "new_customer", "analytics", "account"]
+    assert nav_paths(run(make_app(db_path, "sales"))) == ["customers", "new_customer", "account", "customer"]
+    assert nav_paths(run(make_app(db_path, "viewer"))) == ["customers", "new_customer", "analytics", "account",
+                                                           "customer"]
 
 
 # -- sidebar: language and log-out --------------------------------------------------------
@@ -370,7 +371,7 @@ def test_log_out_removes_every_page(db, db_path):
     logout_button(at).click()
     run(at)
     assert logged_in_user(at) is None
-    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new_customer", "analytics", "account"])
+    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new_customer", "analytics", "account", "customer"])
     assert len(at.text_input) == 2 and len(at.sidebar.button) == 0
     assert "Manager" not in texts(at)
     run(at)  # the cookie component's rerun

@@ -32,7 +32,7 @@ from lib.core.clock import SHANGHAI
 from lib.customers.customer import RowEdit, RowResult
 from lib.core.errors import ConflictError, CustomerMasterError, ValidationError
 from ui import kinds as K
-from ui.widgets import ROW_PROBLEM, ROW_SELECT, ROW_STATE, grid_column_order
+from ui.widgets import ROW_OPEN, ROW_PROBLEM, ROW_SELECT, ROW_STATE, customer_url, grid_column_order
 
 LOCKED, PROBLEM, SAVED = "🔒", "⚠️", "✅"
 KEYS_SCRIPT = Path(__file__).with_name("grid_keys.js")
@@ -178,6 +178,7 @@ def build_frame(view: GridView, actor, lang: str) -> pd.DataFrame:
         for n in names:
             row[n] = pending[n] if n in pending else _cell(n, rec.get(n))
         row["code"] = rec.get("code")
+        row[ROW_OPEN] = customer_url(rec.get("code") or "")
         for c in F.SYSTEM_COLUMNS:
             if c.name != "code":
                 row[c.name] = rec.get(c.name)

@@ -24,6 +24,9 @@ class NavPage:
     url_path: str
     title_key: str  # message key of the title (lib.core.i18n)
     icon: str
+    # Not in the sidebar: a page opened by a link that says what to show (the customer
+    # page needs ?code=...). Registered like the others, so its URL works.
+    hidden: bool = False
 
 
 # In menu order; the first page the role may open is its landing page. A url_path is
@@ -35,12 +38,16 @@ PAGES: tuple[NavPage, ...] = (
     NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new_customer", "nav.new_customer", ":material/person_add:"),
     NavPage("analytics", perm.PAGE_ANALYTICS, "analytics", "nav.analytics", ":material/monitoring:"),
     NavPage("account", perm.PAGE_ACCOUNT, "account", "nav.account", ":material/account_circle:"),
+    NavPage("customer", perm.PAGE_CUSTOMER, "customer", "nav.customer", ":material/contact_page:", hidden=True),
 )
 BY_MODULE = {p.module: p for p in PAGES}
 
 
 def st_page(entry: NavPage, t: Callable[..., str], render: Callable[[], None], **kwargs) -> st.Page:
-    """``entry`` as an ``st.Page`` running ``render`` (the router's registration)."""
+    """``entry`` as an ``st.Page`` running ``render`` (the router's registration); a
+    hidden entry is registered with ``visibility="hidden"`` (reachable, not listed)."""
+    if entry.hidden:
+        kwargs.setdefault("visibility", "hidden")
     return st.Page(render, url_path=entry.url_path, title=t(entry.title_key), icon=entry.icon, **kwargs)
 
 

@@ -35,7 +35,7 @@ AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (
 
 # -- per-user page state ------------------------------------------------------------------------
 STATE_OWNER_KEY = "cm_page_state_owner"
-PAGE_STATE_PREFIXES = ("cu_", "nc_", "an_", _FILTER_WIDGET)
+PAGE_STATE_PREFIXES = ("cu_", "nc_", "an_", "cf_", _FILTER_WIDGET)
 
 
 def keep_state_for(actor) -> None:
@@ -86,6 +86,7 @@ def show_problems(problems: Iterable[FieldProblem], lang: str) -> None:
 ROW_STATE = "_state"  # 🔒 / ⚠️ / ✅ per row
 ROW_SELECT = "_select"  # selection for archive / restore
 ROW_PROBLEM = "_problem"  # what is wrong with the row's last save
+ROW_OPEN = "_open"  # a link to the customer's page
 
 
 def grid_editable_fields(actor) -> set[str]:
@@ -96,7 +97,7 @@ def grid_editable_fields(actor) -> set[str]:
 
 
 def grid_column_order() -> list[str]:
-    return [ROW_STATE, ROW_SELECT, "code", *(f.name for f in F.grid_fields()), ROW_PROBLEM,
+    return [ROW_STATE, ROW_SELECT, "code", ROW_OPEN, *(f.name for f in F.grid_fields()), ROW_PROBLEM,
             *(c.name for c in F.SYSTEM_COLUMNS if c.name != "code")]
 
 
@@ -111,6 +112,8 @@ def grid_column_config(*, lang: str, db, editable: set[str], can_select: bool, t
         ROW_SELECT: cc.CheckboxColumn("✓", width=36, disabled=not can_select, help=t("grid.select_help"),
                                       pinned=True),
         ROW_PROBLEM: cc.TextColumn(t("grid.problem"), width="large", disabled=True),
+        ROW_OPEN: cc.LinkColumn(t("grid.open"), display_text=":material/open_in_new:", width=60, disabled=True,
+                                help=t("grid.open_help")),
     }
     for f in F.grid_fields():
         locked = f.name not in editable
@@ -265,6 +268,18 @@ def filters_signature() -> tuple:
 
 
 # -- links between pages ----------------------------------------------------------------------
+CUSTOMER_PAGE = "customer"  # pages/customer.py, opened as /customer?code=...
+
+
+def customer_url(code: str) -> str:
+    """The customer page's address relative to the app (the grid's link column)."""
+    from urllib.parse import quote
+
+    # Relative to the page showing the grid (/customers -> /customer?code=...), so it
+    # also works under a base path.
+    return f"{nav.BY_MODULE[CUSTOMER_PAGE].url_path}?code={quote(code)}"
+
+
 def link_to_customer(code: str, label: str, t) -> None:
-    """A link that opens the customers page searching for ``code``."""
-    nav.page_link("customers", t, label=label, query_params={"q": code}, icon=":material/search:")
+    """A link that opens the customer page of ``code``."""
+    nav.page_link(CUSTOMER_PAGE, t, label=label, query_params={"code": code}, icon=":material/contact_page:")

@@ -43,6 +43,7 @@ PAGE_CUSTOMERS = "page.customers"
 PAGE_NEW_CUSTOMER = "page.new_customer"
 PAGE_ANALYTICS = "page.analytics"
 PAGE_ACCOUNT = "page.account"
+PAGE_CUSTOMER = "page.customer"  # one customer's page (客户档案), opened by its code
 
 PermissionTable = Mapping[str, Mapping[str, str]]
 

@@ -24,7 +24,6 @@ PAGES: dict[str, dict[str, str]] = {
         "en": "Customer “{name}” saved with code **{code}**.",
     },
     "new.toast": {"zh": "已保存客户 {code}", "en": "Saved customer {code}"},
-    "new.find_it": {"zh": "在客户查询中查看 {code}", "en": "Find {code} in Customers"},
     "new.enter_another": {"zh": "录入下一个客户", "en": "Enter another customer"},
     # -- duplicate check ----------------------------------------------------------------
     "dup.title": {

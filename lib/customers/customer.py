@@ -1,7 +1,7 @@
 """The one write path for customers.
 
-``create_customer``, ``update_customer``, ``archive_customer``, ``restore_customer`` and
-``bulk_update`` (and later import and merge) all: check the actor's permission,
+``create_customer``, ``update_customer``, ``mark_reviewed``, ``restore_version``,
+``archive_customer``, ``restore_customer`` and ``bulk_update`` (and later import and merge) all: check the actor's permission,
 validate, check the expected version, write, and append the audit entry — in one
 transaction. Reads for display live in ``lib.customers.search``.
 """
@@ -439,6 +439,20 @@ def get_customer(db, actor, customer_id: int) -> dict:
     return rec
 
 
+def get_customer_by_code(db, actor, code: str) -> dict:
+    """One customer by its code (客户编号, e.g. from a pasted link), if the actor may read
+    it; a code the actor may not see is "not found", like one that does not exist."""
+    code = (code or "").strip().upper()
+    with db.read() as cur:
+        row = cur.execute("SELECT id FROM customers WHERE code = ? AND merged_into IS NULL", [code]).fetchone()
+    if row is None:
+        raise NotFound("error.not_found", ref=code)
+    try:
+        return get_customer(db, actor, row[0])
+    except NotFound:
+        raise NotFound("error.not_found", ref=code) from None
+
+
 def _field_values(rec: Mapping, fields: Sequence[Field]) -> dict:
     return {f.name: rec.get(f.name) for f in fields}
 
@@ -510,6 +524,72 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
         return db.run_in_transaction(work)
     except duckdb.ConstraintException as exc:
         _raise_translated(db, exc, state.get("uscc"), customer_id)
+
+
+def mark_reviewed(db, actor, customer_id: int, expected_version: int) -> dict:
+    """"Mark as reviewed" (定期更新): stamp ``reviewed_at`` without changing a field. Needs
+    the right to update the customer; checks the version, bumps it and is audited
+    (action "review"), like any other change of the record."""
+
+    def work(cur):
+        rec = _record_to_change(cur, actor, perm.CUSTOMER_UPDATE, customer_id, expected_version)
+        if rec["archived"]:
+            raise CustomerMasterError("error.archived", code=rec["code"])
+        now = utcnow()
+        updated = cur.execute(
+            "UPDATE customers SET reviewed_at = ?, updated_at = ?, updated_by = ?, version = version + 1"
+            " WHERE id = ? AND version = ?", [now, now, actor.username, customer_id, expected_version],
+        ).fetchone()[0]
+        if updated != 1:
+            raise _conflict(_fetch_record(cur, customer_id))
+        append_audit(cur, now=now, actor=actor.username, action="review", customer_id=customer_id,
+                     version=expected_version + 1,
+                     changes={"reviewed_at": [json_value(rec["reviewed_at"]), json_value(now)]})
+        return {**rec, "version": expected_version + 1, "updated_at": now, "updated_by": actor.username,
+                "reviewed_at": now}
+
+    return db.run_in_transaction(work)
+
+
+def values_as_of(db, actor, customer_id: int, audit_id: int) -> dict[str, Any]:
+    """The customer's own fields (storage "customer") as they were right after audit
+    entry ``audit_id``, as input for ``update_customer``.
+
+    Folded backwards from the stored record: a field's value then is the "before" value
+    of the first later customer entry that changed it, else its value now. (Folding
+    forwards from the creation would miss what no entry recorded: a creation leaves
+    empty fields out, and a migration fills a new field's default without an entry.)
+    Contact fields are left out: contacts have their own entries and their own page."""
+    rec = get_customer(db, actor, customer_id)
+    perm.require(actor, perm.AUDIT_VIEW, rec)
+    with db.read() as cur:
+        target = cur.execute(
+            "SELECT id FROM audit_log WHERE id = ? AND customer_id = ? AND entity = 'customer'",
+            [audit_id, customer_id]).fetchone()
+        if target is None:
+            raise NotFound("error.history_entry_not_found", ref=audit_id)
+        later = cur.execute(
+            "SELECT changes FROM audit_log WHERE customer_id = ? AND entity = 'customer' AND id > ?"
+            " ORDER BY id", [customer_id, audit_id]).fetchall()
+    own = F.stored_in("customer")
+    values = {f.name: json_value(rec.get(f.name), f) for f in own}
+    seen: set[str] = set()
+    for (changes,) in later:
+        for name, (before, _after) in json.loads(changes).items():
+            if name in values and name not in seen:
+                values[name] = before
+                seen.add(name)
+    return values
+
+
+def restore_version(db, actor, customer_id: int, audit_id: int, expected_version: int, *,
+                    confirm: Iterable[str] = ()) -> dict:
+    """"Restore this version": set the customer's own fields back to what they were
+    right after audit entry ``audit_id`` (``values_as_of``), through ``update_customer``
+    — same validation, field permissions and version check, audited as an update.
+    Nothing to restore writes nothing."""
+    values = values_as_of(db, actor, customer_id, audit_id)
+    return update_customer(db, actor, customer_id, values, expected_version, confirm=confirm)
 
 
 def _contacts_for_search(cur, customer_id: int, fields: Sequence[Field] | None = None) -> list[dict]:
@@ -608,6 +688,22 @@ def set_archived_many(db, actor, items: Iterable[tuple[int, int]], archived: boo
         except CustomerMasterError as exc:
             out.append(RowResult(cid, False, error=exc))
     return out
+
+
+def history_page(db, actor, customer_id: int, *, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
+    """One page of a customer's audit entries, newest first, and their count
+    (``audit.view`` on that customer)."""
+    perm.require(actor, perm.AUDIT_VIEW, get_customer(db, actor, customer_id))
+    with db.read() as cur:
+        total = cur.execute("SELECT count(*) FROM audit_log WHERE customer_id = ?", [customer_id]).fetchone()[0]
+        res = cur.execute(
+            "SELECT id, changed_at, actor, action, entity, entity_id, version, changes FROM audit_log"
+            " WHERE customer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?", [customer_id, limit, offset])
+        cols = [d[0] for d in res.description]
+        rows = [dict(zip(cols, r)) for r in res.fetchall()]
+    for r in rows:
+        r["changes"] = json.loads(r["changes"])
+    return rows, total
 
 
 def history(db, actor, customer_id: int) -> list[dict]:

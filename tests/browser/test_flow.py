@@ -76,12 +76,17 @@ def test_manager_enters_finds_edits_and_counts_a_customer(streamlit_server, new_
     code = re.search(r"C\d{4}-\d{6}", success.inner_text()).group(0)
     full_shot(page, "flow-2-new-customer-saved")
 
-    # The link under the new code opens the customers page searching for it.
-    page.get_by_role("link", name=t("new.find_it", "zh", code=code)).click()
-    page.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()
+    # The link under the new code opens the customer's page.
+    page.get_by_role("link", name=t("cf.open_saved", "zh", code=code)).click()
+    page.get_by_role("heading", name=XMBANK).wait_for()
+    wait_idle(page)
+    assert re.search(rf"/customer\?code={code}$", page.url), page.url
+
+    # Found again on the customers page by its code.
+    nav(page, "nav.customers")
+    search_for(page, code)
     page.get_by_text(t("customers.count", "zh", total=1, first=1, last=1)).wait_for()
     wait_idle(page)
-    assert page.get_by_role("textbox", name=t("search.label", "zh")).input_value() == code
     assert cell(page, "name", 0) == XMBANK
 
     # Find it again by the pinyin initials of 厦门银行 (other names may share them, e.g.

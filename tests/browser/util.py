@@ -34,7 +34,7 @@ DEMO_PASSWORDS = {"admin": "admin-demo-2026", "manager": "manager-demo-2026", "s
 
 # The page URLs app.py registers, and the URL names Streamlit's legacy pages/ mode
 # derives from each file in pages/ (a fresh server answers those too).
-PAGE_URLS = ("customers", "new_customer", "analytics", "account")
+PAGE_URLS = ("customers", "new_customer", "analytics", "account", "customer")
 
 
 def legacy_page_urls() -> list[str]:
@@ -259,7 +259,8 @@ def leaked(text: str, demo: DemoData) -> list[str]:
 # columns in view) and edited like a person does it: click a cell, walk with the arrow
 # keys (the grid scrolls along), Enter opens the cell's editor.
 GRID_ROW_HEIGHT = 35  # rows and header, as Streamlit draws them
-GRID_LEFT_OF_NAME = 36 + 36 + 120  # px of the columns left of "name" (ui.widgets.grid_column_config)
+GRID_LEFT_OF_NAME = 36 + 36 + 120 + 60  # px of the columns left of "name": state, select, code, open
+# (ui.widgets.grid_column_config)
 
 NEXT_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 

@@ -50,4 +50,9 @@ ADDED_PERMISSIONS = [
     # Care campaigns (客户关怀): a follow-up for every customer of a search.
     ("admin", "campaign.run", "all", 32),
     ("manager", "campaign.run", "all", 32),
+    # The customer file (客户档案), opened by its code.
+    ("admin", "page.customer", "all", 34),
+    ("manager", "page.customer", "all", 34),
+    ("sales", "page.customer", "all", 34),
+    ("viewer", "page.customer", "all", 34),
 ]

@@ -1,0 +1,53 @@
+"""One customer (客户档案): ``/customer?code=C2026-000123``.
+
+A header (name, code, classification and access level as badges, owner, credit limit,
+what the file lacks, archive / restore) over three tabs: Details (every field, saved
+at the version read; "Mark as reviewed"), Contacts and History (with "Restore this
+version"). The drawing is in ``ui.customer_file``; every write is one service call.
+A code the user may not see reads "not found", exactly like a code that does not exist.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.accounts import permissions as perm
+from lib.core.errors import NotFound
+from lib.customers import contacts as ct
+from lib.customers.customer import get_customer_by_code
+from ui import customer_file as CF
+from ui import nav
+from ui import widgets as W
+from ui.context import page_context
+from ui.format import md_escape
+
+
+def render() -> None:
+    ctx = page_context(perm.PAGE_CUSTOMER)
+    W.keep_state_for(ctx.actor)
+    t = ctx.t
+    CF.show_toast(t)
+    code = (st.query_params.get("code") or "").strip()
+    if not code:
+        st.info(t("cf.no_code"), icon=":material/search:")
+        nav.page_link("customers", t, label=t("cf.back"))
+        return
+    try:
+        rec = get_customer_by_code(ctx.db, ctx.actor, code)
+    except NotFound:
+        st.warning(t("cf.not_found", code=md_escape(code)), icon=":material/search_off:")
+        nav.page_link("customers", t, label=t("cf.back"))
+        return
+    CF.header(ctx, rec)
+    CF.general_error(ctx, rec)
+    contacts, n_contacts = ct.contacts_of(ctx.db, ctx.actor, rec["id"])
+    details, people, history = st.tabs([t("cf.tab.details"), t("cf.tab.contacts", n=n_contacts),
+                                        t("cf.tab.history")])
+    with details:
+        CF.details(ctx, rec)
+    with people:
+        CF.contacts(ctx, rec, contacts)
+    with history:
+        CF.history(ctx, rec)
+
+
+nav.leave_if_run_directly(__name__)
