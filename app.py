@@ -52,6 +52,7 @@ if actor is None:
 else:
     allowed = [nav.st_page(p, t, RENDER[p.module]) for p in nav.PAGES if perm.can(actor, p.action)]
     page = st.navigation(allowed, position="sidebar")
+    nav.open_page_asked_for(allowed)
 
 with shell.error_boundary(f"page {page.title!r}"):
     page.run()

@@ -9,8 +9,10 @@ registered page by its ``url_path``.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Sequence
 
 import streamlit as st
 
@@ -41,6 +43,7 @@ PAGES: tuple[NavPage, ...] = (
     NavPage("customer", perm.PAGE_CUSTOMER, "customer", "nav.customer", ":material/contact_page:", hidden=True),
 )
 BY_MODULE = {p.module: p for p in PAGES}
+ASKED_FOR_KEY = "cm_page_asked_for"  # (url_path, query params) of a deep link before login
 
 
 def st_page(entry: NavPage, t: Callable[..., str], render: Callable[[], None], **kwargs) -> st.Page:
@@ -70,6 +73,23 @@ def leave_if_run_directly(module_name: str) -> None:
 
     On a freshly started server Streamlit runs a file under ``pages/`` directly (as
     ``__main__``) on a deep link, without the router and so without the login gate;
-    send it through the router instead. An import (the router's) does nothing."""
+    send it through the router instead, with its query parameters, and remember the page
+    asked for: ``open_page_asked_for`` opens it once the user is logged in (a pasted
+    ``/customer?code=…`` lands on that customer). An import (the router's) does nothing."""
     if module_name == "__main__":
-        st.switch_page("app.py")
+        entry = BY_MODULE.get(Path(sys._getframe(1).f_globals.get("__file__", "")).stem)
+        params = st.query_params.to_dict()
+        if entry is not None:
+            st.session_state[ASKED_FOR_KEY] = (entry.url_path, params)
+        st.switch_page("app.py", query_params=params)
+
+
+def open_page_asked_for(pages: Sequence[st.Page]) -> None:
+    """In the router, once the user is logged in: open the page a deep link asked for
+    before the router was running (see ``leave_if_run_directly``), if the user may."""
+    asked = st.session_state.pop(ASKED_FOR_KEY, None)
+    if asked:
+        url_path, params = asked
+        target = next((p for p in pages if p.url_path == url_path), None)
+        if target is not None:
+            st.switch_page(target, query_params=params)

@@ -164,8 +164,7 @@ def test_a_login_submitted_the_moment_the_form_appears_on_a_fresh_server_logs_in
 
 
 def test_a_pasted_customer_link_asks_for_a_login_then_opens_that_customer(fresh_server, page, demo_db):
-    # Not the server's first request: that one runs pages/customer.py in Streamlit's
-    # legacy mode, which sends it to the app's root (the code is lost; see design.md).
+    # Not the server's first request (that one: tests/browser/test_first_visit.py).
     page.goto(fresh_server.base_url)
     wait_for_login_form(page)
     code = demo_db.codes[0]
