@@ -326,8 +326,12 @@ def customer_for_change(cur, actor, customer_id: int, action: str) -> dict:
 def refresh_search_text(cur, customer_id: int) -> None:
     """Rebuild a customer's search text from its row and its contacts (after a contact
     changed; the customer's version stays: its own fields did not change)."""
-    res = cur.execute("SELECT * FROM customers WHERE id = ?", [customer_id])
-    row = dict(zip([d[0] for d in res.description], res.fetchone()))
+    cols = ["name", "code", "name_pinyin", "name_initials"]
+    for f in F.searchable_fields():
+        if f.storage == "customer":
+            cols += [c for c in kind_of(f).columns(f) if c not in cols]
+    res = cur.execute(f"SELECT {', '.join(cols)} FROM customers WHERE id = ?", [customer_id])
+    row = dict(zip(cols, res.fetchone()))
     cur.execute("UPDATE customers SET search_text = ? WHERE id = ?",
                 [record_search_text(row, _contacts_for_search(cur, customer_id)), customer_id])
 
