@@ -15,8 +15,10 @@ rows whatever the number of workers; the main process only reserves numbers from
 sequences and inserts the Arrow tables the workers send back, in transactions of
 ``COMMIT_EVERY`` customers.
 
-Codes and ids come from the database sequences (reserved in one query per sequence), so
-a customer created through the form after a bulk load never gets a code twice.
+Codes and ids come from the database sequences (reserved in one query per sequence;
+the ids of follow-ups, other contacts, relationships, files and their audit entries per
+chunk, in chunk order, since only the built chunk knows how many there are), so a
+customer or part created through the app after a bulk load never gets an id twice.
 """
 from __future__ import annotations
 
