@@ -99,7 +99,8 @@ def _generate(db, console: Console, customers: int, seed: int) -> None:
 
     stats = demo.generate(db, customers, seed=seed, progress=_progress(console))
     console.say("cli.demo_done", customers=f"{stats.customers:,}", first=stats.first_code, last=stats.last_code,
-                contacts=f"{stats.contacts:,}", activities=f"{stats.activities:,}", seconds=f"{stats.seconds:.1f}")
+                contacts=f"{stats.contacts:,}", activities=f"{stats.activities:,}",
+                relationships=f"{stats.relationships:,}", files=f"{stats.files:,}", seconds=f"{stats.seconds:.1f}")
 
 
 def cmd_init(args, console: Console) -> int:

@@ -6,8 +6,8 @@ CLI: dict[str, dict[str, str]] = {
     "cli.demo_users_exist": {"zh": "演示用户已存在。", "en": "Demo users already exist."},
     "cli.demo_skipped": {"zh": "已有 {count} 个客户，未生成演示数据。", "en": "{count} customers exist; no demo data generated."},
     "cli.demo_done": {
-        "zh": "已生成 {customers} 个客户（{first} … {last}）、{contacts} 个联系人、{activities} 条跟进记录，用时 {seconds} 秒。",
-        "en": "Generated {customers} customers ({first} … {last}), {contacts} contacts and {activities} follow-up records in {seconds} s.",
+        "zh": "已生成 {customers} 个客户（{first} … {last}）、{contacts} 个联系人、{activities} 条跟进记录、{relationships} 条客户关系和 {files} 个文件，用时 {seconds} 秒。",
+        "en": "Generated {customers} customers ({first} … {last}), {contacts} contacts, {activities} follow-up records, {relationships} relationships and {files} files in {seconds} s.",
     },
     "cli.demo_in_production": {
         "zh": "生产模式（CM_MODE=production）下不能创建演示用户或演示数据。",

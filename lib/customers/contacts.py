@@ -73,6 +73,13 @@ CONTACT = PartKind(
 )
 
 
+def contact_columns() -> dict[str, str]:
+    """Every column of a new ``contacts`` row, primary or not, with its SQL type: the
+    contact declaration's columns and the customer's primary-contact columns (the bulk
+    demo loader's Arrow schema)."""
+    return {**CONTACT.value_columns(), **cs.contact_columns()}
+
+
 def contacts_of(db, actor, customer_id: int, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
     """The customer's contacts, primary first, then oldest first."""
     return parts.parts_of(db, actor, CONTACT, customer_id, limit=limit, offset=offset)

@@ -238,13 +238,23 @@ def insert_row(cur, table: str, row: Mapping[str, Any]) -> None:
     )
 
 
+def audit_row(audit_id: int, *, now, actor, action, customer_id, version, changes, entity="customer",
+              entity_id=None) -> dict:
+    """One audit entry as stored (``changes``: field -> [before, after]); ``append_audit``
+    writes it, the bulk (demo) path builds it for its own inserts."""
+    return dict(id=audit_id, changed_at=now, actor=actor, action=action, entity=entity,
+                entity_id=entity_id if entity_id is not None else customer_id, customer_id=customer_id,
+                version=version, changes=json.dumps(changes, ensure_ascii=False))
+
+
 def append_audit(cur, *, now, actor, action, customer_id, version, changes, entity="customer", entity_id=None):
     """Append one audit entry in the caller's transaction (``changes``: field -> [before, after])."""
     audit_id = cur.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
+    row = audit_row(audit_id, now=now, actor=actor, action=action, customer_id=customer_id, version=version,
+                    changes=changes, entity=entity, entity_id=entity_id)
     cur.execute(
         f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [audit_id, now, actor, action, entity, entity_id if entity_id is not None else customer_id,
-         customer_id, version, json.dumps(changes, ensure_ascii=False)],
+        [row[c] for c in AUDIT_COLUMNS],
     )
 
 

@@ -192,6 +192,31 @@ FILE = PartKind(
 )
 
 
+# Storage types of the columns the write path sets itself, beside the fields' (the bulk
+# demo loader's Arrow schema is ``file_columns()``; the bytes go to ``attachment_blobs``).
+SYSTEM_COLUMN_TYPES = {
+    "id": "BIGINT", "customer_id": "BIGINT", "filename": "VARCHAR", "content_type": "VARCHAR",
+    "size_bytes": "BIGINT", "sha256": "VARCHAR", "created_at": "TIMESTAMP", "created_by": "VARCHAR",
+    "updated_at": "TIMESTAMP", "updated_by": "VARCHAR", "version": "INTEGER", "deleted": "BOOLEAN",
+}
+BLOB_COLUMN_TYPES = {"attachment_id": "BIGINT", "content": "BLOB"}
+
+
+def file_columns() -> dict[str, str]:
+    """Every column of a new ``attachments`` row, with its SQL type."""
+    return {**FILE.value_columns(), **SYSTEM_COLUMN_TYPES}
+
+
+def system_values(filename: str, data: bytes) -> dict[str, Any]:
+    """The columns the system sets from an upload's bytes: its cleaned name, type, size and
+    SHA-256. ``ValidationError`` on field ``file`` if the bytes are of no allowed type."""
+    file_type = sniff(data)
+    if file_type is None:
+        raise ValidationError("file", "validation.file_type")
+    return {"filename": clean_filename(filename, file_type), "content_type": file_type.content_type,
+            "size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def add_file(db, actor, customer_id: int, filename: str, data: bytes,
              values: Mapping[str, Any] | None = None) -> dict:
     """Store an uploaded file for the customer; returns its record (no bytes).
@@ -209,11 +234,7 @@ def add_file(db, actor, customer_id: int, filename: str, data: bytes,
     if len(data) > limit:
         raise ValidationError("file", "validation.file_too_large", max_mb=f"{limit / 1024 / 1024:g}",
                               size_mb=f"{len(data) / 1024 / 1024:.1f}")
-    file_type = sniff(data)
-    if file_type is None:
-        raise ValidationError("file", "validation.file_type")
-    system = {"filename": clean_filename(filename, file_type), "content_type": file_type.content_type,
-              "size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    system = system_values(filename, data)
 
     def store_bytes(write: Write) -> None:
         write.cur.execute("INSERT INTO attachment_blobs (attachment_id, content) VALUES (?, ?)",

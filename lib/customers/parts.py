@@ -144,6 +144,30 @@ def get_part(db, actor, kind: PartKind, part_id: int) -> dict:
 
 
 # -- writes --------------------------------------------------------------------------------
+# A new part's row in three steps, shared by ``add_part`` and the bulk (demo) path.
+def initial_values(kind: PartKind, clean: Mapping[str, Any], system_values: Mapping[str, Any] | None = None) -> dict:
+    """The columns of a new part before the kind's rules run: the cleaned values (by
+    column, as validation leaves them), the kind's defaults and the given system values."""
+    after = {col: clean.get(col) for col in kind.value_columns()}
+    after.update(kind.system_defaults or {})
+    after.update({k: v for k, v in (system_values or {}).items() if k in (kind.system_defaults or {})})
+    return after
+
+
+def new_row(kind: PartKind, after: Mapping[str, Any], *, part_id: int, customer_id: int, actor: str,
+            now: datetime) -> dict:
+    """The stored row of a new part with columns ``after``."""
+    row = dict(after, id=part_id, created_at=now, created_by=actor, updated_at=now, updated_by=actor, version=1,
+               deleted=False)
+    row[kind.customer_column] = customer_id
+    return row
+
+
+def created_changes(kind: PartKind, row: Mapping[str, Any]) -> dict[str, list]:
+    """The audit entry's changes for a new part ``row``."""
+    return {k: [None, v] for k, v in audit_json(kind, row).items() if v not in (None, False)}
+
+
 def add_part(db, actor, kind: PartKind, customer_id: int, values: Mapping[str, Any], *,
              confirm: Iterable[str] = (), system_values: Mapping[str, Any] | None = None) -> dict:
     """A new part of the customer; returns it as stored. ``system_values`` sets the
@@ -156,18 +180,12 @@ def add_part(db, actor, kind: PartKind, customer_id: int, values: Mapping[str, A
         customer = cs.customer_for_change(cur, actor, customer_id, perm.CUSTOMER_UPDATE)
         now = utcnow()
         part_id = cur.execute(f"SELECT nextval('{kind.id_seq}')").fetchone()[0]
-        after = {col: clean.get(col) for col in kind.value_columns()}
-        after.update(kind.system_defaults or {})
-        after.update({k: v for k, v in (system_values or {}).items() if k in (kind.system_defaults or {})})
-        write = Write(cur, actor, customer, None, after, "create", now, part_id)
+        write = Write(cur, actor, customer, None, initial_values(kind, clean, system_values), "create", now, part_id)
         if kind.check:
             kind.check(write)
-        row = dict(write.after, id=part_id, created_at=now, created_by=actor.username, updated_at=now,
-                   updated_by=actor.username, version=1, deleted=False)
-        row[kind.customer_column] = customer_id
+        row = new_row(kind, write.after, part_id=part_id, customer_id=customer_id, actor=actor.username, now=now)
         cs.insert_row(cur, kind.table, row)
-        audit = audit_json(kind, row)
-        _audit(write, kind, part_id, 1, {k: [None, v] for k, v in audit.items() if v not in (None, False)})
+        _audit(write, kind, part_id, 1, created_changes(kind, row))
         if kind.after:
             kind.after(write)
         return _as_record(kind, row)

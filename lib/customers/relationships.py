@@ -118,7 +118,7 @@ def _check(write: Write) -> None:
     _no_parent_cycle(write.cur, write.part_id, from_id, to_id, kind)
 
 
-def _mirror_changes(write: Write) -> dict[str, list]:
+def mirror_changes(write: Write) -> dict[str, list]:
     """The change as the other customer reads it (see the module's docstring)."""
     before = parts.audit_json(RELATIONSHIP, write.before) if write.before else {}
     after = parts.audit_json(RELATIONSHIP, write.after)
@@ -145,7 +145,7 @@ def _after(write: Write) -> None:
     other = (write.before or write.after)["to_customer"]
     version = 1 if write.op == "create" else write.before["version"] + 1
     cs.append_audit(write.cur, now=write.now, actor=write.actor.username, action=write.op, customer_id=other,
-                    version=version, changes=_mirror_changes(write), entity=RELATIONSHIP.name,
+                    version=version, changes=mirror_changes(write), entity=RELATIONSHIP.name,
                     entity_id=write.part_id)
 
 
@@ -160,6 +160,20 @@ RELATIONSHIP = PartKind(
     after=_after,
     order_by="created_at DESC, id DESC",
 )
+
+
+# Storage types of the columns the write path sets itself, beside the fields' (the bulk
+# demo loader's Arrow schema is ``relationship_columns()``).
+SYSTEM_COLUMN_TYPES = {
+    "id": "BIGINT", "from_customer": "BIGINT", "to_customer": "BIGINT", "created_at": "TIMESTAMP",
+    "created_by": "VARCHAR", "updated_at": "TIMESTAMP", "updated_by": "VARCHAR", "version": "INTEGER",
+    "deleted": "BOOLEAN",
+}
+
+
+def relationship_columns() -> dict[str, str]:
+    """Every column of a new ``relationships`` row, with its SQL type."""
+    return {**RELATIONSHIP.value_columns(), **SYSTEM_COLUMN_TYPES}
 
 
 # -- writes ---------------------------------------------------------------------------------

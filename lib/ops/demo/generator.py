@@ -9,10 +9,11 @@ import bisect
 import itertools
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from lib.accounts import permissions as perm
 from lib.core.clock import SHANGHAI_OFFSET_HOURS, to_local, utcnow
@@ -58,6 +59,12 @@ from lib.ops.demo.words import (
     SIZES,
     SIZE_WEIGHTS,
     TIERS,
+    DEPARTMENT_TITLES,
+    EN_DEPARTMENT_TITLES,
+    CONTACT_NOTES,
+    RELATIONSHIP_KINDS,
+    RELATIONSHIP_NOTES,
+    FILE_KINDS,
 )
 
 CHUNK_SIZE = 10_000
@@ -77,6 +84,16 @@ class Person:
 
 
 @dataclass(frozen=True)
+class DemoShares:
+    """Which share of the customers get more than their row, primary contact and
+    follow-ups (tests raise the shares to see every branch in a few customers)."""
+
+    contacts: float = 0.25  # of those with a primary contact: 1-3 more contacts
+    links: float = 0.05  # of companies: 1-2 links to earlier companies of their chunk
+    files: float = 0.005  # 1-2 small PDF files
+
+
+@dataclass(frozen=True)
 class DemoPlan:
     seed: int
     total: int
@@ -88,6 +105,7 @@ class DemoPlan:
     assigners: tuple[str, ...]
     activities: bool = True
     chunk_size: int = CHUNK_SIZE
+    shares: DemoShares = DemoShares()
     _cum_days: tuple[float, ...] = field(default=(), repr=False)
     _first_day: date = field(default=date(2000, 1, 1), repr=False)
 
@@ -103,6 +121,12 @@ class DemoCustomer:
     reviewed_at: datetime
     reviewed_by: str
     activities: tuple[dict, ...] = ()
+    # More of its records, each with ``values`` by field name as a user would type them
+    # (the loader validates them against the declaration) and who added it when:
+    contacts: tuple[dict, ...] = ()  # lib.customers.fields.CONTACT_FIELDS, not primary
+    # RELATIONSHIP_FIELDS; ``to_offset``: the other customer, an earlier one of the chunk
+    links: tuple[dict, ...] = ()
+    files: tuple[dict, ...] = ()  # FILE_FIELDS and a ``filename`` (bytes: ``demo_pdf``)
 
 
 @dataclass
@@ -110,6 +134,8 @@ class DemoStats:
     customers: int = 0
     contacts: int = 0
     activities: int = 0
+    relationships: int = 0
+    files: int = 0
     first_code: str | None = None
     last_code: str | None = None
     seconds: float = 0.0
@@ -117,7 +143,7 @@ class DemoStats:
 
 
 def make_plan(db, customers: int, seed: int = 42, *, now: datetime | None = None, activities: bool = True,
-              chunk_size: int = CHUNK_SIZE) -> DemoPlan:
+              chunk_size: int = CHUNK_SIZE, shares: DemoShares | None = None) -> DemoPlan:
     """Read what generation depends on from the database: reference lists, users,
     settings and permissions. Raises ``ConfigError`` when nobody could own a customer."""
     ctx = cs.validation_context(db)
@@ -146,7 +172,7 @@ def make_plan(db, customers: int, seed: int = 42, *, now: datetime | None = None
     first_day, cum = _day_distribution(now)
     return DemoPlan(seed=seed, total=customers, now=now, lists=dict(ctx.lists), usernames=frozenset(ctx.usernames),
                     settings=dict(db.settings()), owners=tuple(owners), assigners=assigners, activities=activities,
-                    chunk_size=chunk_size, _cum_days=cum, _first_day=first_day)
+                    chunk_size=chunk_size, shares=shares or DemoShares(), _cum_days=cum, _first_day=first_day)
 
 
 # Growth with seasons: few new customers around the Spring Festival and the National
@@ -569,6 +595,108 @@ def _activities(rng: random.Random, created_at: datetime, now: datetime, owner: 
     return tuple(out)
 
 
+W_DEPARTMENT = Weighted((d[:2], d[2]) for d in DEPARTMENT_TITLES)
+W_EN_DEPARTMENT = Weighted((d[:2], d[2]) for d in EN_DEPARTMENT_TITLES)
+W_RELATIONSHIP_KIND = Weighted(RELATIONSHIP_KINDS)
+W_FILE_KIND = Weighted((k[::2], k[1]) for k in FILE_KINDS)
+_COMPANY_LANDLINE = re.compile(r"0\d{2,3}-[2-8]\d{6,7}")
+
+
+def _later(rng: random.Random, start: datetime, now: datetime) -> datetime:
+    """An instant between ``start`` and ``now``."""
+    return start + timedelta(seconds=int(rng.random() * max((now - start).total_seconds(), 0.0)))
+
+
+def _more_contacts(rng: random.Random, values: Mapping[str, Any], created_at: datetime, now: datetime,
+                   owner: str) -> tuple[dict, ...]:
+    """1-3 more contacts of a company that has a primary contact, added by its owner."""
+    english = values["contact_name"].isascii()
+    email = values.get("email") or values.get("contact_email") or ""
+    domain = email.split("@")[1] if "@" in email else None
+    switchboard = values.get("phone") if _COMPANY_LANDLINE.fullmatch(values.get("phone") or "") else None
+    out = []
+    for _ in range(_int(rng, 1, 3)):
+        if english:
+            first, last = _one(rng, EN_PEOPLE_FIRST), _one(rng, EN_PEOPLE_LAST)
+            name, user = f"{first} {last}", f"{first.lower()}.{_ascii(last).lower()}"
+            department, titles = W_EN_DEPARTMENT.pick(rng)
+        else:
+            name, s_py, g_py = person_name(rng)
+            user = f"{s_py}.{g_py}" if rng.random() < 0.6 else f"{g_py[:1]}{s_py}"
+            department, titles = W_DEPARTMENT.pick(rng)
+        c: dict[str, Any] = {"contact_name": name, "contact_title": _one(rng, titles),
+                             "contact_department": department if rng.random() < 0.85 else None,
+                             "contact_mobile": mobile(rng) if rng.random() < 0.9 else None}
+        if switchboard and rng.random() < 0.4:  # the company's switchboard and an extension
+            c["contact_phone"] = f"{switchboard} 转 {_digits(rng, _one(rng, (3, 4)), '123456789')}"
+        if domain and rng.random() < 0.7:
+            c["contact_email"] = f"{user}@{domain}"
+        elif not english and rng.random() < 0.3:
+            c["contact_email"] = f"{user}{_int(rng, 1, 99)}@{W_PERSONAL_MAIL.pick(rng)}"
+        if rng.random() < 0.1:
+            c["contact_notes"] = _one(rng, CONTACT_NOTES)
+        if not c["contact_mobile"] and not c.get("contact_phone"):
+            c["contact_mobile"] = mobile(rng)
+        out.append({"values": {k: v for k, v in c.items() if v is not None},
+                    "created_at": _later(rng, created_at, now), "created_by": owner})
+    return tuple(out)
+
+
+def _links(rng: random.Random, companies: Sequence[int], created_at: datetime, now: datetime,
+           owner: str) -> tuple[dict, ...]:
+    """1-2 links of a company to earlier companies of its chunk (``companies``: their
+    offsets in the chunk). Every link runs from the newer customer to an older one and a
+    customer links to each other customer once, so no link is a self-link or a
+    duplicate, and parent links (child -> parent, always newer -> older) make no cycle."""
+    targets: list[int] = []
+    for _ in range(1 if rng.random() < 0.8 else 2):
+        target = _one(rng, companies)
+        if target not in targets:
+            targets.append(target)
+    out = []
+    for target in targets:
+        kind = W_RELATIONSHIP_KIND.pick(rng)
+        note = _one(rng, RELATIONSHIP_NOTES[kind]) if rng.random() < 0.3 else None
+        out.append({"to_offset": target, "values": {"relationship_kind": kind, "relationship_note": note},
+                    "created_at": _later(rng, created_at, now), "created_by": owner})
+    return tuple(out)
+
+
+def _files(rng: random.Random, created_at: datetime, now: datetime, owner: str) -> tuple[dict, ...]:
+    out = []
+    for _ in range(1 if rng.random() < 0.75 else 2):
+        at = _later(rng, created_at, now)
+        kind, titles = W_FILE_KIND.pick(rng)
+        title = _one(rng, titles).format(year=to_local(at).year)
+        out.append({"values": {"file_title": title if rng.random() < 0.8 else None, "file_kind": kind},
+                    "filename": f"{title}.pdf", "created_at": at, "created_by": owner})
+    return tuple(out)
+
+
+def demo_pdf(code: str, kind: str) -> bytes:
+    """A small valid one-page PDF naming the customer's code (ASCII only)."""
+    text = f"Demo {kind} of customer {code}".replace("\\", "").replace("(", "").replace(")", "")
+    stream = f"BT /F1 18 Tf 72 760 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def _reviewed_at(rng: random.Random, created_at: datetime, now: datetime) -> datetime:
     r = rng.random()
     if r < 0.3:  # never looked at again since it was entered
@@ -584,8 +712,13 @@ def chunk_inputs(plan: DemoPlan, chunk: int, code_seqs: Sequence[int]) -> list[D
     """The generated input of chunk ``chunk``: a function of (seed, chunk) and the code
     numbers only (the USCC is derived from the code number, which keeps it unique)."""
     rng = random.Random(f"demo:{plan.seed}:{chunk}")
+    # Contacts, links and files draw from their own stream, so adding them changed none
+    # of the customers a seed gives.
+    more = random.Random(f"demo-more:{plan.seed}:{chunk}")
+    shares = plan.shares
     start = chunk * plan.chunk_size
     owners = Weighted((o, o.weight) for o in plan.owners)
+    companies: list[int] = []  # offsets of the chunk's companies so far
     out = []
     for offset, seq in enumerate(code_seqs):
         index = start + offset
@@ -610,7 +743,17 @@ def chunk_inputs(plan: DemoPlan, chunk: int, code_seqs: Sequence[int]) -> list[D
         acts = ()
         if plan.activities and rng.random() < 0.22:
             acts = _activities(rng, created_at, plan.now, owner.username)
-        out.append(DemoCustomer(index, values, created_at, creator, reviewed_at, reviewer, acts))
+        contacts = links = files = ()
+        if "contact_name" in values and more.random() < shares.contacts:
+            contacts = _more_contacts(more, values, created_at, plan.now, owner.username)
+        if values["customer_type"] == "company":
+            if companies and more.random() < shares.links:
+                links = _links(more, companies, created_at, plan.now, owner.username)
+            companies.append(offset)
+        if more.random() < shares.files:
+            files = _files(more, created_at, plan.now, owner.username)
+        out.append(DemoCustomer(index, values, created_at, creator, reviewed_at, reviewer, acts, contacts, links,
+                                files))
     return out
 
 

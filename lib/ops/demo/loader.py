@@ -15,8 +15,10 @@ rows whatever the number of workers; the main process only reserves numbers from
 sequences and inserts the Arrow tables the workers send back, in transactions of
 ``COMMIT_EVERY`` customers.
 
-Codes and ids come from the database sequences (reserved in one query per sequence), so
-a customer created through the form after a bulk load never gets a code twice.
+Codes and ids come from the database sequences (reserved in one query per sequence;
+the ids of follow-ups, other contacts, relationships, files and their audit entries per
+chunk, in chunk order, since only the built chunk knows how many there are), so a
+customer or part created through the app after a bulk load never gets an id twice.
 """
 from __future__ import annotations
 
@@ -34,17 +36,24 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import duckdb
 import pyarrow as pa
 
+import pyarrow.compute as pc
+
 from lib.core.errors import ConfirmationRequired, ValidationError
+from lib.customers import contacts as ct
 from lib.customers import customer as cs
 from lib.customers import fields as F
+from lib.customers import files as fl
 from lib.customers import followups as fu
+from lib.customers import parts
+from lib.customers import relationships as rel
 from lib.customers.kinds import ValidationContext
 from lib.customers.validation import validate_customer
 from lib.ops.demo.generator import (
     CHUNK_SIZE,
     DemoPlan,
-    DemoCustomer,
+    DemoShares,
     DemoStats,
+    demo_pdf,
     make_plan,
     mobile,
     chunk_inputs,
@@ -60,7 +69,7 @@ COMMIT_EVERY = 100_000
 # derive them from the declarations.
 _TS = pa.timestamp("us")
 _ARROW = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": _TS,
-          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2), "DATE": pa.date32()}
+          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2), "DATE": pa.date32(), "BLOB": pa.binary()}
 
 
 def _arrow_type(sql_type: str) -> pa.DataType:
@@ -72,9 +81,21 @@ def _schema(columns: Mapping[str, str]) -> pa.Schema:
 
 
 CUSTOMER_SCHEMA = _schema(cs.customer_columns())
-CONTACT_SCHEMA = _schema(cs.contact_columns())
+CONTACT_SCHEMA = _schema(ct.contact_columns())  # primary and other contacts
 AUDIT_SCHEMA = _schema(cs.AUDIT_COLUMN_TYPES)
 FOLLOWUP_SCHEMA = _schema(fu.followup_columns())
+_EMPTY_CONTACT = dict.fromkeys(CONTACT_SCHEMA.names)
+RELATIONSHIP_SCHEMA = _schema(rel.relationship_columns())
+FILE_SCHEMA = _schema(fl.file_columns())
+BLOB_SCHEMA = _schema(fl.BLOB_COLUMN_TYPES)
+
+# The parts a chunk adds besides customers and primary contacts, in the order their ids
+# are taken: (result key, table, id sequence, column of the blob naming the part).
+# A worker numbers each kind's rows 0, 1, … (and their audit rows, in this order of
+# kinds); the main process swaps those for numbers from the sequences.
+PARTS = (("more_contacts", "contacts", ct.CONTACT.id_seq),
+         ("relationships", "relationships", rel.RELATIONSHIP.id_seq),
+         ("files", "attachments", fl.FILE.id_seq))
 
 
 # -- building rows (runs in the workers) ----------------------------------------------------
@@ -86,51 +107,102 @@ def _init_worker(plan: DemoPlan) -> None:
     _WORKER_PLAN = plan
 
 
-def _validated(ctx: ValidationContext, rng: random.Random, item: DemoCustomer):
+def _validated(ctx: ValidationContext, rng: random.Random, values: Mapping[str, Any],
+               fields: Sequence[F.Field] | None = None):
     """Validate like the form does. The generator only makes valid numbers, but if
     phonenumbers' metadata ever disagrees, replace the phone with a mobile rather than
     load a record the form would have questioned."""
-    values = item.values
+    phones = {f.name for f in F.declared(fields) if f.kind == "phone"}
     for _ in range(5):
         try:
-            return validate_customer(values, ctx), values
+            return validate_customer(values, ctx, fields=fields)
         except (ConfirmationRequired, ValidationError) as exc:
-            fields = {p.field for p in exc.problems}
-            if not fields <= {"phone", "contact_phone"}:
+            problems = {p.field for p in exc.problems}
+            if not problems <= phones:
                 raise
-            values = dict(values, **{f: mobile(rng) for f in fields})
+            values = dict(values, **{f: mobile(rng) for f in problems})
     raise AssertionError("generated phone numbers keep failing validation")
 
 
 def build_chunk(plan: DemoPlan, chunk: int, customer_ids: Sequence[int], code_seqs: Sequence[int],
                 contact_ids: Sequence[int], audit_ids: Sequence[int]) -> dict[str, Any]:
-    """Validate and build one chunk; returns Arrow tables ready to insert."""
+    """Validate and build one chunk; returns Arrow tables ready to insert (the parts of
+    ``PARTS`` and their audit rows numbered from 0: see ``_number``)."""
     ctx = ValidationContext(lists=plan.lists, usernames=plan.usernames)
     fix_rng = random.Random(f"demo-fix:{plan.seed}:{chunk}")
     items = chunk_inputs(plan, chunk, code_seqs)
     customers, contacts, audits, activities = [], [], [], []
+    more = {key: [] for key, _, _ in PARTS}
+    more_audit = {key: [] for key, _, _ in PARTS}
+    blobs = []
     for k, item in enumerate(items):
-        clean, _ = _validated(ctx, fix_rng, item)
+        clean = _validated(ctx, fix_rng, item.values)
         code = cs.format_code(int(code_seqs[k]), item.created_at, plan.settings)
         row, contact, audit = cs.build_rows(
             clean, customer_id=int(customer_ids[k]), code=code, contact_id=int(contact_ids[k]),
             audit_id=int(audit_ids[k]), actor=item.created_by, now=item.created_at)
         row.update(updated_at=item.reviewed_at, updated_by=item.reviewed_by, reviewed_at=item.reviewed_at)
         customers.append(row)
-        if contact:
-            contacts.append(contact)
+        if contact:  # the columns only other contacts fill (department, mobile, …) empty
+            contacts.append({**_EMPTY_CONTACT, **contact})
         audits.append(audit)
         for act in item.activities:
             activities.append(_followup_row(ctx, act, row["id"]))
-    return {
+        cid = row["id"]
+        mine = []
+        for c in item.contacts:  # as contacts.add_contact stores them
+            values = _validated(ctx, fix_rng, c["values"], F.CONTACT_FIELDS).tables[ct.CONTACT.name]
+            part = _part(more, more_audit, ct.CONTACT, parts.initial_values(ct.CONTACT, values), cid, c)
+            mine.append(part)
+        if mine:  # add_contact rebuilds the search text from all the customer's contacts
+            row["search_text"] = cs.record_search_text(row, [contact, *mine], clean.fields)
+        for link in item.links:  # as relationships.link stores them: audited on both sides
+            values = validate_customer(link["values"], ctx, fields=F.RELATIONSHIP_FIELDS).tables[rel.RELATIONSHIP.name]
+            other = int(customer_ids[link["to_offset"]])
+            after = parts.initial_values(rel.RELATIONSHIP, values, {"to_customer": other})
+            part = _part(more, more_audit, rel.RELATIONSHIP, after, cid, link)
+            mirror = parts.Write(None, None, {"id": cid}, None, after, "create", link["created_at"], part["id"])
+            more_audit["relationships"].append(cs.audit_row(
+                0, now=link["created_at"], actor=link["created_by"], action="create", customer_id=other, version=1,
+                changes=rel.mirror_changes(mirror), entity=rel.RELATIONSHIP.name, entity_id=part["id"]))
+        for f in item.files:  # as files.add_file stores them, bytes in attachment_blobs
+            data = demo_pdf(code, f["values"]["file_kind"])
+            values = validate_customer(f["values"], ctx, fields=F.FILE_FIELDS).tables[fl.FILE.name]
+            after = parts.initial_values(fl.FILE, values, fl.system_values(f["filename"], data))
+            part = _part(more, more_audit, fl.FILE, after, cid, f)
+            blobs.append({"attachment_id": part["id"], "content": data})
+    out = {
         "chunk": chunk,
         "customers": _table(customers, CUSTOMER_SCHEMA),
         "contacts": _table(contacts, CONTACT_SCHEMA),
         "audit": _table(audits, AUDIT_SCHEMA),
         "activities": _table(activities, FOLLOWUP_SCHEMA),
+        "more_contacts": _table(more["more_contacts"], CONTACT_SCHEMA),
+        "relationships": _table(more["relationships"], RELATIONSHIP_SCHEMA),
+        "files": _table(more["files"], FILE_SCHEMA),
+        "blobs": _table(blobs, BLOB_SCHEMA),
         "first_code": customers[0]["code"] if customers else None,
         "last_code": customers[-1]["code"] if customers else None,
     }
+    out.update({f"{key}_audit": _table(more_audit[key], AUDIT_SCHEMA) for key, _, _ in PARTS})
+    return out
+
+
+_KEYS = {ct.CONTACT.name: "more_contacts", rel.RELATIONSHIP.name: "relationships", fl.FILE.name: "files"}
+
+
+def _part(rows: dict, audits: dict, kind: parts.PartKind, after: dict, customer_id: int,
+          given: Mapping[str, Any]) -> dict:
+    """A new part's row (numbered within the chunk) and its audit row, as ``add_part``
+    builds them; the generator says who added it when."""
+    key = _KEYS[kind.name]
+    row = parts.new_row(kind, after, part_id=len(rows[key]), customer_id=customer_id, actor=given["created_by"],
+                        now=given["created_at"])
+    rows[key].append(row)
+    audits[key].append(cs.audit_row(0, now=row["created_at"], actor=row["created_by"], action="create",
+                                    customer_id=customer_id, version=1, changes=parts.created_changes(kind, row),
+                                    entity=kind.name, entity_id=row["id"]))
+    return row
 
 
 def _followup_row(ctx: ValidationContext, act: Mapping[str, Any], customer_id: int) -> dict[str, Any]:
@@ -163,6 +235,34 @@ def _reserve(cur, sequence: str, n: int) -> list[int]:
     return sorted(res.tolist())
 
 
+def _number(tbl: pa.Table, column: str, ids: Sequence[int]) -> pa.Table:
+    """``tbl`` with ``column`` (numbers 0 … n-1 given by a worker) replaced by ``ids[n]``."""
+    i = tbl.schema.get_field_index(column)
+    return tbl.set_column(i, column, pc.take(pa.array(ids, pa.int64()), tbl.column(column)))
+
+
+def _insert_parts(cur, result: dict[str, Any]) -> dict[str, int]:
+    """Insert a chunk's other contacts, relationships and files (with the files' bytes)
+    and their audit rows, numbered from the sequences in that order. Returns the count
+    of each."""
+    counts, audits = {}, []
+    for key, table, sequence in PARTS:
+        rows, audit = result[key], result[f"{key}_audit"]
+        counts[key] = rows.num_rows
+        if not rows.num_rows:
+            continue
+        ids = _reserve(cur, sequence, rows.num_rows)
+        _insert(cur, table, _number(rows, "id", ids))
+        if key == "files":
+            _insert(cur, "attachment_blobs", _number(result["blobs"], "attachment_id", ids))
+        audits.append(_number(audit, "entity_id", ids))
+    if audits:
+        audit = pa.concat_tables(audits)
+        ids = _reserve(cur, "audit_id_seq", audit.num_rows)
+        _insert(cur, "audit_log", audit.set_column(0, "id", pa.array(ids, pa.int64())))
+    return counts
+
+
 def _insert(cur, table: str, tbl: pa.Table) -> None:
     if tbl.num_rows == 0:
         return
@@ -178,11 +278,13 @@ def _insert(cur, table: str, tbl: pa.Table) -> None:
 
 def generate(db, customers: int, seed: int = 42, activities: bool = True,
              progress: Callable[[int, int], None] | None = None, *, now: datetime | None = None,
-             workers: int | None = None, chunk_size: int = CHUNK_SIZE) -> DemoStats:
+             workers: int | None = None, chunk_size: int = CHUNK_SIZE, shares: DemoShares | None = None) -> DemoStats:
     """Generate ``customers`` demo customers (with contacts, audit entries and follow-up
-    records) and load them in transactions of ``COMMIT_EVERY`` customers. Each customer
-    is stored whole (row, contact, audit entry) or not at all; an interrupted load keeps
-    the transactions committed before it.
+    records; for a share of them more contacts, relationships to other customers and
+    small PDF files, audited like their write paths audit them) and load them in
+    transactions of ``COMMIT_EVERY`` customers. Each customer is stored whole (row,
+    contacts, links, files, audit entries) or not at all; an interrupted load keeps the
+    transactions committed before it.
 
     The same seed, count, ``now`` and database state give identical rows, whatever
     ``workers`` is. ``progress(done, total)`` is called after each chunk."""
@@ -190,7 +292,7 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
     stats = DemoStats()
     if customers <= 0:
         return stats
-    plan = make_plan(db, customers, seed, now=now, activities=activities, chunk_size=chunk_size)
+    plan = make_plan(db, customers, seed, now=now, activities=activities, chunk_size=chunk_size, shares=shares)
     with db.transaction() as cur:  # nextval writes the sequences
         customer_ids = _reserve(cur, "customer_id_seq", customers)
         code_seqs = _reserve(cur, "customer_code_seq", customers)
@@ -220,9 +322,12 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
                     ids = _reserve(cur, "follow_up_id_seq", acts.num_rows)
                     acts = acts.set_column(acts.schema.get_field_index("id"), "id", pa.array(ids, pa.int64()))
                     _insert(cur, "follow_ups", acts)
+                counts = _insert_parts(cur, result)
                 stats.customers += result["customers"].num_rows
-                stats.contacts += result["contacts"].num_rows
+                stats.contacts += result["contacts"].num_rows + counts["more_contacts"]
                 stats.activities += acts.num_rows
+                stats.relationships += counts["relationships"]
+                stats.files += counts["files"]
                 stats.first_code = stats.first_code or result["first_code"]
                 stats.last_code = result["last_code"] or stats.last_code
                 done += result["customers"].num_rows

@@ -230,3 +230,41 @@ NEXT_ACTIONS = ("发送正式报价单", "安排技术交流会", "跟进合同�
 SIZES = tuple(code for code, _, _ in reference.SIZES)
 SIZE_WEIGHTS = (22, 34, 24, 13, 7)
 TIERS = tuple(code for code, _, _ in reference.TIERS)
+
+# More contacts of a company (besides its primary contact): department and the titles in it.
+DEPARTMENT_TITLES = (
+    ("采购部", ("采购经理", "采购主管", "采购专员", "采购工程师"), 30),
+    ("财务部", ("财务经理", "会计", "出纳", "财务总监"), 20),
+    ("技术部", ("技术总监", "工程师", "研发经理"), 12),
+    ("生产部", ("生产经理", "车间主任", "计划员"), 8),
+    ("质量部", ("质量经理", "质检员"), 6),
+    ("物流部", ("物流主管", "仓库主管"), 6),
+    ("行政部", ("行政经理", "行政专员"), 6),
+    ("总经办", ("总经理", "副总经理", "总经理助理"), 8),
+    ("销售部", ("销售总监", "销售经理"), 4),
+)
+EN_DEPARTMENT_TITLES = (
+    ("Procurement", ("Purchasing Manager", "Buyer", "Sourcing Lead"), 40),
+    ("Finance", ("Finance Manager", "Accountant"), 25),
+    ("Operations", ("Operations Director", "Logistics Coordinator"), 20),
+    ("Management", ("General Manager", "Managing Director"), 15),
+)
+CONTACT_NOTES = ("负责对账和开票。", "周末不方便接电话，请发微信。", "新任对接人，前任已离职。", "只接受邮件报价。",
+                 "决策人，重要事项需与其确认。", "负责收货验收。")
+
+# Relationships between customers (relationship_kind codes; "subsidiary" is never
+# generated: every generated parent link runs from a newer to an older customer).
+RELATIONSHIP_KINDS = (("supplier", 35), ("customer", 30), ("partner", 20), ("parent", 15))
+RELATIONSHIP_NOTES = {
+    "supplier": ("长期供货，年度框架协议。", "主要原材料供应商。"),
+    "customer": ("对方为我方产品的经销商。", "按季度下单。"),
+    "partner": ("联合投标合作伙伴。", "共同开拓华东市场。"),
+    "parent": ("集团内关联公司。", "全资控股。"),
+}
+
+# A customer's files: (file_kind code, weight, titles; {year} is the year it was added).
+FILE_KINDS = (
+    ("contract", 60, ("{year}年度采购框架合同", "销售合同", "保密协议", "技术服务合同")),
+    ("license", 25, ("营业执照副本", "开户许可证", "一般纳税人资格证明")),
+    ("quotation", 15, ("{year}年报价单", "项目报价单")),
+)
