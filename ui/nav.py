@@ -31,6 +31,10 @@ class NavPage:
 # the first request by file name, and a deep link that it does not know gets a "Page not
 # found" dialog over the login (tests/browser/test_first_visit.py).
 PAGES: tuple[NavPage, ...] = (
+    # First, so the default page of every role: what to do today. (The default page is
+    # served at "/" and its url_path no longer resolves by name, so it must not be a page
+    # people open by link: /customers used to be the default and showed "page not found".)
+    NavPage("home", perm.PAGE_HOME, "home", "nav.home", ":material/home:"),
     NavPage("customers", perm.PAGE_CUSTOMERS, "customers", "nav.customers", ":material/groups:"),
     NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new_customer", "nav.new_customer", ":material/person_add:"),
     NavPage("analytics", perm.PAGE_ANALYTICS, "analytics", "nav.analytics", ":material/monitoring:"),
