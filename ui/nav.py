@@ -10,7 +10,7 @@ registered page by its ``url_path``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 import streamlit as st
 
@@ -31,9 +31,7 @@ class NavPage:
 # the first request by file name, and a deep link that it does not know gets a "Page not
 # found" dialog over the login (tests/browser/test_first_visit.py).
 PAGES: tuple[NavPage, ...] = (
-    # First, so the default page of every role: what to do today. (The default page is
-    # served at "/" and its url_path no longer resolves by name, so it must not be a page
-    # people open by link: /customers used to be the default and showed "page not found".)
+    # First, so every role's landing page (served at "/"; see logged_in_pages).
     NavPage("home", perm.PAGE_HOME, "home", "nav.home", ":material/home:"),
     NavPage("customers", perm.PAGE_CUSTOMERS, "customers", "nav.customers", ":material/groups:"),
     NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new_customer", "nav.new_customer", ":material/person_add:"),
@@ -44,8 +42,27 @@ BY_MODULE = {p.module: p for p in PAGES}
 
 
 def st_page(entry: NavPage, t: Callable[..., str], render: Callable[[], None], **kwargs) -> st.Page:
-    """``entry`` as an ``st.Page`` running ``render`` (the router's registration)."""
-    return st.Page(render, url_path=entry.url_path, title=t(entry.title_key), icon=entry.icon, **kwargs)
+    """``entry`` as an ``st.Page`` running ``render`` (the router's registration);
+    ``kwargs`` add to or override its options."""
+    options = {"url_path": entry.url_path, "title": t(entry.title_key), "icon": entry.icon, **kwargs}
+    return st.Page(render, **options)
+
+
+def logged_in_pages(entries: Sequence[NavPage], t: Callable[..., str],
+                    render_of: Mapping[str, Callable[[], None]]) -> list[st.Page]:
+    """The navigation of a logged-in user: ``entries`` (the pages the role may open) in
+    order, the first one — the landing page — served at "/".
+
+    Streamlit knows its default page only as "/": a typed /home (or /customers, while
+    that was the default) found no page and showed a "page not found" dialog. So the
+    landing page is also registered, hidden, under its own url_path."""
+    if not entries:
+        return []
+    first, rest = entries[0], entries[1:]
+    render = render_of[first.module]
+    return [st_page(first, t, render, url_path="", default=True),
+            st_page(first, t, render, visibility="hidden"),
+            *(st_page(e, t, render_of[e.module]) for e in rest)]
 
 
 def _registered_elsewhere() -> None:  # pragma: no cover - never run: the router's page runs
