@@ -50,9 +50,10 @@ if actor is None:
                       url_path=p.url_path, visibility="hidden") for p in nav.PAGES]
     page = st.navigation([login, *hidden], position="hidden")
 else:
-    allowed = [nav.st_page(p, t, RENDER[p.module]) for p in nav.PAGES if perm.can(actor, p.action)]
-    page = st.navigation(allowed, position="sidebar")
-    nav.open_page_asked_for(allowed)
+    allowed = [p for p in nav.PAGES if perm.can(actor, p.action)]
+    pages = nav.logged_in_pages(allowed, t, RENDER)
+    page = st.navigation(pages, position="sidebar")
+    nav.open_page_asked_for(pages)
 
 with shell.error_boundary(f"page {page.title!r}"):
     page.run()

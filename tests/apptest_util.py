@@ -37,8 +37,9 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 30  # AppTest's default of 3 s is flaky on two busy cores
 
 # Every page's url_path, as app.py registers them ("login" only while logged out).
-PAGE_PATHS = ("customers", "new_customer", "analytics", "account", "customer")
+PAGE_PATHS = ("home", "customers", "new_customer", "analytics", "account", "customer")
 LOGIN_PATH = "login"
+LANDING_PATH = PAGE_PATHS[0]  # every role's default page after login
 
 _WRAPPER = f"""
 import runpy, sys
@@ -80,8 +81,11 @@ def nav_paths(at: AppTest) -> list[str]:
 
 
 def current_page(at: AppTest) -> str | None:
-    """The url_path of the page the last run showed."""
+    """The url_path of the page the last run showed. (A logged-in user's landing page,
+    the first of ``PAGE_PATHS``, is served at "/": ui.nav.logged_in_pages.)"""
     finished = at._finished_page_script_hash
+    if finished == calc_hash("") and LANDING_PATH in nav_paths(at):
+        return LANDING_PATH
     return next((p for p in (LOGIN_PATH, *PAGE_PATHS) if calc_hash(p) == finished), None)
 
 

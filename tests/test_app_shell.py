@@ -73,8 +73,9 @@ def logout_button(at):
 # -- the login form ------------------------------------------------------------------------
 def test_logged_out_every_page_url_shows_the_login_form(demo_db_path):
     at = run(make_app(demo_db_path))
-    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new_customer", "analytics", "account", "customer"])
-    for path in ("customers", "new_customer", "analytics", "account", "customer"):
+    assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "account",
+                                            "customer"])
+    for path in ("home", "customers", "new_customer", "analytics", "account", "customer"):
         run(open_page(at, path))
         assert current_page(at) == path
         assert len(at.text_input) == 2 and logged_in_user(at) is None
@@ -311,10 +312,10 @@ def test_deactivation_ends_a_running_session(db, db_path):
 
 # -- role gating ----------------------------------------------------------------------------
 @pytest.mark.parametrize("role, expected", [
-    ("admin", ["customers", "new_customer", "analytics", "account", "customer"]),
-    ("manager", ["customers", "new_customer", "analytics", "account", "customer"]),
-    ("sales", ["customers", "new_customer", "analytics", "account", "customer"]),
-    ("viewer", ["customers", "analytics", "account", "customer"]),
+    ("admin", ["home", "customers", "new_customer", "analytics", "account", "customer"]),
+    ("manager", ["home", "customers", "new_customer", "analytics", "account", "customer"]),
+    ("sales", ["home", "customers", "new_customer", "analytics", "account", "customer"]),
+    ("viewer", ["home", "customers", "analytics", "account", "customer"]),
 ])
 def test_the_navigation_holds_only_the_pages_of_the_role(db, db_path, role, expected):
     at = run(make_app(db_path, role))
@@ -324,8 +325,8 @@ def test_the_navigation_holds_only_the_pages_of_the_role(db, db_path, role, expe
 def test_a_viewer_cannot_reach_the_entry_form(db, db_path):
     at = run(make_app(db_path, "viewer"))
     run(open_page(at, "new_customer"))
-    assert current_page(at) == "customers"  # the default page, not the form
-    assert at.title[0].value == t("nav.customers", "zh")
+    assert current_page(at) == "home"  # the default page, not the form
+    assert at.title[0].value == t("nav.home", "zh")
     with pytest.raises(ValueError):
         at.switch_page("pages/new_customer.py")
 
@@ -336,18 +337,18 @@ def test_the_navigation_follows_the_permission_table(db, db_path):
         cur.execute("DELETE FROM role_permissions WHERE role = 'sales' AND action = 'page.analytics'")
         cur.execute("INSERT INTO role_permissions VALUES ('viewer', 'page.new_customer', 'all', 99)")
     db.invalidate("permissions")
-    assert nav_paths(run(make_app(db_path, "sales"))) == ["customers", "new_customer", "account", "customer"]
-    assert nav_paths(run(make_app(db_path, "viewer"))) == ["customers", "new_customer", "analytics", "account",
+    assert nav_paths(run(make_app(db_path, "sales"))) == ["home", "customers", "new_customer", "account", "customer"]
+    assert nav_paths(run(make_app(db_path, "viewer"))) == ["home", "customers", "new_customer", "analytics", "account",
                                                            "customer"]
 
 
 # -- sidebar: language and log-out --------------------------------------------------------
 def test_the_language_switch_changes_labels_and_is_remembered(db, db_path):
     at = run(make_app(db_path, "manager", lang="zh"))
-    assert at.title[0].value == t("nav.customers", "zh")
+    assert at.title[0].value == t("nav.home", "zh")
     at.sidebar.radio(key="cm_lang_switch").set_value("en")
     run(at)
-    assert at.title[0].value == t("nav.customers", "en")
+    assert at.title[0].value == t("nav.home", "en")
     assert logout_button(at).label == t("auth.logout", "en")
     assert users.preferred_lang(db, "manager") == "en"
 
@@ -355,7 +356,7 @@ def test_the_language_switch_changes_labels_and_is_remembered(db, db_path):
     again = make_app(db_path, "manager", lang="zh")
     del again.session_state["cm_lang_loaded_for"]
     run(again)
-    assert again.title[0].value == t("nav.customers", "en")
+    assert again.title[0].value == t("nav.home", "en")
 
 
 def test_the_default_language_follows_the_browser(db, db_path):
@@ -363,7 +364,7 @@ def test_the_default_language_follows_the_browser(db, db_path):
     del at.session_state["lang"]
     at.context = {"locale": "en-GB"}
     run(at)
-    assert at.title[0].value == t("nav.customers", "en")
+    assert at.title[0].value == t("nav.home", "en")
 
 
 def test_log_out_removes_every_page(db, db_path):
@@ -371,7 +372,8 @@ def test_log_out_removes_every_page(db, db_path):
     logout_button(at).click()
     run(at)
     assert logged_in_user(at) is None
-    assert sorted(nav_paths(at)) == sorted(["login", "customers", "new_customer", "analytics", "account", "customer"])
+    assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "account",
+                                            "customer"])
     assert len(at.text_input) == 2 and len(at.sidebar.button) == 0
     assert "Manager" not in texts(at)
     run(at)  # the cookie component's rerun
@@ -400,7 +402,7 @@ def test_production_refuses_a_weak_key_even_for_a_logged_in_session(db, db_path,
 def test_production_starts_with_a_good_key_and_no_demo_user(db, db_path, monkeypatch):
     monkeypatch.setenv("CM_MODE", "production")
     at = run(make_app(db_path, "admin", lang="en"))
-    assert len(at.error) == 0 and at.title[0].value == t("nav.customers", "en")
+    assert len(at.error) == 0 and at.title[0].value == t("nav.home", "en")
 
 
 # -- error boundary ---------------------------------------------------------------------------

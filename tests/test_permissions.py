@@ -159,7 +159,7 @@ def set_permission(db, role, action, scope):
 
 # The permission table a new database gets, written out: who may do what is a decision,
 # and changing it is a migration (lib/core/seeds/) that must change this table too.
-_PAGES_ALL = {perm.PAGE_CUSTOMERS: "all", perm.PAGE_ANALYTICS: "all", perm.PAGE_ACCOUNT: "all",
+_PAGES_ALL = {perm.PAGE_HOME: "all", perm.PAGE_CUSTOMERS: "all", perm.PAGE_ANALYTICS: "all", perm.PAGE_ACCOUNT: "all",
               perm.PAGE_CUSTOMER: "all"}
 _MANAGER = {
     perm.CUSTOMER_READ: "all", perm.CUSTOMER_CREATE: "all", perm.CUSTOMER_UPDATE: "all",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import streamlit as st
 
@@ -36,6 +36,8 @@ class NavPage:
 # the first request by file name, and a deep link that it does not know gets a "Page not
 # found" dialog over the login (tests/browser/test_first_visit.py).
 PAGES: tuple[NavPage, ...] = (
+    # First, so every role's landing page (served at "/"; see logged_in_pages).
+    NavPage("home", perm.PAGE_HOME, "home", "nav.home", ":material/home:"),
     NavPage("customers", perm.PAGE_CUSTOMERS, "customers", "nav.customers", ":material/groups:"),
     NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new_customer", "nav.new_customer", ":material/person_add:"),
     NavPage("analytics", perm.PAGE_ANALYTICS, "analytics", "nav.analytics", ":material/monitoring:"),
@@ -47,11 +49,29 @@ ASKED_FOR_KEY = "cm_page_asked_for"  # (url_path, query params) of a deep link b
 
 
 def st_page(entry: NavPage, t: Callable[..., str], render: Callable[[], None], **kwargs) -> st.Page:
-    """``entry`` as an ``st.Page`` running ``render`` (the router's registration); a
-    hidden entry is registered with ``visibility="hidden"`` (reachable, not listed)."""
-    if entry.hidden:
-        kwargs.setdefault("visibility", "hidden")
-    return st.Page(render, url_path=entry.url_path, title=t(entry.title_key), icon=entry.icon, **kwargs)
+    """``entry`` as an ``st.Page`` running ``render`` (the router's registration);
+    ``kwargs`` add to or override its options."""
+    options = {"url_path": entry.url_path, "title": t(entry.title_key), "icon": entry.icon, **kwargs}
+    if entry.hidden:  # reachable by its URL, not listed in the sidebar
+        options.setdefault("visibility", "hidden")
+    return st.Page(render, **options)
+
+
+def logged_in_pages(entries: Sequence[NavPage], t: Callable[..., str],
+                    render_of: Mapping[str, Callable[[], None]]) -> list[st.Page]:
+    """The navigation of a logged-in user: ``entries`` (the pages the role may open) in
+    order, the first one — the landing page — served at "/".
+
+    Streamlit knows its default page only as "/": a typed /home (or /customers, while
+    that was the default) found no page and showed a "page not found" dialog. So the
+    landing page is also registered, hidden, under its own url_path."""
+    if not entries:
+        return []
+    first, rest = entries[0], entries[1:]
+    render = render_of[first.module]
+    return [st_page(first, t, render, url_path="", default=True),
+            st_page(first, t, render, visibility="hidden"),
+            *(st_page(e, t, render_of[e.module]) for e in rest)]
 
 
 def _registered_elsewhere() -> None:  # pragma: no cover - never run: the router's page runs

@@ -6,6 +6,8 @@
   shown, a number column for money, …), read-only code and timestamps, 🔒 on columns
   the user may not change.
 * ``keep_state_for``: drops the pages' remembered state when another user logs in.
+* ``paged`` / ``pager``: one server-side page of a list (limit/offset) and its
+  previous/next buttons.
 * ``search_box`` / ``filter_panel`` / ``current_filters``: the filters the customers
   and analytics pages share; the list filters are the fields declared ``filter=True``. Their values live in one plain session-state dict
   (``FILTERS_KEY``), because Streamlit forgets a widget's value as soon as a page that
@@ -15,7 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import fields as dc_fields
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import streamlit as st
 
@@ -25,7 +27,7 @@ from lib.core.errors import FieldProblem
 from lib.customers.search import ARCHIVED_CHOICES, PAGE_SIZES, SORTS, CustomerFilters, list_filters
 from ui import kinds as K
 from ui import nav
-from ui.format import md_escape
+from ui.format import md_escape, number
 
 FILTERS_KEY = "cm_filters"  # the shared filter values (a plain dict, not a widget key)
 _FILTER_WIDGET = "flt_"  # widget keys: flt_text, flt_industry, …
@@ -35,7 +37,7 @@ AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (
 
 # -- per-user page state ------------------------------------------------------------------------
 STATE_OWNER_KEY = "cm_page_state_owner"
-PAGE_STATE_PREFIXES = ("cu_", "nc_", "an_", "cf_", _FILTER_WIDGET)
+PAGE_STATE_PREFIXES = ("cu_", "nc_", "an_", "cf_", "hm_", _FILTER_WIDGET)
 
 
 def keep_state_for(actor) -> None:
@@ -267,6 +269,40 @@ def filters_signature() -> tuple:
     return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(stored.items()))
 
 
+# -- paged lists -------------------------------------------------------------------------------
+def paged(key: str, size: int, fetch: Callable[[int, int], Any]) -> tuple[Any, int]:
+    """``(fetch(size, offset), offset)`` for the offset remembered under ``key``; ``fetch``
+    returns something with ``rows`` and ``total`` (the services' paged results). If the
+    list shrank below the remembered page (rows marked done, say), its last page."""
+    offset = max(0, int(st.session_state.get(key, 0) or 0))
+    result = fetch(size, offset)
+    if not result.rows and result.total and offset:
+        offset = (result.total - 1) // size * size
+        result = fetch(size, offset)
+    st.session_state[key] = offset
+    return result, offset
+
+
+def _move(key: str, offset: int) -> None:
+    st.session_state[key] = max(0, offset)
+
+
+def pager(key: str, *, offset: int, shown: int, total: int, size: int, t) -> None:
+    """"1–10 of 37" with previous / next buttons for a list drawn with ``paged``."""
+    if total <= size and offset == 0:
+        return
+    c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="center")
+    with c1:
+        st.caption(t("list.range", first=number(offset + 1), last=number(offset + shown), total=number(total)))
+    with c2:
+        st.button(t("grid.prev"), key=f"{key}_prev", disabled=offset == 0, on_click=_move, args=(key, offset - size),
+                  icon=":material/chevron_left:", width="stretch")
+    with c3:
+        st.button(t("grid.next"), key=f"{key}_next", disabled=offset + shown >= total, on_click=_move,
+                  args=(key, offset + size), icon=":material/chevron_right:", icon_position="right",
+                  width="stretch")
+
+
 # -- links between pages ----------------------------------------------------------------------
 CUSTOMER_PAGE = "customer"  # pages/customer.py, opened as /customer?code=...
 
@@ -283,3 +319,9 @@ def customer_url(code: str) -> str:
 def link_to_customer(code: str, label: str, t) -> None:
     """A link that opens the customer page of ``code``."""
     nav.page_link(CUSTOMER_PAGE, t, label=label, query_params={"code": code}, icon=":material/contact_page:")
+
+
+def customer_link(code: str, name: str | None, t) -> None:
+    """A list row's link to its customer: "code name", the name shown as typed (a link
+    label is Markdown). Opens the customer through ``link_to_customer``."""
+    link_to_customer(code, md_escape(f"{code} {name or ''}".strip()), t)

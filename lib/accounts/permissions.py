@@ -39,6 +39,7 @@ CAMPAIGN_RUN = "campaign.run"  # a care campaign over a search (lib.customers.ca
 
 # Pages are actions too, so the router's page list is data like everything else
 # (``ui/nav.py`` names each page's action).
+PAGE_HOME = "page.home"  # what to do today: every role's landing page
 PAGE_CUSTOMERS = "page.customers"
 PAGE_NEW_CUSTOMER = "page.new_customer"
 PAGE_ANALYTICS = "page.analytics"

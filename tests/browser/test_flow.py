@@ -145,7 +145,7 @@ def test_manager_enters_finds_edits_and_counts_a_customer(streamlit_server, new_
 
 def test_viewer_cannot_save_edits(streamlit_server, new_page):
     page = new_page(height=1000)
-    login(page, streamlit_server.base_url, "viewer")
+    login(page, streamlit_server.base_url, "viewer", path="customers")
     page.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()
     wait_idle(page)
     body = page.locator("body").inner_text()

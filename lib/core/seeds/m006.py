@@ -50,6 +50,11 @@ ADDED_PERMISSIONS = [
     # Care campaigns (客户关怀): a follow-up for every customer of a search.
     ("admin", "campaign.run", "all", 32),
     ("manager", "campaign.run", "all", 32),
+    # The home page (what to do today), every role's landing page.
+    ("admin", "page.home", "all", 33),
+    ("manager", "page.home", "all", 33),
+    ("sales", "page.home", "all", 33),
+    ("viewer", "page.home", "all", 33),
     # The customer file (客户档案), opened by its code.
     ("admin", "page.customer", "all", 34),
     ("manager", "page.customer", "all", 34),

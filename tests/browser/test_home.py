@@ -1,0 +1,25 @@
+"""The home page in a real browser: the manager lands on it after login, and a logged-in
+user who opens a page's URL gets that page — no "page not found" dialog (which
+/customers showed while it was the default page: Streamlit serves the default page at
+"/" and no longer knows it by its own name; ui.nav.logged_in_pages)."""
+from __future__ import annotations
+
+import re
+
+from lib.core.i18n import t
+from tests.browser.util import PAGE_URLS, body_text, login, shot, wait_idle
+
+
+def test_login_lands_on_today_and_every_other_page_url_opens_without_a_dialog(streamlit_server, page):
+    login(page, streamlit_server.base_url, "manager")
+    page.get_by_role("heading", name=t("nav.home", "zh")).wait_for()
+    wait_idle(page)
+    shot(page, "home-manager-zh")
+    for path in PAGE_URLS:  # /home too: the landing page is also registered under its name
+        other = page.context.new_page()  # a new session, logged in by the cookie
+        other.goto(f"{streamlit_server.base_url}/{path}")
+        other.get_by_role("heading", name=t(f"nav.{path}", "zh")).wait_for()
+        wait_idle(other)
+        assert re.search(rf"/{path}/?$", other.url), other.url
+        assert other.get_by_role("dialog").count() == 0, body_text(other)
+        other.close()
