@@ -91,6 +91,8 @@ def _inputs(ctx, cid: int, tab: str, part_id: int | None, fields: Sequence[F.Fie
         st.error(t("error.validation"), icon=":material/error:")
     elif warnings:
         st.warning(t("error.confirmation_required"), icon=":material/warning:")
+    for f in fields:  # a new input starts at the field's default, or empty (not a list's first item)
+        st.session_state.setdefault(_pk(cid, tab, part_id, "f_" + f.name), _input_value(f, f.default))
     for row in range(0, len(fields), 2):
         for col, f in zip(st.columns(2), fields[row:row + 2]):
             with col, st.container():
@@ -512,9 +514,6 @@ def upload_limit_mb(db) -> int:
 
 def _upload_form(ctx, rec: Mapping) -> None:
     t, cid = ctx.t, rec["id"]
-    kind_key = _pk(cid, FL, None, "f_file_kind")
-    if kind_key not in st.session_state:
-        st.session_state[kind_key] = F.by_name("file_kind", F.FILE_FIELDS).default
     with st.form(_pk(cid, FL, None, "form"), enter_to_submit=False, border=False):
         # The uploader's key changes after each upload, which empties it.
         st.file_uploader(t("cf.file.choose"), key=_upload_key(cid), max_upload_size=upload_limit_mb(ctx.db),
