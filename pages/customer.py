@@ -42,9 +42,9 @@ def render() -> None:
     CF.header(ctx, rec)
     CF.general_error(ctx, rec)
     contacts, n_contacts = ct.contacts_of(ctx.db, ctx.actor, rec["id"])
-    details, people, links, followups, files, history = st.tabs(
-        [t("cf.tab.details"), t("cf.tab.contacts", n=n_contacts), t("cf.tab.relationships"),
-         t("cf.tab.followups"), t("cf.tab.files"), t("cf.tab.history")])
+    details, people, links, followups, files, history = CF.tabs(rec["id"], [
+        t("cf.tab.details"), t("cf.tab.contacts", n=n_contacts), t("cf.tab.relationships"),
+        t("cf.tab.followups"), t("cf.tab.files"), t("cf.tab.history")])
     with details:
         CF.details(ctx, rec)
     with people:

@@ -134,6 +134,21 @@ def general_error(ctx, rec: Mapping) -> None:
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
 
 
+def tabs(cid: int, labels: list[str]):
+    """The page's tabs, keeping the one the user chose across reruns: without a key,
+    the browser went back to the first tab after a write in another tab. A label that
+    changed (a count, the language) keeps its tab by position."""
+    key, pos_key = _k(cid, "tab"), _k(cid, "tab_pos")
+    chosen = st.session_state.get(key)
+    if chosen is not None and chosen not in labels:
+        pos = st.session_state.get(pos_key) or 0
+        st.session_state[key] = labels[pos] if pos < len(labels) else labels[0]
+    out = st.tabs(labels, key=key, on_change="rerun")
+    chosen = st.session_state.get(key)
+    st.session_state[pos_key] = labels.index(chosen) if chosen in labels else 0
+    return out
+
+
 # -- details ------------------------------------------------------------------------------------
 def detail_fields() -> tuple[F.Field, ...]:
     """The customer's own fields; the primary contact's are edited in the Contacts tab
