@@ -1,9 +1,10 @@
 """One customer (客户档案): ``/customer?code=C2026-000123``.
 
 A header (name, code, classification and access level as badges, owner, credit limit,
-what the file lacks, archive / restore) over three tabs: Details (every field, saved
-at the version read; "Mark as reviewed"), Contacts and History (with "Restore this
-version"). The drawing is in ``ui.customer_file``; every write is one service call.
+what the file lacks, archive / restore) over six tabs: Details (every field, saved at
+the version read; "Mark as reviewed"), Contacts, Relationships, Follow-ups, Files and
+History (with "Restore this version"). The drawing is in ``ui.customer_file`` and
+``ui.customer_parts``; every write is one service call.
 A code the user may not see reads "not found", exactly like a code that does not exist.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lib.core.errors import NotFound
 from lib.customers import contacts as ct
 from lib.customers.customer import get_customer_by_code
 from ui import customer_file as CF
+from ui import customer_parts as CP
 from ui import nav
 from ui import widgets as W
 from ui.context import page_context
@@ -40,12 +42,19 @@ def render() -> None:
     CF.header(ctx, rec)
     CF.general_error(ctx, rec)
     contacts, n_contacts = ct.contacts_of(ctx.db, ctx.actor, rec["id"])
-    details, people, history = st.tabs([t("cf.tab.details"), t("cf.tab.contacts", n=n_contacts),
-                                        t("cf.tab.history")])
+    details, people, links, followups, files, history = CF.tabs(rec["id"], [
+        t("cf.tab.details"), t("cf.tab.contacts", n=n_contacts), t("cf.tab.relationships"),
+        t("cf.tab.followups"), t("cf.tab.files"), t("cf.tab.history")])
     with details:
         CF.details(ctx, rec)
     with people:
         CF.contacts(ctx, rec, contacts)
+    with links:
+        CP.relationships(ctx, rec)
+    with followups:
+        CP.followups(ctx, rec)
+    with files:
+        CP.files(ctx, rec)
     with history:
         CF.history(ctx, rec)
 

@@ -220,7 +220,8 @@ def test_the_header_shows_the_file_per_role_and_language(db, db_path, make_custo
     for hint in ("cf.hint.no_phone", "cf.hint.no_industry", "cf.hint.no_primary_contact"):
         assert t(hint, lang) in shown
     assert [x.label for x in at.tabs] == [t("cf.tab.details", lang), t("cf.tab.contacts", lang, n=0),
-                                          t("cf.tab.history", lang)]
+                                          t("cf.tab.relationships", lang), t("cf.tab.followups", lang),
+                                          t("cf.tab.files", lang), t("cf.tab.history", lang)]
     labels = [b.label for b in at.button]
     may_archive = username != "viewer"
     assert (t("cf.archive", lang) in labels) == may_archive

@@ -1,5 +1,6 @@
 """The customer page's parts (``pages/customer.py``): the header, the Details form, the
-Contacts tab and the History tab of one customer.
+Contacts tab and the History tab of one customer (Relationships, Follow-ups and Files
+are in ``ui.customer_parts``).
 
 Every write is one service call (``lib.customers.customer``, ``lib.customers.contacts``)
 made in a button's callback, so it runs before the page is drawn and may reset inputs.
@@ -56,7 +57,7 @@ def shown(ctx, name: str, value: Any, fields=None) -> str:
     """A value as a person reads it (labels for codes, ¥ for money); a dash if empty."""
     if G._empty(value):
         return "—"
-    f = F.by_name(name, fields) or F.by_name(name, F.CONTACT_FIELDS)
+    f = F.by_name(name, fields) or next((f for d in F.DECLARATIONS.values() for f in d if f.name == name), None)
     if f is not None:
         return ui_kind(f).shown(f, value, ctx.db, ctx.lang)
     return str(value)
@@ -131,6 +132,21 @@ def general_error(ctx, rec: Mapping) -> None:
     """A refusal that belongs to no field (archive refused, conflict on archive, …)."""
     if (exc := st.session_state.pop(_k(rec["id"], "general"), None)) is not None:
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
+
+
+def tabs(cid: int, labels: list[str]):
+    """The page's tabs, keeping the one the user chose across reruns: without a key,
+    the browser went back to the first tab after a write in another tab. A label that
+    changed (a count, the language) keeps its tab by position."""
+    key, pos_key = _k(cid, "tab"), _k(cid, "tab_pos")
+    chosen = st.session_state.get(key)
+    if chosen is not None and chosen not in labels:
+        pos = st.session_state.get(pos_key) or 0
+        st.session_state[key] = labels[pos] if pos < len(labels) else labels[0]
+    out = st.tabs(labels, key=key, on_change="rerun")
+    chosen = st.session_state.get(key)
+    st.session_state[pos_key] = labels.index(chosen) if chosen in labels else 0
+    return out
 
 
 # -- details ------------------------------------------------------------------------------------
@@ -485,7 +501,7 @@ def history(ctx, rec: Mapping) -> None:
             if can_restore and e["entity"] == "customer" and e["action"] in ("create", "update"):
                 c2.button(t("cf.hist.restore"), key=_k(cid, f"restore_{e['id']}"), icon=":material/restore:",
                           on_click=_restore, args=(ctx, rec, e["id"]), width="stretch")
-            rows = [{t("cf.hist.field"): F.label(name, lang), t("cf.hist.from"): shown(ctx, name, before),
+            rows = [{t("cf.hist.field"): _column_label(t, name, lang), t("cf.hist.from"): shown(ctx, name, before),
                      t("cf.hist.to"): shown(ctx, name, after)}
                     for name, (before, after) in e["changes"].items()]
             if rows:
@@ -496,6 +512,13 @@ def history(ctx, rec: Mapping) -> None:
     c2.button(t("cf.hist.next"), key=_k(cid, "hist_next"), disabled=offset + len(entries) >= total,
               icon=":material/chevron_right:", icon_position="right", on_click=_page_history,
               args=(page_key, offset + HISTORY_PAGE_SIZE), width="stretch")
+
+
+def _column_label(t, name: str, lang: str) -> str:
+    """A history row's field: a declared field's label, else a part's own column
+    (``is_primary``, a file's SHA-256, …) from the catalogue."""
+    label = F.label(name, lang)
+    return t("cf.hist.col." + name) if label == name else label
 
 
 def _page_history(key: str, offset: int) -> None:
