@@ -99,3 +99,25 @@ def texts(at: AppTest) -> str:
     for df in at.dataframe:
         parts.append(df.value.to_string())
     return "\n".join(parts)
+
+
+def open_customer(db_path, username, code, lang="zh"):
+    """A new session of ``username`` on the customer page of ``code``, run once."""
+    at = make_app(db_path, username, lang=lang)
+    at.query_params["code"] = code
+    open_page(at, "customer").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run(at):
+    """Run and fail on any exception the script raised."""
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at, widget_key):
+    """Click the button ``widget_key`` and run."""
+    at.button(key=widget_key).click()
+    return run(at)

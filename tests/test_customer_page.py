@@ -173,28 +173,8 @@ def test_restore_keeps_a_field_no_entry_recorded(db, actors, make_customer):
 
 # == the page (AppTest) ===========================================================================
 from lib.core.i18n import t  # noqa: E402
-from tests.apptest_util import current_page, make_app, open_page, texts  # noqa: E402
+from tests.apptest_util import click, current_page, make_app, open_customer, open_page, run, texts  # noqa: E402
 from tests.conftest import TEST_PASSWORD  # noqa: E402
-
-
-def open_customer(db_path, username, code, lang="zh"):
-    at = make_app(db_path, username, lang=lang)
-    at.query_params["code"] = code
-    open_page(at, "customer").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def run(at):
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at, widget_key):
-    at.button(key=widget_key).click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def key(rec, name):

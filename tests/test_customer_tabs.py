@@ -12,27 +12,8 @@ from lib.core.i18n import t
 from lib.customers import files as fl
 from lib.customers import followups as fu
 from lib.customers import relationships as rl
-from tests.apptest_util import make_app, open_page, texts
+from tests.apptest_util import click, open_customer, run, texts
 from ui.format import md_escape
-
-
-def open_customer(db_path, username, code, lang="zh"):
-    at = make_app(db_path, username, lang=lang)
-    at.query_params["code"] = code
-    open_page(at, "customer").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def run(at):
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at, widget_key):
-    at.button(key=widget_key).click()
-    return run(at)
 
 
 def key(rec, name):
