@@ -1,5 +1,5 @@
-"""Server-side render time of the customers (search) page, the analytics page and the
-customer page.
+"""Server-side render time of the customers (search) page, the analytics page, the
+customer page and the home page.
 
 Runs the real app.py in-process with Streamlit's AppTest as a logged-in manager and
 times a new session's first run of each page (router, gate, sidebar, page, queries,
@@ -76,6 +76,7 @@ def main(argv=None) -> int:
         ("customers page, text search", "customers", ["科技", "xmyh", "贸易", "138", "trading"]),
         ("analytics page, no filter", "analytics", None),
         ("customer page (by code)", "customer", codes),
+        ("home page (manager)", "home", None),
     ]
     print(f"{n:,} customers; {args.rounds} reruns each; server-side script run (AppTest), ms")
     print(f"{'page':<32} {'median':>8} {'p95':>8}")
