@@ -304,3 +304,69 @@ def test_candidates_come_from_all_customers_by_name_code_or_pinyin_with_only_id_
         ids("\ud800")
     assert rel.link_candidates(db, s, "厦门银行")[0] == {"id": bank["id"], "code": bank["code"],
                                                        "name": bank["name"]}
+
+
+# -- two saves at the same moment ------------------------------------------------------------
+def _both_checked_before_either_writes(monkeypatch, check_name: str):
+    """Make two threads' first run of ``check_name`` return only once both have run it:
+    both transactions then see the links as they were before either saved."""
+    import threading
+
+    barrier = threading.Barrier(2, timeout=20)
+    seen: set[int] = set()
+    original = getattr(rel, check_name)
+
+    def check(*args, **kwargs):
+        out = original(*args, **kwargs)
+        me = threading.get_ident()
+        if me not in seen:  # a re-run (after the conflict) goes straight on
+            seen.add(me)
+            barrier.wait()
+        return out
+
+    monkeypatch.setattr(rel, check_name, check)
+
+
+def _run_both(calls) -> list:
+    import threading
+
+    results: list = [None, None]
+
+    def run(i):
+        try:
+            results[i] = calls[i]()
+        except CustomerMasterError as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    return results
+
+
+def test_the_same_link_saved_from_both_sides_at_the_same_moment_is_stored_once(db, actors, make_customer,
+                                                                                 monkeypatch):
+    m = actors["manager"]
+    a, b = make_customer(), make_customer()
+    _both_checked_before_either_writes(monkeypatch, "_no_duplicate")
+    results = _run_both([lambda: rel.link(db, m, a["id"], b["id"], "supplier"),
+                         lambda: rel.link(db, m, b["id"], a["id"], "customer")])
+    assert sorted(type(r).__name__ for r in results) == ["DuplicateError", "dict"], results
+    assert rel.links_of(db, m, a["id"])[1] == 1 and rel.links_of(db, m, b["id"])[1] == 1
+
+
+def test_two_parent_links_that_would_close_a_cycle_at_the_same_moment_are_not_both_stored(db, actors,
+                                                                                        make_customer, monkeypatch):
+    m = actors["manager"]
+    a, b, c, d = (make_customer() for _ in range(4))
+    # b is a's parent, d is c's parent; then "c is b's parent" and "a is d's parent" at once
+    # would make a -> b -> c -> d -> a (each row reads "other is customer's kind").
+    rel.link(db, m, a["id"], b["id"], "parent")
+    rel.link(db, m, c["id"], d["id"], "parent")
+    _both_checked_before_either_writes(monkeypatch, "_no_parent_cycle")
+    results = _run_both([lambda: rel.link(db, m, b["id"], c["id"], "parent"),
+                         lambda: rel.link(db, m, d["id"], a["id"], "parent")])
+    errors = [r for r in results if isinstance(r, CustomerMasterError)]
+    assert len(errors) == 1 and errors[0].key == "error.relationship_cycle", results

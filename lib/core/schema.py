@@ -355,6 +355,14 @@ def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
         ALTER TABLE relationships ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
         CREATE INDEX relationships_from ON relationships (from_customer);
         CREATE INDEX relationships_to ON relationships (to_customer);
+        -- A row per customer whose links a transaction checked (the pair and the company
+        -- tree walked): writing it makes two transactions that checked an overlapping set
+        -- conflict, so the later one re-checks (a duplicate or a parent cycle is never
+        -- stored by two saves at the same moment; lib.customers.relationships).
+        CREATE TABLE relationship_claims (
+            customer_id BIGINT PRIMARY KEY,
+            claims BIGINT NOT NULL
+        );
 
         ALTER TABLE attachments ADD COLUMN updated_at TIMESTAMP;
         ALTER TABLE attachments ADD COLUMN updated_by VARCHAR;

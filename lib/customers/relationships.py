@@ -87,23 +87,36 @@ def _no_duplicate(cur, part_id: int, from_id: int, to_id: int, kind: str) -> Non
         raise DuplicateError("error.relationship_duplicate", code=code, name=name)
 
 
-def _no_parent_cycle(cur, part_id: int, from_id: int, to_id: int, kind: str) -> None:
+def _no_parent_cycle(cur, part_id: int, from_id: int, to_id: int, kind: str) -> list[int]:
     """Refuse a parent link whose child is already an ancestor of its parent (walks the
-    company tree down from the child; UNION stops at nodes already seen)."""
+    company tree down from the child; UNION stops at nodes already seen). Returns the
+    customers walked."""
     edge = _parent_and_child(from_id, to_id, kind)
     if edge is None:
-        return
+        return []
     parent, child = edge
-    hit = cur.execute(
+    below = [r[0] for r in cur.execute(
         "WITH RECURSIVE edges AS ("
         "  SELECT CASE WHEN kind = ? THEN from_customer ELSE to_customer END AS parent,"
         "         CASE WHEN kind = ? THEN to_customer ELSE from_customer END AS child"
         "  FROM relationships WHERE NOT deleted AND kind IN (?, ?) AND id <> ?),"
         " below(node) AS (SELECT CAST(? AS BIGINT) UNION SELECT e.child FROM edges e JOIN below b ON e.parent = b.node)"
-        " SELECT count(*) FROM below WHERE node = ?",
-        [SUBSIDIARY, SUBSIDIARY, PARENT, SUBSIDIARY, part_id, child, parent]).fetchone()[0]
-    if hit:
+        " SELECT node FROM below",
+        [SUBSIDIARY, SUBSIDIARY, PARENT, SUBSIDIARY, part_id, child]).fetchall()]
+    if parent in below:
         raise CustomerMasterError("error.relationship_cycle")
+    return below
+
+
+def _claim(cur, customer_ids: list[int]) -> None:
+    """Write a claim row for each customer whose links were checked: a transaction that
+    checked an overlapping set at the same moment then conflicts and is run again
+    (``Database.run_in_transaction``), and its checks see this one's link. Two saves that
+    together would close a parent cycle overlap: each one's walk reaches the other's
+    parent or child."""
+    cur.executemany("INSERT INTO relationship_claims VALUES (?, 1)"
+                    " ON CONFLICT (customer_id) DO UPDATE SET claims = claims + 1",
+                    [[i] for i in sorted(set(customer_ids))])
 
 
 def _check(write: Write) -> None:
@@ -115,7 +128,8 @@ def _check(write: Write) -> None:
     elif (write.before or {}).get("kind") == kind:
         return  # only the note changed: the meaning of the link is what it was
     _no_duplicate(write.cur, write.part_id, from_id, to_id, kind)
-    _no_parent_cycle(write.cur, write.part_id, from_id, to_id, kind)
+    walked = _no_parent_cycle(write.cur, write.part_id, from_id, to_id, kind)
+    _claim(write.cur, [from_id, to_id, *walked])
 
 
 def mirror_changes(write: Write) -> dict[str, list]:
