@@ -341,3 +341,20 @@ def test_the_declared_columns_are_the_tables_columns(db):
     assert fu.followup_columns() == columns
     assert {*PART_SYSTEM_COLUMNS, *fu.FOLLOW_UP.system_defaults, fu.FOLLOW_UP.customer_column} \
         <= set(fu.SYSTEM_COLUMN_TYPES)
+
+
+def test_a_follow_up_is_assigned_only_to_someone_who_can_open_the_customer(db, actors, make_customer):
+    m = actors["manager"]
+    c = make_customer(owner="sales")
+    values = {"followup_kind": "call", "followup_summary": "回访", "followup_due_on": "2026-12-31"}
+    with pytest.raises(ValidationError) as ei:  # sales2 sees only sales2's customers
+        fu.add_followup(db, m, c["id"], {**values, "followup_assignee": "sales2"})
+    assert [(p.field, p.key) for p in ei.value.problems] == [("followup_assignee", "validation.assignee_cannot_see")]
+    assert "sales2" in ei.value.problems[0].translate("zh")
+    ok = fu.add_followup(db, m, c["id"], {**values, "followup_assignee": "sales"})
+    viewer = fu.add_followup(db, m, c["id"], {**values, "followup_assignee": "viewer"})  # reads all
+    with pytest.raises(ValidationError):
+        fu.change_followup(db, m, ok["id"], {"followup_assignee": "sales2"}, ok["version"])
+    # A change of something else keeps an assignee who could see the customer then.
+    assert fu.change_followup(db, m, viewer["id"], {"followup_summary": "再次回访"},
+                              viewer["version"])["followup_summary"] == "再次回访"

@@ -27,7 +27,13 @@ def world(db, actors, make_customer):
     """Customers of sales (a), sales2 (b), manager (c) and an archived one of sales (d),
     with follow-ups due before, on and after TODAY."""
     s, s2, m = actors["sales"], actors["sales2"], actors["manager"]
-    a, b, c = (make_customer(owner=o) for o in ("sales", "sales2", "manager"))
+    # a and b change hands: a follow-up assigned to the owner of the day stays with them
+    # (an assignee must be able to open the customer when assigned).
+    a, b, c = (make_customer(owner=o) for o in ("sales2", "sales", "manager"))
+    add(db, m, a, "a for sales2", "2026-06-14", followup_assignee="sales2")
+    add(db, m, b, "b for sales", "2026-06-13", followup_assignee="sales")
+    a = cs.update_customer(db, m, a["id"], {"owner": "sales"}, a["version"])
+    b = cs.update_customer(db, m, b["id"], {"owner": "sales2"}, b["version"])
     d = make_customer(owner="sales")
     add(db, s, a, "a overdue", "2026-06-10")
     add(db, s, a, "a today", "2026-06-15")
@@ -37,9 +43,7 @@ def world(db, actors, make_customer):
     gone = add(db, s, a, "a removed", "2026-06-11")
     fu.remove_followup(db, s, gone["id"], gone["version"])
     add(db, s, a, "a note, nothing due")
-    add(db, m, a, "a for sales2", "2026-06-14", followup_assignee="sales2")
     add(db, s2, b, "b overdue", "2026-06-12")
-    add(db, m, b, "b for sales", "2026-06-13", followup_assignee="sales")
     add(db, m, c, "c today", "2026-06-15")
     add(db, s, d, "d overdue", "2026-06-11")
     # Needs: open ones count, met and removed ones do not.

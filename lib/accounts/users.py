@@ -400,3 +400,14 @@ def set_preferred_lang(db, username: str, lang: str) -> None:
         raise ValidationError("lang", "validation.not_in_list", value=lang)
     db.run_in_transaction(
         lambda cur: cur.execute("UPDATE users SET lang = ? WHERE username = ?", [lang, username]))
+
+
+def active_actor(cur, username: str) -> perm.Actor | None:
+    """In the caller's transaction: the active user ``username`` as an ``Actor`` with its
+    role's permissions (e.g. to ask whether someone a record is assigned to may read it),
+    or None if there is no such active user."""
+    row = cur.execute("SELECT role, display_name FROM users WHERE username = ? AND active", [username]).fetchone()
+    if row is None:
+        return None
+    scopes = dict(cur.execute("SELECT action, scope FROM role_permissions WHERE role = ?", [row[0]]).fetchall())
+    return perm.Actor(username=username, role=row[0], display_name=row[1] or "", permissions=scopes)

@@ -42,6 +42,8 @@ FILE: dict[str, dict[str, str]] = {
                                      "en": "The date must be between {min} and {max}."},
     "validation.need_state_only_for_needs": {"zh": "只有“客户需求”类的跟进有需求状态，请清空此项。",
                                              "en": "Only a customer need has a state; leave this empty."},
+    "validation.assignee_cannot_see": {"zh": "{user} 无权查看此客户，不能负责跟进。",
+                                       "en": "{user} cannot open this customer, so cannot be its assignee."},
     "error.followup_not_yours": {
         "zh": "只有记录人、负责跟进人或经理可以修改客户 {code} 的这条跟进。",
         "en": "Only its author, its assignee or a manager may change this follow-up of customer {code}."},

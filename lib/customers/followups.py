@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from lib.accounts import permissions as perm
+from lib.accounts import users
 from lib.core.clock import local_today, utcnow
 from lib.core.errors import PermissionDenied, ValidationError
 from lib.customers import fields as F
@@ -57,6 +58,11 @@ def _check(write: Write) -> None:
     if after.get("assignee") is None and (after.get("next_action") or after.get("due_on")):
         author = write.actor.username if write.op == "create" else write.before["created_by"]
         after["assignee"] = author
+    assignee = after.get("assignee")
+    if assignee and (write.op == "create" or assignee != write.before.get("assignee")):
+        # Assigned to someone who cannot open the customer, it would never reach them.
+        if not perm.can(users.active_actor(write.cur, assignee), perm.CUSTOMER_READ, write.customer):
+            raise ValidationError("followup_assignee", "validation.assignee_cannot_see", user=assignee)
 
 
 FOLLOW_UP = PartKind(
