@@ -147,10 +147,14 @@ PART_KINDS = {
 }
 
 
+# A follow-up's assignee must be able to open the customer: users who read every customer.
+PART_SAMPLES = {"followup_assignee": ("manager", "viewer")}
+
+
 def part_roundtrip(db, actor, kind, required: dict, f: F.Field, system=None) -> list[str]:
     """Field ``f`` of a part kind through add, read, change, read, search (if searchable)
     and the audit log: an empty list when the write path handles it everywhere."""
-    first, second = samples(db, f)
+    first, second = PART_SAMPLES.get(f.name) or samples(db, f)
     same = lambda a, b: kind_of(f).to_json(a) == kind_of(f).to_json(b)  # noqa: E731
     problems = []
     customer = cs.create_customer(db, actor, customer_values(name=f"圆周测试{f.name}有限公司"))
