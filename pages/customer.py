@@ -33,6 +33,10 @@ def render() -> None:
         st.info(t("cf.no_code"), icon=":material/search:")
         nav.page_link("customers", t, label=t("cf.back"))
         return
+    # A link from one customer to another opens this same page, and Streamlit updates
+    # the browser's address only for another page or when the script sets the query:
+    # without this the address (a reload, a copied link) still named the first customer.
+    st.query_params["code"] = code
     try:
         rec = get_customer_by_code(ctx.db, ctx.actor, code)
     except NotFound:
