@@ -30,6 +30,7 @@ def render() -> None:
     CF.show_toast(t)
     code = (st.query_params.get("code") or "").strip()
     if not code:
+        st.title(t("nav.customer"), anchor=False)  # like every page: its name on top
         st.info(t("cf.no_code"), icon=":material/search:")
         nav.page_link("customers", t, label=t("cf.back"))
         return
@@ -40,6 +41,7 @@ def render() -> None:
     try:
         rec = get_customer_by_code(ctx.db, ctx.actor, code)
     except NotFound:
+        st.title(t("nav.customer"), anchor=False)
         st.warning(t("cf.not_found", code=md_escape(code)), icon=":material/search_off:")
         nav.page_link("customers", t, label=t("cf.back"))
         return
