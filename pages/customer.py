@@ -30,12 +30,18 @@ def render() -> None:
     CF.show_toast(t)
     code = (st.query_params.get("code") or "").strip()
     if not code:
+        st.title(t("nav.customer"), anchor=False)  # like every page: its name on top
         st.info(t("cf.no_code"), icon=":material/search:")
         nav.page_link("customers", t, label=t("cf.back"))
         return
+    # A link from one customer to another opens this same page, and Streamlit updates
+    # the browser's address only for another page or when the script sets the query:
+    # without this the address (a reload, a copied link) still named the first customer.
+    st.query_params["code"] = code
     try:
         rec = get_customer_by_code(ctx.db, ctx.actor, code)
     except NotFound:
+        st.title(t("nav.customer"), anchor=False)
         st.warning(t("cf.not_found", code=md_escape(code)), icon=":material/search_off:")
         nav.page_link("customers", t, label=t("cf.back"))
         return

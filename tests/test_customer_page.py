@@ -239,6 +239,18 @@ def test_another_salespersons_code_and_a_missing_one_read_not_found(db, db_path,
         shown = texts(at)
         assert t("cf.not_found", lang, code=code) in shown.replace("\\", "")
         assert theirs["name"] not in shown and not at.tabs
+        assert [x.value for x in at.title] == [t("nav.customer", lang)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_without_a_code_is_titled_and_links_back(db, db_path, lang):
+    # /customer typed or opened from the sidebar's history: the page's own name on top
+    # (the browser test of the home page opens every page URL and waits for it).
+    at = make_app(db_path, "manager", lang=lang)
+    open_page(at, "customer").run()
+    assert not at.exception
+    assert [x.value for x in at.title] == [t("nav.customer", lang)]
+    assert t("cf.no_code", lang) in texts(at)
 
 
 def test_a_pasted_link_asks_for_a_login_then_opens_that_customer(db, db_path, make_customer):

@@ -15,6 +15,7 @@ from lib.customers import fields as F
 from lib.customers import customer as cs
 from lib.customers.search import CustomerFilters, search
 from tests.apptest_util import make_app, nav_paths, open_page
+from ui import widgets as W
 
 XMBANK = "厦门银行股份有限公司"
 
@@ -435,6 +436,18 @@ def test_analytics_uses_the_filters_of_the_customers_page(db, db_path, three):
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["客户总数"] == "1"
     assert at.multiselect(key="flt_tier").value == ["B"]
+
+
+def test_the_filter_panel_counts_a_filter_in_the_run_that_set_it(db, db_path, three):
+    # The count used to come from the stored copy, which the widgets update only below
+    # the title: the title lagged one run and, as the expander's identity came from its
+    # title, the panel the user was choosing in closed (seen in the browser).
+    at = open_as(db_path, "manager", "customers")
+    assert at.expander(key=W.FILTER_PANEL).label == "筛选"
+    at.multiselect(key="flt_tier").select("B").run()
+    assert at.expander(key=W.FILTER_PANEL).label == "筛选 (1)"
+    at.multiselect(key="flt_tier").unselect("B").run()
+    assert at.expander(key=W.FILTER_PANEL).label == "筛选"
 
 
 def test_sales_analytics_counts_only_own(db, db_path, three):

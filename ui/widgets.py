@@ -31,6 +31,7 @@ from ui.format import md_escape, number
 
 FILTERS_KEY = "cm_filters"  # the shared filter values (a plain dict, not a widget key)
 _FILTER_WIDGET = "flt_"  # widget keys: flt_text, flt_industry, …
+FILTER_PANEL = "flt_panel"  # the filter expander
 
 AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (lib.customers.search)
 
@@ -219,11 +220,12 @@ def sort_and_size(t) -> tuple[str | None, int]:
 def filter_panel(ctx, *, expanded: bool | None = None) -> CustomerFilters:
     """Filters in an expander: list filters, "not reviewed for N days", archived."""
     t, lang, db = ctx.t, ctx.lang, ctx.db
-    stored = _stored()
-    active = sum(bool(stored.get(n)) for n in list_filters()) + (stored.get("not_reviewed_days") is not None) \
-        + (stored.get("archived") != "active")
+    active = active_filter_count()
     title = t("filters.title") + (f" ({active})" if active else "")
-    with st.expander(title, expanded=bool(active) if expanded is None else expanded, icon=":material/filter_list:"):
+    # Keyed: the title's count changes with the filters, and a title-derived identity
+    # made a new, closed panel whenever it did (the user's choice snapped the panel shut).
+    with st.expander(title, expanded=bool(active) if expanded is None else expanded, icon=":material/filter_list:",
+                     key=FILTER_PANEL):
         # A salesperson sees only their own customers: a filter by owner would say nothing.
         shown = [f for f in F.filter_fields() if not (f.kind == "user" and perm.sees_only_own(ctx.actor))]
         cols = st.columns(4)
@@ -250,6 +252,20 @@ def filter_panel(ctx, *, expanded: bool | None = None) -> CustomerFilters:
             st.button(t("filters.clear"), on_click=clear_filters, icon=":material/filter_list_off:",
                       key="flt_clear_btn", width="stretch")
     return current_filters()
+
+
+def active_filter_count() -> int:
+    """How many filters narrow the search, as the user has just set them: a widget's
+    value (already updated for the run its change started) before the stored copy,
+    which ``_keep`` updates only once the widget is drawn below the panel's title."""
+    stored = _stored()
+
+    def now(name: str) -> Any:
+        key = _FILTER_WIDGET + name
+        return st.session_state[key] if key in st.session_state else stored.get(name, _default(name))
+
+    return sum(bool(now(n)) for n in list_filters()) + (now("not_reviewed_days") is not None) \
+        + (now("archived") != "active")
 
 
 def current_filters() -> CustomerFilters:

@@ -8,7 +8,7 @@ import pytest
 
 from lib.core.clock import local_today
 from lib.core.i18n import t
-from tests.browser.util import body_text, login, shot, wait_for_login_form, wait_idle
+from tests.browser.util import body_text, login, open_expander, shot, wait_for_login_form, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -20,12 +20,6 @@ def open_tab(page, key: str):
     page.get_by_role("tab", name=t(key, "zh")).click()
     wait_idle(page)
     return page.locator('[data-testid="stTabs"] [role="tabpanel"]:visible')
-
-
-def open_expander(panel, label: str) -> None:
-    summary = panel.locator("summary").filter(has_text=label)
-    if summary.locator("xpath=..").get_attribute("open") is None:
-        summary.click()
 
 
 def test_add_a_followup_due_today_upload_a_pdf_and_download_the_same_bytes(streamlit_server, page, demo_db,

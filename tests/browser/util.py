@@ -236,6 +236,20 @@ def logout(page, timeout: int = 30_000) -> None:
     wait_for_login_form(page, timeout)
 
 
+def open_expander(scope, label: str) -> None:
+    """Open the expander titled ``label`` inside ``scope`` (if closed) and wait until its
+    opening animation has finished: a select box clicked while the panel still grows
+    took the focus but did not open its list (4 of 6 tries on a fresh server)."""
+    summary = scope.locator("summary").filter(has_text=label)
+    details = summary.locator("xpath=..")
+    if details.get_attribute("open") is None:
+        summary.click()
+    details.locator('[data-testid="stExpanderDetails"]').wait_for(state="visible")
+    # Polled, not awaited: a rerun the opening starts (``on_change="rerun"``) may cancel
+    # the animation and start another.
+    details.page.wait_for_function("d => d.open && d.getAnimations().length === 0", arg=details.element_handle())
+
+
 def body_text(page) -> str:
     return page.locator("body").inner_text()
 
