@@ -9,6 +9,12 @@ Reads go through ``read()``, a read-only transaction that refuses writes; writes
 through ``run_in_transaction(work)``, which retries DuckDB's optimistic "Conflict on
 update" a few times before giving up, or, for work that cannot be run twice (a
 backup's copy, a bulk load), through ``transaction()``, which runs once. Nothing outside this module touches its private parts.
+
+Change notes: a write path calls ``note_change(cur, topic, key)`` inside its
+transaction; once that transaction has committed, the functions registered with
+``Database.on_commit(topic, fn)`` receive the keys (``None`` for "everything"). The
+search index keeps itself in step this way (lib/customers/search_index.py). Only this
+process's writes are seen: the DuckDB file is opened by one process at a time.
 """
 from __future__ import annotations
 
@@ -31,6 +37,18 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "customers.duckdb"
 # DuckDB's refusal of a write in a READ ONLY transaction ("Cannot write to database
 # ... - transaction is launched in read-only mode").
 _READ_ONLY_REFUSAL = "transaction is launched in read-only mode"
+
+# The change notes of each open write transaction, by its cursor (see note_change).
+_NOTES: dict[int, dict[str, list[Any]]] = {}
+
+
+def note_change(cur, topic: str, key: Any = None) -> None:
+    """Record, in the transaction of ``cur``, that ``key`` of ``topic`` changed (``None``:
+    all of it). Delivered to ``Database.on_commit`` listeners after the commit; dropped
+    on a rollback. Outside a write transaction this does nothing."""
+    notes = _NOTES.get(id(cur))
+    if notes is not None:
+        notes.setdefault(topic, []).append(key)
 
 
 class WriteInRead(AssertionError):
@@ -86,6 +104,9 @@ class Database:
         self._con.execute("SET index_scan_percentage = 1.0")
         self._cache_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
+        self._listeners: dict[str, list[Callable[[list[Any]], None]]] = {}
+        self._services: dict[str, Any] = {}
+        self._listen_lock = threading.Lock()
         if migrate:
             from lib.core import schema
 
@@ -139,6 +160,7 @@ class Database:
     def _attempt(self) -> Iterator[duckdb.DuckDBPyConnection]:
         # One BEGIN ... COMMIT; DuckDB's own error on a conflict, for the retry loop.
         cur = self.cursor()
+        _NOTES[id(cur)] = notes = {}
         try:
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -149,7 +171,11 @@ class Database:
                     cur.execute("ROLLBACK")
                 raise
         finally:
+            _NOTES.pop(id(cur), None)
             cur.close()
+        for topic, keys in notes.items():
+            for listen in self._listeners.get(topic, ()):
+                listen(keys)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -183,7 +209,26 @@ class Database:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        for svc in list(self._services.values()):
+            stop = getattr(svc, "close", None)
+            if stop:
+                stop()
         self._con.close()
+
+    # -- change notes and in-process services -----------------------------------------
+    def on_commit(self, topic: str, listen: Callable[[list[Any]], None]) -> None:
+        """Call ``listen(keys)`` after each committed transaction that noted changes of
+        ``topic`` (``note_change``), in the committing thread, before the write returns."""
+        with self._listen_lock:
+            self._listeners.setdefault(topic, []).append(listen)
+
+    def service(self, name: str, make: Callable[["Database"], T]) -> T:
+        """The one ``make(self)`` of this name for this database (made on first use): a
+        process-wide helper such as the search index."""
+        with self._cache_lock:
+            if name not in self._services:
+                self._services[name] = make(self)
+            return self._services[name]
 
     # -- cached small tables ---------------------------------------------------------
     def invalidate(self, *names: str) -> None:

@@ -18,6 +18,7 @@ import duckdb
 
 from lib.accounts import permissions as perm
 from lib.core.clock import to_local, utcnow
+from lib.core.db import note_change
 from lib.core.errors import (
     ConflictError,
     CustomerMasterError,
@@ -52,6 +53,8 @@ AUDIT_COLUMN_TYPES = {
     "entity_id": "BIGINT", "customer_id": "BIGINT", "version": "INTEGER", "changes": "VARCHAR",
 }
 AUDIT_COLUMNS = tuple(AUDIT_COLUMN_TYPES)
+# The note_change topic of a customer's searchable data (lib.customers.search_index).
+CHANGES = "customers"
 # The system columns a customer record carries for pages (besides every field by name).
 RECORD_SYSTEM_COLUMNS = ("id", "code", "created_at", "created_by", "updated_at", "updated_by", "reviewed_at",
                          "version", "archived", "archived_at", "archived_by")
@@ -236,6 +239,8 @@ def insert_row(cur, table: str, row: Mapping[str, Any]) -> None:
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
         [row[c] for c in cols],
     )
+    if table in ("customers", "audit_log") and row.get("customer_id", row.get("id")) is not None:
+        note_change(cur, CHANGES, row.get("customer_id", row.get("id")))  # keeps the search index in step
 
 
 def audit_row(audit_id: int, *, now, actor, action, customer_id, version, changes, entity="customer",
@@ -256,6 +261,8 @@ def append_audit(cur, *, now, actor, action, customer_id, version, changes, enti
         f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [row[c] for c in AUDIT_COLUMNS],
     )
+    if customer_id is not None:
+        note_change(cur, CHANGES, customer_id)  # keeps the search index in step
 
 
 def _fetch_record(cur, customer_id: int) -> dict | None:

@@ -18,7 +18,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 from lib.accounts import permissions as perm
 from lib.core.clock import local_date_start_utc, utcnow
 from lib.customers import fields as F
+from lib.customers import search_index
 from lib.customers.customer import attach_primary_contacts, customer_record_columns
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.core.text import SEP, digits, normalise_query, pinyin_keys
@@ -94,39 +95,40 @@ def check_text(field: str, value: Any) -> None:
         raise ValidationError(field, "validation.control_chars")
 
 
-def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER_READ) -> tuple[str, list[Any]]:
-    """WHERE clause (over table alias ``c``) and parameters for the filters, including
-    the actor's row scope. Shared by search and analytics so both count the same rows."""
+@dataclass(frozen=True)
+class Conditions:
+    """The rows a search may return, as data: the filters after checking, plus the
+    actor's row scope. Rendered as SQL by ``conditions_sql`` and evaluated in memory by
+    the search index, so both apply exactly the same rules."""
+
+    owner: str | None  # only this owner's rows (a role that sees only its own)
+    archived: str  # active | archived | all
+    choices: tuple[tuple[str, tuple[str, ...]], ...]  # (column, allowed values), non-empty
+    created_from: datetime | None  # UTC, inclusive
+    created_before: datetime | None  # UTC, exclusive
+    reviewed_before: datetime | None  # never reviewed, or reviewed before this (UTC)
+    terms: tuple[str, ...]  # each must occur in search_text
+
+
+def conditions(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER_READ) -> Conditions:
+    """Check ``filters`` for ``actor`` (permission, known filters, sane values) and turn
+    them into ``Conditions``; raises like ``where_clause``."""
     perm.require(actor, action)
     check_text("text", filters.text)
-    conds: list[str] = ["c.merged_into IS NULL"]
-    params: list[Any] = []
-    if perm.sees_only_own(actor, action):
-        conds.append("c.owner = ?")
-        params.append(actor.username)
-    if filters.archived == "active":
-        conds.append("NOT c.archived")
-    elif filters.archived == "archived":
-        conds.append("c.archived")
-    elif filters.archived != "all":
+    if filters.archived not in ARCHIVED_CHOICES:
         raise CustomerMasterError("error.bad_filter", field="archived")
     unknown = set(filters.choices or {}) - set(list_filters())
     if unknown:
         raise CustomerMasterError("error.bad_filter", field=sorted(map(str, unknown))[0][:50])
+    choices = []
     for f in F.filter_fields():
         values = filters.chosen(f.name)
         for v in values:
             check_text(f.name, v)
         if values:
             # Filter fields live in the customers table (a dimension of analytics too).
-            conds.append(f"c.{f.db_column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-    if filters.created_from:
-        conds.append("c.created_at >= ?")
-        params.append(local_date_start_utc(filters.created_from))
-    if filters.created_to:
-        conds.append("c.created_at < ?")
-        params.append(local_date_start_utc(filters.created_to + timedelta(days=1)))
+            choices.append((f.db_column, values))
+    reviewed_before = None
     if filters.not_reviewed_days is not None:
         try:
             days = int(filters.not_reviewed_days)
@@ -134,12 +136,52 @@ def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER
             raise CustomerMasterError("error.bad_filter", field="not_reviewed_days") from None
         if days < 0 or days > 36500:
             raise CustomerMasterError("error.bad_filter", field="not_reviewed_days")
+        reviewed_before = utcnow() - timedelta(days=days)
+    return Conditions(
+        owner=actor.username if perm.sees_only_own(actor, action) else None,
+        archived=filters.archived,
+        choices=tuple(choices),
+        created_from=local_date_start_utc(filters.created_from) if filters.created_from else None,
+        created_before=(local_date_start_utc(filters.created_to + timedelta(days=1))
+                        if filters.created_to else None),
+        reviewed_before=reviewed_before,
+        terms=tuple(term[:200] for term in normalise_query(filters.text)[:8]),
+    )
+
+
+def conditions_sql(cond: Conditions) -> tuple[str, list[Any]]:
+    """``cond`` as a WHERE clause over table alias ``c``, and its parameters."""
+    conds: list[str] = ["c.merged_into IS NULL"]
+    params: list[Any] = []
+    if cond.owner is not None:
+        conds.append("c.owner = ?")
+        params.append(cond.owner)
+    if cond.archived == "active":
+        conds.append("NOT c.archived")
+    elif cond.archived == "archived":
+        conds.append("c.archived")
+    for column, values in cond.choices:
+        conds.append(f"c.{column} IN ({', '.join('?' * len(values))})")
+        params.extend(values)
+    if cond.created_from:
+        conds.append("c.created_at >= ?")
+        params.append(cond.created_from)
+    if cond.created_before:
+        conds.append("c.created_at < ?")
+        params.append(cond.created_before)
+    if cond.reviewed_before:
         conds.append("(c.reviewed_at IS NULL OR c.reviewed_at < ?)")
-        params.append(utcnow() - timedelta(days=days))
-    for term in normalise_query(filters.text)[:8]:
+        params.append(cond.reviewed_before)
+    for term in cond.terms:
         conds.append("contains(c.search_text, ?)")
-        params.append(term[:200])
+        params.append(term)
     return " AND ".join(conds), params
+
+
+def where_clause(actor, filters: CustomerFilters, *, action: str = perm.CUSTOMER_READ) -> tuple[str, list[Any]]:
+    """WHERE clause (over table alias ``c``) and parameters for the filters, including
+    the actor's row scope. Shared by search and analytics so both count the same rows."""
+    return conditions_sql(conditions(actor, filters, action=action))
 
 
 # -- sorting ------------------------------------------------------------------------------
@@ -162,34 +204,61 @@ _SUFFIX_INITIALS = tuple(dict.fromkeys(pinyin_keys(x)[1] if x else "" for x in _
 _SUFFIX_PINYIN = tuple(dict.fromkeys(pinyin_keys(x)[0] if x else "" for x in _LEGAL_SUFFIXES_ZH))
 
 
-def _rank(filters: CustomerFilters) -> tuple[str, list[Any]]:
-    """Relevance as a CASE over ``search_text`` alone, the one column the match already
-    loaded (each further column would add a scan of a million values: 20-40 ms each at
-    1M rows, and even split_part() on this one cost ~15 ms). Relies on its layout
-    (lib.core.text.search_text): the name first, whole parts separated by SEP."""
-    q = re.sub(r"\s+", " ", (filters.text or "").strip().lower())[:200]
+@dataclass(frozen=True)
+class RankRule:
+    """Rows get ``rank`` when ``search_text`` starts with one of ``starts``, contains one
+    of ``contains``, or holds one of ``parts`` as a whole part (between separators)."""
+
+    rank: int
+    starts: tuple[str, ...] = ()
+    contains: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
+
+
+def rank_rules(text: str) -> list[RankRule]:
+    """The relevance of a row for query ``text``: the first rule that holds gives its
+    rank, else 3. 0: an identifier typed in full; 1: the whole name, pinyin or
+    initials; 2: the name or any other part starts with it; 3: a substring."""
+    q = re.sub(r"\s+", " ", (text or "").strip().lower())[:200]
     q_compact = q.replace(" ", "")
-    params: list[Any] = []
-    whens = []
+    rules = []
     # 0: an identifier typed in full: a query with a digit that equals a whole part is a
     # code, a USCC or a phone number (pinyin and initials have no digits).
     idents = [q_compact] if re.fullmatch(r"[0-9a-z-]{4,40}", q_compact) and re.search(r"\d", q_compact) else []
-    pv = parse_phone(filters.text.strip()) if digits(q) and len(q) <= 40 else None
+    pv = parse_phone(text.strip()) if digits(q) and len(q) <= 40 else None
     if pv:
         idents.append(digits(pv.e164))
     if idents:
-        whens.append(("0", " OR ".join("contains(c.search_text, ?)" for _ in idents)))
-        params += [SEP + i + SEP for i in idents]
+        rules.append(RankRule(0, contains=tuple(SEP + i + SEP for i in idents)))
     # 1: the whole name, or the whole pinyin or initials ("xmyh" is the whole of 厦门银行,
     # whose stored initials are "xmyhgfyxgs": accept the common legal suffixes).
-    variants = dict.fromkeys([q_compact + x for x in _SUFFIX_INITIALS + _SUFFIX_PINYIN])
-    whens.append(("1", "starts_with(c.search_text, ?) OR regexp_matches(c.search_text, ?)"))
-    params += [q + SEP, SEP + "(" + "|".join(re.escape(v) for v in variants) + ")" + SEP]
+    variants = tuple(dict.fromkeys([q_compact + x for x in _SUFFIX_INITIALS + _SUFFIX_PINYIN]))
+    rules.append(RankRule(1, starts=(q + SEP,), parts=variants))
     # 2: the name, or any other part (pinyin, initials, code, phone...), starts with it.
-    whens.append(("2", "starts_with(c.search_text, ?) OR contains(c.search_text, ?)"))
-    params += [q, SEP + q_compact]
-    sql = "CASE " + " ".join(f"WHEN {cond} THEN {rank}" for rank, cond in whens) + " ELSE 3 END"
-    return sql, params
+    rules.append(RankRule(2, starts=(q,), contains=(SEP + q_compact,)))
+    return rules
+
+
+def _rank(filters: CustomerFilters) -> tuple[str, list[Any]]:
+    """Relevance (``rank_rules``) as a CASE over ``search_text`` alone, the one column
+    the match already loaded (each further column would add a scan of a million values:
+    20-40 ms each at 1M rows, and even split_part() on this one cost ~15 ms). Relies on
+    its layout (lib.core.text.search_text): the name first, whole parts separated by SEP."""
+    params: list[Any] = []
+    whens = []
+    for rule in rank_rules(filters.text):
+        tests = []
+        for s in rule.starts:
+            tests.append("starts_with(c.search_text, ?)")
+            params.append(s)
+        if rule.parts:
+            tests.append("regexp_matches(c.search_text, ?)")
+            params.append(SEP + "(" + "|".join(re.escape(v) for v in rule.parts) + ")" + SEP)
+        for s in rule.contains:
+            tests.append("contains(c.search_text, ?)")
+            params.append(s)
+        whens.append(f"WHEN {' OR '.join(tests)} THEN {rule.rank}")
+    return "CASE " + " ".join(whens) + " ELSE 3 END", params
 
 
 def _key_sql(sort: str, filters: CustomerFilters) -> tuple[str, list[Any]]:
@@ -260,7 +329,8 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
     if sort == "relevance" and not normalise_query(filters.text):
         sort = "updated_desc"
     size = max(1, min(int(page.size), MAX_PAGE_SIZE))
-    where, where_params = where_clause(actor, filters)
+    cond = conditions(actor, filters)
+    where, where_params = conditions_sql(cond)
     key_sql, key_params = _key_sql(sort, filters)
     backwards = page.before is not None and page.after is None
     cursor_value = None
@@ -270,7 +340,12 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
         cursor_value = decode_cursor(sort, page.before)
     op = "<" if backwards else ">"
     limit = size + 1
-    if normalise_query(filters.text):
+    found = None
+    if sort == "relevance":
+        found = search_index.index(db).relevance_page(cond, rank_rules(filters.text), cursor_value, backwards, limit)
+    if found is not None:
+        steps = []
+    elif normalise_query(filters.text):
         # The substring test is the costly part: evaluate it once, in one scan that
         # yields both the exact total and the page's keys.
         agg = "max_by" if backwards else "min_by"
@@ -294,9 +369,12 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
               *order_params]),
         ]
     with db.read() as cur:
-        first = cur.execute(*steps[0]).fetchone()
-        total = first[0]
-        keys = (first[1] or []) if len(steps) == 1 else [r[0] for r in cur.execute(*steps[1]).fetchall()]
+        if found is not None:  # the in-memory index answered (lib.customers.search_index)
+            total, keys = found
+        else:
+            first = cur.execute(*steps[0]).fetchone()
+            total = first[0]
+            keys = (first[1] or []) if len(steps) == 1 else [r[0] for r in cur.execute(*steps[1]).fetchall()]
         more = len(keys) > size  # one key beyond the page says whether another page exists
         keys = keys[:size]
         if backwards:

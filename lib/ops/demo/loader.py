@@ -38,6 +38,7 @@ import pyarrow as pa
 
 import pyarrow.compute as pc
 
+from lib.core.db import note_change
 from lib.core.errors import ConfirmationRequired, ValidationError
 from lib.customers import contacts as ct
 from lib.customers import customer as cs
@@ -315,6 +316,7 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
             uncommitted, more = 0, False
             for result in results:
                 _insert(cur, "customers", result["customers"])
+                note_change(cur, cs.CHANGES)  # many customers at once: indexes rebuild
                 _insert(cur, "contacts", result["contacts"])
                 _insert(cur, "audit_log", result["audit"])
                 acts = result["activities"]

@@ -1,0 +1,417 @@
+"""The in-memory index behind text search: a suffix array over every customer's
+``search_text``, with the columns the filters and the relevance order read.
+
+A text search must find a term anywhere in the haystack (``contains``), so an ordinary
+index cannot help and SQL scans all of ``search_text`` (50-270 ms at 1M customers).
+Here the haystacks of all customers lie end to end in one byte string; its suffix
+array lists every position in the sorted order of the text that follows it, so the
+positions where a term occurs are one contiguous slice of it, found by binary search.
+``sa_row`` gives each of those positions' customer. Filters and the relevance key
+(rank, -updated_at, id) are then evaluated with numpy over those customers, with
+exactly the rules ``lib.customers.search`` renders as SQL (``Conditions`` and
+``RankRule``); the SQL stays as the fallback and is what the tests compare against.
+
+Kept in step with writes: every audited customer write notes the customer
+(``lib.core.db.note_change``, topic ``customers``); after the commit the index queues
+its id, and the next search re-reads the queued customers and keeps them beside the
+array (``delta``), masking their old entries. Past ``REBUILD_AFTER`` such rows, or
+after a bulk change (the demo loader notes "everything"), the array is rebuilt, in a
+background thread on a large base; until it is ready, searches use the SQL. DuckDB
+only: a PostgreSQL backend would use a trigram index (pg_trgm) instead.
+
+Memory: the text, the array and ``sa_row`` take about 9 bytes per byte of haystack
+(about 1.8 GB at a million demo customers); docs/design.md has the measurements.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lib.customers import fields as F
+from lib.customers.customer import CHANGES as TOPIC
+
+log = logging.getLogger(__name__)
+
+SYNC_ROWS = 200_000  # build on first use up to this many customers; above, in the background
+REBUILD_AFTER = 50_000  # changed customers kept beside the array before it is rebuilt
+_NULL_US = np.iinfo(np.int64).min  # a NULL reviewed_at: "never", before any date
+_ALL = object()  # a change note of "everything"
+
+
+_US = datetime(1970, 1, 1, 0, 0, 0, 1) - datetime(1970, 1, 1)
+
+
+def micros(dt: datetime) -> int:
+    """A TIMESTAMP parameter as DuckDB's ``epoch_us`` sees it (naive means UTC)."""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return (dt - datetime(1970, 1, 1)) // _US
+
+
+def _columns() -> list[str]:
+    """The filter columns read besides the fixed ones (owner is always read)."""
+    return [f.db_column for f in F.filter_fields() if f.db_column != "owner"]
+
+
+def _select(where: str = "") -> str:
+    extra = "".join(f", c.{c}" for c in _columns())
+    return ("SELECT c.id, c.search_text, c.owner, c.archived, c.merged_into IS NULL AS live,"
+            " epoch_us(c.created_at) AS created_us, epoch_us(c.reviewed_at) AS reviewed_us,"
+            f" epoch_us(c.updated_at) AS updated_us{extra} FROM customers c{where}")
+
+
+@dataclass
+class _Codes:
+    """A text column as integer codes (-1: NULL) and the code of each value."""
+
+    codes: np.ndarray
+    of: dict[str, int]
+
+    @classmethod
+    def encode(cls, column: pa.ChunkedArray) -> "_Codes":
+        enc = pc.dictionary_encode(column.combine_chunks())
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(np.int32)
+        return cls(codes, {v: i for i, v in enumerate(enc.dictionary.to_pylist())})
+
+    def isin(self, values: Iterable[str]) -> np.ndarray:
+        wanted = [self.of[v] for v in values if v in self.of]
+        return np.isin(self.codes, np.asarray(wanted, dtype=np.int32))
+
+
+@dataclass
+class _Row:
+    """One customer re-read after a change, evaluated in Python."""
+
+    id: int
+    text: str
+    owner: str | None
+    archived: bool
+    live: bool
+    created_us: int
+    reviewed_us: int | None
+    updated_us: int
+    choices: dict[str, Any]
+
+    def passes(self, cond) -> bool:
+        if not self.live or (cond.owner is not None and self.owner != cond.owner):
+            return False
+        if (cond.archived == "active" and self.archived) or (cond.archived == "archived" and not self.archived):
+            return False
+        if any(self.choices.get(col) not in values for col, values in cond.choices):
+            return False
+        if cond.created_from and self.created_us < micros(cond.created_from):
+            return False
+        if cond.created_before and self.created_us >= micros(cond.created_before):
+            return False
+        if cond.reviewed_before and self.reviewed_us is not None and self.reviewed_us >= micros(cond.reviewed_before):
+            return False
+        return all(t in self.text for t in cond.terms)
+
+    def rank(self, rules) -> int:
+        for rule in rules:
+            if (any(self.text.startswith(s) for s in rule.starts) or any(s in self.text for s in rule.contains)
+                    or any(f"\x1f{p}\x1f" in self.text for p in rule.parts)):
+                return rule.rank
+        return 3
+
+
+class _Base:
+    """The suffix array and columns of every customer as of one snapshot."""
+
+    def __init__(self, table: pa.Table):
+        from pydivsufsort import divsufsort
+
+        text = table.column("search_text").combine_chunks()
+        if not pa.types.is_large_string(text.type):
+            text = text.cast(pa.large_string())
+        n = len(table)
+        self.n = n
+        self.ids = table.column("id").to_numpy()
+        offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + n + 1]
+        self.data = bytes(text.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0])) if n else b""
+        offsets = offsets - offsets[0]
+        self.starts, self.ends = offsets[:-1], offsets[1:]
+        self.sa = divsufsort(self.data) if self.data else np.zeros(0, np.int32)
+        self.sa_row = np.empty(len(self.sa), dtype=np.int32)
+        step = 8_000_000  # searchsorted returns int64: in slices, to bound the peak
+        for i in range(0, len(self.sa), step):
+            self.sa_row[i:i + step] = np.searchsorted(self.starts, self.sa[i:i + step], side="right") - 1
+        self.live = table.column("live").to_numpy(zero_copy_only=False)
+        self.archived = table.column("archived").to_numpy(zero_copy_only=False)
+        self.owner = _Codes.encode(table.column("owner"))
+        self.choices = {c: _Codes.encode(table.column(c)) for c in _columns()}
+        self.choices["owner"] = self.owner
+        self.created_us = table.column("created_us").to_numpy(zero_copy_only=False).astype(np.int64)
+        self.reviewed_us = table.column("reviewed_us").fill_null(_NULL_US).to_numpy().astype(np.int64)
+        neg_updated = -table.column("updated_us").to_numpy(zero_copy_only=False).astype(np.int64)
+        # The relevance key after the rank is (-updated_us, id): each row's place in it.
+        by_key = np.lexsort((self.ids, neg_updated))
+        self.sorted_neg_updated = neg_updated[by_key]
+        self.sorted_ids = self.ids[by_key]
+        self.place = np.empty(n, dtype=np.int64)
+        self.place[by_key] = np.arange(n)
+        self.neg_updated = neg_updated
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data) + self.sa.nbytes + self.sa_row.nbytes + 40 * self.n
+
+    def _slice(self, pattern: bytes) -> tuple[int, int]:
+        """The suffix array's slice of the suffixes that start with ``pattern``."""
+        sa, data, m = self.sa, self.data, len(pattern)
+        lo, hi = 0, len(sa)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            s = int(sa[mid])
+            if data[s:s + m] < pattern:
+                lo = mid + 1
+            else:
+                hi = mid
+        first, hi = lo, len(sa)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            s = int(sa[mid])
+            if data[s:s + m] <= pattern:
+                lo = mid + 1
+            else:
+                hi = mid
+        return first, lo
+
+    def rows_with(self, pattern: str, *, at_start: bool = False) -> np.ndarray:
+        """Rows whose haystack contains ``pattern`` (or starts with it); may repeat."""
+        p = pattern.encode()
+        lo, hi = self._slice(p)
+        pos = self.sa[lo:hi]
+        rows = self.sa_row[lo:hi]
+        inside = pos + len(p) <= self.ends[rows]  # not running into the next customer
+        if at_start:
+            inside &= pos == self.starts[rows]
+        return rows[inside]
+
+    def mask(self, rows: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        out[rows] = True
+        return out
+
+    def matching(self, cond, stale: np.ndarray | None) -> np.ndarray:
+        m = self.live.copy()
+        for term in cond.terms:
+            m &= self.mask(self.rows_with(term))
+        if stale is not None:
+            m &= ~stale
+        if cond.owner is not None:
+            m &= self.owner.isin([cond.owner])
+        if cond.archived == "active":
+            m &= ~self.archived
+        elif cond.archived == "archived":
+            m &= self.archived
+        for col, values in cond.choices:
+            m &= self.choices[col].isin(values)
+        if cond.created_from:
+            m &= self.created_us >= micros(cond.created_from)
+        if cond.created_before:
+            m &= self.created_us < micros(cond.created_before)
+        if cond.reviewed_before:
+            m &= self.reviewed_us < micros(cond.reviewed_before)
+        return m
+
+    def ranks(self, rules, rows: np.ndarray) -> np.ndarray:
+        rank = np.full(len(rows), 3, dtype=np.int64)
+        for rule in reversed(rules):  # the first rule that holds wins: apply it last
+            hit = np.zeros(self.n, dtype=bool)
+            for s in rule.starts:
+                hit[self.rows_with(s, at_start=True)] = True
+            for s in rule.contains:
+                hit[self.rows_with(s)] = True
+            for p in rule.parts:
+                hit[self.rows_with(f"\x1f{p}\x1f")] = True
+            rank[hit[rows]] = rule.rank
+        return rank
+
+    def place_of(self, neg_updated: int, cid: int, *, inclusive: bool) -> int:
+        """How many rows sort before (or, ``inclusive``, up to) key (neg_updated, id)."""
+        lo = int(np.searchsorted(self.sorted_neg_updated, neg_updated, side="left"))
+        hi = int(np.searchsorted(self.sorted_neg_updated, neg_updated, side="right"))
+        side = "right" if inclusive else "left"
+        return lo + int(np.searchsorted(self.sorted_ids[lo:hi], cid, side=side))
+
+
+@dataclass
+class _State:
+    base: _Base
+    delta: dict[int, _Row | None] = field(default_factory=dict)  # id -> re-read row (None: gone)
+    stale: np.ndarray | None = None  # base rows replaced by the delta
+
+
+class SearchIndex:
+    """One per database (``db.service``); see the module docstring."""
+
+    def __init__(self, db):
+        self.db = db
+        self._lock = threading.Lock()
+        self._state: _State | None = None
+        self._pending: set[int] = set()  # customers changed since the last refresh
+        self._since_build: set[int] | None = None  # while a build runs: what changed meanwhile
+        self._building: threading.Thread | None = None
+        self._closed = False
+        db.on_commit(TOPIC, self._noted)
+
+    # -- keeping in step ---------------------------------------------------------------
+    def _noted(self, keys: list[Any]) -> None:
+        with self._lock:
+            if any(k is None for k in keys):
+                self._state = None  # everything changed: rebuild, SQL meanwhile
+                self._pending.clear()
+                if self._since_build is not None:
+                    self._since_build.add(_ALL)  # type: ignore[arg-type]
+                return
+            self._pending.update(keys)
+            if self._since_build is not None:
+                self._since_build.update(keys)
+
+    def _read_rows(self, ids: list[int]) -> dict[int, _Row | None]:
+        out: dict[int, _Row | None] = dict.fromkeys(ids)
+        cols = _columns()
+        with self.db.read() as cur:
+            for i in range(0, len(ids), 1000):
+                chunk = ids[i:i + 1000]
+                res = cur.execute(_select(" WHERE c.id IN (SELECT unnest(?::BIGINT[]))"), [chunk]).fetchall()
+                for r in res:
+                    out[r[0]] = _Row(id=r[0], text=r[1], owner=r[2], archived=r[3], live=r[4], created_us=r[5],
+                                     reviewed_us=r[6], updated_us=r[7],
+                                     choices={"owner": r[2], **dict(zip(cols, r[8:]))})
+        return out
+
+    def _with_delta(self, state: _State, rows: dict[int, _Row | None]) -> _State:
+        delta = {**state.delta, **rows}
+        stale = state.stale.copy() if state.stale is not None else np.zeros(state.base.n, dtype=bool)
+        ids = np.fromiter(rows, dtype=np.int64, count=len(rows))
+        at = np.searchsorted(state.base.ids, ids)
+        ok = at < state.base.n
+        at, ids = at[ok], ids[ok]
+        stale[at[state.base.ids[at] == ids]] = True
+        return _State(state.base, delta, stale)
+
+    def current(self) -> _State | None:
+        """The index with every change noted so far applied, or None while it is not built
+        (the caller then uses the SQL)."""
+        if self._closed:
+            return None
+        with self._lock:
+            state = self._state
+            if state is None:
+                building = self._building is not None
+            else:
+                pending, self._pending = self._pending, set()
+                if pending:
+                    state = self._state = self._with_delta(state, self._read_rows(sorted(pending)))
+                if len(state.delta) > REBUILD_AFTER and self._building is None:
+                    self._start_build(background=True)
+                return state
+        if building:
+            return None
+        return self.build()
+
+    def build(self, *, background: bool | None = None) -> _State | None:
+        """(Re)build now, or in a background thread above ``SYNC_ROWS`` customers."""
+        with self._lock:
+            if self._building is not None:
+                return None
+            if background is None:
+                with self.db.read() as cur:
+                    background = cur.execute("SELECT count(*) FROM customers").fetchone()[0] > SYNC_ROWS
+            self._start_build(background=background)
+            thread = self._building
+        if thread is None:  # built synchronously
+            return self._state
+        return None
+
+    def _start_build(self, *, background: bool) -> None:
+        # Caller holds the lock. Record changes from now on, then take the snapshot: a
+        # change committed before the snapshot is in it; one after is re-read.
+        self._since_build = set()
+        if background:
+            self._building = threading.Thread(target=self._build, name="search-index", daemon=True)
+            self._building.start()
+        else:
+            self._building = threading.current_thread()
+            self._lock.release()
+            try:
+                self._build()
+            finally:
+                self._lock.acquire()
+
+    def _build(self) -> None:
+        try:
+            with self.db.read() as cur:
+                table = cur.sql(_select(" ORDER BY c.id")).to_arrow_table()
+            base = _Base(table)
+            del table
+        except Exception:
+            log.exception("search index build failed; searches use SQL")
+            with self._lock:
+                self._building, self._since_build = None, None
+            return
+        with self._lock:
+            changed, self._since_build, self._building = self._since_build, None, None
+            if self._closed:
+                return
+            if changed and _ALL in changed:  # type: ignore[operator]
+                self._state = None
+                return
+            self._pending.update(changed or ())
+            self._state = _State(base)
+        log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            self._state = None
+
+    # -- answering ---------------------------------------------------------------------
+    def relevance_page(self, cond, rules, cursor: dict | None, backwards: bool, limit: int):
+        """``(total, keys)`` for a relevance-ordered search, as the SQL would give them:
+        the keys ``{"r", "u", "i"}`` of up to ``limit`` rows after ``cursor`` in
+        ascending order (``backwards``: before it, descending). None: not built yet."""
+        state = self.current()
+        if state is None:
+            return None
+        base = state.base
+        rows = np.flatnonzero(base.matching(cond, state.stale))
+        total = len(rows)
+        rank = base.ranks(rules, rows)
+        key = rank * base.n + base.place[rows]
+        if cursor is not None:
+            at = base.place_of(cursor["u"], cursor["i"], inclusive=not backwards)
+            bound = cursor["r"] * base.n + at
+            keep = key < bound if backwards else key >= bound
+            rows, key, rank = rows[keep], key[keep], rank[keep]
+        if len(key) > limit:
+            pick = np.argpartition(-key if backwards else key, limit - 1)[:limit]
+            rows, key, rank = rows[pick], key[pick], rank[pick]
+        found = [(int(r), int(base.neg_updated[i]), int(base.ids[i])) for r, i in zip(rank, rows)]
+        for row in state.delta.values():
+            if row is None or not row.passes(cond):
+                continue
+            total += 1
+            k = (row.rank(rules), -row.updated_us, row.id)
+            if cursor is not None:
+                c = (cursor["r"], cursor["u"], cursor["i"])
+                if (k >= c) if backwards else (k <= c):
+                    continue
+            found.append(k)
+        found.sort(reverse=backwards)
+        return total, [{"r": r, "u": u, "i": i} for r, u, i in found[:limit]]
+
+
+def index(db) -> SearchIndex:
+    """The database's search index (made on first use)."""
+    return db.service("search_index", SearchIndex)

@@ -1,0 +1,144 @@
+"""The in-memory search index gives what the SQL gives: the same totals, the same rows
+in the same relevance order on every page, the same scoping; and it keeps up with
+writes (a save is found by the very next search) and rebuilds after a bulk load."""
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from lib.customers import contacts as ct
+from lib.customers import customer as cs
+from lib.customers import search as S
+from lib.customers import search_index as SI
+from lib.customers.search import CustomerFilters, PageRequest, search
+from lib.core.text import pinyin_keys
+from lib.ops.demo import loader
+
+NOW = __import__("datetime").datetime(2026, 6, 1, 9, 0)
+
+
+@pytest.fixture
+def demo_db(db):
+    loader.generate(db, 600, seed=3, now=NOW, chunk_size=200, workers=1)
+    return db
+
+
+def plain(db, actor, filters, size=20):
+    """The plain full-scan query for the same answer: count, then every matching id in
+    relevance order (the SQL the service falls back to)."""
+    where, params = S.where_clause(actor, filters)
+    order, order_params = S._order_sql("relevance", filters)
+    with db.read() as cur:
+        total = cur.execute(f"SELECT count(*) FROM customers c WHERE {where}", params).fetchone()[0]
+        ids = [r[0] for r in cur.execute(f"SELECT c.id FROM customers c WHERE {where} ORDER BY {', '.join(order)}",
+                                         [*params, *order_params]).fetchall()]
+    return total, ids
+
+
+def walk(db, actor, filters, size=20, pages=4):
+    """Ids of the first ``pages`` pages, and the total; then back one page."""
+    ids, page, result = [], PageRequest(size=size), None
+    for _ in range(pages):
+        result = search(db, actor, filters, sort="relevance", page=page)
+        ids += [r["id"] for r in result.rows]
+        if not result.next_cursor:
+            break
+        page = PageRequest(size=size, after=result.next_cursor)
+    back = None  # the page before the last one, reached backwards
+    if result.prev_cursor:
+        start = len(ids) - len(result.rows)
+        back = ([r["id"] for r in search(db, actor, filters, sort="relevance",
+                                         page=PageRequest(size=size, before=result.prev_cursor)).rows],
+                start)
+    return result.total, ids, back
+
+
+def terms_from(db, rng, n):
+    """Query strings as people type them, cut from real haystacks."""
+    with db.read() as cur:
+        texts = [r[0] for r in cur.execute("SELECT search_text FROM customers ORDER BY id").fetchall()]
+    out = ["司", "科技", "xm", "138", "zzzz-nothing", "公司 科技"]
+    for _ in range(n):
+        part = rng.choice(rng.choice(texts).split("\x1f"))
+        if not part:
+            continue
+        a = rng.randrange(len(part))
+        out.append(part[a:a + rng.randint(1, 6)].strip() or part)
+        out.append(part)  # a whole part: name, code, pinyin, phone...
+    return [t for t in out if t.strip()]
+
+
+def test_index_answers_like_the_sql_for_random_queries_roles_and_filters(demo_db, actors):
+    db = demo_db
+    assert SI.index(db).current() is not None  # small base: built on first use
+    rng = random.Random(8)
+    filters_choices = [{}, {"tier": ("A", "B")}, {"status": ("active",)}]
+    for term in terms_from(db, rng, 40):
+        for who in ("manager", "sales"):
+            f = CustomerFilters(text=term, choices=rng.choice(filters_choices),
+                                archived=rng.choice(["active", "active", "all", "archived"]),
+                                created_from=rng.choice([None, date(2025, 1, 1)]))
+            total, ids = plain(db, actors[who], f)
+            got_total, got, back = walk(db, actors[who], f)
+            assert got_total == total, (term, who)
+            assert got == ids[:len(got)], (term, who)
+            if back is not None:
+                rows, start = back
+                assert rows == ids[start - 20:start], (term, who)
+
+
+def test_a_save_is_found_by_the_next_search_and_old_values_are_not(demo_db, actors):
+    db, manager = demo_db, actors["manager"]
+    idx = SI.index(db)
+    assert idx.current() is not None
+    new = cs.create_customer(db, manager, {"name": "鹭岛量子纠缠研究有限公司", "industry": "I",
+                                           "tier": "A", "owner": "sales", "phone": "0592-7778888"})
+    assert [r["id"] for r in search(db, manager, CustomerFilters(text="量子纠缠")).rows] == [new["id"]]
+    initials = pinyin_keys("鹭岛量子纠缠")[1]
+    assert search(db, actors["sales"], CustomerFilters(text=initials)).total == 1  # sales' own customer
+
+    old = search(db, manager, CustomerFilters(text="公司")).rows[5]
+    renamed = cs.update_customer(db, manager, old["id"], {"name": "星河引力波观测站"}, old["version"])
+    assert search(db, manager, CustomerFilters(text="引力波")).rows[0]["id"] == old["id"]
+    assert old["id"] not in [r["id"] for r in search(db, manager, CustomerFilters(text=old["name"])).rows]
+
+    cs.archive_customer(db, manager, renamed["id"], renamed["version"])
+    assert search(db, manager, CustomerFilters(text="引力波")).total == 0
+    assert search(db, manager, CustomerFilters(text="引力波", archived="archived")).total == 1
+
+    ct.add_contact(db, manager, new["id"], {"contact_name": "欧阳锋锐", "contact_mobile": "13912345678"})
+    assert [r["id"] for r in search(db, manager, CustomerFilters(text="欧阳锋锐")).rows] == [new["id"]]
+
+    for term in ["公司", "量子", "138", "a"]:  # and every answer still equals the SQL's
+        f = CustomerFilters(text=term)
+        total, ids = plain(db, manager, f)
+        res = search(db, manager, f, page=PageRequest(size=50))
+        assert (res.total, [r["id"] for r in res.rows]) == (total, ids[:50])
+    assert idx.current().delta  # answered with the changed rows beside the array
+
+
+def test_a_bulk_load_rebuilds_the_index(demo_db, actors):
+    db, manager = demo_db, actors["manager"]
+    idx = SI.index(db)
+    before = idx.current()
+    loader.generate(db, 100, seed=4, now=NOW, chunk_size=50, workers=1)
+    assert idx._state is None  # everything changed: not answered from the old array
+    f = CustomerFilters(text="公司")
+    assert search(db, manager, f).total == plain(db, manager, f)[0]
+    assert idx.current() is not before and idx.current().base.n == 700
+
+
+def test_a_database_opened_again_builds_from_what_is_stored(demo_db, actors, db_path):
+    manager = actors["manager"]
+    cs.create_customer(demo_db, manager, {"name": "重开验证实业有限公司", "owner": "manager"})
+    demo_db.close()
+    from lib.core.db import Database
+
+    again = Database(db_path)
+    try:
+        assert search(again, again.actor("manager", "manager"), CustomerFilters(text="重开验证")).total == 1
+        assert SI.index(again).current().base.n == 601
+    finally:
+        again.close()
