@@ -258,6 +258,22 @@ def append_audit(cur, *, now, actor, action, customer_id, version, changes, enti
     )
 
 
+def update_at_version(cur, table: str, sets: str, params: Sequence[Any], row_id: int, expected_version: int) -> bool:
+    """``UPDATE table SET <sets> version = version + 1 WHERE id = ?`` for a row this
+    transaction read at ``expected_version``; True if it was still at that version (the
+    caller raises its conflict otherwise, which rolls the write back). ``sets`` is
+    "col = ?, " per column, ``params`` their values.
+
+    The version is checked on the row returned, not in the WHERE: DuckDB looks a row up
+    by its key through the index only when the key is the whole condition; ``AND version
+    = ?`` made it scan the key's row group (10-12 ms at 1M rows instead of 3 ms). A row
+    another transaction changed since this one read it fails the UPDATE itself (DuckDB's
+    write conflict, retried by ``Database.run_in_transaction``)."""
+    got = cur.execute(f"UPDATE {table} SET {sets}version = version + 1 WHERE id = ? RETURNING version",
+                      [*params, row_id]).fetchone()
+    return got is not None and got[0] == expected_version + 1
+
+
 def _fetch_record(cur, customer_id: int) -> dict | None:
     return _fetch_with_contacts(cur, customer_id)[0]
 
@@ -588,13 +604,9 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
                 dict(own, code=rec["code"], name_pinyin=full, name_initials=initials),
                 [{**primary, **contact}, *others], fields)
         sets = "".join(f"{k} = ?, " for k in row)
-        updated = cur.execute(
-            f"UPDATE customers SET {sets}updated_at = ?, updated_by = ?, reviewed_at = ?, version = version + 1"
-            " WHERE id = ? AND version = ?",
-            [*row.values(), now, actor.username, now, customer_id, expected_version],
-        ).fetchone()[0]
-        if updated != 1:  # changed between our read and our write
-            raise _conflict(_fetch_record(cur, customer_id))
+        if not update_at_version(cur, "customers", f"{sets}updated_at = ?, updated_by = ?, reviewed_at = ?, ",
+                                 [*row.values(), now, actor.username, now], customer_id, expected_version):
+            raise _conflict(_fetch_record(cur, customer_id))  # changed between our read and our write
         if any(F.by_name(k, fields).storage == "primary_contact" for k in diff):
             primary_id = next((x["id"] for x in stored if x["is_primary"]), None)
             _write_primary_contact(cur, customer_id, contact, actor.username, now, primary_id)
@@ -620,11 +632,8 @@ def mark_reviewed(db, actor, customer_id: int, expected_version: int) -> dict:
         if rec["archived"]:
             raise CustomerMasterError("error.archived", code=rec["code"])
         now = utcnow()
-        updated = cur.execute(
-            "UPDATE customers SET reviewed_at = ?, updated_at = ?, updated_by = ?, version = version + 1"
-            " WHERE id = ? AND version = ?", [now, now, actor.username, customer_id, expected_version],
-        ).fetchone()[0]
-        if updated != 1:
+        if not update_at_version(cur, "customers", "reviewed_at = ?, updated_at = ?, updated_by = ?, ",
+                                 [now, now, actor.username], customer_id, expected_version):
             raise _conflict(_fetch_record(cur, customer_id))
         append_audit(cur, now=now, actor=actor.username, action="review", customer_id=customer_id,
                      version=expected_version + 1,
@@ -704,12 +713,11 @@ def _set_archived(db, actor, customer_id: int, expected_version: int, archived: 
         if rec["archived"] == archived:
             return
         now = utcnow()
-        cur.execute(
-            "UPDATE customers SET archived = ?, archived_at = ?, archived_by = ?, updated_at = ?, updated_by = ?,"
-            " version = version + 1 WHERE id = ? AND version = ?",
-            [archived, now if archived else None, actor.username if archived else None, now, actor.username,
-             customer_id, expected_version],
-        )
+        if not update_at_version(
+                cur, "customers", "archived = ?, archived_at = ?, archived_by = ?, updated_at = ?, updated_by = ?, ",
+                [archived, now if archived else None, actor.username if archived else None, now, actor.username],
+                customer_id, expected_version):
+            raise _conflict(_fetch_record(cur, customer_id))
         append_audit(cur, now=now, actor=actor.username, action="archive" if archived else "restore",
                customer_id=customer_id, version=expected_version + 1, changes={"archived": [not archived, archived]})
 
