@@ -109,14 +109,18 @@ def attach_primary_contacts(cur, records: list[dict]) -> None:
     if not records or not contact_fields:
         return
     by_id = {r["id"]: r for r in records}
+    # Filtered by customer_id alone and the rest here: with ``AND p.is_primary`` in the
+    # condition DuckDB scans the contacts instead of using their index (28.6 ms against
+    # 8.6 ms for a page of 50 at 1M customers, issue 8 §4).
     sql = (
-        f"SELECT p.customer_id, {primary_contact_columns()} FROM contacts p"
-        f" WHERE p.customer_id IN ({', '.join('?' * len(by_id))}) AND p.is_primary AND NOT p.deleted"
+        f"SELECT p.customer_id, p.is_primary, p.deleted, {primary_contact_columns()} FROM contacts p"
+        f" WHERE p.customer_id IN ({', '.join('?' * len(by_id))}) ORDER BY p.id"
     )
     res = cur.execute(sql, list(by_id))
-    cols = [d[0] for d in res.description][1:]
+    cols = [d[0] for d in res.description][3:]
     for row in res.fetchall():
-        by_id[row[0]].update(zip(cols, row[1:]))
+        if row[1] and not row[2]:
+            by_id[row[0]].update(zip(cols, row[3:]))
 
 
 def record_search_text(row: Mapping[str, Any], contacts: Iterable[Mapping[str, Any]],
