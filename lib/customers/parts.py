@@ -37,7 +37,7 @@ class Write:
 
     cur: Any
     actor: perm.Actor
-    customer: dict  # the customer's record
+    customer: dict  # the customer's own fields and system columns (``customer_for_change``)
     before: dict | None  # the part as stored (None: a new part)
     after: dict  # the part's columns as they will be stored (None values included)
     op: str  # "create" | "update" | "delete"
