@@ -194,3 +194,23 @@ def test_other_database_errors_are_not_retried(db):
     with pytest.raises(duckdb.ConstraintException):
         db.run_in_transaction(work)
     assert len(calls) == 1
+
+
+def test_a_conflict_the_work_detects_itself_is_retried_like_duckdbs(db):
+    from lib.core.db import WriteConflict
+
+    calls = []
+
+    def work(cur):
+        calls.append(1)
+        cur.execute("INSERT INTO settings VALUES ('should_not_stay', 'x')")
+        if len(calls) < 2:
+            raise WriteConflict("a key committed after this transaction began")
+        return cur.execute("SELECT count(*) FROM settings WHERE key = 'should_not_stay'").fetchone()[0]
+
+    assert db.run_in_transaction(work) == 1
+    assert len(calls) == 2
+    with pytest.raises(ConflictError), db.transaction() as cur:
+        cur.execute("INSERT INTO settings VALUES ('nor_this', 'x')")
+        raise WriteConflict("once only")
+    assert scalar(db, "SELECT count(*) FROM settings WHERE key = 'nor_this'") == 0

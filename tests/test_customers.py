@@ -429,6 +429,32 @@ def test_the_record_update_returns_is_the_stored_one(db, actors, make_customer):
     assert mine == cs.get_customer(db, actors["manager"], rec["id"])
 
 
+def test_the_record_create_returns_is_the_stored_one(db, actors):
+    for values in (customer_values(contact_name="张三", contact_phone="13900139000", credit_limit="12.5"),
+                   customer_values()):
+        mine = cs.create_customer(db, actors["manager"], values)
+        assert mine == cs.get_customer(db, actors["manager"], mine["id"])
+
+
+def test_an_update_writes_only_what_changed_and_keeps_the_search_text_whole(db, actors, make_customer):
+    rec = make_customer(name="厦门海洋科技有限公司", contact_name="张三", phone="0592-5551234")
+    with db.read() as cur:
+        before = cur.execute("SELECT * FROM customers WHERE id = ?", [rec["id"]]).fetchone()
+    v2 = cs.update_customer(db, actors["manager"], rec["id"], {"tier": "A", "notes": "n"}, rec["version"])
+    v3 = cs.update_customer(db, actors["manager"], rec["id"], {"contact_phone": "13900139000"}, v2["version"])
+    with db.read() as cur:
+        res = cur.execute("SELECT * FROM customers WHERE id = ?", [rec["id"]])
+        after = dict(zip([d[0] for d in res.description], res.fetchone()))
+        contacts = cur.execute("SELECT * FROM contacts WHERE customer_id = ?", [rec["id"]]).fetchall()
+    before = dict(zip(after, before))
+    changed = {k for k in after if after[k] != before[k]}
+    assert changed == {"tier", "notes", "search_text", "updated_at", "reviewed_at", "version"}
+    assert (after["tier"], after["notes"], after["version"], v3["version"]) == ("A", "n", 3, 3)
+    with db.read() as cur:
+        assert after["search_text"] == cs.record_search_text(after, cs._contacts_for_search(cur, rec["id"]))
+    assert "13900139000" in after["search_text"] and len(contacts) == 1
+
+
 # -- the entry form's save (lib.customers.entry) ------------------------------------------------
 from lib.customers import entry  # noqa: E402
 from lib.core.errors import PermissionDenied  # noqa: E402

@@ -55,6 +55,13 @@ class WriteInRead(AssertionError):
     """A write was attempted inside ``Database.read()``: a bug in our code, not bad input."""
 
 
+class WriteConflict(Exception):
+    """Raised by work that meets a concurrent transaction's commit it cannot see (a key
+    another transaction committed after this one began, which DuckDB reports as a
+    constraint error): ``run_in_transaction`` runs the work again, like DuckDB's own
+    "Conflict on update"; ``transaction()`` turns it into ``ConflictError``."""
+
+
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<holder>.+?) \(PID (?P<pid>\d+)\)")
 
 
@@ -67,6 +74,8 @@ def is_write_conflict(exc: BaseException) -> bool:
     ("Conflict on update!" and its siblings), or committed the same unique key first
     ("Failed to commit: ... constraint violation"). Both are worth one more try: the
     retry sees the winner's commit, and the service's own checks then say what is wrong."""
+    if isinstance(exc, WriteConflict):
+        return True
     msg = str(exc)
     return "Conflict on" in msg or (isinstance(exc, duckdb.TransactionException) and "Failed to commit" in msg)
 
@@ -186,6 +195,8 @@ class Database:
         try:
             with self._attempt() as cur:
                 yield cur
+        except WriteConflict as exc:
+            raise ConflictError("error.write_conflict") from exc
         except (duckdb.TransactionException, duckdb.ConstraintException, duckdb.OperationalError) as exc:
             if is_write_conflict(exc):
                 raise ConflictError("error.write_conflict") from exc
@@ -200,7 +211,8 @@ class Database:
             try:
                 with self._attempt() as cur:
                     return work(cur)
-            except (duckdb.TransactionException, duckdb.ConstraintException, duckdb.OperationalError) as exc:
+            except (duckdb.TransactionException, duckdb.ConstraintException, duckdb.OperationalError,
+                    WriteConflict) as exc:
                 if not is_write_conflict(exc) or attempt == attempts - 1:
                     if is_write_conflict(exc):
                         raise ConflictError("error.write_conflict") from exc

@@ -23,10 +23,12 @@ from lib.customers.parts import PartKind, Write
 
 def _promote(cur, write: Write, contact_id: int) -> None:
     """Make ``contact_id`` the only primary contact of the customer (audited per contact)."""
-    res = cur.execute(
-        "SELECT id, version FROM contacts WHERE customer_id = ? AND is_primary AND NOT deleted AND id <> ?",
-        [write.customer["id"], contact_id])
-    for other_id, version in res.fetchall():
+    # By customer_id alone (its index), the rest here: DuckDB scans the table once
+    # is_primary is in the condition (issue 8 §4).
+    res = cur.execute("SELECT id, version, is_primary, deleted FROM contacts WHERE customer_id = ? ORDER BY id",
+                      [write.customer["id"]])
+    others = [(i, v) for i, v, primary, deleted in res.fetchall() if primary and not deleted and i != contact_id]
+    for other_id, version in others:
         cur.execute("UPDATE contacts SET is_primary = FALSE, updated_at = ?, updated_by = ?, version = version + 1"
                     " WHERE id = ?", [write.now, write.actor.username, other_id])
         cs.append_audit(cur, now=write.now, actor=write.actor.username, action="update",
@@ -39,7 +41,7 @@ def _check(write: Write) -> None:
     if write.op != "create":
         return
     has_primary = write.cur.execute(
-        "SELECT count(*) FROM contacts WHERE customer_id = ? AND is_primary AND NOT deleted",
+        "SELECT count_if(is_primary AND NOT deleted) FROM contacts WHERE customer_id = ?",
         [write.customer["id"]]).fetchone()[0]
     if not has_primary:
         write.after["is_primary"] = True

@@ -37,7 +37,7 @@ class Write:
 
     cur: Any
     actor: perm.Actor
-    customer: dict  # the customer's record
+    customer: dict  # the customer's own fields and system columns (``customer_for_change``)
     before: dict | None  # the part as stored (None: a new part)
     after: dict  # the part's columns as they will be stored (None values included)
     op: str  # "create" | "update" | "delete"
@@ -238,12 +238,9 @@ def _update(write: Write, kind: PartKind) -> dict:
         return _as_record(kind, row)
     cols = [c for c in write.after if c in row and c not in PART_SYSTEM_COLUMNS and row[c] != write.after[c]]
     sets = "".join(f"{c} = ?, " for c in cols)
-    updated = write.cur.execute(
-        f"UPDATE {kind.table} SET {sets}updated_at = ?, updated_by = ?, version = version + 1"
-        " WHERE id = ? AND version = ?",
-        [*(write.after[c] for c in cols), write.now, write.actor.username, row["id"], row["version"]],
-    ).fetchone()[0]
-    if updated != 1:
+    if not cs.update_at_version(write.cur, kind.table, f"{sets}updated_at = ?, updated_by = ?, ",
+                                [*(write.after[c] for c in cols), write.now, write.actor.username], row["id"],
+                                row["version"]):
         raise _conflict(kind, _fetch(write.cur, kind, row["id"]) or row)
     version = row["version"] + 1
     _audit(write, kind, row["id"], version, diff)
@@ -261,9 +258,9 @@ def remove_part(db, actor, kind: PartKind, part_id: int, expected_version: int) 
         write = Write(cur, actor, customer, row, dict(row, deleted=True), "delete", utcnow(), part_id)
         if kind.check:
             kind.check(write)
-        cur.execute(f"UPDATE {kind.table} SET deleted = TRUE, updated_at = ?, updated_by = ?,"
-                    " version = version + 1 WHERE id = ? AND version = ?",
-                    [write.now, actor.username, part_id, expected_version])
+        if not cs.update_at_version(cur, kind.table, "deleted = TRUE, updated_at = ?, updated_by = ?, ",
+                                    [write.now, actor.username], part_id, expected_version):
+            raise _conflict(kind, _fetch(cur, kind, part_id) or row)
         before = audit_json(kind, row)
         _audit(write, kind, part_id, expected_version + 1,
                {k: [v, None] for k, v in before.items() if v not in (None, False)})

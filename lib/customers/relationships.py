@@ -36,7 +36,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
+
 from lib.accounts import permissions as perm
+from lib.core.db import WriteConflict
 from lib.core.errors import CustomerMasterError, DuplicateError
 from lib.core.text import normalise_query
 from lib.customers import customer as cs
@@ -114,9 +117,15 @@ def _claim(cur, customer_ids: list[int]) -> None:
     (``Database.run_in_transaction``), and its checks see this one's link. Two saves that
     together would close a parent cycle overlap: each one's walk reaches the other's
     parent or child."""
-    cur.executemany("INSERT INTO relationship_claims VALUES (?, 1)"
-                    " ON CONFLICT (customer_id) DO UPDATE SET claims = claims + 1",
-                    [[i] for i in sorted(set(customer_ids))])
+    try:
+        cur.executemany("INSERT INTO relationship_claims VALUES (?, 1)"
+                        " ON CONFLICT (customer_id) DO UPDATE SET claims = claims + 1",
+                        [[i] for i in sorted(set(customer_ids))])
+    except duckdb.ConstraintException as exc:
+        # The other transaction committed its first claim for one of these customers
+        # after this one began: DuckDB cannot update a row this transaction does not see
+        # and reports a duplicate key. The same conflict: run again, and see its link.
+        raise WriteConflict(str(exc)) from exc
 
 
 def _check(write: Write) -> None:
