@@ -3,14 +3,24 @@
 One ``GROUPING SETS`` query answers every chart at once (a set per field declared
 ``dimension=True``, plus industry x tier and the month of creation) and honours exactly the same
 filters (and row scope) as search, through ``lib.customers.search.where_clause``.
+
+Answers are cached per ``Database`` (``_CACHE_SIZE`` entries, least recently used out),
+keyed by that WHERE clause and its parameters (so by the actor's row scope and the
+filters), the start of the current month (the "new this month" KPI) and the data
+version: the newest audit entry id, read in the same read transaction as the
+aggregate. Every committed write of a customer appends an audit entry in its own
+transaction, so the first read after a save has a new version and computes afresh;
+an answer is never older than the reader's own snapshot. See docs/design.md.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from lib.accounts import permissions as perm
+from lib.core.cache import LRUCache
 from lib.core.clock import SHANGHAI_OFFSET_HOURS, local_month_start_utc
 from lib.customers import fields as F
 from lib.customers.search import CustomerFilters, where_clause
@@ -60,14 +70,40 @@ def _mask(cols: list[str], grouped: set[str]) -> int:
     return sum(1 << (n - 1 - i) for i, c in enumerate(cols) if c not in grouped)
 
 
+_CACHE_SIZE = 128  # a few KB each: every salesperson's own view and a handful of filter sets
+
+
+def _data_version(cur) -> int:
+    """The newest audit entry's id as ``cur``'s transaction sees it: it grows with every
+    committed write of a customer (each appends its audit entry in the same
+    transaction), and a restored backup's sequences only move forward."""
+    return cur.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+
+
 def customer_analytics(db, actor, filters: CustomerFilters = CustomerFilters()) -> Analytics:
     """Every KPI and chart series for the analytics page, for the rows ``filters``
-    select and the actor may see."""
+    select and the actor may see (cached; see the module's docstring)."""
     where, params = where_clause(actor, filters, action=perm.ANALYTICS_VIEW)
+    month_start = local_month_start_utc()
     dims = dimensions()
-    cols = [*dims, "month"]
+    cache = db.cached("analytics", lambda: LRUCache(_CACHE_SIZE))
+    # "Not reviewed for N days" compares with this instant, a parameter that never
+    # repeats: such answers are not kept (they would only push useful ones out).
+    keep = filters.not_reviewed_days is None
     with db.read() as cur:
-        rows = cur.execute(_sql(where, dims), [local_month_start_utc(), *params]).fetchall()
+        key = (where, tuple(params), month_start, dims, _data_version(cur))
+        found = cache.get(key) if keep else None
+        if found is None:
+            found = _aggregate(cur.execute(_sql(where, dims), [month_start, *params]).fetchall(), dims)
+            if keep:
+                cache.put(key, found)
+    # A copy: the page may sort or relabel what it gets; the cached answer is shared.
+    return copy.deepcopy(found)
+
+
+def _aggregate(rows: list[tuple], dims: tuple[str, ...]) -> Analytics:
+    """The ``Analytics`` of the GROUPING SETS rows of ``_sql``."""
+    cols = [*dims, "month"]
     out = Analytics()
     k = len(cols)
     by_mask: dict[int, list[dict]] = {}
