@@ -2,7 +2,7 @@
 cache never answers with counts older than the reader's own snapshot."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -200,3 +200,58 @@ def test_a_restored_backup_never_repeats_a_version(make_customer, actors, db, db
         assert customer_analytics(restored, restored.actor("manager", "manager")).total == 6
     finally:
         restored.close()
+
+
+def _one_grouping_sets(where: str, dims: tuple[str, ...]) -> str:
+    """The aggregate as it was before issue 8: one GROUPING SETS computing every
+    aggregate for every set (the reference the faster query must agree with)."""
+    from lib.core.clock import SHANGHAI_OFFSET_HOURS
+    from lib.customers import fields as F
+
+    month = f"CAST(date_trunc('month', c.created_at + INTERVAL {SHANGHAI_OFFSET_HOURS} HOUR) AS DATE)"
+    cols = [*dims, "month"]
+    sets = ["()", *(f"({d})" for d in dims)]
+    if {"industry", "tier"} <= set(dims):
+        sets.append("(industry, tier)")
+    sets.append("(month)")
+    inner = ", ".join(f"c.{F.by_name(d).db_column} AS {d}" for d in dims)
+    return (
+        f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS g,"
+        " count(*) AS n, sum(credit_limit) AS credit, count(*) FILTER (WHERE created_at >= ?) AS new_n,"
+        " count(*) FILTER (WHERE status = 'active') AS active_n"
+        f" FROM (SELECT {inner + ', ' if inner else ''}c.credit_limit, c.created_at, c.status,"
+        f" {month} AS month FROM customers c WHERE {where})"
+        f" GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+
+
+def test_the_query_agrees_with_one_grouping_sets(make_customer, actors, db):
+    from datetime import datetime
+
+    from lib.accounts import permissions as perm
+    from lib.core.clock import local_month_start_utc
+    from lib.customers.search import where_clause
+
+    made = seed(make_customer)
+    made += [make_customer("sales", industry=None, tier=None, size=None, region=None, owner="sales") for _ in range(2)]
+    # Creation times either side of local (UTC+8) month ends, and long ago.
+    stamps = [datetime(2025, 1, 31, 15, 59, 59), datetime(2025, 1, 31, 16, 0, 0), datetime(2024, 12, 31, 16, 0),
+              datetime(2023, 2, 28, 23, 0), datetime(2025, 6, 30, 16, 0, 1)]
+    with db.transaction() as cur:
+        for rec, at in zip(made, stamps):
+            cur.execute("UPDATE customers SET created_at = ? WHERE id = ?", [at, rec["id"]])
+    month_start = local_month_start_utc()
+    dims = analytics.dimensions()
+    for who, filters in [("manager", CustomerFilters()), ("sales", CustomerFilters()),
+                         ("manager", CustomerFilters(choices={"tier": ("C", "A")})),
+                         ("manager", CustomerFilters(archived="all"))]:
+        where, params = where_clause(actors[who], filters, action=perm.ANALYTICS_VIEW)
+        with db.read() as cur:
+            new = analytics._aggregate(cur.execute(analytics._sql(where, dims), [*params, month_start]).fetchall(),
+                                       dims)
+            old = analytics._aggregate(cur.execute(_one_grouping_sets(where, dims), [month_start, *params]).fetchall(),
+                                       dims)
+        assert new == old, (who, filters)
+    # 2023-02-28 23:00 UTC is March 1st in Shanghai; 2024-12-31 16:00 UTC is January 1st.
+    assert customer_analytics(db, actors["manager"]).per_month[:4] == [
+        (date(2023, 3, 1), 1), (date(2025, 1, 1), 2), (date(2025, 2, 1), 1), (date(2025, 7, 1), 1)]
