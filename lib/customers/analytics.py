@@ -7,7 +7,7 @@ the same filters (and row scope) as search, through ``lib.customers.search.where
 Answers are cached per ``Database`` (``_CACHE_SIZE`` entries, least recently used out),
 keyed by that WHERE clause and its parameters (so by the actor's row scope and the
 filters), the start of the current month (the "new this month" KPI) and the data
-version: the newest audit entry id, read in the same read transaction as the
+version: the audit log's size and newest id, read in the same read transaction as the
 aggregate. Every committed write of a customer appends an audit entry in its own
 transaction, so the first read after a save has a new version and computes afresh;
 an answer is never older than the reader's own snapshot. See docs/design.md.
@@ -94,11 +94,17 @@ def _mask(cols: list[str], grouped: set[str]) -> int:
 _CACHE_SIZE = 128  # a few KB each: every salesperson's own view and a handful of filter sets
 
 
-def _data_version(cur) -> int:
-    """The newest audit entry's id as ``cur``'s transaction sees it: it grows with every
-    committed write of a customer (each appends its audit entry in the same
-    transaction), and a restored backup's sequences only move forward."""
-    return cur.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+def _data_version(cur) -> tuple[int, int]:
+    """The audit log's (number of entries, newest id) as ``cur``'s transaction sees it.
+
+    Every committed write of a customer appends an audit entry in its own transaction
+    and entries are never deleted, so the count grows with every such commit, in commit
+    order. The newest id alone would not: ids are drawn when a write asks for one, so a
+    slow save can commit a lower id after a quicker save's higher one. The id tells a
+    restored backup apart (restore moves the sequences past the replaced file's). Both
+    come from the table's statistics on a checkpointed file (~0.3 ms at 1.5M entries)."""
+    n, newest = cur.execute("SELECT count(*), coalesce(max(id), 0) FROM audit_log").fetchone()
+    return n, newest
 
 
 def customer_analytics(db, actor, filters: CustomerFilters = CustomerFilters()) -> Analytics:
