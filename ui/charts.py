@@ -1,10 +1,10 @@
 """The analytics page's bar charts, written as plain Plotly figure dicts.
 
 They used to come from ``plotly.express``, which builds each figure through Plotly's
-validating object tree: ~230 ms in Python for the page's seven charts (more under load,
+validating object tree: ~190 ms in Python for the page's eight charts (more under load,
 and every other session waits on the GIL meanwhile). A dict of the same figure costs
-under 1 ms to build; ``st.plotly_chart`` still validates it once (Figure(**dict)), 2 ms
-a chart. The dicts are exactly what ``px.bar`` produced for these charts (the default
+~0.1 ms to build; ``st.plotly_chart`` still validates it once (Figure(**dict)), ~2 ms
+a chart (``bench/bench_analytics.py --figures``). The dicts are exactly what ``px.bar`` produced for these charts (the default
 template's colours, traces, axes, hover, stacking, legend; tests/test_charts.py
 compares them with px's output), so the page looks as it did.
 
