@@ -7,7 +7,6 @@ and only the rows the user may see. Each chart's data can be downloaded as CSV.
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from lib.customers import fields as F
@@ -15,10 +14,10 @@ from lib.accounts import permissions as perm
 from lib.customers.analytics import customer_analytics
 from lib.core.errors import CustomerMasterError
 from lib.accounts.users import list_users
-from ui import nav
+from ui import charts, nav
 from ui import widgets as W
 from ui.context import page_context
-from ui.format import md_escape, money, money_short, month, number, plotly_text
+from ui.format import md_escape, money, money_short, month, number
 
 _CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -105,43 +104,13 @@ def _height(bars: int, extra: int = 0) -> int:
     return max(320, 26 * bars + 60 + extra)
 
 
-def _short(label: str, limit: int = 24) -> str:
-    """An axis label short enough to leave room for the bars (the hover and the CSV
-    keep the full one): "Information transmission, software an…"."""
-    return label if len(label) <= limit else label[:limit - 1].rstrip(" ,、") + "…"
-
-
-def _count_axis(counts) -> dict:
-    """Axis settings for counts: whole numbers with thousands separators."""
-    top = int(counts.max()) if len(counts) else 0
-    return {"tickformat": ",d", "rangemode": "tozero", **({"dtick": 1} if top <= 5 else {})}
-
-
-def _bargap(bars: int) -> float:
-    # A lone bar should not fill the whole card.
-    return min(0.8, max(0.15, 0.9 - 0.1 * bars))
-
-
 def _bar(ctx, title: str, df: pd.DataFrame, name: str, height: int, *, horizontal: bool = False) -> None:
     t = ctx.t
     with st.container(border=True):
         st.markdown(f"**{title}**")
         count = t("analytics.col_count")
-        # Labels are names people typed (owners, list entries): plotly renders HTML in them.
-        shown = df.assign(axis=df["label"].map(_short).map(plotly_text), label=df["label"].map(plotly_text))
-        if horizontal:
-            fig = px.bar(shown, x="n", y="axis", orientation="h", labels={"n": count, "axis": ""}, text="n",
-                         custom_data=["label"])
-            fig.update_yaxes(autorange="reversed", automargin=True)
-            fig.update_xaxes(**_count_axis(df["n"]))
-        else:
-            fig = px.bar(shown, x="axis", y="n", labels={"n": count, "axis": ""}, text="n", custom_data=["label"])
-            fig.update_xaxes(type="category")
-            fig.update_yaxes(**_count_axis(df["n"]))
-        fig.update_traces(hovertemplate="%{customdata[0]}: %{" + ("x" if horizontal else "y") + ":,}<extra></extra>",
-                          texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
-        fig.update_layout(height=height, margin=dict(l=0, r=24, t=8, b=0), showlegend=False, separators=".,",
-                          bargap=_bargap(len(df)))
+        fig = charts.bar_figure(df["label"].tolist(), df["n"].tolist(), count_label=count, height=height,
+                                horizontal=horizontal)
         st.plotly_chart(fig, config=_CHART_CONFIG, key=f"an_chart_{name}")
         _download(ctx, df.rename(columns={"code": t("analytics.col_code"), "label": title, "n": count}), name)
 
@@ -158,19 +127,8 @@ def _industry_tier(ctx, a, not_set: str, height: int) -> None:
     with st.container(border=True):
         st.markdown(f"**{title}**")
         count = t("analytics.col_count")
-        tier_order = [plotly_text(x) for x in (*tiers.values(), not_set)]
-        shown = df.assign(axis=df["industry"].map(_short).map(plotly_text),
-                          industry=df["industry"].map(plotly_text), tier=df["tier"].map(plotly_text))
-        fig = px.bar(shown, x="n", y="axis", color="tier", orientation="h", custom_data=["industry", "tier"],
-                     category_orders={"tier": tier_order},
-                     labels={"n": count, "axis": "", "tier": plotly_text(F.label("tier", lang))})
-        fig.update_traces(hovertemplate="%{customdata[0]} · %{customdata[1]}: %{x:,}<extra></extra>")
-        fig.update_yaxes(autorange="reversed", automargin=True,
-                         categoryorder="array", categoryarray=list(dict.fromkeys(shown["axis"])))
-        fig.update_xaxes(**_count_axis(df.groupby("industry")["n"].sum()))
-        fig.update_layout(barmode="stack", height=height, margin=dict(l=0, r=8, t=8, b=0),
-                          bargap=_bargap(df["industry"].nunique()),
-                          legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, title=None))
+        fig = charts.stacked_bar_figure(list(zip(df["industry"], df["tier"], df["n"])),
+                                        stack_order=[*tiers.values(), not_set], count_label=count, height=height)
         st.plotly_chart(fig, config=_CHART_CONFIG, key="an_chart_industry_tier")
         out = df.rename(columns={"industry_code": t("analytics.col_code"), "industry": F.label("industry", lang),
                                  "tier_code": t("analytics.col_tier_code"), "tier": F.label("tier", lang), "n": count})

@@ -1,11 +1,16 @@
-"""Analytics: every aggregate agrees with search's count for the same filters."""
+"""Analytics: every aggregate agrees with search's count for the same filters, and the
+cache never answers with counts older than the reader's own snapshot."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
+
+from lib.customers import analytics
 from lib.customers import customer as cs
 from lib.customers.analytics import customer_analytics, dimensions
-from lib.core.clock import local_today
+from lib.core.clock import local_today, utcnow
 from lib.customers.search import CustomerFilters, search
 
 
@@ -55,3 +60,220 @@ def test_filters_and_row_scope_apply(make_customer, actors, db):
     assert only_c.total == 2 and dict(only_c.counts["tier"]) == {"C": 2}
     sales = customer_analytics(db, actors["sales"])
     assert sales.total == 3 and dict(sales.counts["owner"]) == {"sales": 3}
+
+
+# -- the cache (issue 8 §3): keyed by scope, filters and the data version --------------------------
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times the aggregate was really computed (not answered from the cache)."""
+    calls = []
+    real = analytics._aggregate
+
+    def counting(rows, dims):
+        calls.append(1)
+        return real(rows, dims)
+
+    monkeypatch.setattr(analytics, "_aggregate", counting)
+    return calls
+
+
+def test_an_unchanged_database_answers_from_the_cache(make_customer, actors, db, computed):
+    seed(make_customer)
+    first = customer_analytics(db, actors["manager"])
+    assert customer_analytics(db, actors["manager"]) == first and len(computed) == 1
+    # Another manager-scoped reader sees the same rows and shares the answer.
+    assert customer_analytics(db, actors["admin"]) == first and len(computed) == 1
+
+
+def test_own_save_is_counted_by_the_very_next_call(make_customer, actors, db, computed):
+    made = seed(make_customer)
+    sales, manager = actors["sales"], actors["manager"]
+    assert dict(customer_analytics(db, sales).counts["tier"]) == {"A": 2, "D": 1}
+    rec = cs.update_customer(db, sales, made[0]["id"], {"tier": "B"}, made[0]["version"])
+    assert dict(customer_analytics(db, sales).counts["tier"]) == {"A": 1, "B": 1, "D": 1}
+    make_customer("sales", tier="D", owner="sales")
+    assert customer_analytics(db, sales).total == 4
+    cs.archive_customer(db, sales, made[0]["id"], rec["version"])
+    assert customer_analytics(db, sales).total == 3
+    # A manager's change of an access level (a field only managers set) is counted too.
+    before = dict(customer_analytics(db, manager).counts["access_level"])
+    cur = cs.get_customer(db, manager, made[1]["id"])
+    cs.update_customer(db, manager, cur["id"], {"access_level": "on_hold"}, cur["version"])
+    after = dict(customer_analytics(db, manager).counts["access_level"])
+    assert after.get("on_hold", 0) == before.get("on_hold", 0) + 1
+
+
+def test_another_users_save_is_counted_by_the_next_call(make_customer, actors, db):
+    made = seed(make_customer)
+    manager, sales = actors["manager"], actors["sales"]
+    assert customer_analytics(db, manager).active == 3 and customer_analytics(db, sales).total == 3
+    # A salesperson changes a status: the manager's cached answer is not reused.
+    cs.update_customer(db, sales, made[0]["id"], {"status": "dormant"}, made[0]["version"])
+    assert customer_analytics(db, manager).active == 2
+    # The manager hands a customer over: the new owner's view counts it at once,
+    # the old owner's no longer does.
+    rec = cs.get_customer(db, manager, made[2]["id"])  # owned by sales2
+    cs.update_customer(db, manager, rec["id"], {"owner": "sales"}, rec["version"])
+    assert customer_analytics(db, sales).total == 4
+    assert customer_analytics(db, actors["sales2"]).total == 1
+    # A restored (un-archived) customer comes back.
+    archived = cs.archive_customer(db, manager, made[3]["id"], made[3]["version"])
+    assert customer_analytics(db, manager).total == 5
+    cs.restore_customer(db, manager, archived["id"], archived["version"])
+    assert customer_analytics(db, manager).total == 6
+
+
+def test_a_contact_saved_changes_what_a_text_filter_counts(make_customer, actors, db):
+    from lib.customers import contacts as ct
+
+    made = seed(make_customer)
+    manager = actors["manager"]
+    by_name = CustomerFilters(text="欧阳娜娜")
+    assert customer_analytics(db, manager, by_name).total == 0
+    ct.add_contact(db, manager, made[4]["id"], {"contact_name": "欧阳娜娜"})
+    assert customer_analytics(db, manager, by_name).total == 1
+
+
+def test_each_scope_and_each_filter_set_has_its_own_entry(make_customer, actors, db, computed):
+    seed(make_customer)
+    answers = {}
+    for _ in range(2):  # the second round is answered from the cache, each from its own entry
+        for who in ("manager", "sales", "sales2"):
+            for f in (CustomerFilters(), CustomerFilters(choices={"tier": ("C",)}),
+                      CustomerFilters(choices={"tier": ("A",)}), CustomerFilters(archived="all")):
+                a = customer_analytics(db, actors[who], f)
+                assert answers.setdefault((who, repr(f)), a) == a
+                assert a.total == search(db, actors[who], f).total
+    assert len(computed) == 12
+    assert answers[("sales", repr(CustomerFilters()))].total == 3
+    assert answers[("sales2", repr(CustomerFilters()))].total == 2
+    assert answers[("manager", repr(CustomerFilters(choices={"tier": ("C",)})))].total == 2
+    assert answers[("sales", repr(CustomerFilters(choices={"tier": ("C",)})))].total == 0
+
+
+def test_an_answer_changed_by_its_reader_does_not_change_the_cache(make_customer, actors, db):
+    seed(make_customer)
+    a = customer_analytics(db, actors["manager"])
+    a.counts["tier"].clear()
+    a.total = -1
+    again = customer_analytics(db, actors["manager"])
+    assert again.total == 6 and dict(again.counts["tier"]) == {"A": 2, "B": 1, "C": 2, "D": 1}
+
+
+def test_the_cache_is_bounded(make_customer, actors, db, monkeypatch):
+    monkeypatch.setattr(analytics, "_CACHE_SIZE", 3)
+    seed(make_customer)
+    for days in range(1, 6):
+        customer_analytics(db, actors["manager"], CustomerFilters(created_to=local_today() - timedelta(days=days)))
+    assert len(db.cached("analytics", lambda: None)) == 3
+
+
+def test_the_version_is_that_of_the_readers_snapshot(make_customer, actors, db):
+    # The version is read in the aggregate's own read transaction: a write committed
+    # after that snapshot began must not be reported as its version, or the older
+    # answer would be stored under the newer version.
+    made = seed(make_customer)
+    with db.read() as cur:
+        seen = analytics._data_version(cur)
+        cs.update_customer(db, actors["manager"], made[0]["id"], {"tier": "D"}, made[0]["version"])
+        assert analytics._data_version(cur) == seen
+        assert cur.execute("SELECT tier FROM customers WHERE id = ?", [made[0]["id"]]).fetchone()[0] == "A"
+    with db.read() as cur:
+        assert analytics._data_version(cur) > seen
+
+
+def test_a_write_that_took_its_audit_id_first_but_committed_last_is_counted(make_customer, actors, db):
+    # Audit ids come from a sequence when a write asks for one, not when it commits: a
+    # slow save can commit its lower id after a quicker save's higher one. The newest id
+    # alone would then not change, and the answer cached in between would be stale.
+    made = seed(make_customer)
+    manager = actors["manager"]
+    slow = db.cursor()
+    slow.execute("BEGIN TRANSACTION")
+    slow_id = slow.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
+    make_customer("manager", tier="A")  # the quick save: a higher audit id, committed first
+    assert dict(customer_analytics(db, manager).counts["tier"])["D"] == 1  # cached now
+    slow.execute("UPDATE customers SET tier = 'D', version = version + 1 WHERE id = ?", [made[0]["id"]])
+    row = cs.audit_row(slow_id, now=utcnow(), actor="manager", action="update", customer_id=made[0]["id"],
+                       version=made[0]["version"] + 1, changes={"tier": ["A", "D"]})
+    cs.insert_row(slow, "audit_log", {c: row[c] for c in cs.AUDIT_COLUMNS})
+    slow.execute("COMMIT")
+    slow.close()
+    assert dict(customer_analytics(db, manager).counts["tier"])["D"] == 2
+
+
+def test_a_restored_backup_never_repeats_a_version(make_customer, actors, db, db_path, tmp_path):
+    from lib.core.db import Database
+    from lib.ops import backup as bk
+
+    seed(make_customer)
+    bk.backup(db, tmp_path / "b.duckdb")
+    make_customer("manager")  # lost by the restore
+    with db.read() as cur:
+        before = analytics._data_version(cur)
+    db.close()
+    bk.restore(tmp_path / "b.duckdb", db_path)
+    restored = Database(db_path)
+    try:
+        with restored.read() as cur:
+            entries, newest = analytics._data_version(cur)
+        # Fewer entries than before maybe, but a newest id past every id the replaced file had.
+        assert newest > before[1]
+        assert customer_analytics(restored, restored.actor("manager", "manager")).total == 6
+    finally:
+        restored.close()
+
+
+def _one_grouping_sets(where: str, dims: tuple[str, ...]) -> str:
+    """The aggregate as it was before issue 8: one GROUPING SETS computing every
+    aggregate for every set (the reference the faster query must agree with)."""
+    from lib.core.clock import SHANGHAI_OFFSET_HOURS
+    from lib.customers import fields as F
+
+    month = f"CAST(date_trunc('month', c.created_at + INTERVAL {SHANGHAI_OFFSET_HOURS} HOUR) AS DATE)"
+    cols = [*dims, "month"]
+    sets = ["()", *(f"({d})" for d in dims)]
+    if {"industry", "tier"} <= set(dims):
+        sets.append("(industry, tier)")
+    sets.append("(month)")
+    inner = ", ".join(f"c.{F.by_name(d).db_column} AS {d}" for d in dims)
+    return (
+        f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS g,"
+        " count(*) AS n, sum(credit_limit) AS credit, count(*) FILTER (WHERE created_at >= ?) AS new_n,"
+        " count(*) FILTER (WHERE status = 'active') AS active_n"
+        f" FROM (SELECT {inner + ', ' if inner else ''}c.credit_limit, c.created_at, c.status,"
+        f" {month} AS month FROM customers c WHERE {where})"
+        f" GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+
+
+def test_the_query_agrees_with_one_grouping_sets(make_customer, actors, db):
+    from datetime import datetime
+
+    from lib.accounts import permissions as perm
+    from lib.core.clock import local_month_start_utc
+    from lib.customers.search import where_clause
+
+    made = seed(make_customer)
+    made += [make_customer("sales", industry=None, tier=None, size=None, region=None, owner="sales") for _ in range(2)]
+    # Creation times either side of local (UTC+8) month ends, and long ago.
+    stamps = [datetime(2025, 1, 31, 15, 59, 59), datetime(2025, 1, 31, 16, 0, 0), datetime(2024, 12, 31, 16, 0),
+              datetime(2023, 2, 28, 23, 0), datetime(2025, 6, 30, 16, 0, 1)]
+    with db.transaction() as cur:
+        for rec, at in zip(made, stamps):
+            cur.execute("UPDATE customers SET created_at = ? WHERE id = ?", [at, rec["id"]])
+    month_start = local_month_start_utc()
+    dims = analytics.dimensions()
+    for who, filters in [("manager", CustomerFilters()), ("sales", CustomerFilters()),
+                         ("manager", CustomerFilters(choices={"tier": ("C", "A")})),
+                         ("manager", CustomerFilters(archived="all"))]:
+        where, params = where_clause(actors[who], filters, action=perm.ANALYTICS_VIEW)
+        with db.read() as cur:
+            new = analytics._aggregate(cur.execute(analytics._sql(where, dims), [*params, month_start]).fetchall(),
+                                       dims)
+            old = analytics._aggregate(cur.execute(_one_grouping_sets(where, dims), [month_start, *params]).fetchall(),
+                                       dims)
+        assert new == old, (who, filters)
+    # 2023-02-28 23:00 UTC is March 1st in Shanghai; 2024-12-31 16:00 UTC is January 1st.
+    assert customer_analytics(db, actors["manager"]).per_month[:4] == [
+        (date(2023, 3, 1), 1), (date(2025, 1, 1), 2), (date(2025, 2, 1), 1), (date(2025, 7, 1), 1)]
