@@ -14,6 +14,7 @@ from lib.core import i18n
 from lib.accounts import permissions as perm
 from lib.accounts.users import set_preferred_lang
 from lib.core.db import Database, default_path
+from lib.customers import search_index
 from lib.accounts.permissions import Actor
 
 LANG_KEY = "lang"
@@ -25,8 +26,11 @@ LOGIN_LANG_KEY = "cm_lang_switch_login"
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
-    # One connection per process; each unit of work takes its own cursor.
-    return Database(path)
+    # One connection per process; each unit of work takes its own cursor. The search
+    # index starts building now, in the background (searches use SQL until it is ready).
+    db = Database(path)
+    search_index.index(db).build(background=True)
+    return db
 
 
 def database() -> Database:

@@ -40,6 +40,10 @@ _READ_ONLY_REFUSAL = "transaction is launched in read-only mode"
 
 # The change notes of each open write transaction, by its cursor (see note_change).
 _NOTES: dict[int, dict[str, list[Any]]] = {}
+# Listeners by (database file, topic): every Database of this process on the same file
+# hears the writes made through any of them.
+_LISTENERS: dict[tuple[str, str], list[Callable[[list[Any]], None]]] = {}
+_LISTEN_LOCK = threading.Lock()
 
 
 def note_change(cur, topic: str, key: Any = None) -> None:
@@ -113,9 +117,8 @@ class Database:
         self._con.execute("SET index_scan_percentage = 1.0")
         self._cache_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
-        self._listeners: dict[str, list[Callable[[list[Any]], None]]] = {}
+        self._listening: list[tuple[tuple[str, str], Callable[[list[Any]], None]]] = []
         self._services: dict[str, Any] = {}
-        self._listen_lock = threading.Lock()
         if migrate:
             from lib.core import schema
 
@@ -183,7 +186,9 @@ class Database:
             _NOTES.pop(id(cur), None)
             cur.close()
         for topic, keys in notes.items():
-            for listen in self._listeners.get(topic, ()):
+            with _LISTEN_LOCK:
+                listeners = list(_LISTENERS.get((str(self.path.resolve()), topic), ()))
+            for listen in listeners:
                 listen(keys)
 
     @contextlib.contextmanager
@@ -221,6 +226,10 @@ class Database:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        with _LISTEN_LOCK:
+            for key, listen in self._listening:
+                _LISTENERS[key].remove(listen)
+            self._listening.clear()
         for svc in list(self._services.values()):
             stop = getattr(svc, "close", None)
             if stop:
@@ -230,9 +239,12 @@ class Database:
     # -- change notes and in-process services -----------------------------------------
     def on_commit(self, topic: str, listen: Callable[[list[Any]], None]) -> None:
         """Call ``listen(keys)`` after each committed transaction that noted changes of
-        ``topic`` (``note_change``), in the committing thread, before the write returns."""
-        with self._listen_lock:
-            self._listeners.setdefault(topic, []).append(listen)
+        ``topic`` (``note_change``) through any Database of this process on the same file,
+        in the committing thread, before the write returns."""
+        key = (str(self.path.resolve()), topic)
+        with _LISTEN_LOCK:
+            _LISTENERS.setdefault(key, []).append(listen)
+            self._listening.append((key, listen))
 
     def service(self, name: str, make: Callable[["Database"], T]) -> T:
         """The one ``make(self)`` of this name for this database (made on first use): a

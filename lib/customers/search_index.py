@@ -81,9 +81,14 @@ class _Codes:
         codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(np.int32)
         return cls(codes, {v: i for i, v in enumerate(enc.dictionary.to_pylist())})
 
-    def isin(self, values: Iterable[str]) -> np.ndarray:
-        wanted = [self.of[v] for v in values if v in self.of]
-        return np.isin(self.codes, np.asarray(wanted, dtype=np.int32))
+    def isin(self, values: Iterable[str], rows: np.ndarray) -> np.ndarray:
+        """For each of ``rows``: is its value one of ``values``? (A table look-up per
+        row, cheaper than np.isin's sort.)"""
+        allowed = np.zeros(len(self.of) + 1, dtype=bool)  # slot 0: NULL
+        for v in values:
+            if v in self.of:
+                allowed[self.of[v] + 1] = True
+        return allowed[self.codes[rows] + 1]
 
 
 @dataclass
@@ -202,26 +207,30 @@ class _Base:
         return out
 
     def matching(self, cond, stale: np.ndarray | None) -> np.ndarray:
-        m = self.live.copy()
-        for term in cond.terms:
+        """The rows (ascending) that meet ``cond``: the terms through the suffix array,
+        then the other conditions on those rows only."""
+        m = self.mask(self.rows_with(cond.terms[0]))
+        for term in cond.terms[1:]:
             m &= self.mask(self.rows_with(term))
         if stale is not None:
             m &= ~stale
+        rows = np.flatnonzero(m)
+        keep = self.live[rows]
         if cond.owner is not None:
-            m &= self.owner.isin([cond.owner])
+            keep &= self.owner.isin([cond.owner], rows)
         if cond.archived == "active":
-            m &= ~self.archived
+            keep &= ~self.archived[rows]
         elif cond.archived == "archived":
-            m &= self.archived
+            keep &= self.archived[rows]
         for col, values in cond.choices:
-            m &= self.choices[col].isin(values)
+            keep &= self.choices[col].isin(values, rows)
         if cond.created_from:
-            m &= self.created_us >= micros(cond.created_from)
+            keep &= self.created_us[rows] >= micros(cond.created_from)
         if cond.created_before:
-            m &= self.created_us < micros(cond.created_before)
+            keep &= self.created_us[rows] < micros(cond.created_before)
         if cond.reviewed_before:
-            m &= self.reviewed_us < micros(cond.reviewed_before)
-        return m
+            keep &= self.reviewed_us[rows] < micros(cond.reviewed_before)
+        return rows[keep]
 
     def ranks(self, rules, rows: np.ndarray) -> np.ndarray:
         rank = np.full(len(rows), 3, dtype=np.int64)
@@ -381,11 +390,13 @@ class SearchIndex:
         """``(total, keys)`` for a relevance-ordered search, as the SQL would give them:
         the keys ``{"r", "u", "i"}`` of up to ``limit`` rows after ``cursor`` in
         ascending order (``backwards``: before it, descending). None: not built yet."""
+        if not cond.terms:
+            return None
         state = self.current()
         if state is None:
             return None
         base = state.base
-        rows = np.flatnonzero(base.matching(cond, state.stale))
+        rows = base.matching(cond, state.stale)
         total = len(rows)
         rank = base.ranks(rules, rows)
         key = rank * base.n + base.place[rows]
