@@ -142,3 +142,21 @@ def test_a_database_opened_again_builds_from_what_is_stored(demo_db, actors, db_
         assert SI.index(again).current().base.n == 601
     finally:
         again.close()
+
+
+def test_many_changed_customers_rebuild_the_array_and_lose_no_save(demo_db, actors, monkeypatch):
+    db, manager = demo_db, actors["manager"]
+    idx = SI.index(db)
+    first = idx.current()
+    monkeypatch.setattr(SI, "REBUILD_AFTER", 2)
+    made = [cs.create_customer(db, manager, {"name": f"重建测试{i}号商行", "owner": "manager"}) for i in range(3)]
+    assert search(db, manager, CustomerFilters(text="重建测试")).total == 3  # from the delta
+    builder = idx._building
+    assert builder is not None
+    builder.join(60)
+    made.append(cs.create_customer(db, manager, {"name": "重建测试3号商行", "owner": "manager"}))
+    state = idx.current()
+    assert state.base is not first.base and state.base.n == 603  # the rebuilt array has the first three
+    assert set(state.delta) == {made[-1]["id"]}  # the save after it waits beside it
+    res = search(db, manager, CustomerFilters(text="重建测试"))
+    assert sorted(r["id"] for r in res.rows) == sorted(c["id"] for c in made) and res.total == 4

@@ -40,7 +40,7 @@ from lib.customers.customer import CHANGES as TOPIC
 log = logging.getLogger(__name__)
 
 SYNC_ROWS = 200_000  # build on first use up to this many customers; above, in the background
-REBUILD_AFTER = 50_000  # changed customers kept beside the array before it is rebuilt
+REBUILD_AFTER = 5_000  # changed customers kept beside the array (each search tests them in Python)
 _NULL_US = np.iinfo(np.int64).min  # a NULL reviewed_at: "never", before any date
 _ALL = object()  # a change note of "everything"
 
