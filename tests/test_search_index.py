@@ -160,3 +160,36 @@ def test_many_changed_customers_rebuild_the_array_and_lose_no_save(demo_db, acto
     assert set(state.delta) == {made[-1]["id"]}  # the save after it waits beside it
     res = search(db, manager, CustomerFilters(text="重建测试"))
     assert sorted(r["id"] for r in res.rows) == sorted(c["id"] for c in made) and res.total == 4
+
+
+def test_listed_records_are_never_older_than_the_last_save(demo_db, actors):
+    db, manager = demo_db, actors["manager"]
+    f = CustomerFilters(text="公司")
+    shown = search(db, manager, f).rows[0]
+    assert search(db, manager, f).rows[0] == shown  # the second page view comes from the cache
+    saved = cs.update_customer(db, manager, shown["id"], {"notes": "新备注", "tier": "A"}, shown["version"])
+    again = next(r for r in search(db, manager, f).rows if r["id"] == shown["id"])
+    assert (again["notes"], again["tier"], again["version"]) == ("新备注", "A", saved["version"])
+    ct.add_contact(db, manager, shown["id"], {"contact_name": "司马新", "contact_mobile": "13912340000"},
+                   primary=True)
+    again = next(r for r in search(db, manager, f).rows if r["id"] == shown["id"])
+    assert again["contact_name"] == "司马新"
+
+
+def test_rows_read_before_a_write_are_not_kept():
+    from lib.customers.search import RecordCache
+
+    class FakeDb:
+        def on_commit(self, topic, listen):
+            self.listen = listen
+
+    fake = FakeDb()
+    cache = RecordCache(fake)
+    seen = cache.version()
+    fake.listen([7])  # a write to customer 7 commits while the page is being read
+    cache.put([{"id": 7, "name": "old"}], seen)
+    assert cache.get([7]) == {}
+    cache.put([{"id": 7, "name": "new"}], cache.version())
+    assert cache.get([7]) == {7: {"id": 7, "name": "new"}}
+    fake.listen([None])  # everything changed
+    assert cache.get([7]) == {}
