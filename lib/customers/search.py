@@ -11,6 +11,11 @@ initials, then the parts every field declared ``searchable`` contributes by its 
 (``lib.customers.customer.record_search_text``). The list filters are the fields
 declared ``filter=True``. With a query, rows rank: exact code/USCC/phone, then exact
 name or pinyin/initials, then prefix, then substring.
+
+A relevance-ordered search with text is answered by the in-memory index
+(``lib.customers.search_index``) once it is built, from the same ``Conditions`` and
+``RankRule`` data the SQL here is rendered from; the SQL answers everything else. The
+records of a page come from ``RecordCache`` when a recent search listed them.
 """
 from __future__ import annotations
 
@@ -351,9 +356,9 @@ def search(db, actor, filters: CustomerFilters = CustomerFilters(), sort: str | 
         # The substring test is the costly part: evaluate it once, in one scan that
         # yields both the exact total and the page's keys.
         agg = "max_by" if backwards else "min_by"
-        cond = " FILTER (WHERE sort_key " + op + " ?)" if cursor_value is not None else ""
+        after = " FILTER (WHERE sort_key " + op + " ?)" if cursor_value is not None else ""
         steps = [(
-            f"SELECT count(*), {agg}(sort_key, sort_key, {limit}){cond}"
+            f"SELECT count(*), {agg}(sort_key, sort_key, {limit}){after}"
             f" FROM (SELECT {key_sql} AS sort_key FROM customers c WHERE {where})",
             [*([cursor_value] if cursor_value is not None else []), *key_params, *where_params],
         )]
