@@ -193,3 +193,14 @@ def test_rows_read_before_a_write_are_not_kept():
     assert cache.get([7]) == {7: {"id": 7, "name": "new"}}
     fake.listen([None])  # everything changed
     assert cache.get([7]) == {}
+
+
+def test_closing_the_database_while_the_index_builds_in_the_background(demo_db, db_path, monkeypatch):
+    from lib.core.db import Database
+
+    monkeypatch.setattr(SI, "SYNC_ROWS", 0)  # build in the background, as on a large base
+    other = Database(db_path)
+    idx = SI.index(other)
+    assert idx.build() is None  # not ready yet: searches use the SQL meanwhile
+    other.close()  # interrupts a build still reading; never "connection is busy"
+    assert idx.current() is None

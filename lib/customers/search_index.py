@@ -24,8 +24,10 @@ Memory: the text, the array and ``sa_row`` take about 9 bytes per byte of haysta
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -270,6 +272,9 @@ class SearchIndex:
         self._pending: set[int] = set()  # customers changed since the last refresh
         self._since_build: set[int] | None = None  # while a build runs: what changed meanwhile
         self._building: threading.Thread | None = None
+        self._reader = None  # the cursor a build is reading with, while it reads
+        self._read_done = threading.Event()  # clear while a build reads the database
+        self._read_done.set()
         self._closed = False
         db.on_commit(TOPIC, self._noted)
 
@@ -347,6 +352,7 @@ class SearchIndex:
         # Caller holds the lock. Record changes from now on, then take the snapshot: a
         # change committed before the snapshot is in it; one after is re-read.
         self._since_build = set()
+        self._read_done.clear()
         if background:
             self._building = threading.Thread(target=self._build, name="search-index", daemon=True)
             self._building.start()
@@ -360,12 +366,18 @@ class SearchIndex:
 
     def _build(self) -> None:
         try:
-            with self.db.read() as cur:
-                table = cur.sql(_select(" ORDER BY c.id")).to_arrow_table()
+            try:
+                with self.db.read() as cur:
+                    self._reader = cur
+                    table = cur.sql(_select(" ORDER BY c.id")).to_arrow_table()
+            finally:
+                self._reader = None
+                self._read_done.set()
             base = _Base(table)
             del table
         except Exception:
-            log.exception("search index build failed; searches use SQL")
+            if not self._closed:
+                log.exception("search index build failed; searches use SQL")
             with self._lock:
                 self._building, self._since_build = None, None
             return
@@ -381,7 +393,16 @@ class SearchIndex:
         log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
 
     def close(self) -> None:
+        """Stop using the index. A build still reading the database is interrupted and
+        waited for (the connection cannot close under it); the rest of a build needs
+        no database and is dropped when it ends."""
         self._closed = True
+        deadline = time.monotonic() + 30
+        while not self._read_done.wait(0.02) and time.monotonic() < deadline:
+            reader = self._reader
+            if reader is not None:
+                with contextlib.suppress(Exception):
+                    reader.interrupt()
         with self._lock:
             self._state = None
 
