@@ -204,3 +204,29 @@ def test_closing_the_database_while_the_index_builds_in_the_background(demo_db, 
     assert idx.build() is None  # not ready yet: searches use the SQL meanwhile
     other.close()  # interrupts a build still reading; never "connection is busy"
     assert idx.current() is None
+
+
+def test_after_a_restore_the_index_holds_the_restored_customers(demo_db, actors, db_path, tmp_path):
+    from lib.core.db import Database
+    from lib.ops import backup as bk
+
+    db, manager = demo_db, actors["manager"]
+    kept = cs.create_customer(db, manager, {"name": "备份之前实业有限公司", "owner": "manager"})
+    assert search(db, manager, CustomerFilters(text="备份之前")).total == 1  # the index is built and used
+    bk.backup(db, tmp_path / "b.duckdb")
+    cs.update_customer(db, manager, kept["id"], {"name": "备份之后实业有限公司"}, kept["version"])
+    cs.create_customer(db, manager, {"name": "备份之后新建商行", "owner": "manager"})
+    assert search(db, manager, CustomerFilters(text="备份之后")).total == 2
+    db.close()
+
+    bk.restore(tmp_path / "b.duckdb", db_path)
+    restored = Database(db_path)
+    try:
+        who = restored.actor("manager", "manager")
+        assert [r["id"] for r in search(restored, who, CustomerFilters(text="备份之前")).rows] == [kept["id"]]
+        assert search(restored, who, CustomerFilters(text="备份之后")).total == 0
+        assert SI.index(restored).current().base.n == 601
+        f = CustomerFilters(text="公司")
+        assert search(restored, who, f).total == plain(restored, who, f)[0]
+    finally:
+        restored.close()
