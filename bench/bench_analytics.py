@@ -40,35 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lib.accounts import permissions as perm  # noqa: E402
-from lib.core.clock import SHANGHAI_OFFSET_HOURS, local_month_start_utc  # noqa: E402
+from lib.core.clock import local_month_start_utc  # noqa: E402
 from lib.core.db import Database  # noqa: E402
 from lib.customers import analytics  # noqa: E402
 from lib.customers import customer as cs  # noqa: E402
-from lib.customers import fields as F  # noqa: E402
 from lib.customers.search import CustomerFilters, where_clause  # noqa: E402
 from tests.apptest_util import make_app, open_page  # noqa: E402
+from tests.test_analytics import one_grouping_sets  # noqa: E402  (the anchor is the test's reference)
 
 MIN_ROWS = 1_000_000
-
-
-def one_grouping_sets(where: str, dims: tuple[str, ...]) -> str:
-    """The anchor: the aggregate as one GROUPING SETS over every dimension and the
-    month, each set computing every aggregate (lib/customers/analytics.py before issue 8)."""
-    month = f"CAST(date_trunc('month', c.created_at + INTERVAL {SHANGHAI_OFFSET_HOURS} HOUR) AS DATE)"
-    cols = [*dims, "month"]
-    sets = ["()", *(f"({d})" for d in dims)]
-    if {"industry", "tier"} <= set(dims):
-        sets.append("(industry, tier)")
-    sets.append("(month)")
-    inner = ", ".join(f"c.{F.by_name(d).db_column} AS {d}" for d in dims)
-    return (
-        f"SELECT {', '.join(cols)}, GROUPING({', '.join(cols)}) AS g,"
-        " count(*) AS n, sum(credit_limit) AS credit, count(*) FILTER (WHERE created_at >= ?) AS new_n,"
-        " count(*) FILTER (WHERE status = 'active') AS active_n"
-        f" FROM (SELECT {inner + ', ' if inner else ''}c.credit_limit, c.created_at, c.status,"
-        f" {month} AS month FROM customers c WHERE {where})"
-        f" GROUP BY GROUPING SETS ({', '.join(sets)})"
-    )
 
 
 def ms(since: float) -> float:

@@ -224,9 +224,10 @@ def test_a_restored_backup_never_repeats_a_version(make_customer, actors, db, db
         restored.close()
 
 
-def _one_grouping_sets(where: str, dims: tuple[str, ...]) -> str:
+def one_grouping_sets(where: str, dims: tuple[str, ...]) -> str:
     """The aggregate as it was before issue 8: one GROUPING SETS computing every
-    aggregate for every set (the reference the faster query must agree with)."""
+    aggregate for every set (the reference the faster query must agree with, and the
+    anchor of bench/bench_analytics.py)."""
     from lib.core.clock import SHANGHAI_OFFSET_HOURS
     from lib.customers import fields as F
 
@@ -247,7 +248,7 @@ def _one_grouping_sets(where: str, dims: tuple[str, ...]) -> str:
     )
 
 
-def test_the_query_agrees_with_one_grouping_sets(make_customer, actors, db):
+def test_the_query_agrees_withone_grouping_sets(make_customer, actors, db):
     from datetime import datetime
 
     from lib.accounts import permissions as perm
@@ -271,7 +272,7 @@ def test_the_query_agrees_with_one_grouping_sets(make_customer, actors, db):
         with db.read() as cur:
             new = analytics._aggregate(cur.execute(analytics._sql(where, dims), [*params, month_start]).fetchall(),
                                        dims)
-            old = analytics._aggregate(cur.execute(_one_grouping_sets(where, dims), [month_start, *params]).fetchall(),
+            old = analytics._aggregate(cur.execute(one_grouping_sets(where, dims), [month_start, *params]).fetchall(),
                                        dims)
         assert new == old, (who, filters)
     # 2023-02-28 23:00 UTC is March 1st in Shanghai; 2024-12-31 16:00 UTC is January 1st.

@@ -4,7 +4,7 @@ writes (a save is found by the very next search) and rebuilds after a bulk load.
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -16,7 +16,7 @@ from lib.customers.search import CustomerFilters, PageRequest, search
 from lib.core.text import pinyin_keys
 from lib.ops.demo import loader
 
-NOW = __import__("datetime").datetime(2026, 6, 1, 9, 0)
+NOW = datetime(2026, 6, 1, 9, 0)
 
 
 @pytest.fixture

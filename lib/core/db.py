@@ -118,6 +118,7 @@ class Database:
         self._cache_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
         self._listening: list[tuple[tuple[str, str], Callable[[list[Any]], None]]] = []
+        self._file = str(self.path.resolve())  # the listeners' key: every Database on this file
         self._services: dict[str, Any] = {}
         if migrate:
             from lib.core import schema
@@ -187,7 +188,7 @@ class Database:
             cur.close()
         for topic, keys in notes.items():
             with _LISTEN_LOCK:
-                listeners = list(_LISTENERS.get((str(self.path.resolve()), topic), ()))
+                listeners = list(_LISTENERS.get((self._file, topic), ()))
             for listen in listeners:
                 listen(keys)
 
@@ -241,7 +242,7 @@ class Database:
         """Call ``listen(keys)`` after each committed transaction that noted changes of
         ``topic`` (``note_change``) through any Database of this process on the same file,
         in the committing thread, before the write returns."""
-        key = (str(self.path.resolve()), topic)
+        key = (self._file, topic)
         with _LISTEN_LOCK:
             _LISTENERS.setdefault(key, []).append(listen)
             self._listening.append((key, listen))
