@@ -123,10 +123,21 @@ def session_id(username: str) -> str | None:
     return stored[1] if isinstance(stored, tuple) and stored[0] == username else None
 
 
+# The cookie components (the library's reader, our writers, its deleter) show nothing,
+# but each would take a row at the top of the page: a writer drawn in one run and gone
+# in the next moved everything below it, so a click aimed at a grid row just after
+# logging in landed on the next row. They are drawn in one area out of the page's flow.
+COOKIE_AREA = "cm_cookie_area"
+COOKIE_AREA_STYLE = (f"<style>.st-key-{COOKIE_AREA} {{ position: absolute; width: 1px; height: 0;"
+                     " overflow: hidden; }</style>")
+
+
 class Gate:
     """Who is this session? Build once per run: ``Gate(db, config)``."""
 
     def __init__(self, db, config: AppConfig):
+        st.html(COOKIE_AREA_STYLE)  # style only: Streamlit gives it no room on the page
+        self._cookie_area = st.container(key=COOKIE_AREA)
         self.db = db
         self.config = config
         self._key = config.signing_key()
@@ -141,14 +152,15 @@ class Gate:
                 if u.active
             }
         }
-        self.authenticator = stauth.Authenticate(
-            credentials,
-            config.cookie_name,
-            self._key,
-            config.cookie_expiry_days,
-            auto_hash=False,
-            login_sleep_time=0,
-        )
+        with self._cookie_area:  # the library draws its cookie reader now
+            self.authenticator = stauth.Authenticate(
+                credentials,
+                config.cookie_name,
+                self._key,
+                config.cookie_expiry_days,
+                auto_hash=False,
+                login_sleep_time=0,
+            )
         model = self.authenticator.authentication_controller.authentication_model
         model.check_credentials = self._library_password_check
         cookie = self.authenticator.cookie_controller.cookie_model
@@ -260,9 +272,10 @@ class Gate:
             return
         component = self.authenticator.cookie_controller.cookie_model.cookie_manager.cookie_manager
         for name, (value, expires, n) in list(pending.items()):
-            written = component(method="set", cookie=name, value=value,
-                                options={"path": "/", "expires": expires, "sameSite": "strict"},
-                                key=f"cm_set_{name}_{n}", default=False)
+            with self._cookie_area:
+                written = component(method="set", cookie=name, value=value,
+                                    options={"path": "/", "expires": expires, "sameSite": "strict"},
+                                    key=f"cm_set_{name}_{n}", default=False)
             if written:
                 del pending[name]
         st.session_state[PENDING_COOKIES_KEY] = pending
@@ -393,7 +406,8 @@ class Gate:
         if self._cookie_dropped:  # the delete component has a fixed key: once per run
             return
         self._cookie_dropped = True
-        self.authenticator.cookie_controller.delete_cookie()
+        with self._cookie_area:
+            self.authenticator.cookie_controller.delete_cookie()
         # The library would otherwise try the (deleted) cookie again in this session.
         st.session_state["logout"] = True
 
