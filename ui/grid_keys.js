@@ -7,9 +7,14 @@
 //    editor starts with the *last* of them ("0592-5555555" became "592-5555555").
 // 2. Enter/Tab in the editor commits the text of the editor's last render, not what the box
 //    holds: a key typed in the same frame as Enter is missing, or the whole edit is.
+// 3. A click on a cell just after the page was opened again moves the focus to the cell
+//    selected before (its accessibility cell); if that cell is scrolled out of view, its
+//    element is removed and the focus falls to the page: the cell looks selected, but the
+//    keys typed next reach nothing.
 // So: after the key that opens an editor, the next keys are held until the editor has the
 // focus and then typed into it; Enter/Tab in a text editor is passed on once the typed text
-// is drawn. Installed once per page (Streamlit runs this script on every rerun).
+// is drawn; a key that reaches the page itself after a click on a grid goes to that grid.
+// Installed once per page (Streamlit runs this script on every rerun).
 (() => {
   if (window.__cmGridKeys) return;
   window.__cmGridKeys = true;
@@ -24,10 +29,27 @@
     new KeyboardEvent("keydown", {key, code: key, shiftKey, bubbles: true, cancelable: true})));
   let held = null; // keys typed after the one that opens an editor, until they are typed into it
   let target = null; // the editor they go to, once it has the focus
+  let clicked = null; // the grid clicked last, until the focus goes somewhere else
+
+  document.addEventListener("pointerdown", (e) => {
+    clicked = (e.target.closest && e.target.closest('[data-testid="stDataFrame"]')) || null;
+  }, true);
 
   document.addEventListener("keydown", (e) => {
     if (!e.isTrusted || e.isComposing) return;
     const el = e.target;
+    if (el === document.body && clicked && clicked.isConnected) { // the focus fell out of the grid
+      const canvas = clicked.querySelector('[data-testid="data-grid-canvas"]');
+      if (canvas) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        canvas.focus();
+        if (printable(e)) startHolding();
+        canvas.dispatchEvent(new KeyboardEvent("keydown", {key: e.key, code: e.code, shiftKey: e.shiftKey,
+                                                         bubbles: true, cancelable: true}));
+        return;
+      }
+    }
     if (held !== null && !inGrid(el) && !isEditor(el)) held = null; // the user went elsewhere
     if (held !== null && (!isEditor(el) || el === target)) {
       if (printable(e) || commitKey(e)) {
@@ -46,14 +68,17 @@
       pressLater(el, e.key, e.shiftKey);
       return;
     }
-    if (inGrid(el) && !isEditor(el) && printable(e)) {
-      held = [];
-      const mine = held;
-      setTimeout(() => { if (held === mine && target === null) held = null; }, 1000); // no editor: a locked cell
-    }
+    if (inGrid(el) && !isEditor(el) && printable(e)) startHolding();
   }, true);
 
+  function startHolding() {
+    held = [];
+    const mine = held;
+    setTimeout(() => { if (held === mine && target === null) held = null; }, 1000); // no editor: a locked cell
+  }
+
   document.addEventListener("focusin", (e) => {
+    if (!inGrid(e.target) && !isEditor(e.target)) clicked = null;
     if (held === null || target !== null || !isEditor(e.target)) return;
     target = e.target;
     afterDraw(() => {

@@ -306,10 +306,11 @@ def grid_selected(page, name: str, row: int):
 
 
 def grid_point(page, row: int) -> tuple[float, float]:
-    """Where the name cell of ``row`` is on screen (name scrolled into view)."""
+    """Where the name cell of ``row`` is on screen (the grid scrolled to its top left:
+    Enter on the last row in view scrolls it down a row)."""
     grid = page.locator('[data-testid="data-grid-canvas"]').first
     grid.wait_for(state="visible")
-    page.locator(".dvn-scroller").first.evaluate("e => { e.scrollLeft = 0; }")
+    page.locator(".dvn-scroller").first.evaluate("e => { e.scrollLeft = 0; e.scrollTop = 0; }")
     next_frames(page)
     box = grid.bounding_box()
     assert box is not None, "the grid is not on screen"

@@ -1,0 +1,142 @@
+"""No grid edit is lost (issue 6 §4), proven in Chromium: twenty edits in a row on
+different rows and columns — some typed at a scanner's speed on a selected cell, some
+made while the rerun the last edit started is still running, some right after the page
+was opened again from the sidebar — then one save: all twenty are in the database,
+each applied once.
+
+The grid helpers (tests/browser/util.py) edit like a person does: point at a cell and
+click it, walk with the arrow keys, Enter opens the editor. No step is tried twice.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from lib.core.i18n import t
+from tests.browser import util
+from tests.browser.util import commit_text, grid_cell_text, open_cell_editor, select_cell, wait_idle
+
+COLUMNS = ("address", "email", "name", "contact_title")
+
+
+@dataclass(frozen=True)
+class Edit:
+    row: int
+    column: str
+    how: str  # "enter": Enter opens the editor, then type; "type": type on the selected cell
+    # "idle": the app is idle; "busy": right after the last edit, whose rerun is on its way;
+    # "reopen": right after opening the page again from the sidebar
+    when: str
+
+    def value(self, i: int) -> str:
+        """The text typed. Typed on a selected cell, it is what a scanner or a fast
+        typist sends: ASCII keys (Chinese comes through an input method, not keys)."""
+        if self.column == "email":
+            return f"grid{i}@example.com"
+        if self.how == "type":
+            return {"address": f"No. {i} Test Road", "name": f"Grid Test {i} Ltd",
+                    "contact_title": f"Buyer {i}"}[self.column]
+        return {"address": f"思明区测试路{i}号", "name": f"网格测试客户{i}有限公司",
+                "contact_title": f"采购主管{i}"}[self.column]
+
+
+def plan() -> list[Edit]:
+    """Twenty edits, one per row (rows 0–19 of the first page), the columns, the ways
+    of typing and the moments mixed. No edit is on the row below the last one: Enter
+    moves the grid's selection down a row, and a click on the selected cell opens its
+    editor (the grid's "second click"), which is not what the helpers expect."""
+    whens = ["idle", "busy", "busy", "reopen", "busy"]
+    return [Edit(row=(i * 7) % 20, column=COLUMNS[i % len(COLUMNS)], how="type" if i % 3 == 1 else "enter",
+                 when=whens[i % len(whens)]) for i in range(20)]
+
+
+@pytest.fixture
+def own_server(demo_db, tmp_path):
+    """A server on its own copy of the demo data; the test stops it to read the file."""
+    server = util.start_server("grid", util.copy_db(demo_db.path, tmp_path / "app.duckdb"))
+    yield server
+    server.stop()
+
+
+def stored(path, codes: list[str]) -> dict[str, dict]:
+    from lib.core.db import Database
+
+    db = Database(path)
+    try:
+        with db.read() as cur:
+            rows = cur.execute(
+                "SELECT c.id, c.code, c.name, c.email, c.address, c.version,"
+                " (SELECT p.title FROM contacts p WHERE p.customer_id = c.id AND p.is_primary AND NOT p.deleted)"
+                " AS contact_title,"
+                " (SELECT count(*) FROM audit_log a WHERE a.customer_id = c.id) AS audits"
+                " FROM customers c WHERE c.code = ANY(?)", [codes]).fetchall()
+            cols = [d[0] for d in cur.description]
+    finally:
+        db.close()
+    return {r[1]: dict(zip(cols, r)) for r in rows}
+
+
+# Counts the grid inputs (pointer presses, keys) that the browser took while a script run
+# was in progress: the moments this test is about.
+WATCH_RERUNS = """() => {
+  window.__inputsDuringRun = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const count = (e) => {
+    if (e.target.closest && e.target.closest('[data-testid="stDataFrame"]')
+        && app.getAttribute('data-test-script-state') === 'running') window.__inputsDuringRun++;
+  };
+  document.addEventListener('pointerdown', count, true);
+  document.addEventListener('keydown', count, true);
+}"""
+
+
+def open_customers(page) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.customers", "zh"), exact=True).click()
+
+
+def test_twenty_edits_in_a_row_are_all_saved_once(own_server, new_page, demo_db, tmp_path):
+    page = new_page(height=1600)
+    util.login(page, own_server.base_url, "manager", path="customers")
+    page.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()
+    wait_idle(page)
+    codes = [grid_cell_text(page, "code", r) for r in range(20)]
+    assert len(set(codes)) == 20, codes
+    before = stored(util.copy_db(demo_db.path, tmp_path / "before.duckdb"), codes)  # the server's start
+
+    page.evaluate(WATCH_RERUNS)
+    edits = plan()
+    for i, e in enumerate(edits):
+        if e.when == "idle":
+            wait_idle(page)
+        elif e.when == "reopen":
+            open_customers(page)
+        select_cell(page, e.column, e.row)
+        if e.how == "enter":
+            open_cell_editor(page)
+            commit_text(page, e.value(i), "Enter")
+        else:
+            page.keyboard.type(e.value(i))  # no delay between keys: a scanner
+            page.wait_for_function("t => document.activeElement && document.activeElement.value === t",
+                                   arg=e.value(i))
+            page.keyboard.press("Enter")
+            page.locator(".gdg-clip-region").wait_for(state="detached")
+
+    save = page.get_by_role("button", name=re.compile(re.escape(t("grid.save", "zh", n=20))))
+    save.wait_for()
+    wait_idle(page)
+    save.click()
+    page.get_by_text(t("grid.saved_toast", "zh", ok=20)).first.wait_for()
+    wait_idle(page)
+
+    # How many of the inputs met a running script is up to the timing of the moment; it
+    # is printed (seen: 9 of about 150 keys and clicks), not asserted.
+    print("grid inputs during a script run:", page.evaluate("() => window.__inputsDuringRun"))
+    own_server.stop()
+    after = stored(own_server.db_path, codes)
+    for i, e in enumerate(edits):
+        row, old = after[codes[e.row]], before[codes[e.row]]
+        assert row[e.column] == e.value(i), (i, e, row)
+        assert row["version"] == old["version"] + 1, (i, e, old, row)  # applied once
+        assert row["audits"] == old["audits"] + 1, (i, e, old, row)
