@@ -5,8 +5,8 @@ A text search must find a term anywhere in the haystack (``contains``), so an or
 index cannot help and SQL scans all of ``search_text`` (50-270 ms at 1M customers).
 Here the haystacks of all customers lie end to end in one byte string; its suffix
 array lists every position in the sorted order of the text that follows it, so the
-positions where a term occurs are one contiguous slice of it, found by binary search.
-``sa_row`` gives each of those positions' customer. Filters and the relevance key
+positions where a term occurs are one contiguous slice of it, found by binary search
+(only the even positions are listed: ``_Base``). Filters and the relevance key
 (rank, -updated_at, id) are then evaluated with numpy over those customers, with
 exactly the rules ``lib.customers.search`` renders as SQL (``Conditions`` and
 ``RankRule``); the SQL stays as the fallback and is what the tests compare against.
@@ -19,8 +19,8 @@ after a bulk change (the demo loader notes "everything"), the array is rebuilt, 
 background thread on a large base; until it is ready, searches use the SQL. DuckDB
 only: a PostgreSQL backend would use a trigram index (pg_trgm) instead.
 
-Memory: the text, the array and ``sa_row`` take about 9 bytes per byte of haystack
-(about 1.8 GB at a million demo customers); docs/design.md has the measurements.
+Memory: the text and the array of its even suffixes take about 3 bytes per byte of
+haystack; docs/design.md has the measurements.
 """
 from __future__ import annotations
 
@@ -130,12 +130,45 @@ class _Row:
         return 3
 
 
+_ROW_MARK = 0xFF  # before each haystack in the text: a byte no UTF-8 string contains
+_SORT_STEP = 8_000_000  # suffix array entries handled at a time while it is thinned
+_ONE = np.uint64(1)
+
+
+def even_suffixes(text: bytes) -> np.ndarray:
+    """The suffix array of ``text`` restricted to the suffixes that start at an even
+    position (int32, in the sorted order of those suffixes).
+
+    libdivsufsort sorts every suffix (4 bytes per byte of text); the odd entries are
+    dropped a slice at a time, so the peak is the full array plus the half kept."""
+    from pydivsufsort import divsufsort
+
+    if not text:
+        return np.zeros(0, np.int32)
+    full = divsufsort(text)
+    out = np.empty((len(text) + 1) // 2, dtype=np.int32)
+    w = 0
+    for i in range(0, len(full), _SORT_STEP):
+        part = full[i:i + _SORT_STEP]
+        part = part[(part & 1) == 0]
+        out[w:w + len(part)] = part
+        w += len(part)
+    assert w == len(out)
+    return out
+
+
 class _Base:
-    """The suffix array and columns of every customer as of one snapshot."""
+    """The suffix array and columns of every customer as of one snapshot.
 
-    def __init__(self, table: pa.Table):
-        from pydivsufsort import divsufsort
+    ``text`` holds each customer's haystack preceded by ``_ROW_MARK`` (0xFF, which no
+    UTF-8 string contains, so no term ever runs into the next customer, and a haystack
+    that starts with a term is the term preceded by the mark). ``sa`` lists only the
+    suffixes at even positions: an occurrence at an odd position is found as the term
+    less its first byte one position later, preceded by that byte. The customer of a
+    position is the number of marks up to it (``_row_of``: a bit per byte and a count
+    per 64 bits), so no per-entry row map is kept. Costs: docs/design.md."""
 
+    def __init__(self, table: pa.Table, *, sort=even_suffixes):
         text = table.column("search_text").combine_chunks()
         if not pa.types.is_large_string(text.type):
             text = text.cast(pa.large_string())
@@ -143,14 +176,23 @@ class _Base:
         self.n = n
         self.ids = table.column("id").to_numpy()
         offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + n + 1]
-        self.data = bytes(text.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0])) if n else b""
-        offsets = offsets - offsets[0]
-        self.starts, self.ends = offsets[:-1], offsets[1:]
-        self.sa = divsufsort(self.data) if self.data else np.zeros(0, np.int32)
-        self.sa_row = np.empty(len(self.sa), dtype=np.int32)
-        step = 8_000_000  # searchsorted returns int64: in slices, to bound the peak
-        for i in range(0, len(self.sa), step):
-            self.sa_row[i:i + step] = np.searchsorted(self.starts, self.sa[i:i + step], side="right") - 1
+        if n:
+            raw = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+            offsets = offsets - offsets[0]
+            marks = offsets[:-1] + np.arange(n)  # where each haystack's mark lands
+            self.data = np.insert(raw, offsets[:-1], _ROW_MARK).tobytes()
+            del raw
+        else:
+            marks = np.zeros(0, np.int64)
+            self.data = b""
+        del text
+        self.text = np.frombuffer(self.data, dtype=np.uint8)
+        words = np.zeros(len(self.data) // 64 + 1, dtype=np.uint64)
+        np.bitwise_or.at(words, marks >> 6, _ONE << (marks & 63).astype(np.uint64))
+        self.mark_bits = words
+        self.marks_before = np.zeros(len(words), dtype=np.int32)  # marks in the words before each
+        np.cumsum(np.bitwise_count(words[:-1]), out=self.marks_before[1:])
+        self.sa = sort(self.data)
         self.live = table.column("live").to_numpy(zero_copy_only=False)
         self.archived = table.column("archived").to_numpy(zero_copy_only=False)
         self.owner = _Codes.encode(table.column("owner"))
@@ -169,10 +211,17 @@ class _Base:
 
     @property
     def nbytes(self) -> int:
-        return len(self.data) + self.sa.nbytes + self.sa_row.nbytes + 40 * self.n
+        return len(self.data) + self.sa.nbytes + self.mark_bits.nbytes + self.marks_before.nbytes + 40 * self.n
+
+    def _row_of(self, pos: np.ndarray) -> np.ndarray:
+        """The customer (row) of each text position: the marks at or before it, less one."""
+        pos = pos.astype(np.int64, copy=False)
+        word = pos >> 6
+        upto = (_ONE << (pos & 63).astype(np.uint64) << _ONE) - _ONE  # bits 0..pos%64 (all at 63)
+        return self.marks_before[word] + np.bitwise_count(self.mark_bits[word] & upto).astype(np.int32) - 1
 
     def _slice(self, pattern: bytes) -> tuple[int, int]:
-        """The suffix array's slice of the suffixes that start with ``pattern``."""
+        """The suffix array's slice of the (even) suffixes that start with ``pattern``."""
         sa, data, m = self.sa, self.data, len(pattern)
         lo, hi = 0, len(sa)
         while lo < hi:
@@ -192,16 +241,27 @@ class _Base:
                 hi = mid
         return first, lo
 
+    def positions(self, p: bytes) -> np.ndarray:
+        """Every position of ``p`` in the text (unordered)."""
+        if not p:
+            return np.flatnonzero(self.text != _ROW_MARK)
+        lo, hi = self._slice(p)
+        even = self.sa[lo:hi]
+        if len(p) == 1:  # no shorter rest to look up: scan the odd positions
+            odd = np.flatnonzero(self.text[1::2] == p[0]) * 2 + 1
+        else:
+            lo, hi = self._slice(p[1:])
+            after = self.sa[lo:hi]
+            after = after[after > 0]
+            odd = after[self.text[after - 1] == p[0]] - 1
+        return np.concatenate([even, odd])
+
     def rows_with(self, pattern: str, *, at_start: bool = False) -> np.ndarray:
         """Rows whose haystack contains ``pattern`` (or starts with it); may repeat."""
         p = pattern.encode()
-        lo, hi = self._slice(p)
-        pos = self.sa[lo:hi]
-        rows = self.sa_row[lo:hi]
-        inside = pos + len(p) <= self.ends[rows]  # not running into the next customer
         if at_start:
-            inside &= pos == self.starts[rows]
-        return rows[inside]
+            p = bytes([_ROW_MARK]) + p
+        return self._row_of(self.positions(p))
 
     def mask(self, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)
