@@ -264,3 +264,18 @@ def test_the_array_of_even_suffixes_finds_every_occurrence_at_any_byte_offset():
     assert len(_base_of([]).rows_with("a")) == 0
     assert _base_of([""]).rows_with("a").tolist() == []
     assert _base_of(["a"]).rows_with("a").tolist() == [0]
+
+
+def test_a_large_text_is_sorted_in_a_child_process_with_the_same_result(demo_db, actors, monkeypatch):
+    from lib.customers import suffix_sort
+
+    text = "".join(random.Random(2).choice(["a", "b", "\x1f", "华"]) for _ in range(5000)).encode()
+    assert suffix_sort.sort_in_child(text).tolist() == suffix_sort.even_suffixes(text).tolist()
+    started = []
+    monkeypatch.setattr(suffix_sort, "CHILD_BYTES", 0)  # as for a million customers
+    monkeypatch.setattr(suffix_sort, "sort_in_child",
+                        lambda t, on_start=None, real=suffix_sort.sort_in_child: started.append(len(t)) or real(t))
+    db, manager = demo_db, actors["manager"]
+    assert SI.index(db).current() is not None and started
+    f = CustomerFilters(text="公司")
+    assert search(db, manager, f).total == plain(db, manager, f)[0]

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib.customers import fields as F
+from lib.customers import suffix_sort
 from lib.customers.customer import CHANGES as TOPIC
 
 log = logging.getLogger(__name__)
@@ -131,30 +132,7 @@ class _Row:
 
 
 _ROW_MARK = 0xFF  # before each haystack in the text: a byte no UTF-8 string contains
-_SORT_STEP = 8_000_000  # suffix array entries handled at a time while it is thinned
 _ONE = np.uint64(1)
-
-
-def even_suffixes(text: bytes) -> np.ndarray:
-    """The suffix array of ``text`` restricted to the suffixes that start at an even
-    position (int32, in the sorted order of those suffixes).
-
-    libdivsufsort sorts every suffix (4 bytes per byte of text); the odd entries are
-    dropped a slice at a time, so the peak is the full array plus the half kept."""
-    from pydivsufsort import divsufsort
-
-    if not text:
-        return np.zeros(0, np.int32)
-    full = divsufsort(text)
-    out = np.empty((len(text) + 1) // 2, dtype=np.int32)
-    w = 0
-    for i in range(0, len(full), _SORT_STEP):
-        part = full[i:i + _SORT_STEP]
-        part = part[(part & 1) == 0]
-        out[w:w + len(part)] = part
-        w += len(part)
-    assert w == len(out)
-    return out
 
 
 class _Base:
@@ -168,31 +146,45 @@ class _Base:
     position is the number of marks up to it (``_row_of``: a bit per byte and a count
     per 64 bits), so no per-entry row map is kept. Costs: docs/design.md."""
 
-    def __init__(self, table: pa.Table, *, sort=even_suffixes):
-        text = table.column("search_text").combine_chunks()
-        if not pa.types.is_large_string(text.type):
-            text = text.cast(pa.large_string())
+    def __init__(self, source: pa.Table | pa.RecordBatchReader, *, sort=suffix_sort.even_suffixes):
+        """``source``: the rows of ``_select()``, read a batch at a time (the haystacks
+        are copied into the text batch by batch, never all held as strings at once).
+        ``sort``: makes the suffix array from the text; None: call ``sort_suffixes``
+        later (the build does, once it no longer reads the database)."""
+        chunks, mark_parts, rest, at = [], [], [], 0
+        for batch in (source.to_batches() if isinstance(source, pa.Table) else source):
+            text = batch.column("search_text")
+            if not pa.types.is_large_string(text.type):
+                text = text.cast(pa.large_string())
+            k = len(text)
+            offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + k + 1]
+            raw = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+            offsets = offsets - offsets[0]
+            chunks.append(np.insert(raw, offsets[:-1], _ROW_MARK))
+            mark_parts.append(at + offsets[:-1] + np.arange(k))  # where each haystack's mark lands
+            at += len(chunks[-1])
+            rest.append(batch.drop_columns(["search_text"]))
+            del text, raw, batch
+        schema = source.schema
+        table = pa.Table.from_batches(rest, schema.remove(schema.get_field_index("search_text")))
+        del rest
+        self.data = b"".join(chunks)
+        del chunks
+        marks = np.concatenate(mark_parts) if mark_parts else np.zeros(0, np.int64)
+        del mark_parts
         n = len(table)
         self.n = n
         self.ids = table.column("id").to_numpy()
-        offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + n + 1]
-        if n:
-            raw = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-            offsets = offsets - offsets[0]
-            marks = offsets[:-1] + np.arange(n)  # where each haystack's mark lands
-            self.data = np.insert(raw, offsets[:-1], _ROW_MARK).tobytes()
-            del raw
-        else:
-            marks = np.zeros(0, np.int64)
-            self.data = b""
-        del text
+        # Rows come in storage order, which is id order unless ids were given out of order.
+        self.by_id = None if bool(np.all(self.ids[1:] > self.ids[:-1])) else np.argsort(self.ids)
         self.text = np.frombuffer(self.data, dtype=np.uint8)
         words = np.zeros(len(self.data) // 64 + 1, dtype=np.uint64)
         np.bitwise_or.at(words, marks >> 6, _ONE << (marks & 63).astype(np.uint64))
+        del marks
         self.mark_bits = words
         self.marks_before = np.zeros(len(words), dtype=np.int32)  # marks in the words before each
         np.cumsum(np.bitwise_count(words[:-1]), out=self.marks_before[1:])
-        self.sa = sort(self.data)
+        self.sa = sort(self.data) if sort is not None else None
         self.live = table.column("live").to_numpy(zero_copy_only=False)
         self.archived = table.column("archived").to_numpy(zero_copy_only=False)
         self.owner = _Codes.encode(table.column("owner"))
@@ -208,6 +200,19 @@ class _Base:
         self.place = np.empty(n, dtype=np.int64)
         self.place[by_key] = np.arange(n)
         self.neg_updated = neg_updated
+
+    def sort_suffixes(self, sort) -> None:
+        """Make the suffix array (``sort``: e.g. ``suffix_sort.sort``)."""
+        self.sa = sort(self.data)
+
+    def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of those of ``ids`` that this base holds."""
+        ordered = self.ids if self.by_id is None else self.ids[self.by_id]
+        at = np.searchsorted(ordered, ids)
+        ok = at < self.n
+        at, ids = at[ok], ids[ok]
+        at = at[ordered[at] == ids]
+        return at if self.by_id is None else self.by_id[at]
 
     @property
     def nbytes(self) -> int:
@@ -333,6 +338,7 @@ class SearchIndex:
         self._since_build: set[int] | None = None  # while a build runs: what changed meanwhile
         self._building: threading.Thread | None = None
         self._reader = None  # the cursor a build is reading with, while it reads
+        self._sorter = None  # the child process sorting a large build's suffixes, while it runs
         self._read_done = threading.Event()  # clear while a build reads the database
         self._read_done.set()
         self._closed = False
@@ -367,11 +373,7 @@ class SearchIndex:
     def _with_delta(self, state: _State, rows: dict[int, _Row | None]) -> _State:
         delta = {**state.delta, **rows}
         stale = state.stale.copy() if state.stale is not None else np.zeros(state.base.n, dtype=bool)
-        ids = np.fromiter(rows, dtype=np.int64, count=len(rows))
-        at = np.searchsorted(state.base.ids, ids)
-        ok = at < state.base.n
-        at, ids = at[ok], ids[ok]
-        stale[at[state.base.ids[at] == ids]] = True
+        stale[state.base.rows_of_ids(np.fromiter(rows, dtype=np.int64, count=len(rows)))] = True
         return _State(state.base, delta, stale)
 
     def current(self) -> _State | None:
@@ -429,12 +431,13 @@ class SearchIndex:
             try:
                 with self.db.read() as cur:
                     self._reader = cur
-                    table = cur.sql(_select(" ORDER BY c.id")).to_arrow_table()
+                    # In storage order, a batch at a time: an ORDER BY would make DuckDB
+                    # sort every haystack first (~400 MB more at 1M customers).
+                    base = _Base(cur.sql(_select()).to_arrow_reader(65_536), sort=None)
             finally:
                 self._reader = None
                 self._read_done.set()
-            base = _Base(table)
-            del table
+            base.sort_suffixes(lambda text: suffix_sort.sort(text, on_start=self._sorting))
         except Exception:
             if not self._closed:
                 log.exception("search index build failed; searches use SQL")
@@ -452,6 +455,11 @@ class SearchIndex:
             self._state = _State(base)
         log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
 
+    def _sorting(self, proc) -> None:
+        self._sorter = proc
+        if self._closed:
+            proc.kill()
+
     def close(self) -> None:
         """Stop using the index. A build still reading the database is interrupted and
         waited for (the connection cannot close under it); the rest of a build needs
@@ -463,6 +471,9 @@ class SearchIndex:
             if reader is not None:
                 with contextlib.suppress(Exception):
                     reader.interrupt()
+        sorter = self._sorter
+        if sorter is not None and sorter.poll() is None:
+            sorter.kill()  # the build then fails quietly (closed)
         with self._lock:
             self._state = None
 
