@@ -197,8 +197,8 @@ class _Base:
         by_key = np.lexsort((self.ids, neg_updated))
         self.sorted_neg_updated = neg_updated[by_key]
         self.sorted_ids = self.ids[by_key]
-        self.place = np.empty(n, dtype=np.int64)
-        self.place[by_key] = np.arange(n)
+        self.place = np.empty(n, dtype=np.int32)
+        self.place[by_key] = np.arange(n, dtype=np.int32)
         self.neg_updated = neg_updated
 
     def sort_suffixes(self, sort) -> None:
@@ -216,7 +216,10 @@ class _Base:
 
     @property
     def nbytes(self) -> int:
-        return len(self.data) + self.sa.nbytes + self.mark_bits.nbytes + self.marks_before.nbytes + 40 * self.n
+        """What the base holds: the text, the array, and every per-customer column."""
+        arrays = [v for k, v in vars(self).items() if isinstance(v, np.ndarray) and k != "text"]  # text: data
+        codes = [c.codes for c in self.choices.values()]
+        return len(self.data) + sum(a.nbytes for a in arrays) + sum(c.nbytes for c in codes)
 
     def _row_of(self, pos: np.ndarray) -> np.ndarray:
         """The customer (row) of each text position: the marks at or before it, less one."""
