@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 
 from lib.customers import fields as F
 from lib.customers import suffix_sort
+from lib.core.text import SEP
 from lib.customers.customer import CHANGES as TOPIC
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,9 @@ class _Row:
 
 _ROW_MARK = 0xFF  # before each haystack in the text: a byte no UTF-8 string contains
 _ONE = np.uint64(1)
+_LOOK_BEFORE_ABOVE = 250_000  # a rest found this often: look up each byte before the term instead
+_MAX_CODE_BITS = 8  # enough for a code of every byte value that occurs
+_CODE_STEP = 8_000_000  # array entries given their code at a time (bounds the temporaries)
 
 
 class _Base:
@@ -144,7 +148,7 @@ class _Base:
     suffixes at even positions: an occurrence at an odd position is found as the term
     less its first byte one position later, preceded by that byte. The customer of a
     position is the number of marks up to it (``_row_of``: a bit per byte and a count
-    per 64 bits), so no per-entry row map is kept. Costs: docs/design.md."""
+    per 32 bytes), so no per-entry row map is kept. Costs: docs/design.md."""
 
     def __init__(self, source: pa.Table | pa.RecordBatchReader, *, sort=suffix_sort.even_suffixes):
         """``source``: the rows of ``_select()``, read a batch at a time (the haystacks
@@ -178,13 +182,19 @@ class _Base:
         # Rows come in storage order, which is id order unless ids were given out of order.
         self.by_id = None if bool(np.all(self.ids[1:] > self.ids[:-1])) else np.argsort(self.ids)
         self.text = np.frombuffer(self.data, dtype=np.uint8)
-        words = np.zeros(len(self.data) // 64 + 1, dtype=np.uint64)
-        np.bitwise_or.at(words, marks >> 6, _ONE << (marks & 63).astype(np.uint64))
+        # Per 32 bytes of text, one word: the marks before them (high half) and a bit
+        # for each of the 32 that is a mark (low half): one memory read per look-up.
+        bits = np.zeros(len(self.data) // 32 + 1, dtype=np.uint64)
+        np.bitwise_or.at(bits, marks >> 5, _ONE << (marks & 31).astype(np.uint64))
         del marks
-        self.mark_bits = words
-        self.marks_before = np.zeros(len(words), dtype=np.int32)  # marks in the words before each
-        np.cumsum(np.bitwise_count(words[:-1]), out=self.marks_before[1:])
-        self.sa = sort(self.data) if sort is not None else None
+        before = np.zeros(len(bits), dtype=np.uint64)
+        np.cumsum(np.bitwise_count(bits[:-1]), out=before[1:])
+        bits |= before << np.uint64(32)
+        del before
+        self.marks = bits
+        self.sa = None
+        if sort is not None:
+            self.sort_suffixes(sort)
         self.live = table.column("live").to_numpy(zero_copy_only=False)
         self.archived = table.column("archived").to_numpy(zero_copy_only=False)
         self.owner = _Codes.encode(table.column("owner"))
@@ -202,8 +212,32 @@ class _Base:
         self.neg_updated = neg_updated
 
     def sort_suffixes(self, sort) -> None:
-        """Make the suffix array (``sort``: e.g. ``suffix_sort.sort``)."""
-        self.sa = sort(self.data)
+        """Make the suffix array (``sort``: e.g. ``suffix_sort.sort``), then mark each
+        entry with the code of the byte before its suffix (``prev_code``)."""
+        sa = sort(self.data).view(np.uint32)
+        self.pos_bits = max(1, len(self.data).bit_length())
+        self.pos_mask = np.uint32((1 << self.pos_bits) - 1)
+        self.code_bits = min(_MAX_CODE_BITS, 32 - self.pos_bits)
+        # The bits a position leaves free hold a code of the byte before it, so that a
+        # term found one byte late (at an odd position) is checked against its first
+        # byte in the array's own slice, not by reading the text at random. The mark,
+        # the separator and the most frequent bytes get a code of their own (then the
+        # code is the check); the other bytes share code 0 and are checked in the text.
+        self.prev_code = np.zeros(256, dtype=np.uint32)
+        self.code_exact = np.zeros(256, dtype=bool)
+        counts = np.bincount(self.text, minlength=256)
+        self.present = [int(b) for b in np.flatnonzero(counts)]  # the bytes the text holds
+        if self.code_bits:
+            counts[[_ROW_MARK, ord(SEP)]] = len(self.text) + 1  # always their own
+            own = np.argsort(-counts, kind="stable")[:(1 << self.code_bits) - 1]
+            own = own[counts[own] > 0]
+            self.prev_code[own] = np.arange(1, len(own) + 1, dtype=np.uint32)
+            self.code_exact[own] = True
+            shift = np.uint32(self.pos_bits)
+            for i in range(0, len(sa), _CODE_STEP):
+                part = sa[i:i + _CODE_STEP]
+                part |= self.prev_code[self.text[part.astype(np.int64) - 1]] << shift
+        self.sa = sa
 
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """The rows of those of ``ids`` that this base holds."""
@@ -222,19 +256,19 @@ class _Base:
         return len(self.data) + sum(a.nbytes for a in arrays) + sum(c.nbytes for c in codes)
 
     def _row_of(self, pos: np.ndarray) -> np.ndarray:
-        """The customer (row) of each text position: the marks at or before it, less one."""
-        pos = pos.astype(np.int64, copy=False)
-        word = pos >> 6
-        upto = (_ONE << (pos & 63).astype(np.uint64) << _ONE) - _ONE  # bits 0..pos%64 (all at 63)
-        return self.marks_before[word] + np.bitwise_count(self.mark_bits[word] & upto).astype(np.int32) - 1
+        """The customer (row) of each text position (int64): the marks at or before it,
+        less one."""
+        word = self.marks[pos >> 5]
+        upto = (np.uint64(2) << (pos & 31).astype(np.uint64)) - _ONE  # bits 0..pos%32
+        return (word >> np.uint64(32)).astype(np.int64) + np.bitwise_count(word & upto).astype(np.int64) - 1
 
     def _slice(self, pattern: bytes) -> tuple[int, int]:
         """The suffix array's slice of the (even) suffixes that start with ``pattern``."""
-        sa, data, m = self.sa, self.data, len(pattern)
+        sa, data, m, mask = self.sa, self.data, len(pattern), int(self.pos_mask)
         lo, hi = 0, len(sa)
         while lo < hi:
             mid = (lo + hi) // 2
-            s = int(sa[mid])
+            s = int(sa[mid]) & mask
             if data[s:s + m] < pattern:
                 lo = mid + 1
             else:
@@ -242,7 +276,7 @@ class _Base:
         first, hi = lo, len(sa)
         while lo < hi:
             mid = (lo + hi) // 2
-            s = int(sa[mid])
+            s = int(sa[mid]) & mask
             if data[s:s + m] <= pattern:
                 lo = mid + 1
             else:
@@ -254,15 +288,33 @@ class _Base:
         if not p:
             return np.flatnonzero(self.text != _ROW_MARK)
         lo, hi = self._slice(p)
-        even = self.sa[lo:hi]
+        even = (self.sa[lo:hi] & self.pos_mask).astype(np.int64)
         if len(p) == 1:  # no shorter rest to look up: scan the odd positions
             odd = np.flatnonzero(self.text[1::2] == p[0]) * 2 + 1
-        else:
+        else:  # the rest, one byte later, where the byte before it is p[0]
             lo, hi = self._slice(p[1:])
+            if hi - lo > _LOOK_BEFORE_ABOVE:
+                return np.concatenate([even, self._after_any_byte(p)])
             after = self.sa[lo:hi]
+            if self.code_bits:
+                after = after[(after >> np.uint32(self.pos_bits)) == self.prev_code[p[0]]]
+            after = (after & self.pos_mask).astype(np.int64)
             after = after[after > 0]
-            odd = after[self.text[after - 1] == p[0]] - 1
+            if not self.code_exact[p[0]]:
+                after = after[self.text[after - 1] == p[0]]
+            odd = after - 1
         return np.concatenate([even, odd])
+
+    def _after_any_byte(self, p: bytes) -> np.ndarray:
+        """The odd positions of ``p``, as the even suffixes that are one byte and then
+        ``p``: a slice for each byte that occurs in the text (for a short rest such as
+        the "i" of "li", whose slice is millions long, this is the cheaper way)."""
+        found = []
+        for x in self.present:
+            lo, hi = self._slice(bytes([x]) + p)
+            if hi > lo:
+                found.append((self.sa[lo:hi] & self.pos_mask).astype(np.int64) + 1)
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
 
     def rows_with(self, pattern: str, *, at_start: bool = False) -> np.ndarray:
         """Rows whose haystack contains ``pattern`` (or starts with it); may repeat."""
