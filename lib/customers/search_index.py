@@ -225,7 +225,9 @@ class _Base:
         # code is the check); the other bytes share code 0 and are checked in the text.
         self.prev_code = np.zeros(256, dtype=np.uint32)
         self.code_exact = np.zeros(256, dtype=bool)
-        counts = np.bincount(self.text, minlength=256)
+        counts = np.zeros(256, dtype=np.int64)  # by slices: bincount counts in 8-byte integers
+        for i in range(0, len(self.text), _CODE_STEP):
+            counts += np.bincount(self.text[i:i + _CODE_STEP], minlength=256)
         self.present = [int(b) for b in np.flatnonzero(counts)]  # the bytes the text holds
         if self.code_bits:
             counts[[_ROW_MARK, ord(SEP)]] = len(self.text) + 1  # always their own
