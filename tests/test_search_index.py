@@ -230,3 +230,60 @@ def test_after_a_restore_the_index_holds_the_restored_customers(demo_db, actors,
         assert search(restored, who, f).total == plain(restored, who, f)[0]
     finally:
         restored.close()
+
+
+def _base_of(texts: list[str]) -> SI._Base:
+    """An index base over ``texts`` alone (customer i+1 has texts[i]), no database."""
+    import pyarrow as pa
+
+    n = len(texts)
+    cols = {"id": pa.array(range(1, n + 1), pa.int64()), "search_text": pa.array(texts, pa.string()),
+            "owner": pa.array(["sales"] * n), "archived": pa.array([False] * n), "live": pa.array([True] * n),
+            "created_us": pa.array([0] * n, pa.int64()), "reviewed_us": pa.array([None] * n, pa.int64()),
+            "updated_us": pa.array(range(n), pa.int64())}
+    cols.update({c: pa.array(["x"] * n) for c in SI._columns()})
+    return SI._Base(pa.table(cols))
+
+
+@pytest.mark.parametrize("code_bits, look_before_above", [(8, 250_000), (2, 250_000), (0, 250_000), (8, 0)])
+def test_the_array_of_even_suffixes_finds_every_occurrence_at_any_byte_offset(monkeypatch, code_bits,
+                                                                              look_before_above):
+    # The array lists only suffixes at even byte offsets; multi-byte characters (2, 3, 4
+    # bytes), separators and empty haystacks shift the rest to odd ones. Every substring
+    # (and every prefix, for the rank's "starts with") must be found as a plain scan finds
+    # it: in the first and the last haystack, never across two of them. The byte before
+    # an entry is coded in its spare bits: a code for each byte (8), a few bytes sharing
+    # code 0 (2), none at all (0, a text too long to leave a bit) give the same answers.
+    # An odd occurrence is found either from the term's rest or (look_before_above=0) as
+    # each byte of the text followed by the term.
+    monkeypatch.setattr(SI, "_MAX_CODE_BITS", code_bits)
+    monkeypatch.setattr(SI, "_LOOK_BEFORE_ABOVE", look_before_above)
+    rng = random.Random(5)
+    alphabet = ["a", "b", "1", "\x1f", "华", "门", "é", "😀"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7))) for _ in range(300)]
+    texts[0], texts[-1] = "华a1", "b门😀"
+    base = _base_of(texts)
+    patterns = {t[i:j] for t in texts for i in range(len(t)) for j in range(i + 1, min(len(t), i + 4) + 1)}
+    patterns |= {"华华华", "zz", "1华", "a\x1f", "😀b", "b门😀", "华a1"}
+    for p in sorted(patterns):
+        assert sorted(set(base.rows_with(p).tolist())) == [i for i, t in enumerate(texts) if p in t], p
+        assert sorted(set(base.rows_with(p, at_start=True).tolist())) == \
+            [i for i, t in enumerate(texts) if t.startswith(p)], p
+    assert len(_base_of([]).rows_with("a")) == 0
+    assert _base_of([""]).rows_with("a").tolist() == []
+    assert _base_of(["a"]).rows_with("a").tolist() == [0]
+
+
+def test_a_large_text_is_sorted_in_a_child_process_with_the_same_result(demo_db, actors, monkeypatch):
+    from lib.customers import suffix_sort
+
+    text = "".join(random.Random(2).choice(["a", "b", "\x1f", "华"]) for _ in range(5000)).encode()
+    assert suffix_sort.sort_in_child(text).tolist() == suffix_sort.even_suffixes(text).tolist()
+    started = []
+    monkeypatch.setattr(suffix_sort, "CHILD_BYTES", 0)  # as for a million customers
+    monkeypatch.setattr(suffix_sort, "sort_in_child",
+                        lambda t, on_start=None, real=suffix_sort.sort_in_child: started.append(len(t)) or real(t))
+    db, manager = demo_db, actors["manager"]
+    assert SI.index(db).current() is not None and started
+    f = CustomerFilters(text="公司")
+    assert search(db, manager, f).total == plain(db, manager, f)[0]

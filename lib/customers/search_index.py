@@ -5,8 +5,8 @@ A text search must find a term anywhere in the haystack (``contains``), so an or
 index cannot help and SQL scans all of ``search_text`` (50-270 ms at 1M customers).
 Here the haystacks of all customers lie end to end in one byte string; its suffix
 array lists every position in the sorted order of the text that follows it, so the
-positions where a term occurs are one contiguous slice of it, found by binary search.
-``sa_row`` gives each of those positions' customer. Filters and the relevance key
+positions where a term occurs are one contiguous slice of it, found by binary search
+(only the even positions are listed: ``_Base``). Filters and the relevance key
 (rank, -updated_at, id) are then evaluated with numpy over those customers, with
 exactly the rules ``lib.customers.search`` renders as SQL (``Conditions`` and
 ``RankRule``); the SQL stays as the fallback and is what the tests compare against.
@@ -19,8 +19,8 @@ after a bulk change (the demo loader notes "everything"), the array is rebuilt, 
 background thread on a large base; until it is ready, searches use the SQL. DuckDB
 only: a PostgreSQL backend would use a trigram index (pg_trgm) instead.
 
-Memory: the text, the array and ``sa_row`` take about 9 bytes per byte of haystack
-(about 1.8 GB at a million demo customers); docs/design.md has the measurements.
+Memory: the text and the array of its even suffixes take about 3 bytes per byte of
+haystack; docs/design.md has the measurements.
 """
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib.customers import fields as F
+from lib.customers import suffix_sort
+from lib.core.text import SEP
 from lib.customers.customer import CHANGES as TOPIC
 
 log = logging.getLogger(__name__)
@@ -130,27 +132,69 @@ class _Row:
         return 3
 
 
+_ROW_MARK = 0xFF  # before each haystack in the text: a byte no UTF-8 string contains
+_ONE = np.uint64(1)
+_LOOK_BEFORE_ABOVE = 250_000  # a rest found this often: look up each byte before the term instead
+_MAX_CODE_BITS = 8  # enough for a code of every byte value that occurs
+_CODE_STEP = 8_000_000  # array entries given their code at a time (bounds the temporaries)
+
+
 class _Base:
-    """The suffix array and columns of every customer as of one snapshot."""
+    """The suffix array and columns of every customer as of one snapshot.
 
-    def __init__(self, table: pa.Table):
-        from pydivsufsort import divsufsort
+    ``text`` holds each customer's haystack preceded by ``_ROW_MARK`` (0xFF, which no
+    UTF-8 string contains, so no term ever runs into the next customer, and a haystack
+    that starts with a term is the term preceded by the mark). ``sa`` lists only the
+    suffixes at even positions: an occurrence at an odd position is found as the term
+    less its first byte one position later, preceded by that byte. The customer of a
+    position is the number of marks up to it (``_row_of``: a bit per byte and a count
+    per 32 bytes), so no per-entry row map is kept. Costs: docs/design.md."""
 
-        text = table.column("search_text").combine_chunks()
-        if not pa.types.is_large_string(text.type):
-            text = text.cast(pa.large_string())
+    def __init__(self, source: pa.Table | pa.RecordBatchReader, *, sort=suffix_sort.even_suffixes):
+        """``source``: the rows of ``_select()``, read a batch at a time (the haystacks
+        are copied into the text batch by batch, never all held as strings at once).
+        ``sort``: makes the suffix array from the text; None: call ``sort_suffixes``
+        later (the build does, once it no longer reads the database)."""
+        chunks, mark_parts, rest, at = [], [], [], 0
+        for batch in (source.to_batches() if isinstance(source, pa.Table) else source):
+            text = batch.column("search_text")
+            if not pa.types.is_large_string(text.type):
+                text = text.cast(pa.large_string())
+            k = len(text)
+            offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + k + 1]
+            raw = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+            offsets = offsets - offsets[0]
+            chunks.append(np.insert(raw, offsets[:-1], _ROW_MARK))
+            mark_parts.append(at + offsets[:-1] + np.arange(k))  # where each haystack's mark lands
+            at += len(chunks[-1])
+            rest.append(batch.drop_columns(["search_text"]))
+            del text, raw, batch
+        schema = source.schema
+        table = pa.Table.from_batches(rest, schema.remove(schema.get_field_index("search_text")))
+        del rest
+        self.data = b"".join(chunks)
+        del chunks
+        marks = np.concatenate(mark_parts) if mark_parts else np.zeros(0, np.int64)
+        del mark_parts
         n = len(table)
         self.n = n
         self.ids = table.column("id").to_numpy()
-        offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + n + 1]
-        self.data = bytes(text.buffers()[2].slice(offsets[0], offsets[-1] - offsets[0])) if n else b""
-        offsets = offsets - offsets[0]
-        self.starts, self.ends = offsets[:-1], offsets[1:]
-        self.sa = divsufsort(self.data) if self.data else np.zeros(0, np.int32)
-        self.sa_row = np.empty(len(self.sa), dtype=np.int32)
-        step = 8_000_000  # searchsorted returns int64: in slices, to bound the peak
-        for i in range(0, len(self.sa), step):
-            self.sa_row[i:i + step] = np.searchsorted(self.starts, self.sa[i:i + step], side="right") - 1
+        # Rows come in storage order, which is id order unless ids were given out of order.
+        self.by_id = None if bool(np.all(self.ids[1:] > self.ids[:-1])) else np.argsort(self.ids)
+        self.text = np.frombuffer(self.data, dtype=np.uint8)
+        # Per 32 bytes of text, one word: the marks before them (high half) and a bit
+        # for each of the 32 that is a mark (low half): one memory read per look-up.
+        bits = np.zeros(len(self.data) // 32 + 1, dtype=np.uint64)
+        np.bitwise_or.at(bits, marks >> 5, _ONE << (marks & 31).astype(np.uint64))
+        del marks
+        before = np.zeros(len(bits), dtype=np.uint64)
+        np.cumsum(np.bitwise_count(bits[:-1]), out=before[1:])
+        bits |= before << np.uint64(32)
+        del before
+        self.marks = bits
+        self.sa = None
+        if sort is not None:
+            self.sort_suffixes(sort)
         self.live = table.column("live").to_numpy(zero_copy_only=False)
         self.archived = table.column("archived").to_numpy(zero_copy_only=False)
         self.owner = _Codes.encode(table.column("owner"))
@@ -163,21 +207,70 @@ class _Base:
         by_key = np.lexsort((self.ids, neg_updated))
         self.sorted_neg_updated = neg_updated[by_key]
         self.sorted_ids = self.ids[by_key]
-        self.place = np.empty(n, dtype=np.int64)
-        self.place[by_key] = np.arange(n)
+        self.place = np.empty(n, dtype=np.int32)
+        self.place[by_key] = np.arange(n, dtype=np.int32)
         self.neg_updated = neg_updated
+
+    def sort_suffixes(self, sort) -> None:
+        """Make the suffix array (``sort``: e.g. ``suffix_sort.sort``), then mark each
+        entry with the code of the byte before its suffix (``prev_code``)."""
+        sa = sort(self.data).view(np.uint32)
+        self.pos_bits = max(1, len(self.data).bit_length())
+        self.pos_mask = np.uint32((1 << self.pos_bits) - 1)
+        self.code_bits = min(_MAX_CODE_BITS, 32 - self.pos_bits)
+        # The bits a position leaves free hold a code of the byte before it, so that a
+        # term found one byte late (at an odd position) is checked against its first
+        # byte in the array's own slice, not by reading the text at random. The mark,
+        # the separator and the most frequent bytes get a code of their own (then the
+        # code is the check); the other bytes share code 0 and are checked in the text.
+        self.prev_code = np.zeros(256, dtype=np.uint32)
+        self.code_exact = np.zeros(256, dtype=bool)
+        counts = np.zeros(256, dtype=np.int64)  # by slices: bincount counts in 8-byte integers
+        for i in range(0, len(self.text), _CODE_STEP):
+            counts += np.bincount(self.text[i:i + _CODE_STEP], minlength=256)
+        self.present = [int(b) for b in np.flatnonzero(counts)]  # the bytes the text holds
+        if self.code_bits:
+            counts[[_ROW_MARK, ord(SEP)]] = len(self.text) + 1  # always their own
+            own = np.argsort(-counts, kind="stable")[:(1 << self.code_bits) - 1]
+            own = own[counts[own] > 0]
+            self.prev_code[own] = np.arange(1, len(own) + 1, dtype=np.uint32)
+            self.code_exact[own] = True
+            shift = np.uint32(self.pos_bits)
+            for i in range(0, len(sa), _CODE_STEP):
+                part = sa[i:i + _CODE_STEP]
+                part |= self.prev_code[self.text[part.astype(np.int64) - 1]] << shift
+        self.sa = sa
+
+    def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of those of ``ids`` that this base holds."""
+        ordered = self.ids if self.by_id is None else self.ids[self.by_id]
+        at = np.searchsorted(ordered, ids)
+        ok = at < self.n
+        at, ids = at[ok], ids[ok]
+        at = at[ordered[at] == ids]
+        return at if self.by_id is None else self.by_id[at]
 
     @property
     def nbytes(self) -> int:
-        return len(self.data) + self.sa.nbytes + self.sa_row.nbytes + 40 * self.n
+        """What the base holds: the text, the array, and every per-customer column."""
+        arrays = [v for k, v in vars(self).items() if isinstance(v, np.ndarray) and k != "text"]  # text: data
+        codes = [c.codes for c in self.choices.values()]
+        return len(self.data) + sum(a.nbytes for a in arrays) + sum(c.nbytes for c in codes)
+
+    def _row_of(self, pos: np.ndarray) -> np.ndarray:
+        """The customer (row) of each text position (int64): the marks at or before it,
+        less one."""
+        word = self.marks[pos >> 5]
+        upto = (np.uint64(2) << (pos & 31).astype(np.uint64)) - _ONE  # bits 0..pos%32
+        return (word >> np.uint64(32)).astype(np.int64) + np.bitwise_count(word & upto).astype(np.int64) - 1
 
     def _slice(self, pattern: bytes) -> tuple[int, int]:
-        """The suffix array's slice of the suffixes that start with ``pattern``."""
-        sa, data, m = self.sa, self.data, len(pattern)
+        """The suffix array's slice of the (even) suffixes that start with ``pattern``."""
+        sa, data, m, mask = self.sa, self.data, len(pattern), int(self.pos_mask)
         lo, hi = 0, len(sa)
         while lo < hi:
             mid = (lo + hi) // 2
-            s = int(sa[mid])
+            s = int(sa[mid]) & mask
             if data[s:s + m] < pattern:
                 lo = mid + 1
             else:
@@ -185,23 +278,52 @@ class _Base:
         first, hi = lo, len(sa)
         while lo < hi:
             mid = (lo + hi) // 2
-            s = int(sa[mid])
+            s = int(sa[mid]) & mask
             if data[s:s + m] <= pattern:
                 lo = mid + 1
             else:
                 hi = mid
         return first, lo
 
+    def positions(self, p: bytes) -> np.ndarray:
+        """Every position of ``p`` in the text (unordered)."""
+        if not p:
+            return np.flatnonzero(self.text != _ROW_MARK)
+        lo, hi = self._slice(p)
+        even = (self.sa[lo:hi] & self.pos_mask).astype(np.int64)
+        if len(p) == 1:  # no shorter rest to look up: scan the odd positions
+            odd = np.flatnonzero(self.text[1::2] == p[0]) * 2 + 1
+        else:  # the rest, one byte later, where the byte before it is p[0]
+            lo, hi = self._slice(p[1:])
+            if hi - lo > _LOOK_BEFORE_ABOVE:
+                return np.concatenate([even, self._after_any_byte(p)])
+            after = self.sa[lo:hi]
+            if self.code_bits:
+                after = after[(after >> np.uint32(self.pos_bits)) == self.prev_code[p[0]]]
+            after = (after & self.pos_mask).astype(np.int64)
+            after = after[after > 0]
+            if not self.code_exact[p[0]]:
+                after = after[self.text[after - 1] == p[0]]
+            odd = after - 1
+        return np.concatenate([even, odd])
+
+    def _after_any_byte(self, p: bytes) -> np.ndarray:
+        """The odd positions of ``p``, as the even suffixes that are one byte and then
+        ``p``: a slice for each byte that occurs in the text (for a short rest such as
+        the "i" of "li", whose slice is millions long, this is the cheaper way)."""
+        found = []
+        for x in self.present:
+            lo, hi = self._slice(bytes([x]) + p)
+            if hi > lo:
+                found.append((self.sa[lo:hi] & self.pos_mask).astype(np.int64) + 1)
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
     def rows_with(self, pattern: str, *, at_start: bool = False) -> np.ndarray:
         """Rows whose haystack contains ``pattern`` (or starts with it); may repeat."""
         p = pattern.encode()
-        lo, hi = self._slice(p)
-        pos = self.sa[lo:hi]
-        rows = self.sa_row[lo:hi]
-        inside = pos + len(p) <= self.ends[rows]  # not running into the next customer
         if at_start:
-            inside &= pos == self.starts[rows]
-        return rows[inside]
+            p = bytes([_ROW_MARK]) + p
+        return self._row_of(self.positions(p))
 
     def mask(self, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)
@@ -273,6 +395,7 @@ class SearchIndex:
         self._since_build: set[int] | None = None  # while a build runs: what changed meanwhile
         self._building: threading.Thread | None = None
         self._reader = None  # the cursor a build is reading with, while it reads
+        self._sorter = None  # the child process sorting a large build's suffixes, while it runs
         self._read_done = threading.Event()  # clear while a build reads the database
         self._read_done.set()
         self._closed = False
@@ -307,11 +430,7 @@ class SearchIndex:
     def _with_delta(self, state: _State, rows: dict[int, _Row | None]) -> _State:
         delta = {**state.delta, **rows}
         stale = state.stale.copy() if state.stale is not None else np.zeros(state.base.n, dtype=bool)
-        ids = np.fromiter(rows, dtype=np.int64, count=len(rows))
-        at = np.searchsorted(state.base.ids, ids)
-        ok = at < state.base.n
-        at, ids = at[ok], ids[ok]
-        stale[at[state.base.ids[at] == ids]] = True
+        stale[state.base.rows_of_ids(np.fromiter(rows, dtype=np.int64, count=len(rows)))] = True
         return _State(state.base, delta, stale)
 
     def current(self) -> _State | None:
@@ -369,12 +488,13 @@ class SearchIndex:
             try:
                 with self.db.read() as cur:
                     self._reader = cur
-                    table = cur.sql(_select(" ORDER BY c.id")).to_arrow_table()
+                    # In storage order, a batch at a time: an ORDER BY would make DuckDB
+                    # sort every haystack first (~400 MB more at 1M customers).
+                    base = _Base(cur.sql(_select()).to_arrow_reader(65_536), sort=None)
             finally:
                 self._reader = None
                 self._read_done.set()
-            base = _Base(table)
-            del table
+            base.sort_suffixes(lambda text: suffix_sort.sort(text, on_start=self._sorting))
         except Exception:
             if not self._closed:
                 log.exception("search index build failed; searches use SQL")
@@ -392,6 +512,11 @@ class SearchIndex:
             self._state = _State(base)
         log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
 
+    def _sorting(self, proc) -> None:
+        self._sorter = proc
+        if self._closed:
+            proc.kill()
+
     def close(self) -> None:
         """Stop using the index. A build still reading the database is interrupted and
         waited for (the connection cannot close under it); the rest of a build needs
@@ -403,6 +528,9 @@ class SearchIndex:
             if reader is not None:
                 with contextlib.suppress(Exception):
                     reader.interrupt()
+        sorter = self._sorter
+        if sorter is not None and sorter.poll() is None:
+            sorter.kill()  # the build then fails quietly (closed)
         with self._lock:
             self._state = None
 
