@@ -96,8 +96,9 @@ class Record:
     timings: dict = field(default_factory=dict)  # (client kind, action) -> [ms]
     errors: list = field(default_factory=list)  # (session, action, what)
     conflicts: list = field(default_factory=list)  # (session, code)
-    saves: list = field(default_factory=list)  # acknowledged: (session, customer id, code, field, value)
-    followups: list = field(default_factory=list)  # acknowledged: (session, customer id, summary)
+    # acknowledged writes; a customer id is None where only the code was on screen
+    saves: list = field(default_factory=list)  # (session, customer id, code, field, value)
+    followups: list = field(default_factory=list)  # (session, customer id, code, summary)
     created: list = field(default_factory=list)  # acknowledged: (session, code, name)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -184,6 +185,13 @@ def stop_server(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_status_kb(pid: int, name: str) -> int | None:
@@ -324,7 +332,7 @@ class LightSession:
             widgets.insert(0, LightClient.choice(kind, self.rng.choice(list(kind.proto.options))))
         run = await self.act("add follow-up", widgets)
         if self.expect("add follow-up", T("cf.fu.added_toast") in run.toasts(), "'follow-up added'"):
-            self.rec.add("followups", (self.name, cust["id"], text))
+            self.rec.add("followups", (self.name, cust["id"], cust["code"], text))
 
     async def analytics(self) -> None:
         run = await self.act("analytics", page="analytics")
@@ -417,8 +425,13 @@ def verify(db_path: Path, rec: Record) -> dict:
         out: dict = {"saves_acknowledged": len(rec.saves), "saves_missing": [], "saves_overwritten_wrongly": [],
                      "followups_acknowledged": len(rec.followups), "followups_missing": [],
                      "followups_duplicated": [], "created_acknowledged": len(rec.created), "created_missing": []}
+        def cid_of(cid, code):
+            return cid if cid is not None else con.execute("SELECT id FROM customers WHERE code = ?",
+                                                           [code]).fetchone()[0]
+
         by_customer: dict[tuple[int, str], list[str]] = {}
         for _, cid, code, fname, value in rec.saves:
+            cid = cid_of(cid, code)
             rows = con.execute(
                 "SELECT max(version) FROM audit_log WHERE entity = 'customer' AND customer_id = ?"
                 f" AND json_extract_string(changes, '$.{fname}[1]') = ?", [cid, value]).fetchone()
@@ -435,7 +448,8 @@ def verify(db_path: Path, rec: Record) -> dict:
             # (not acknowledged to a client here) wrote that field again.
             if current[0] != latest[1] and last_write == latest[0]:
                 out["saves_overwritten_wrongly"].append((current[1], latest[1], current[0]))
-        for _, cid, summary in rec.followups:
+        for _, cid, code, summary in rec.followups:
+            cid = cid_of(cid, code)
             n = con.execute("SELECT count(*) FROM follow_ups WHERE customer_id = ? AND summary = ?",
                             [cid, summary]).fetchone()[0]
             if n == 0:
@@ -485,6 +499,9 @@ def print_report(summary: dict) -> None:
         mark = "ok" if r["meets"] else "MISSED"
         print(f"{r['client']:8} {r['action']:26} {r['count']:6d} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} "
               f"{r['max_ms']:8.1f}  ≤ {r['target_p95_ms']:.0f} {mark}")
+    cpu = summary["server_cpu"]
+    print(f"\nserver CPU: {cpu['cpu_s']} s in {cpu['wall_s']} s ({cpu['cores_busy']} cores busy), "
+          f"{cpu['actions']} actions, {cpu['cpu_ms_per_action']} ms CPU per action")
     rss = summary["rss"]
     print(f"\nserver RSS: max {rss['max_mb']:.0f} MB, at end {rss['end_mb']:.0f} MB, VmHWM {rss['hwm_mb']:.0f} MB "
           f"(target < {TARGET_RSS_MB:.0f} MB: {'ok' if rss['hwm_mb'] < TARGET_RSS_MB else 'MISSED'})")
@@ -544,6 +561,7 @@ def main() -> int:
         warm = asyncio.run(warm_up(base_url, works))
         print(f"warm-up (one login and one search): {warm}", flush=True)
         loadavg_before = os.getloadavg()
+        cpu_before, wall_before = proc_cpu_s(proc.pid), time.monotonic()
         deadline = time.monotonic() + args.duration
         threads = []
         if browsers:
@@ -562,6 +580,7 @@ def main() -> int:
             if th.is_alive():
                 rec.error("browser", "join", "a browser session did not finish within 180 s of the end")
         loadavg_after = os.getloadavg()
+        cpu_s, wall_s = proc_cpu_s(proc.pid) - cpu_before, time.monotonic() - wall_before
         hwm = proc_status_kb(proc.pid, "VmHWM") or 0
         end_rss = proc_status_kb(proc.pid, "VmRSS") or 0
         sampler.stopped.set()
@@ -582,6 +601,9 @@ def main() -> int:
         "users": [DEMO_USERS[i % len(DEMO_USERS)][0] for i in range(min(args.sessions, len(DEMO_USERS)))],
         "loadavg_before": [round(x, 2) for x in loadavg_before], "loadavg_after": [round(x, 2) for x in loadavg_after],
         "warm_up": warm, "table": table(rec),
+        "server_cpu": {"cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1), "cores_busy": round(cpu_s / wall_s, 2),
+                       "actions": sum(len(v) for v in rec.timings.values()),
+                       "cpu_ms_per_action": round(1000 * cpu_s / max(1, sum(len(v) for v in rec.timings.values())))},
         "rss": {"max_mb": max((kb for _, kb in sampler.samples), default=0) / 1024, "end_mb": end_rss / 1024,
                 "hwm_mb": hwm / 1024, "samples": [(round(t, 1), kb) for t, kb in sampler.samples]},
         "verify": checks, "conflicts": len(rec.conflicts), "errors": rec.errors,
