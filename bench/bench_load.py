@@ -7,7 +7,9 @@ Playwright (never a downloaded browser). Each session works in a loop with short
 times: log in through the real login form (real bcrypt), search (the query kinds of
 ``bench_search.py``, terms drawn from the customers its user can see), page forward,
 open a customer, edit and save a field, add a follow-up, view analytics, now and then
-create a customer, and now and then log out and in again.
+create a customer. The demo data has five users, so sessions share them round-robin;
+logging out is not in the mix, because "log out" ends every session of that user
+(``lib.accounts.users.log_out_everywhere``) and would log the other sessions out too.
 
 Times
 - light clients: server-side time per action = from sending the BackMsg to the
@@ -77,6 +79,7 @@ SEARCH_KINDS = ("2 chars", "surname", "city", "company name", "contact name", "f
                 "initials", "phone prefix", "mobile tail 4", "full mobile", "code", "uscc", "email part",
                 "two terms", "no match")
 CODE = re.compile(r"C\d{4}-\d{6}")
+THINK_S = [0.3, 1.5]  # seconds between two actions of a session (--think)
 TARGET_SERVER_P95_MS, TARGET_BROWSER_P95_MS, TARGET_RSS_MB = 500.0, 2000.0, 1024.0
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -252,7 +255,7 @@ class LightSession:
         return ok
 
     async def think(self) -> None:
-        await asyncio.sleep(self.rng.uniform(0.3, 1.5))
+        await asyncio.sleep(self.rng.uniform(*THINK_S))
 
     async def login(self) -> None:
         run = self.client.current
@@ -263,10 +266,6 @@ class LightSession:
                                         LightClient.click(b)])
         if not self.expect("log in", run.by_key("cm_logout") is not None, "the log-out button after logging in"):
             raise ClientError("login failed")
-
-    async def logout(self) -> None:
-        run = await self.act("log out", [LightClient.click(self.client.current.by_key("cm_logout"))])
-        self.expect("log out", run.by_key("cm_login_username") is not None, "the login form after logging out")
 
     async def search(self) -> None:
         if self.client.page_hash != self.client.pages.get("customers"):  # analytics has a search box too
@@ -340,6 +339,8 @@ class LightSession:
 
     async def create(self) -> None:
         run = await self.act("new customer page", page="new_customer")
+        if (another := run.by_key("nc_enter_another")) is not None:  # the last one saved is still shown
+            run = await self.act("enter another", [LightClient.click(another)])
         name_box, save = run.by_key("nc_name"), run.by_key("nc_save")
         if not self.expect("new customer page", name_box is not None and save is not None, "the entry form"):
             return
@@ -374,7 +375,6 @@ class LightSession:
 
     async def loop_once(self, deadline: float) -> None:
         w, rng = self.work, self.rng
-        steps = [self.search]
         await self.search()
         await self.think()
         if rng.random() < 0.5:
@@ -398,12 +398,6 @@ class LightSession:
         if w["can_create"] and rng.random() < 0.08:
             await self.create()
             await self.think()
-        if rng.random() < 0.05:
-            await self.logout()
-            await self.think()
-            await self.login()
-            await self.think()
-        del steps
 
 
 async def run_light(base_url: str, n_sessions: int, offset: int, works: dict, rec: Record, seed: int, tag: str,
@@ -472,8 +466,7 @@ def verify(db_path: Path, rec: Record) -> dict:
 
 # -- report ---------------------------------------------------------------------------------
 ACTION_ORDER = ("log in", "customers page", "search", "next page", "open customer", "save edit", "take theirs",
-                "add follow-up", "analytics", "new customer page", "create customer", "create customer (confirm)",
-                "log out")
+                "add follow-up", "analytics", "new customer page", "enter another", "create customer", "create customer (confirm)")
 
 
 def table(rec: Record) -> list[dict]:
@@ -491,7 +484,7 @@ def table(rec: Record) -> list[dict]:
 
 def print_report(summary: dict) -> None:
     print(f"\n{summary['sessions']} sessions ({summary['light']} light, {summary['browsers']} Chromium) for "
-          f"{summary['duration_s']} s on {summary['db']} ({summary['customers_before']:,} customers); "
+          f"{summary['duration_s']} s, think {summary['think_s'][0]}-{summary['think_s'][1]} s, on {summary['db']} ({summary['customers_before']:,} customers); "
           f"users shared round-robin: {', '.join(summary['users'])}")
     print(f"load average before {summary['loadavg_before']}, after {summary['loadavg_after']}")
     print(f"\n{'client':8} {'action':26} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p95")
@@ -501,7 +494,8 @@ def print_report(summary: dict) -> None:
               f"{r['max_ms']:8.1f}  ≤ {r['target_p95_ms']:.0f} {mark}")
     cpu = summary["server_cpu"]
     print(f"\nserver CPU: {cpu['cpu_s']} s in {cpu['wall_s']} s ({cpu['cores_busy']} cores busy), "
-          f"{cpu['actions']} actions, {cpu['cpu_ms_per_action']} ms CPU per action")
+          f"{cpu['actions']} actions ({cpu['actions_per_s']}/s), {cpu['cpu_ms_per_action']} ms CPU per action; "
+          f"this script (clients; Chromium not counted) used {cpu['load_script_cpu_s']} s CPU")
     rss = summary["rss"]
     print(f"\nserver RSS: max {rss['max_mb']:.0f} MB, at end {rss['end_mb']:.0f} MB, VmHWM {rss['hwm_mb']:.0f} MB "
           f"(target < {TARGET_RSS_MB:.0f} MB: {'ok' if rss['hwm_mb'] < TARGET_RSS_MB else 'MISSED'})")
@@ -526,6 +520,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=8)
     ap.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     ap.add_argument("--ramp", type=float, default=10, help="seconds over which sessions arrive (default 10)")
+    ap.add_argument("--think", default="0.3-1.5", help="seconds between a session's actions, min-max (default 0.3-1.5)")
     ap.add_argument("--keep", action="store_true", help="keep the database copy")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args()
@@ -535,6 +530,7 @@ def main() -> int:
     if browsers and not os.access(CHROMIUM, os.X_OK):
         raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium), or pass --browsers 0")
     light = args.sessions - browsers
+    THINK_S[:] = [float(x) for x in args.think.split("-")]
 
     copy = args.db.with_name(f"load-{args.db.stem}-{os.getpid()}.duckdb")
     shutil.copyfile(args.db, copy)
@@ -562,6 +558,7 @@ def main() -> int:
         print(f"warm-up (one login and one search): {warm}", flush=True)
         loadavg_before = os.getloadavg()
         cpu_before, wall_before = proc_cpu_s(proc.pid), time.monotonic()
+        own_before = proc_cpu_s(os.getpid())
         deadline = time.monotonic() + args.duration
         threads = []
         if browsers:
@@ -570,7 +567,7 @@ def main() -> int:
                 user = DEMO_USERS[(light + i) % len(DEMO_USERS)]
                 th = threading.Thread(target=run_browser_session, daemon=True,
                                       args=(light + i, base_url, user, works[user[0]], rec, args.seed, tag,
-                                            deadline, args.ramp * (light + i) / max(1, args.sessions)))
+                                            deadline, args.ramp * (light + i) / max(1, args.sessions), THINK_S))
                 th.start()
                 threads.append(th)
         print(f"{args.sessions} sessions for {args.duration:.0f} s ...", flush=True)
@@ -581,6 +578,7 @@ def main() -> int:
                 rec.error("browser", "join", "a browser session did not finish within 180 s of the end")
         loadavg_after = os.getloadavg()
         cpu_s, wall_s = proc_cpu_s(proc.pid) - cpu_before, time.monotonic() - wall_before
+        own_cpu_s = proc_cpu_s(os.getpid()) - own_before
         hwm = proc_status_kb(proc.pid, "VmHWM") or 0
         end_rss = proc_status_kb(proc.pid, "VmRSS") or 0
         sampler.stopped.set()
@@ -603,7 +601,10 @@ def main() -> int:
         "warm_up": warm, "table": table(rec),
         "server_cpu": {"cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1), "cores_busy": round(cpu_s / wall_s, 2),
                        "actions": sum(len(v) for v in rec.timings.values()),
-                       "cpu_ms_per_action": round(1000 * cpu_s / max(1, sum(len(v) for v in rec.timings.values())))},
+                       "cpu_ms_per_action": round(1000 * cpu_s / max(1, sum(len(v) for v in rec.timings.values()))),
+                       "actions_per_s": round(sum(len(v) for v in rec.timings.values()) / wall_s, 2),
+                       "load_script_cpu_s": round(own_cpu_s, 1)},
+        "think_s": THINK_S,
         "rss": {"max_mb": max((kb for _, kb in sampler.samples), default=0) / 1024, "end_mb": end_rss / 1024,
                 "hwm_mb": hwm / 1024, "samples": [(round(t, 1), kb) for t, kb in sampler.samples]},
         "verify": checks, "conflicts": len(rec.conflicts), "errors": rec.errors,

@@ -33,11 +33,12 @@ TIMEOUT = 60_000
 
 class BrowserSession:
     def __init__(self, n: int, base_url: str, user: tuple[str, str], work: dict, rec: Record, seed: int, tag: str,
-                 page):
+                 page, think_s):
         self.name = f"B{n:02d}-{user[0]}"
         self.base_url, self.user, self.work, self.rec, self.tag = base_url, user, work, rec, tag
         self.rng = random.Random(f"{seed}:browser:{n}")
         self.page = page
+        self.think_s = think_s
         self.count = 0
         self.codes: list[str] = []
 
@@ -74,7 +75,7 @@ class BrowserSession:
         return out
 
     def think(self) -> None:
-        self.page.wait_for_timeout(self.rng.uniform(300, 1500))
+        self.page.wait_for_timeout(1000 * self.rng.uniform(*self.think_s))
 
     def sidebar_link(self, label: str):
         return self.page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label)
@@ -214,11 +215,6 @@ class BrowserSession:
                    lambda: (self.settle(before),
                             self.page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT)))
 
-    def logout(self) -> None:
-        self.timed("log out", lambda: logout_button(self.page).click(),
-                   lambda: (login_form(self.page).wait_for(state="visible", timeout=TIMEOUT),
-                            wait_idle(self.page, TIMEOUT)))
-
     def loop_once(self, deadline: float) -> None:
         w, rng = self.work, self.rng
         self.search()
@@ -250,7 +246,7 @@ def T_label(field_name: str) -> str:
 
 
 def run_browser_session(n: int, base_url: str, user: tuple[str, str], work: dict, rec: Record, seed: int, tag: str,
-                        deadline: float, delay: float) -> None:
+                        deadline: float, delay: float, think_s) -> None:
     """One Chromium session until ``deadline`` (run in its own thread)."""
     from playwright.sync_api import sync_playwright
 
@@ -265,7 +261,7 @@ def run_browser_session(n: int, base_url: str, user: tuple[str, str], work: dict
                 context.set_default_timeout(TIMEOUT)
                 context.add_init_script(RUN_COUNTER)
                 page = context.new_page()
-                session = BrowserSession(n, base_url, user, work, rec, seed, tag, page)
+                session = BrowserSession(n, base_url, user, work, rec, seed, tag, page, think_s)
                 if not session.login():
                     return
                 session.think()
