@@ -16,19 +16,14 @@ import random
 import re
 import time
 
-from bench_load import T, Record
+from bench_load import ROOT, T, Record
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from tests.browser.util import CHROMIUM, CHROMIUM_ARGS, login_form, logout_button, open_expander, wait_idle
 
-# Counts every start of a script run (stApp's data-test-script-state becoming
-# "running"), so an action waits for the run it started, not for the idle state before it.
-RUN_COUNTER = """
-window.__stRuns = 0;
-new MutationObserver(ms => { for (const m of ms) {
-    if (m.target.getAttribute && m.target.getAttribute('data-test-script-state') === 'running') window.__stRuns++;
-}}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
-"""
+FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
 CODE = re.compile(r"C\d{4}-\d{6}")
 TIMEOUT = 60_000
+SHOTS = ROOT / "bench" / "results"  # a screenshot of every failed action
 
 
 class BrowserSession:
@@ -39,16 +34,34 @@ class BrowserSession:
         self.rng = random.Random(f"{seed}:browser:{n}")
         self.page = page
         self.think_s = think_s
-        self.count = 0
+        # Script runs finished, counted from the websocket frames the page receives (the
+        # same ForwardMsgs the light clients read): an action waits for a run that
+        # finished after it started. (The DOM's script-state attribute was tried first:
+        # under load React coalesced running -> notRunning into one render, and
+        # runs went uncounted.)
+        self.finished = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._on_frame))
+        self.count = self.shots = 0
         self.codes: list[str] = []
 
     # -- timing --------------------------------------------------------------------------
+    def _on_frame(self, payload) -> None:
+        if isinstance(payload, (bytes, bytearray)) and len(payload) < 2000:  # script_finished is tiny
+            msg = ForwardMsg()
+            msg.ParseFromString(bytes(payload))
+            if msg.WhichOneof("type") == "script_finished" and msg.script_finished == FINISHED:
+                self.finished += 1
+
     def runs(self) -> int:
-        return self.page.evaluate("window.__stRuns || 0")
+        return self.finished
 
     def settle(self, before: int) -> None:
-        """Until a run started after ``before`` runs has finished and the app is idle."""
-        self.page.wait_for_function(f"(window.__stRuns || 0) > {before}", timeout=TIMEOUT)
+        """Until a run has finished after ``before`` had, and the app is idle."""
+        deadline = time.monotonic() + TIMEOUT / 1000
+        while self.finished <= before:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no script run finished within {TIMEOUT / 1000:.0f} s")
+            self.page.wait_for_timeout(20)  # Playwright delivers the frame events meanwhile
         wait_idle(self.page, TIMEOUT)
 
     def timed(self, action: str, do, expect) -> bool:
@@ -59,12 +72,23 @@ class BrowserSession:
             do()
             expect()
         except Exception as exc:  # Playwright timeouts and assertion failures alike
-            self.rec.error(self.name, action, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+            self.rec.error(self.name, action, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                           f" (screenshot {self.screenshot(action)})")
             return False
         self.rec.time("browser", action, (time.perf_counter() - t0) * 1000)
         for problem in self.page_errors():
             self.rec.error(self.name, action, problem)
         return True
+
+    def screenshot(self, action: str) -> str:
+        self.shots += 1
+        path = SHOTS / f"load-{self.name}-{self.shots}-{action.replace(' ', '-')}.png"
+        try:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(path), full_page=True)
+        except Exception:  # the page may be gone; the error itself is recorded
+            return "-"
+        return str(path.relative_to(ROOT))
 
     def page_errors(self) -> list[str]:
         out = []
@@ -259,7 +283,6 @@ def run_browser_session(n: int, base_url: str, user: tuple[str, str], work: dict
                 context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
                                               viewport={"width": 1440, "height": 900})
                 context.set_default_timeout(TIMEOUT)
-                context.add_init_script(RUN_COUNTER)
                 page = context.new_page()
                 session = BrowserSession(n, base_url, user, work, rec, seed, tag, page, think_s)
                 if not session.login():
