@@ -40,6 +40,7 @@ class BrowserSession:
         # under load React coalesced running -> notRunning into one render, and
         # runs went uncounted.)
         self.finished = 0
+        self.toasts: list[str] = []  # toasts the server sent (a toast is gone from the screen after ~4 s)
         page.on("websocket", lambda ws: ws.on("framereceived", self._on_frame))
         self.count = self.shots = 0
         self.codes: list[str] = []
@@ -49,8 +50,12 @@ class BrowserSession:
         if isinstance(payload, (bytes, bytearray)) and len(payload) < 2000:  # script_finished is tiny
             msg = ForwardMsg()
             msg.ParseFromString(bytes(payload))
-            if msg.WhichOneof("type") == "script_finished" and msg.script_finished == FINISHED:
+            kind = msg.WhichOneof("type")
+            if kind == "script_finished" and msg.script_finished == FINISHED:
                 self.finished += 1
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
+                    and msg.delta.new_element.WhichOneof("type") == "toast":
+                self.toasts.append(msg.delta.new_element.toast.body)
 
     def runs(self) -> int:
         return self.finished
@@ -187,10 +192,12 @@ class BrowserSession:
 
         def expect():
             self.settle(before)
-            page.get_by_text(saved).or_(conflict).first.wait_for(timeout=TIMEOUT)
+            while saved not in self.toasts and not conflict.count():
+                self.settle(self.finished)  # not yet: the toast comes with a later run
 
+        del self.toasts[:]
         if self.timed("save edit", save.click, expect):
-            if page.get_by_text(saved).count():
+            if saved in self.toasts:
                 self.rec.add("saves", (self.name, None, code, "notes", value))
             else:
                 self.rec.add("conflicts", (self.name, code))
@@ -223,7 +230,10 @@ class BrowserSession:
 
         def expect():
             self.settle(before)
-            page.get_by_text(done).first.wait_for(timeout=TIMEOUT)
+            while done not in self.toasts:
+                self.settle(self.finished)
+
+        del self.toasts[:]
 
         if self.timed("add follow-up", panel.first.get_by_role("button", name=T("cf.fu.add"), exact=True).click,
                       expect):
