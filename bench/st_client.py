@@ -36,9 +36,6 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
 EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
-WIDGET_TYPES = {"button", "text_input", "text_area", "selectbox", "multiselect", "checkbox", "radio",
-                "number_input", "date_input", "arrow_data_frame", "button_group", "component_instance",
-                "time_input", "slider", "toggle"}
 
 
 class ClientError(Exception):
