@@ -614,7 +614,7 @@ def main() -> int:
     print_report(summary)
     path = args.out / f"load-{args.db.stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    print(f"\nwritten {path.relative_to(ROOT)}")
+    print(f"\nwritten {path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path}")
     ok = not rec.errors and checks["ok"]
     return 0 if ok else 1
 
