@@ -45,16 +45,11 @@ import json
 import os
 import random
 import re
-import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,6 +60,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from lib.core import i18n  # noqa: E402
 from st_client import ClientError, LightClient  # noqa: E402
+from tests.browser.util import start_server  # noqa: E402  (the same server the browser tests run)
 
 
 def T(key: str, **params) -> str:
@@ -149,47 +145,6 @@ def draw_work(db_path: Path, seed: int, per_kind: int = 12) -> dict:
 
 
 # -- the server ---------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db_path: Path, port: int, log_path: Path, timeout: float = 180) -> subprocess.Popen:
-    """``streamlit run app.py`` as ``make run`` starts it (loopback only), on the copy."""
-    env = {**os.environ, "CM_DB_PATH": str(db_path), "CM_COOKIE_KEY": secrets.token_urlsafe(48),
-           "CM_MODE": "demo", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = open(log_path, "w", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-                             "--server.port", str(port), "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"streamlit exited with {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop_server(proc)
-    raise SystemExit(f"streamlit did not answer in {timeout:.0f} s; see {log_path}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 def proc_cpu_s(pid: int) -> float:
     """CPU seconds (user + system) the process has used so far."""
     with open(f"/proc/{pid}/stat") as f:
@@ -540,20 +495,19 @@ def main() -> int:
     rec = Record()
     args.out.mkdir(parents=True, exist_ok=True)
     log_path = args.out / f"load-server-{args.db.stem}.log"
-    proc = None
+    server = None
     try:
         print(f"drawing search terms from {copy.name} ...", flush=True)
         works = draw_work(copy, args.seed)
         import duckdb
         with duckdb.connect(str(copy), read_only=True) as con:
             customers_before = con.execute("SELECT count(*) FROM customers").fetchone()[0]
-        port = args.port or free_port()
         t0 = time.monotonic()
-        proc = start_server(copy, port, log_path)
-        base_url = f"http://127.0.0.1:{port}"
+        server = start_server("load", copy, timeout=180, port=args.port, log_path=log_path)
+        proc, base_url = server.process, server.base_url
         sampler = RssSampler(proc.pid)
         sampler.start()
-        print(f"server up in {time.monotonic() - t0:.1f} s (pid {proc.pid}, port {port}); warming up ...", flush=True)
+        print(f"server up in {time.monotonic() - t0:.1f} s (pid {proc.pid}, {base_url}); warming up ...", flush=True)
         warm = asyncio.run(warm_up(base_url, works))
         print(f"warm-up (one login and one search): {warm}", flush=True)
         loadavg_before = os.getloadavg()
@@ -582,13 +536,13 @@ def main() -> int:
         hwm = proc_status_kb(proc.pid, "VmHWM") or 0
         end_rss = proc_status_kb(proc.pid, "VmRSS") or 0
         sampler.stopped.set()
-        stop_server(proc)
-        proc = None
+        server.stop(timeout=30)
+        server = None
         print("checking the database ...", flush=True)
         checks = verify(copy, rec)
     finally:
-        if proc is not None:
-            stop_server(proc)
+        if server is not None:
+            server.stop(timeout=30)
         if not args.keep:
             for p in (copy, copy.with_name(copy.name + ".wal")):
                 p.unlink(missing_ok=True)

@@ -126,11 +126,11 @@ class Server:
     process: subprocess.Popen
     log_path: Path
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
@@ -139,11 +139,13 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
 
-def start_server(name: str, db_path: Path, extra_env: dict | None = None, timeout: float = 90) -> Server:
-    """``streamlit run app.py`` on a free port against ``db_path``; returns once
-    /_stcore/health answers. Its output goes to test-artifacts/server-<name>.log."""
+def start_server(name: str, db_path: Path, extra_env: dict | None = None, timeout: float = 90,
+                 port: int | None = None, log_path: Path | None = None) -> Server:
+    """``streamlit run app.py`` on ``port`` (default: a free one) against ``db_path``;
+    returns once /_stcore/health answers. Its output goes to ``log_path`` (default
+    test-artifacts/server-<name>.log)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "CM_DB_PATH": str(db_path),
@@ -153,7 +155,7 @@ def start_server(name: str, db_path: Path, extra_env: dict | None = None, timeou
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         **(extra_env or {}),
     }
-    log_path = ARTIFACTS / f"server-{name}.log"
+    log_path = log_path or ARTIFACTS / f"server-{name}.log"
     log_file = open(log_path, "w", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
