@@ -6,14 +6,20 @@
 //    that arrive before the editor has the focus open it again, each with its own key: the
 //    editor starts with the *last* of them ("0592-5555555" became "592-5555555").
 // 2. Enter/Tab in the editor commits the text of the editor's last render, not what the box
-//    holds: a key typed in the same frame as Enter is missing, or the whole edit is.
+//    holds: a key typed in the same frame as Enter is missing. And every key the editor
+//    handles starts a timer (setTimeout 0) that closes the editor *without saving* if a
+//    commit key has been pressed meanwhile: when Enter comes before the timer of the key
+//    typed just before it has run (input and drawing go before timers in Chromium), the
+//    whole edit is thrown away.
 // 3. A click on a cell just after the page was opened again moves the focus to the cell
 //    selected before (its accessibility cell); if that cell is scrolled out of view, its
 //    element is removed and the focus falls to the page: the cell looks selected, but the
 //    keys typed next reach nothing.
 // So: after the key that opens an editor, the next keys are held until the editor has the
 // focus and then typed into it; Enter/Tab in a text editor is passed on once the typed text
-// is drawn; a key that reaches the page itself after a click on a grid goes to that grid.
+// is drawn and, after that, once the timers of the keys before it have run (timers of the
+// same delay run in the order they were started); a key that reaches the page itself after
+// a click on a grid goes to that grid.
 // Installed once per page (Streamlit runs this script on every rerun).
 (() => {
   if (window.__cmGridKeys) return;
@@ -25,8 +31,8 @@
                               && (el.tagName === "TEXTAREA" || el.tagName === "INPUT"));
   const isTextEditor = (el) => isEditor(el) && el.getAttribute("role") !== "combobox";
   const afterDraw = (f) => requestAnimationFrame(() => requestAnimationFrame(f));
-  const pressLater = (el, key, shiftKey) => afterDraw(() => el.dispatchEvent(
-    new KeyboardEvent("keydown", {key, code: key, shiftKey, bubbles: true, cancelable: true})));
+  const pressLater = (el, key, shiftKey) => afterDraw(() => setTimeout(() => el.dispatchEvent(
+    new KeyboardEvent("keydown", {key, code: key, shiftKey, bubbles: true, cancelable: true})), 0));
   let held = null; // keys typed after the one that opens an editor, until they are typed into it
   let target = null; // the editor they go to, once it has the focus
   let clicked = null; // the grid clicked last, until the focus goes somewhere else
