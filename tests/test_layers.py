@@ -216,6 +216,18 @@ def test_nothing_outside_db_py_uses_its_private_parts():
     assert imported == []
 
 
+def test_transactions_are_begun_and_ended_only_in_db_py():
+    # Everything else uses Database.transaction(), with its retry contract.
+    import re
+
+    sql = re.compile(r"""execute\(\s*f?["'](BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\b""", re.IGNORECASE)
+    files = [p for d in ("lib", "ui", "pages") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in files if p != ROOT / "lib/core/db.py"
+             for m in sql.finditer(p.read_text(encoding="utf-8"))]
+    assert found == []
+    assert sql.search('cur.execute("BEGIN TRANSACTION")') and sql.search("con.execute( 'commit')")
+
+
 def test_every_page_url_is_its_file_name():
     # The legacy pages/ mode of a fresh server knows pages by file name only.
     from ui import nav

@@ -205,10 +205,10 @@ def restore(backup_path: str | os.PathLike, db_path: str | os.PathLike, actor_na
                 if live is not None and (last is None or live > last):
                     con.execute("SELECT setval(?, ?)", [name, live])
                     advanced[name] = live
-            con.execute("BEGIN TRANSACTION")
+            # The staging file is this connection's alone until it replaces the target; if
+            # anything fails before that, it is deleted. So no transaction is needed here.
             _audit(con, actor_name, "restore", {"from": str(source), "schema_version": version,
                                                 "customers": customers, "sequences_advanced": advanced})
-            con.execute("COMMIT")
             con.execute("CHECKPOINT")
         kept = None
         if target.exists():
