@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from lib.core.i18n import t
 from tests.browser.util import (click_name_cell, commit_text, grid_cell_text, login, logout, open_cell_editor,
-                                select_cell, shot, wait_idle)
+                                search_for, select_cell, shot, wait_idle)
 
 XMBANK = "厦门银行股份有限公司"
 
@@ -46,13 +46,6 @@ def edit_cell(page, name: str, edit, row: int = 0):
     save.wait_for()
     wait_idle(page)
     return save
-
-
-def search_for(page, text: str) -> None:
-    box = page.get_by_role("textbox", name=t("search.label", "zh"))
-    box.fill(text)
-    box.press("Enter")
-    wait_idle(page)
 
 
 def save_button(page):

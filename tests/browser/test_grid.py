@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 
 from lib.core.i18n import t
 from tests.browser import util
-from tests.browser.util import click_name_cell, commit_text, grid_cell_text, open_cell_editor, select_cell, wait_idle
+from tests.browser.util import (click_name_cell, commit_text, grid_cell_text, open_cell_editor, search_for, select_cell,
+                                type_on_selected_cell, wait_idle)
 
 COLUMNS = ("address", "email", "name", "contact_title")
 
@@ -123,11 +124,7 @@ def test_twenty_edits_in_a_row_are_all_saved_once(own_server, new_page, demo_db,
             open_cell_editor(page)
             commit_text(page, e.value(i), "Enter")
         else:
-            page.keyboard.type(e.value(i))  # no delay between keys: a scanner
-            page.wait_for_function("t => document.activeElement && document.activeElement.value === t",
-                                   arg=e.value(i))
-            page.keyboard.press("Enter")
-            page.locator(".gdg-clip-region").wait_for(state="detached")
+            type_on_selected_cell(page, e.value(i))
 
     # The server has all twenty (on failure, the message shows how many it has).
     expect(page.locator(".st-key-cu_save button")).to_have_text(re.compile(re.escape(t("grid.save", "zh", n=20))),
@@ -150,13 +147,6 @@ def test_twenty_edits_in_a_row_are_all_saved_once(own_server, new_page, demo_db,
         assert row["audits"] == old["audits"] + 1, (i, e, old, row)
 
 
-def search_for(page, text: str) -> None:
-    box = page.get_by_role("textbox", name=t("search.label", "zh"))
-    box.fill(text)
-    box.press("Enter")
-    wait_idle(page)
-
-
 def test_after_search_reopen_search_one_click_selects_and_the_keys_typed_next_land(
         own_server, new_page, demo_db, tmp_path):
     """The steps of issue 6 §4: search, open the customers page again from the sidebar
@@ -177,9 +167,7 @@ def test_after_search_reopen_search_one_click_selects_and_the_keys_typed_next_la
     click_name_cell(page, 2)
     util.walk_right(page, "name", "address", 2)
     typed = "0592-5555555 Scanner Road"
-    page.keyboard.type(typed)  # no delay between keys
-    page.wait_for_function("t => document.activeElement && document.activeElement.value === t", arg=typed)
-    page.keyboard.press("Enter")
+    type_on_selected_cell(page, typed)
     save = page.get_by_role("button", name=re.compile(re.escape(t("grid.save", "zh", n=1))))
     save.wait_for()
     wait_idle(page)

@@ -364,3 +364,22 @@ def commit_text(page, text: str, key: str = "Tab") -> None:
     next_frames(page)
     page.keyboard.press(key)
     page.locator(".gdg-clip-region").wait_for(state="detached")  # the editor has closed
+
+
+def type_on_selected_cell(page, text: str) -> None:
+    """Type ``text`` on the selected cell with no delay between keys (a scanner: the first
+    key opens the editor) and commit it with Enter; returns once the editor has closed."""
+    page.keyboard.type(text)
+    page.wait_for_function("t => document.activeElement && document.activeElement.value === t", arg=text)
+    page.keyboard.press("Enter")
+    page.locator(".gdg-clip-region").wait_for(state="detached")
+
+
+def search_for(page, text: str) -> None:
+    """Search the customers page for ``text`` (Enter in the search box)."""
+    from lib.core.i18n import t
+
+    box = page.get_by_role("textbox", name=t("search.label", "zh"))
+    box.fill(text)
+    box.press("Enter")
+    wait_idle(page)
