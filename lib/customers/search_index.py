@@ -82,7 +82,11 @@ class _Codes:
     def encode(cls, column: pa.ChunkedArray) -> "_Codes":
         enc = pc.dictionary_encode(column.combine_chunks())
         codes = enc.indices.to_numpy(zero_copy_only=False)
-        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(np.int32)
+        # The narrowest type that holds every code and the +1 of ``isin`` (a column of a
+        # few choices: one byte a customer instead of four).
+        n = len(enc.dictionary)
+        small = np.int8 if n < 127 else np.int16 if n < 32_767 else np.int32
+        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(small)
         return cls(codes, {v: i for i, v in enumerate(enc.dictionary.to_pylist())})
 
     def isin(self, values: Iterable[str], rows: np.ndarray) -> np.ndarray:
@@ -203,13 +207,13 @@ class _Base:
         self.created_us = table.column("created_us").to_numpy(zero_copy_only=False).astype(np.int64)
         self.reviewed_us = table.column("reviewed_us").fill_null(_NULL_US).to_numpy().astype(np.int64)
         neg_updated = -table.column("updated_us").to_numpy(zero_copy_only=False).astype(np.int64)
-        # The relevance key after the rank is (-updated_us, id): each row's place in it.
-        by_key = np.lexsort((self.ids, neg_updated))
-        self.sorted_neg_updated = neg_updated[by_key]
-        self.sorted_ids = self.ids[by_key]
+        # The relevance key after the rank is (-updated_us, id): each row's place in it,
+        # and the rows in that order (a row's -updated_us is sorted_neg_updated[place]).
+        self.by_key = np.lexsort((self.ids, neg_updated)).astype(np.int32)
+        self.sorted_neg_updated = neg_updated[self.by_key]
+        del neg_updated
         self.place = np.empty(n, dtype=np.int32)
-        self.place[by_key] = np.arange(n, dtype=np.int32)
-        self.neg_updated = neg_updated
+        self.place[self.by_key] = np.arange(n, dtype=np.int32)
 
     def sort_suffixes(self, sort) -> None:
         """Make the suffix array (``sort``: e.g. ``suffix_sort.sort``), then mark each
@@ -373,8 +377,8 @@ class _Base:
         """How many rows sort before (or, ``inclusive``, up to) key (neg_updated, id)."""
         lo = int(np.searchsorted(self.sorted_neg_updated, neg_updated, side="left"))
         hi = int(np.searchsorted(self.sorted_neg_updated, neg_updated, side="right"))
-        side = "right" if inclusive else "left"
-        return lo + int(np.searchsorted(self.sorted_ids[lo:hi], cid, side=side))
+        side = "right" if inclusive else "left"  # rows of one updated_us are in id order
+        return lo + int(np.searchsorted(self.ids[self.by_key[lo:hi]], cid, side=side))
 
 
 @dataclass
@@ -557,7 +561,8 @@ class SearchIndex:
         if len(key) > limit:
             pick = np.argpartition(-key if backwards else key, limit - 1)[:limit]
             rows, key, rank = rows[pick], key[pick], rank[pick]
-        found = [(int(r), int(base.neg_updated[i]), int(base.ids[i])) for r, i in zip(rank, rows)]
+        neg_updated = base.sorted_neg_updated[base.place[rows]]
+        found = [(int(r), int(u), int(base.ids[i])) for r, u, i in zip(rank, neg_updated, rows)]
         for row in state.delta.values():
             if row is None or not row.passes(cond):
                 continue
