@@ -45,6 +45,7 @@ def render() -> None:
         st.warning(t("cf.not_found", code=md_escape(code)), icon=":material/search_off:")
         nav.page_link("customers", t, label=t("cf.back"))
         return
+    CF.forget_other_customers(rec["id"])
     CF.header(ctx, rec)
     CF.general_error(ctx, rec)
     contacts, n_contacts = ct.contacts_of(ctx.db, ctx.actor, rec["id"])

@@ -3,6 +3,7 @@ restore an earlier version, and a save that changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -290,6 +291,32 @@ def test_details_save_writes_through_update_and_keeps_errors_by_field(db, db_pat
     click(at, key(rec, "save"))
     assert cs.get_customer(db, actors["sales"], rec["id"])["version"] == rec["version"] + 1
     assert toasts(at) == [t("cf.nothing_changed", "en")]
+
+
+def test_a_long_session_keeps_only_the_open_customer_and_refused_saves(db, db_path, actors, make_customer):
+    refused = make_customer("sales", name="没保存成功的客户")
+    others = [make_customer("sales") for _ in range(8)]
+    at = open_customer(db_path, "sales", refused["code"], "en")
+    at.text_input(key=key(refused, "f_email")).input("not-an-email")
+    at.text_input(key=key(refused, "f_address")).input("厦门市思明区")
+    click(at, key(refused, "save"))
+    assert at.error
+
+    def customers_with_state():
+        state = at.session_state._state.filtered_state  # AppTest's view has no keys()
+        return {int(k.split("_")[1]) for k in state if re.match(r"cf_\d+_", k)}
+
+    for other in others:
+        at.query_params["code"] = other["code"]
+        run(at)
+        assert customers_with_state() == {refused["id"], other["id"]}  # not the ones opened in between
+    at.query_params["code"] = refused["code"]
+    run(at)
+    assert at.text_input(key=key(refused, "f_address")).value == "厦门市思明区"  # what was typed
+    assert at.text_input(key=key(refused, "f_email")).value == "not-an-email"
+    assert at.error  # and why it was refused
+    assert customers_with_state() == {refused["id"]}
+    assert cs.get_customer(db, actors["sales"], refused["id"])["version"] == refused["version"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

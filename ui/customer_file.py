@@ -11,6 +11,7 @@ when another user logs in).
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any, Mapping
 
@@ -37,6 +38,12 @@ from ui.kinds import ui_kind
 
 PREFIX = "cf_"
 TOAST = "cf_toast"  # (key, params) shown once on the next run
+RECENT = "cf_recent"  # customers whose page state is kept (forget_other_customers), the open one last
+KEPT_CUSTOMERS = 5  # besides the open one: customers with a refused save
+# The state a refused save leaves beside the typed values (forms' problems, a stale
+# save's stored record, a part's error shown above its list).
+REFUSED_SAVE = ("_errors", "_warnings", "_conflict", "_general")
+_CUSTOMER_KEY = re.compile(r"cf_(\d+)_")
 HISTORY_PAGE_SIZE = 20
 
 # The access level's badge: green trades normally, orange is restricted, red is stopped.
@@ -45,6 +52,34 @@ ACCESS_LEVEL_COLORS = {"normal": "green", "cash_only": "orange", "on_hold": "red
 
 def _k(cid: int, name: str) -> str:
     return f"{PREFIX}{cid}_{name}"
+
+
+def forget_other_customers(cid: int) -> None:
+    """Drop the page state of every customer but ``cid`` (its loaded inputs, paging,
+    open tab) unless it holds a refused save — what the user typed and why it was
+    refused — of which the last ``KEPT_CUSTOMERS`` customers' are kept, so coming back
+    to such a customer still shows the typed values. Streamlit builds a dict of the
+    whole session state for every text input and select box it draws: with the state
+    of every customer opened in the session kept (~30 keys each), a run grew slower the
+    longer the session lasted (this page's rerun 94 ms after one customer, 218 ms after
+    30, 614 ms after 100; docs/benchmarks.md)."""
+    recent = st.session_state.get(RECENT) or []
+    if recent and recent[-1] == cid:
+        return
+    by_customer: dict[int, list[str]] = {}
+    refused: set[int] = set()
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and (m := _CUSTOMER_KEY.match(key)):
+            other = int(m.group(1))
+            by_customer.setdefault(other, []).append(key)
+            if key.endswith(REFUSED_SAVE) and st.session_state[key]:
+                refused.add(other)
+    recent = [i for i in recent if i != cid and i in refused][-KEPT_CUSTOMERS:] + [cid]
+    st.session_state[RECENT] = recent
+    for other, keys in by_customer.items():
+        if other not in recent:
+            for key in keys:
+                del st.session_state[key]
 
 
 def show_toast(t) -> None:
