@@ -287,3 +287,23 @@ def test_a_large_text_is_sorted_in_a_child_process_with_the_same_result(demo_db,
     assert SI.index(db).current() is not None and started
     f = CustomerFilters(text="公司")
     assert search(db, manager, f).total == plain(db, manager, f)[0]
+
+
+@pytest.mark.parametrize("limit", [None, "3GiB"])  # (DuckDB shows a limit to 0.1 GiB)
+def test_a_build_leaves_no_haystacks_in_duckdbs_cache_and_the_memory_limit_as_it_was(db, monkeypatch, limit):
+    # Reading every haystack fills DuckDB's cache with the table's blocks (235 MB at 1M
+    # customers) that only the SQL fallback reads again: the build evicts them by
+    # lowering the memory limit for a moment, and puts the limit back.
+    loader.generate(db, 300, seed=6, now=NOW, chunk_size=300, workers=1)
+    monkeypatch.setattr(SI, "CACHE_KEPT", 0)
+    with db.read() as cur:
+        if limit:
+            cur.execute("SET memory_limit = ?", [limit])
+        was = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        cur.execute("SELECT count(*) FROM customers WHERE contains(search_text, 'x')").fetchone()
+        cached = cur.execute("SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'BASE_TABLE'").fetchone()[0]
+    assert cached > 0
+    assert SI.index(db).build(background=False) is not None
+    with db.read() as cur:
+        assert cur.execute("SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'BASE_TABLE'").fetchone()[0] == 0
+        assert cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] == was

@@ -25,6 +25,7 @@ haystack; docs/design.md has the measurements.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import threading
 import time
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -140,7 +142,7 @@ _ROW_MARK = 0xFF  # before each haystack in the text: a byte no UTF-8 string con
 _ONE = np.uint64(1)
 _LOOK_BEFORE_ABOVE = 250_000  # a rest found this often: look up each byte before the term instead
 _MAX_CODE_BITS = 8  # enough for a code of every byte value that occurs
-_CODE_STEP = 8_000_000  # array entries given their code at a time (bounds the temporaries)
+_CODE_STEP = 2_000_000  # array entries given their code at a time (bounds the temporaries: ~50 MB)
 
 
 class _Base:
@@ -154,12 +156,17 @@ class _Base:
     position is the number of marks up to it (``_row_of``: a bit per byte and a count
     per 32 bytes), so no per-entry row map is kept. Costs: docs/design.md."""
 
-    def __init__(self, source: pa.Table | pa.RecordBatchReader, *, sort=suffix_sort.even_suffixes):
+    def __init__(self, source: pa.Table | pa.RecordBatchReader, *, sort=suffix_sort.even_suffixes,
+                 after_read=None):
         """``source``: the rows of ``_select()``, read a batch at a time (the haystacks
         are copied into the text batch by batch, never all held as strings at once).
-        ``sort``: makes the suffix array from the text; None: call ``sort_suffixes``
-        later (the build does, once it no longer reads the database)."""
-        chunks, mark_parts, rest, at = [], [], [], 0
+        ``after_read()``: called once every batch is read, before the rest is computed
+        (the build gives back DuckDB's cache there). ``sort``: makes the suffix array
+        from the text; None: call ``sort_suffixes`` later (the build does, once it no
+        longer reads the database)."""
+        # The text grows in place (a realloc, not a list of chunks joined at the end,
+        # which would hold it twice).
+        data, mark_parts, rest = bytearray(), [], []
         for batch in (source.to_batches() if isinstance(source, pa.Table) else source):
             text = batch.column("search_text")
             if not pa.types.is_large_string(text.type):
@@ -168,16 +175,16 @@ class _Base:
             offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + k + 1]
             raw = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
             offsets = offsets - offsets[0]
-            chunks.append(np.insert(raw, offsets[:-1], _ROW_MARK))
-            mark_parts.append(at + offsets[:-1] + np.arange(k))  # where each haystack's mark lands
-            at += len(chunks[-1])
+            mark_parts.append(len(data) + offsets[:-1] + np.arange(k))  # where each haystack's mark lands
+            data += memoryview(np.insert(raw, offsets[:-1], _ROW_MARK))
             rest.append(batch.drop_columns(["search_text"]))
             del text, raw, batch
+        if after_read is not None:
+            after_read()
         schema = source.schema
         table = pa.Table.from_batches(rest, schema.remove(schema.get_field_index("search_text")))
         del rest
-        self.data = b"".join(chunks)
-        del chunks
+        self.data = data
         marks = np.concatenate(mark_parts) if mark_parts else np.zeros(0, np.int64)
         del mark_parts
         n = len(table)
@@ -193,7 +200,8 @@ class _Base:
         del marks
         before = np.zeros(len(bits), dtype=np.uint64)
         np.cumsum(np.bitwise_count(bits[:-1]), out=before[1:])
-        bits |= before << np.uint64(32)
+        before <<= np.uint64(32)
+        bits |= before
         del before
         self.marks = bits
         self.sa = None
@@ -381,6 +389,44 @@ class _Base:
         return lo + int(np.searchsorted(self.ids[self.by_key[lo:hi]], cid, side=side))
 
 
+CACHE_KEPT = 16 * 2**20  # bytes of table blocks DuckDB may keep cached after a build's read
+
+
+def release_read_memory(db) -> None:
+    """Give back DuckDB's cache of the table blocks that reading every haystack left
+    behind (235 MB at 1M customers, mostly ``search_text``, which only the SQL fallback
+    reads again).
+
+    DuckDB has no read that bypasses its cache, and evicts only to meet its memory
+    limit: so the limit is lowered for a moment to what it holds besides table blocks,
+    plus ``CACHE_KEPT`` (queries running meanwhile keep their working memory), then set
+    back (``RESET`` when it was the default, else the value as DuckDB shows it, to
+    0.1 GiB: there is no exact reading of it)."""
+    try:
+        with db.read() as cur:
+            held = dict(cur.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall())
+            if held.get("BASE_TABLE", 0) > CACHE_KEPT:
+                was = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+                try:
+                    lower = sum(held.values()) - held["BASE_TABLE"] + CACHE_KEPT
+                    cur.execute("SET memory_limit = ?", [f"{int(lower)}B"])
+                finally:
+                    cur.execute("RESET memory_limit")
+                    if cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] != was:
+                        cur.execute("SET memory_limit = ?", [was])
+    except duckdb.Error:  # could not evict (memory in use): the cache stays, nothing else changes
+        log.info("search index: DuckDB's cache not released", exc_info=True)
+
+
+def _return_freed_heap() -> None:
+    """Hand the pages the build's temporaries freed back to the system: pyarrow's pool
+    and glibc's heap keep them (~35 and ~40 MB at 1M customers) until asked
+    (``malloc_trim``; without glibc there is nothing to ask)."""
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 @dataclass
 class _State:
     base: _Base
@@ -494,11 +540,13 @@ class SearchIndex:
                     self._reader = cur
                     # In storage order, a batch at a time: an ORDER BY would make DuckDB
                     # sort every haystack first (~400 MB more at 1M customers).
-                    base = _Base(cur.sql(_select()).to_arrow_reader(65_536), sort=None)
+                    base = _Base(cur.sql(_select()).to_arrow_reader(65_536), sort=None,
+                                 after_read=lambda: self._closed or release_read_memory(self.db))
             finally:
                 self._reader = None
                 self._read_done.set()
             base.sort_suffixes(lambda text: suffix_sort.sort(text, on_start=self._sorting))
+            _return_freed_heap()
         except Exception:
             if not self._closed:
                 log.exception("search index build failed; searches use SQL")
