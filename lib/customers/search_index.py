@@ -20,7 +20,8 @@ background thread on a large base; until it is ready, searches use the SQL. Duck
 only: a PostgreSQL backend would use a trigram index (pg_trgm) instead.
 
 Memory: the text and the array of its even suffixes take about 3 bytes per byte of
-haystack; docs/design.md has the measurements.
+haystack (3.5 with the rest); the build gives back the cache that reading every
+haystack fills in DuckDB (``release_read_memory``). docs/design.md has the measurements.
 """
 from __future__ import annotations
 
@@ -390,6 +391,7 @@ class _Base:
 
 
 CACHE_KEPT = 16 * 2**20  # bytes of table blocks DuckDB may keep cached after a build's read
+_LIMIT_LOCK = threading.Lock()  # one lowering at a time: Databases on one file share DuckDB's limit
 
 
 def release_read_memory(db) -> None:
@@ -403,7 +405,7 @@ def release_read_memory(db) -> None:
     back (``RESET`` when it was the default, else the value as DuckDB shows it, to
     0.1 GiB: there is no exact reading of it)."""
     try:
-        with db.read() as cur:
+        with _LIMIT_LOCK, db.read() as cur:
             held = dict(cur.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall())
             if held.get("BASE_TABLE", 0) > CACHE_KEPT:
                 was = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
