@@ -6,6 +6,7 @@ seed and count give the same customers whatever the number of workers the loader
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import random
@@ -207,11 +208,16 @@ def _created_at(plan: DemoPlan, position: float) -> datetime:
     d = min(d, len(cum) - 1)
     lo = cum[d - 1] if d else 0.0
     frac = (position - lo) / ((cum[d] - lo) or 1.0)
-    day = plan._first_day + timedelta(days=d)
     # Office hours, 08:30-18:30 Shanghai time, stored as UTC.
     seconds = int(min(max(frac, 0.0), 0.999999) * 36000)
-    local = datetime(day.year, day.month, day.day, 8, 30) + timedelta(seconds=seconds)
-    return local - timedelta(hours=SHANGHAI_OFFSET_HOURS)
+    return _office_opens(plan._first_day, d) + timedelta(seconds=seconds)
+
+
+@functools.lru_cache(maxsize=4096)
+def _office_opens(first_day: date, d: int) -> datetime:
+    """08:30 Shanghai time on day ``d`` of the history, as UTC."""
+    day = first_day + timedelta(days=d)
+    return datetime(day.year, day.month, day.day, 8, 30) - timedelta(hours=SHANGHAI_OFFSET_HOURS)
 
 
 # -- values --------------------------------------------------------------------------------
@@ -369,13 +375,14 @@ class Weighted:
 
     def __init__(self, pairs: Iterable[tuple[Any, float]]):
         pairs = list(pairs)
-        self.items = tuple(p[0] for p in pairs)
+        items = tuple(p[0] for p in pairs)
+        # The last item once more: a draw that rounds up to the total lands on it.
+        self.items = items + items[-1:]
         self.cum = tuple(itertools.accumulate(p[1] for p in pairs))
         self.total = self.cum[-1]
 
     def pick(self, rng: random.Random) -> Any:
-        i = bisect.bisect_right(self.cum, rng.random() * self.total)
-        return self.items[min(i, len(self.items) - 1)]
+        return self.items[bisect.bisect_right(self.cum, rng.random() * self.total)]
 
 
 W_SURNAME = Weighted(zip(SURNAMES, SURNAME_WEIGHTS))
