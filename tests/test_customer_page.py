@@ -213,6 +213,16 @@ def F_label(name, lang):
     return F.label(name, lang)
 
 
+def test_the_tabs_are_not_a_widget(db, db_path, make_customer):
+    # As a widget (on_change="rerun") the tabs now and then sent a rerun of the customer
+    # page together with a click on another page's link, and the click was lost. Keyed
+    # but not a widget, they have no value in the session state.
+    rec = make_customer("manager")
+    at = open_customer(db_path, "manager", rec["code"], "en")
+    assert len(at.tabs) == 6
+    assert key(rec, "tab") not in at.session_state
+
+
 def test_not_reviewed_for_the_review_period_is_a_hint(db, db_path, make_customer):
     rec = make_customer("manager")
     with db.transaction() as cur:

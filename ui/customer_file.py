@@ -170,18 +170,20 @@ def general_error(ctx, rec: Mapping) -> None:
 
 
 def tabs(cid: int, labels: list[str]):
-    """The page's tabs, keeping the one the user chose across reruns: without a key,
-    the browser went back to the first tab after a write in another tab. A label that
-    changed (a count, the language) keeps its tab by position."""
-    key, pos_key = _k(cid, "tab"), _k(cid, "tab_pos")
-    chosen = st.session_state.get(key)
-    if chosen is not None and chosen not in labels:
-        pos = st.session_state.get(pos_key) or 0
-        st.session_state[key] = labels[pos] if pos < len(labels) else labels[0]
-    out = st.tabs(labels, key=key, on_change="rerun")
-    chosen = st.session_state.get(key)
-    st.session_state[pos_key] = labels.index(chosen) if chosen in labels else 0
-    return out
+    """The page's tabs. They carry a key, so the browser keeps the chosen tab, by its
+    label, across reruns and re-mounts (a write's rerun, an error shown above them);
+    without one it went back to Details after a write in another tab. They are not a
+    widget (``on_change`` stays "ignore"): as one, now and then they sent a rerun of
+    this page together with a click on another page's link, and the click was lost
+    (4 of 190 such clicks on a loaded machine; docs/design.md, "The customer page").
+    A tab whose label changes (the Contacts count after adding or removing a contact)
+    is found again through ``default``: the tab of this session's last contact write
+    to this customer, else Details."""
+    default = labels[CONTACTS_TAB] if st.session_state.get(_k(cid, "contact_written")) else labels[0]
+    return st.tabs(labels, key=_k(cid, "tab"), default=default)
+
+
+CONTACTS_TAB = 1  # the Contacts tab's place in pages/customer.py's tabs
 
 
 # -- details ------------------------------------------------------------------------------------
@@ -475,6 +477,7 @@ def _contact_call(ctx, cid: int, op: str, c: Mapping | None) -> None:
     """One contact service call; refusals land by field (the form's input stays) or,
     for a stale edit or removal, as a message above the list."""
     state = st.session_state
+    state[_k(cid, "contact_written")] = True  # the Contacts count may change: see tabs()
     contact_id = c["id"] if c else None
     confirm = [w.code for w in state.get(_contact_key(cid, contact_id, "warnings"), [])
                if state.get(_contact_key(cid, contact_id, "confirm_" + w.code))]
