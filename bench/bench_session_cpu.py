@@ -1,0 +1,96 @@
+"""Server CPU of one person's session (issue 8 §3): log in (bcrypt included), search
+twice, open a customer, save an edit, view analytics — as a light client of a real
+server (the websocket client of bench_load.py), one session at a time, nothing else
+running against the server. Per session: the server process's CPU (user + system,
+from /proc) from before the login to after the last action, and each action's share.
+
+    .venv/bin/python bench/bench_session_cpu.py --db /tmp/dbs/k100.duckdb --sessions 10
+
+Works on a copy of ``--db`` (never written). The first session after the start is a
+warm-up and not counted (the server's first run imports and warms the pages).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_load import DEMO_USERS, LightSession, Record, draw_work, proc_cpu_s  # noqa: E402
+from tests.browser.util import start_server  # noqa: E402
+
+STEPS = ("log in", "search", "search", "open customer", "save edit", "analytics")
+
+
+async def one_session(n: int, base_url: str, user, work: dict, rec: Record, pid: int) -> dict[str, float]:
+    s = LightSession(n, base_url, user, work, rec, seed=n, tag="cpu")
+    cpu: dict[str, float] = {}
+    await s.client.connect()
+    try:
+        async def step(name: str, coro) -> object:
+            before = proc_cpu_s(pid)
+            out = await coro
+            cpu[name] = cpu.get(name, 0.0) + proc_cpu_s(pid) - before
+            return out
+
+        await step("log in", s.login())
+        await step("search", s.search())
+        await step("search", s.search())
+        cust = await step("open customer", s.open_customer())
+        if cust is None:
+            raise SystemExit(f"session {n}: no customer opened ({rec.errors[-1:]})")
+        await step("save edit", s.save_edit(cust))
+        await step("analytics", s.analytics())
+    finally:
+        await s.client.close()
+    return cpu
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", required=True, type=Path)
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--user", default="manager", help="a demo user who may update customers")
+    args = ap.parse_args(argv)
+    user = next(u for u in DEMO_USERS if u[0] == args.user)
+    work_dir = Path(tempfile.mkdtemp(prefix="sessioncpu-"))
+    copy = work_dir / "db.duckdb"
+    shutil.copyfile(args.db, copy)
+    works = draw_work(copy, seed=1)
+    server = start_server("sessioncpu", copy, timeout=180, log_path=work_dir / "server.log")
+    rec = Record()
+    try:
+        pid = server.process.pid
+        asyncio.run(one_session(0, server.base_url, user, works[user[0]], rec, pid))  # warm-up
+        time.sleep(2)  # the search index builds in the background after the first request
+        totals, per_step = [], {k: [] for k in dict.fromkeys(STEPS)}
+        for n in range(1, args.sessions + 1):
+            cpu = asyncio.run(one_session(n, server.base_url, user, works[user[0]], rec, pid))
+            totals.append(sum(cpu.values()))
+            for k, v in cpu.items():
+                per_step[k].append(v)
+    finally:
+        server.stop(timeout=30)
+    if rec.errors:
+        print("errors:", *rec.errors, sep="\n  ")
+    load = os.getloadavg()
+    print(f"{args.sessions} sessions of {args.user} on {args.db} (load average {load[0]:.1f}); server CPU, ms")
+    print("step              median      max")
+    for k, vs in per_step.items():
+        print(f"{k:<16} {statistics.median(vs) * 1000:7.0f} {max(vs) * 1000:8.0f}")
+    print(f"{'whole session':<16} {statistics.median(totals) * 1000:7.0f} {max(totals) * 1000:8.0f}   (target ≤ 600)")
+    print("(/proc counts CPU in 10 ms ticks: single steps are ±10 ms)")
+    return 1 if rec.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
