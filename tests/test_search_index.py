@@ -292,10 +292,22 @@ def test_a_large_text_is_sorted_in_a_child_process_with_the_same_result(demo_db,
 @pytest.mark.parametrize("limit", [None, "3GiB"])  # (DuckDB shows a limit to 0.1 GiB)
 def test_a_build_leaves_no_haystacks_in_duckdbs_cache_and_the_memory_limit_as_it_was(db, monkeypatch, limit):
     # Reading every haystack fills DuckDB's cache with the table's blocks (235 MB at 1M
-    # customers) that only the SQL fallback reads again: the build evicts them by
-    # lowering the memory limit for a moment, and puts the limit back.
+    # customers) that only the SQL fallback reads again, and so do the SQL searches
+    # answered while the suffixes are sorted: the build evicts them by lowering the
+    # memory limit for a moment, after its read and at its end, and puts the limit back.
+    from lib.customers import suffix_sort
+
     loader.generate(db, 300, seed=6, now=NOW, chunk_size=300, workers=1)
     monkeypatch.setattr(SI, "CACHE_KEPT", 0)
+
+    def sort_while_searched(text, on_start=None):
+        with db.read() as cur:  # a search by SQL meanwhile
+            cur.execute("SELECT count(*) FROM customers WHERE contains(search_text, 'y')").fetchone()
+            assert cur.execute("SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"
+                               ).fetchone()[0] > 0
+        return suffix_sort.even_suffixes(text)
+
+    monkeypatch.setattr(suffix_sort, "sort", sort_while_searched)
     with db.read() as cur:
         if limit:
             cur.execute("SET memory_limit = ?", [limit])

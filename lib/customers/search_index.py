@@ -448,7 +448,7 @@ class SearchIndex:
         self._building: threading.Thread | None = None
         self._reader = None  # the cursor a build is reading with, while it reads
         self._sorter = None  # the child process sorting a large build's suffixes, while it runs
-        self._read_done = threading.Event()  # clear while a build reads the database
+        self._read_done = threading.Event()  # clear while a build reads (or uses) the database
         self._read_done.set()
         self._closed = False
         db.on_commit(TOPIC, self._noted)
@@ -564,6 +564,13 @@ class SearchIndex:
                 return
             self._pending.update(changed or ())
             self._state = _State(base)
+            self._read_done.clear()  # (under the lock: close() then waits for what follows)
+        try:
+            # Searches used the SQL while the suffixes were sorted (20-60 s at 1M), and
+            # each filled DuckDB's cache with the haystacks again: give that back too.
+            release_read_memory(self.db)
+        finally:
+            self._read_done.set()
         log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
 
     def _sorting(self, proc) -> None:
@@ -575,7 +582,8 @@ class SearchIndex:
         """Stop using the index. A build still reading the database is interrupted and
         waited for (the connection cannot close under it); the rest of a build needs
         no database and is dropped when it ends."""
-        self._closed = True
+        with self._lock:  # a build that has not seen it yet waits on _read_done
+            self._closed = True
         deadline = time.monotonic() + 30
         while not self._read_done.wait(0.02) and time.monotonic() < deadline:
             reader = self._reader
