@@ -547,7 +547,11 @@ class SearchIndex:
             finally:
                 self._reader = None
                 self._read_done.set()
-            base.sort_suffixes(lambda text: suffix_sort.sort(text, on_start=self._sorting))
+            # Searches use the SQL while the child sorts (20-60 s at 1M, longer under
+            # load), and each fills DuckDB's cache with the haystacks again: give that
+            # back before the array arrives, and again once the index answers.
+            base.sort_suffixes(lambda text: suffix_sort.sort(text, on_start=self._sorting,
+                                                             on_sorted=self._release_cache))
             _return_freed_heap()
         except Exception:
             if not self._closed:
@@ -564,14 +568,20 @@ class SearchIndex:
                 return
             self._pending.update(changed or ())
             self._state = _State(base)
-            self._read_done.clear()  # (under the lock: close() then waits for what follows)
+        self._release_cache()
+        log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
+
+    def _release_cache(self) -> None:
+        """``release_read_memory``, unless closed; close() waits for it (the connection
+        cannot close under it)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._read_done.clear()
         try:
-            # Searches used the SQL while the suffixes were sorted (20-60 s at 1M), and
-            # each filled DuckDB's cache with the haystacks again: give that back too.
             release_read_memory(self.db)
         finally:
             self._read_done.set()
-        log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
 
     def _sorting(self, proc) -> None:
         self._sorter = proc
