@@ -281,54 +281,9 @@ def test_a_large_text_is_sorted_in_a_child_process_with_the_same_result(demo_db,
     assert suffix_sort.sort_in_child(text).tolist() == suffix_sort.even_suffixes(text).tolist()
     started = []
     monkeypatch.setattr(suffix_sort, "CHILD_BYTES", 0)  # as for a million customers
-    sorted_ = []
     monkeypatch.setattr(suffix_sort, "sort_in_child",
-                        lambda t, real=suffix_sort.sort_in_child, **kw: started.append(len(t)) or real(t, **kw))
-    monkeypatch.setattr(SI.SearchIndex, "_release_cache",
-                        lambda self, real=SI.SearchIndex._release_cache: sorted_.append(1) or real(self))
+                        lambda t, on_start=None, real=suffix_sort.sort_in_child: started.append(len(t)) or real(t))
     db, manager = demo_db, actors["manager"]
     assert SI.index(db).current() is not None and started
-    assert len(sorted_) == 2  # DuckDB's cache given back once sorted, and at the end
     f = CustomerFilters(text="公司")
     assert search(db, manager, f).total == plain(db, manager, f)[0]
-
-
-@pytest.mark.parametrize("limit", [None, "3GiB"])  # (DuckDB shows a limit to 0.1 GiB)
-def test_a_build_leaves_no_haystacks_in_duckdbs_cache_and_the_memory_limit_as_it_was(db, monkeypatch, limit):
-    # Reading every haystack fills DuckDB's cache with the table's blocks (235 MB at 1M
-    # customers) that only the SQL fallback reads again, and so do the SQL searches
-    # answered while the suffixes are sorted: the build evicts them by lowering the
-    # memory limit for a moment (after its read, once sorted, at its end), and puts the
-    # limit back.
-    from lib.customers import suffix_sort
-
-    loader.generate(db, 300, seed=6, now=NOW, chunk_size=300, workers=1)
-    monkeypatch.setattr(SI, "CACHE_KEPT", 0)
-
-    def cached():
-        with db.read() as cur:
-            return cur.execute("SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'BASE_TABLE'").fetchone()[0]
-
-    def search_by_sql():
-        with db.read() as cur:
-            cur.execute("SELECT count(*) FROM customers WHERE contains(search_text, 'y')").fetchone()
-
-    def sort_while_searched(text, on_start=None, on_sorted=None):
-        search_by_sql()  # while the child sorts
-        assert cached() > 0
-        on_sorted()  # sorted: room is made before the array is read
-        assert cached() == 0
-        search_by_sql()  # before the index answers
-        return suffix_sort.even_suffixes(text)
-
-    monkeypatch.setattr(suffix_sort, "sort", sort_while_searched)
-    with db.read() as cur:
-        if limit:
-            cur.execute("SET memory_limit = ?", [limit])
-        was = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        cur.execute("SELECT count(*) FROM customers WHERE contains(search_text, 'x')").fetchone()
-    assert cached() > 0
-    assert SI.index(db).build(background=False) is not None
-    assert cached() == 0
-    with db.read() as cur:
-        assert cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] == was

@@ -20,8 +20,7 @@ background thread on a large base; until it is ready, searches use the SQL. Duck
 only: a PostgreSQL backend would use a trigram index (pg_trgm) instead.
 
 Memory: the text and the array of its even suffixes take about 3 bytes per byte of
-haystack (3.5 with the rest); the build gives back the cache that reading every
-haystack fills in DuckDB (``release_read_memory``). docs/design.md has the measurements.
+haystack (3.5 with the rest); docs/design.md has the measurements.
 """
 from __future__ import annotations
 
@@ -34,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -157,14 +155,11 @@ class _Base:
     position is the number of marks up to it (``_row_of``: a bit per byte and a count
     per 32 bytes), so no per-entry row map is kept. Costs: docs/design.md."""
 
-    def __init__(self, source: pa.Table | pa.RecordBatchReader, *, sort=suffix_sort.even_suffixes,
-                 after_read=None):
+    def __init__(self, source: pa.Table | pa.RecordBatchReader, *, sort=suffix_sort.even_suffixes):
         """``source``: the rows of ``_select()``, read a batch at a time (the haystacks
         are copied into the text batch by batch, never all held as strings at once).
-        ``after_read()``: called once every batch is read, before the rest is computed
-        (the build gives back DuckDB's cache there). ``sort``: makes the suffix array
-        from the text; None: call ``sort_suffixes`` later (the build does, once it no
-        longer reads the database)."""
+        ``sort``: makes the suffix array from the text; None: call ``sort_suffixes``
+        later (the build does, once it no longer reads the database)."""
         # The text grows in place (a realloc, not a list of chunks joined at the end,
         # which would hold it twice).
         data, mark_parts, rest = bytearray(), [], []
@@ -180,8 +175,6 @@ class _Base:
             data += memoryview(np.insert(raw, offsets[:-1], _ROW_MARK))
             rest.append(batch.drop_columns(["search_text"]))
             del text, raw, batch
-        if after_read is not None:
-            after_read()
         schema = source.schema
         table = pa.Table.from_batches(rest, schema.remove(schema.get_field_index("search_text")))
         del rest
@@ -390,36 +383,6 @@ class _Base:
         return lo + int(np.searchsorted(self.ids[self.by_key[lo:hi]], cid, side=side))
 
 
-CACHE_KEPT = 16 * 2**20  # bytes of table blocks DuckDB may keep cached after a build's read
-_LIMIT_LOCK = threading.Lock()  # one lowering at a time: Databases on one file share DuckDB's limit
-
-
-def release_read_memory(db) -> None:
-    """Give back DuckDB's cache of the table blocks that reading every haystack left
-    behind (235 MB at 1M customers, mostly ``search_text``, which only the SQL fallback
-    reads again).
-
-    DuckDB has no read that bypasses its cache, and evicts only to meet its memory
-    limit: so the limit is lowered for a moment to what it holds besides table blocks,
-    plus ``CACHE_KEPT`` (queries running meanwhile keep their working memory), then set
-    back (``RESET`` when it was the default, else the value as DuckDB shows it, to
-    0.1 GiB: there is no exact reading of it)."""
-    try:
-        with _LIMIT_LOCK, db.read() as cur:
-            held = dict(cur.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall())
-            if held.get("BASE_TABLE", 0) > CACHE_KEPT:
-                was = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-                try:
-                    lower = sum(held.values()) - held["BASE_TABLE"] + CACHE_KEPT
-                    cur.execute("SET memory_limit = ?", [f"{int(lower)}B"])
-                finally:
-                    cur.execute("RESET memory_limit")
-                    if cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] != was:
-                        cur.execute("SET memory_limit = ?", [was])
-    except duckdb.Error:  # could not evict (memory in use): the cache stays, nothing else changes
-        log.info("search index: DuckDB's cache not released", exc_info=True)
-
-
 def _return_freed_heap() -> None:
     """Hand the pages the build's temporaries freed back to the system: pyarrow's pool
     and glibc's heap keep them (~35 and ~40 MB at 1M customers) until asked
@@ -448,7 +411,7 @@ class SearchIndex:
         self._building: threading.Thread | None = None
         self._reader = None  # the cursor a build is reading with, while it reads
         self._sorter = None  # the child process sorting a large build's suffixes, while it runs
-        self._read_done = threading.Event()  # clear while a build reads (or uses) the database
+        self._read_done = threading.Event()  # clear while a build reads the database
         self._read_done.set()
         self._closed = False
         db.on_commit(TOPIC, self._noted)
@@ -542,16 +505,11 @@ class SearchIndex:
                     self._reader = cur
                     # In storage order, a batch at a time: an ORDER BY would make DuckDB
                     # sort every haystack first (~400 MB more at 1M customers).
-                    base = _Base(cur.sql(_select()).to_arrow_reader(65_536), sort=None,
-                                 after_read=lambda: self._closed or release_read_memory(self.db))
+                    base = _Base(cur.sql(_select()).to_arrow_reader(65_536), sort=None)
             finally:
                 self._reader = None
                 self._read_done.set()
-            # Searches use the SQL while the child sorts (20-60 s at 1M, longer under
-            # load), and each fills DuckDB's cache with the haystacks again: give that
-            # back before the array arrives, and again once the index answers.
-            base.sort_suffixes(lambda text: suffix_sort.sort(text, on_start=self._sorting,
-                                                             on_sorted=self._release_cache))
+            base.sort_suffixes(lambda text: suffix_sort.sort(text, on_start=self._sorting))
             _return_freed_heap()
         except Exception:
             if not self._closed:
@@ -568,20 +526,7 @@ class SearchIndex:
                 return
             self._pending.update(changed or ())
             self._state = _State(base)
-        self._release_cache()
         log.info("search index built: %d customers, %.0f MB", base.n, base.nbytes / 1e6)
-
-    def _release_cache(self) -> None:
-        """``release_read_memory``, unless closed; close() waits for it (the connection
-        cannot close under it)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._read_done.clear()
-        try:
-            release_read_memory(self.db)
-        finally:
-            self._read_done.set()
 
     def _sorting(self, proc) -> None:
         self._sorter = proc
@@ -592,8 +537,7 @@ class SearchIndex:
         """Stop using the index. A build still reading the database is interrupted and
         waited for (the connection cannot close under it); the rest of a build needs
         no database and is dropped when it ends."""
-        with self._lock:  # a build that has not seen it yet waits on _read_done
-            self._closed = True
+        self._closed = True
         deadline = time.monotonic() + 30
         while not self._read_done.wait(0.02) and time.monotonic() < deadline:
             reader = self._reader

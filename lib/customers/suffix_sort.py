@@ -49,16 +49,15 @@ def _read_exact(stream, view: memoryview) -> None:
         got += k
 
 
-def sort(text: bytes, *, on_start=None, on_sorted=None) -> np.ndarray:
+def sort(text: bytes, *, on_start=None) -> np.ndarray:
     """``even_suffixes(text)``, in a child process when the text is large.
-    ``on_start(proc)`` is told the child (to stop it on close); ``on_sorted()`` is
-    called once the child has sorted, before its array is read (to make room for it)."""
+    ``on_start(proc)`` is told the child (to stop it on close)."""
     if len(text) < CHILD_BYTES:
         return even_suffixes(text)
-    return sort_in_child(text, on_start=on_start, on_sorted=on_sorted)
+    return sort_in_child(text, on_start=on_start)
 
 
-def sort_in_child(text: bytes, *, on_start=None, on_sorted=None) -> np.ndarray:
+def sort_in_child(text: bytes, *, on_start=None) -> np.ndarray:
     # -P: the script's directory (lib/customers) is not put on the child's sys.path.
     proc = subprocess.Popen([sys.executable, "-P", __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     if on_start is not None:
@@ -71,9 +70,7 @@ def sort_in_child(text: bytes, *, on_start=None, on_sorted=None) -> np.ndarray:
         except BrokenPipeError:  # it died or was stopped: the read below says so
             pass
         head = bytearray(8)
-        _read_exact(proc.stdout, memoryview(head))  # written once the child has sorted
-        if on_sorted is not None:
-            on_sorted()
+        _read_exact(proc.stdout, memoryview(head))
         out = np.empty(int.from_bytes(head, "little"), dtype=np.int32)
         _read_exact(proc.stdout, memoryview(out).cast("B"))
         if proc.wait() != 0 or len(out) != (len(text) + 1) // 2:
