@@ -17,13 +17,14 @@ import re
 import time
 
 from bench_load import ROOT, T, Record
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from tests.browser.util import CHROMIUM, CHROMIUM_ARGS, login_form, logout_button, open_expander, wait_idle
 
 FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
 CODE = re.compile(r"C\d{4}-\d{6,}")  # 7 digits past the millionth customer of a year
 TIMEOUT = 60_000
-SHOTS = ROOT / "bench" / "results"  # a screenshot of every failed action
+SHOTS = ROOT / "bench" / "results"  # a screenshot of every failed action, and the reruns asked for before it
 
 
 class BrowserSession:
@@ -41,7 +42,11 @@ class BrowserSession:
         # runs went uncounted.)
         self.finished = 0
         self.toasts: list[str] = []  # toasts the server sent (a toast is gone from the screen after ~4 s)
-        page.on("websocket", lambda ws: ws.on("framereceived", self._on_frame))
+        page.on("websocket", lambda ws: (ws.on("framereceived", self._on_frame), ws.on("framesent", self._on_sent)))
+        # The reruns this page asked for (time, page, query, widgets whose value changed
+        # since the previous request), written beside the screenshot of a failed action.
+        self.sent: list[str] = []
+        self._last_widgets: dict[str, str] = {}
         self.count = self.shots = 0
         self.codes: list[str] = []
 
@@ -56,6 +61,21 @@ class BrowserSession:
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
                     and msg.delta.new_element.WhichOneof("type") == "toast":
                 self.toasts.append(msg.delta.new_element.toast.body)
+
+    def _on_sent(self, payload) -> None:
+        msg = BackMsg()
+        try:
+            msg.ParseFromString(payload.encode() if isinstance(payload, str) else bytes(payload))
+        except Exception:  # not a BackMsg: nothing to record
+            return
+        if msg.WhichOneof("type") != "rerun_script":
+            return
+        r = msg.rerun_script
+        widgets = {w.id: str(w).replace("\n", " ")[-80:] for w in r.widget_states.widgets}
+        changed = [i.rsplit("-", 1)[-1] for i, v in widgets.items() if self._last_widgets.get(i) != v]
+        self._last_widgets = widgets
+        self.sent = (self.sent + [f"{time.strftime('%H:%M:%S')} rerun page {r.page_script_hash[:8]} "
+                                  f"query {r.query_string!r}; {len(widgets)} widgets, changed: {changed[:8]}"])[-12:]
 
     def runs(self) -> int:
         return self.finished
@@ -91,6 +111,7 @@ class BrowserSession:
         try:
             SHOTS.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(path), full_page=True)
+            path.with_suffix(".txt").write_text("\n".join(self.sent) + "\n", encoding="utf-8")
         except Exception:  # the page may be gone; the error itself is recorded
             return "-"
         return str(path.relative_to(ROOT))

@@ -1,7 +1,7 @@
 """Is a click on a sidebar link ever lost? In Debian's Chromium (Playwright, never a
 downloaded browser), log in as a salesperson, then N times: open one of their customers
 by its link (``/customer?code=…``, as the grid's link column does), wait until it is
-shown, pause 0.3-1.5 s, click "Customers" in the sidebar and wait up to 15 s for that
+shown (with --edit: save an edit of its notes), pause 0.3-1.5 s, click "Customers" in the sidebar and wait up to 15 s for that
 page. Prints each lost click with the websocket messages after it (the reruns the
 browser asked for, what the server answered) and the count. Run it on a loaded machine
 too: the lost clicks were a race.
@@ -30,6 +30,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from lib.accounts.users import DEMO_USERS  # noqa: E402
 from lib.core import i18n  # noqa: E402
+from lib.customers import fields as F  # noqa: E402
 from tests.browser.util import CHROMIUM, CHROMIUM_ARGS, login_form, logout_button, start_server, wait_idle  # noqa: E402
 
 WAIT_MS = 60_000
@@ -40,6 +41,7 @@ def main(argv=None) -> int:
     ap.add_argument("--db", required=True, type=Path, help="a demo database (copied, never written)")
     ap.add_argument("--clicks", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--edit", action="store_true", help="save an edit of the notes before each click")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     password = {u: p for u, _, _, p in DEMO_USERS}["sales"]
@@ -93,6 +95,13 @@ def main(argv=None) -> int:
                 page.get_by_text(code).first.wait_for(timeout=WAIT_MS)
                 page.get_by_role("button", name=i18n.t("cf.save", lang)).wait_for(timeout=WAIT_MS)
                 wait_idle(page, WAIT_MS)
+                if args.edit:
+                    page.wait_for_timeout(rng.uniform(300, 1500))
+                    notes = page.get_by_role("textbox", name=F.label("notes", lang), exact=True)
+                    notes.fill(f"bench_nav_click {i}")
+                    page.get_by_role("button", name=i18n.t("cf.save", lang)).click()
+                    page.get_by_text(i18n.t("cf.saved_toast", lang, code=code)).first.wait_for(timeout=WAIT_MS)
+                    wait_idle(page, WAIT_MS)
                 page.wait_for_timeout(rng.uniform(300, 1500))
                 log.clear()
                 t0 = time.time()

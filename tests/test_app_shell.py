@@ -201,6 +201,18 @@ def test_a_cookie_naming_an_active_session_logs_in(db, db_path, monkeypatch):
     assert logged_in_user(at) == "viewer" and cookie_calls(at) == []
 
 
+def test_no_cookie_reader_component_is_drawn(db, db_path, monkeypatch):
+    # The cookies are read on the server. The library's reader component ("getAll")
+    # only reran the page once it had loaded in the browser, and a click on another
+    # page's link in that moment was lost.
+    with_cookies(monkeypatch, {app_config.COOKIE_NAME: login_cookie(db, "viewer")})
+    at = run(make_app(db_path, lang="en"))
+    assert logged_in_user(at) == "viewer"
+    methods = [json.loads(e.proto.json_args)["method"] for e in [*at.main, *at.sidebar]
+               if "cookie_manager" in getattr(getattr(e, "proto", None), "component_name", "")]
+    assert "getAll" not in methods
+
+
 def test_a_copied_cookie_stays_logged_out_after_log_out_even_with_a_shorter_lifetime(db, db_path, monkeypatch):
     cookie = login_cookie(db, "sales")
     with_cookies(monkeypatch, {app_config.COOKIE_NAME: cookie})

@@ -214,9 +214,9 @@ def F_label(name, lang):
 
 
 def test_the_tabs_are_not_a_widget(db, db_path, make_customer):
-    # As a widget (on_change="rerun") the tabs now and then sent a rerun of the customer
-    # page together with a click on another page's link, and the click was lost. Keyed
-    # but not a widget, they have no value in the session state.
+    # As a widget (on_change="rerun") the tabs can ask for a rerun of the customer page
+    # on their own, which takes the place of a click on another page's link made in
+    # that moment. Keyed but not a widget, they have no value in the session state.
     rec = make_customer("manager")
     at = open_customer(db_path, "manager", rec["code"], "en")
     assert len(at.tabs) == 6

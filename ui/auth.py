@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Mapping
 
+import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit_authenticator.models import cookie_model as _library_cookie_model
 from streamlit_authenticator.utilities import LoginError
 
 from lib.accounts import sessions, users
@@ -123,7 +125,32 @@ def session_id(username: str) -> str | None:
     return stored[1] if isinstance(stored, tuple) and stored[0] == username else None
 
 
-# The cookie components (the library's reader, our writers, its deleter) show nothing,
+class _ServerSideCookies(dict):
+    """The cookies the browser sent; deleting one it did not send is no error."""
+
+    def __delitem__(self, name: str) -> None:
+        self.pop(name, None)
+
+
+class _CookieManagerWithoutReader(stx.CookieManager):
+    """The library's cookie manager, minus the component it draws to read every cookie
+    ("getAll", key "init"). The cookies are read on the server (``st.context.cookies``:
+    ``request_cookies``), so that component's only effect was a rerun of the page once
+    it had loaded in the browser, seconds after the page was shown on a busy server: a
+    click on another page's link in that moment was lost, the rerun taking the page it
+    was drawn on (bench/bench_load.py's Chromium sessions, docs/design.md "Login").
+    Writing and deleting still draw the component."""
+
+    def __init__(self, key: str = "init"):  # noqa: ARG002 (the library's signature)
+        self.cookie_manager = stx.CookieManager.__init__.__globals__["_component_func"]
+        self.cookies = _ServerSideCookies(request_cookies())
+
+
+# The library builds its manager as ``stx.CookieManager()`` in its cookie model.
+_library_cookie_model.stx = type("_Stx", (), {"CookieManager": _CookieManagerWithoutReader})
+
+
+# The cookie components (our writers, the library's deleter) show nothing,
 # but each would take a row at the top of the page: a writer drawn in one run and gone
 # in the next moved everything below it, so a click aimed at a grid row just after
 # logging in landed on the next row. They are drawn in one area out of the page's flow.
@@ -152,7 +179,7 @@ class Gate:
                 if u.active
             }
         }
-        with self._cookie_area:  # the library draws its cookie reader now
+        with self._cookie_area:
             self.authenticator = stauth.Authenticate(
                 credentials,
                 config.cookie_name,

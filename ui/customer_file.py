@@ -173,9 +173,10 @@ def tabs(cid: int, labels: list[str]):
     """The page's tabs. They carry a key, so the browser keeps the chosen tab, by its
     label, across reruns and re-mounts (a write's rerun, an error shown above them);
     without one it went back to Details after a write in another tab. They are not a
-    widget (``on_change`` stays "ignore"): as one, now and then they sent a rerun of
-    this page together with a click on another page's link, and the click was lost
-    (4 of 190 such clicks on a loaded machine; docs/design.md, "The customer page").
+    widget (``on_change`` stays "ignore"): a widget can ask for a rerun on its own (the
+    stateful tabs do when the server's tab index changes), and such a rerun takes this
+    page, so a click on another page's link in that moment is lost (docs/design.md,
+    "The customer page").
     A tab whose label changes (the Contacts count after adding or removing a contact)
     is found again through ``default``: the tab of this session's last contact write
     to this customer, else Details."""
