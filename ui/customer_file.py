@@ -56,7 +56,7 @@ def _k(cid: int, name: str) -> str:
 
 def forget_other_customers(cid: int) -> None:
     """Drop the page state of every customer but ``cid`` (its loaded inputs, paging,
-    open tab) unless it holds a refused save — what the user typed and why it was
+    what is being edited) unless it holds a refused save — what the user typed and why it was
     refused — of which the last ``KEPT_CUSTOMERS`` customers' are kept, so coming back
     to such a customer still shows the typed values. Streamlit builds a dict of the
     whole session state for every text input and select box it draws: with the state
