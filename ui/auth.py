@@ -19,6 +19,7 @@ never used.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -132,6 +133,11 @@ class _ServerSideCookies(dict):
         self.pop(name, None)
 
 
+# The component the manager draws (its package exports the class under the module's
+# name, so the module is reached through importlib).
+_COOKIE_COMPONENT = importlib.import_module("extra_streamlit_components.CookieManager")._component_func
+
+
 class _CookieManagerWithoutReader(stx.CookieManager):
     """The library's cookie manager, minus the component it draws to read every cookie
     ("getAll", key "init"). The cookies are read on the server (``st.context.cookies``:
@@ -142,7 +148,7 @@ class _CookieManagerWithoutReader(stx.CookieManager):
     Writing and deleting still draw the component."""
 
     def __init__(self, key: str = "init"):  # noqa: ARG002 (the library's signature)
-        self.cookie_manager = stx.CookieManager.__init__.__globals__["_component_func"]
+        self.cookie_manager = _COOKIE_COMPONENT
         self.cookies = _ServerSideCookies(request_cookies())
 
 

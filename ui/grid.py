@@ -173,9 +173,8 @@ def build_frame(view: GridView, actor, lang: str) -> pd.DataFrame:
 
     Built a column at a time, each declared field's column made once with its kind's
     dtype (text stays text even when every cell is empty, else pandas makes it float;
-    the other columns' dtypes are inferred): building rows and
-    converting the columns afterwards cost 10 ms a page of 50, a tenth of the page's
-    run (docs/benchmarks.md)."""
+    the other columns' dtypes are inferred). Building rows and converting the columns
+    afterwards cost 10 ms a page of 50, a tenth of the page's run (docs/benchmarks.md)."""
     rows = view.rows
     index = pd.Index(view.ids, name="id")
     cols: dict[str, pd.Series] = {}

@@ -194,9 +194,8 @@ def recently_changed(db, actor, days: int = RECENT_DAYS, limit: int = 50, offset
                           " ORDER BY r.changed_at DESC, c.id DESC LIMIT ? OFFSET ?",
                      [since, *params, *_page(limit, offset)])
         ids = [r["customer_id"] for r in page]
-        names = {r[0]: r[1:] for r in cur.execute(
-            f"SELECT id, code, name, owner FROM customers WHERE id IN ({_in(ids)})", ids).fetchall()} if ids else {}
-        rows = [{"customer_id": r["customer_id"], "customer_code": names[r["customer_id"]][0],
-                 "customer_name": names[r["customer_id"]][1], "customer_owner": names[r["customer_id"]][2],
-                 "changed_at": r["changed_at"], "changed_by": r["changed_by"], "changes": r["changes"]} for r in page]
+        named = {r["customer_id"]: r for r in _rows(
+            cur, "SELECT id AS customer_id, code AS customer_code, name AS customer_name, owner AS customer_owner"
+                 f" FROM customers WHERE id IN ({_in(ids)})", ids)} if ids else {}
+        rows = [{**named[r["customer_id"]], **r} for r in page]
     return CustomerList(rows, total, int(days))
