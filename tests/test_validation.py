@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import string
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,8 @@ from lib.customers import reference
 from lib.core.errors import ConfirmationRequired, PermissionDenied, ValidationError
 from lib.customers.fields import FIELDS, FIELDS_BY_NAME
 from lib.core.i18n import LANGS, MESSAGES
-from lib.customers.kinds import USCC_ALPHABET, ValidationContext, parse_phone, uscc_check_char
+from lib.customers import kinds
+from lib.customers.kinds import USCC_ALPHABET, Problems, ValidationContext, parse_phone, uscc_check_char
 from lib.customers.validation import validate_customer
 from tests.conftest import customer_values
 
@@ -431,6 +433,22 @@ def test_notes_may_contain_newlines_and_tabs(ctx):
 def test_lone_surrogates_are_refused(ctx):
     assert error_keys(ctx, name="abc\ud800") == {"name": {"validation.control_chars"}}
     assert error_keys(ctx, notes="\udfff") == {"notes": {"validation.control_chars"}}
+
+
+def test_control_characters_are_exactly_unicodes_cc_and_cs():
+    """clean_text finds them with a regular expression; it must refuse exactly the code
+    points of categories Cc and Cs (multi-line text: all but line feed and tab)."""
+    f = FIELDS_BY_NAME["notes"]
+    for multiline in (False, True):
+        refused = []
+        for cp in range(0x110000):
+            problems = Problems()
+            kinds.clean_text(f"a{chr(cp)}b", f, problems, multiline=multiline)
+            if problems.errors:
+                refused.append(cp)
+        expected = [cp for cp in range(0x110000) if unicodedata.category(chr(cp)) in ("Cc", "Cs")
+                    and not (multiline and chr(cp) in "\n\t\r")]
+        assert refused == expected
 
 
 def test_unknown_fields_are_refused(ctx):

@@ -31,7 +31,7 @@ from lib.core.errors import (
 from lib.customers import fields as F
 from lib.customers.fields import Field
 from lib.core.text import pinyin_keys, search_text
-from lib.customers.kinds import kind_of
+from lib.customers.kinds import Kind, kind_of
 from lib.customers.kinds import ValidationContext
 from lib.customers.validation import CleanCustomer, validate_customer
 
@@ -63,10 +63,15 @@ RECORD_SYSTEM_COLUMNS = ("id", "code", "created_at", "created_by", "updated_at",
 def value_columns(storage: str, fields: Sequence[Field] | None = None) -> dict[str, str]:
     """Column -> SQL type of every column the declared fields of one storage ("customer",
     "primary_contact") fill, extra columns of their kind included (phone_e164, …)."""
+    return dict(_value_columns(F.declared(fields), storage))
+
+
+@F.per_declaration
+def _value_columns(decl: tuple[Field, ...], storage: str) -> tuple[tuple[str, str], ...]:
     out: dict[str, str] = {}
-    for f in F.stored_in(storage, fields):
+    for f in F.stored_in(storage, decl):
         out.update(kind_of(f).columns(f))
-    return out
+    return tuple(out.items())
 
 
 def customer_columns(fields: Sequence[Field] | None = None) -> dict[str, str]:
@@ -134,14 +139,21 @@ def record_search_text(row: Mapping[str, Any], contacts: Iterable[Mapping[str, A
     contacts' searchable fields included."""
     head = [row.get("name"), row.get("code"), row.get("name_pinyin"), row.get("name_initials")]
     parts: list[str] = []
-    for f in F.searchable_fields(fields):
-        if f.storage == "customer" and f.name != "name":
-            parts += kind_of(f).search_parts(kind_of(f).stored(f, row))
-    contact_fields = _contact_search_fields(fields)
+    own, of_contacts = _search_fields(F.declared(fields))
+    for f, kind in own:
+        parts += kind.search_parts(kind.stored(f, row))
     for c in contacts:
-        for f in contact_fields:
-            parts += kind_of(f).search_parts(kind_of(f).stored(f, c))
+        for f, kind in of_contacts:
+            parts += kind.search_parts(kind.stored(f, c))
     return search_text(head, parts)
+
+
+@F.per_declaration
+def _search_fields(decl: tuple[Field, ...]) -> tuple[tuple[tuple[Field, Kind], ...], tuple[tuple[Field, Kind], ...]]:
+    """The searchable fields (with their kinds) that a customers row and a contact row
+    add to the search text after the head, once per declaration."""
+    own = tuple((f, kind_of(f)) for f in F.searchable_fields(decl) if f.storage == "customer" and f.name != "name")
+    return own, tuple((f, kind_of(f)) for f in _contact_search_fields(decl))
 
 
 def _contact_search_fields(fields: Sequence[Field] | None = None) -> list[Field]:
@@ -197,8 +209,13 @@ def json_value(v: Any, f: Field | None = None) -> Any:
 
 
 def _audit_values(values: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
-    by_name = {f.name: f for f in fields}
+    by_name = _by_name(F.declared(fields))
     return {name: json_value(v, by_name.get(name)) for name, v in values.items()}
+
+
+@F.per_declaration
+def _by_name(decl: tuple[Field, ...]) -> dict[str, Field]:
+    return {f.name: f for f in decl}
 
 
 def build_rows(

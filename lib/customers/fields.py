@@ -34,8 +34,9 @@ Choices the domain notes leave open are documented on the field they concern:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from lib.accounts import permissions as perm
 
@@ -202,6 +203,32 @@ FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 def declared(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
     """``fields``, or the customer's declaration as it stands now."""
     return tuple(FIELDS if fields is None else fields)
+
+
+_T = TypeVar("_T")
+
+
+def per_declaration(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """Cache ``fn(decl, *args)``, something derived from a declaration (a tuple of
+    fields, as ``declared`` returns it), by the declaration's identity: the write path
+    asks for every record, and hashing a declaration would hash every field each time.
+    A changed declaration is a new tuple, so a new key; the cache keeps the tuple it was
+    derived from, so an identity is never mistaken for another's."""
+    cache: dict[tuple, tuple[tuple, _T]] = {}
+
+    @functools.wraps(fn)
+    def cached(decl: tuple[Field, ...], *args) -> _T:
+        key = (id(decl), *args)
+        hit = cache.get(key)
+        if hit is not None and hit[0] is decl:
+            return hit[1]
+        value = fn(decl, *args)
+        if len(cache) >= 64:  # callers passing lists make a new tuple each time
+            cache.clear()
+        cache[key] = (decl, value)
+        return value
+
+    return cached
 
 
 def by_name(name: str, fields: Sequence[Field] | None = None) -> Field | None:

@@ -15,7 +15,6 @@ administrator adds later are declared with the same ``Field`` and ``Kind``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,6 +44,10 @@ _MONEY_EXPONENT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)e[+-]?[0-9]
 _EXT_WORD = re.compile(r"^(?P<main>.*?)[\s,，]*(?:转|分机|ext\.?|extension|x|#)[\s.:：]*(?P<ext>\d{1,6})$", re.I)
 _EXT_DASH = re.compile(r"^(?P<main>(?:\+?86[\s-]*)?\(?0\d{2,3}\)?[\s-]*\d{7,8})[\s]*-[\s]*(?P<ext>\d{1,6})$")
 _PHONE_CHARS = re.compile(r"^[\d\s\-+()（）.]+$")
+# Control characters (Unicode category Cc) and lone surrogates (Cs), refused in text;
+# the multi-line variant lets line feeds and tabs through.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def uscc_check_char(first17: str) -> str:
@@ -70,9 +73,14 @@ class ValidationContext:
 
     def __post_init__(self):
         self.usernames = set(self.usernames)
+        # (list, code) -> active: most values arrive as codes (forms, grids, bulk loads).
+        self._codes = {(name, it["code"]): it["active"] for name, items in self.lists.items() for it in items}
 
     def choice(self, list_name: str, value: str) -> tuple[str | None, bool]:
         """(code, active) for a code or a label in either language; (None, False) if unknown."""
+        active = self._codes.get((list_name, value))
+        if active is not None:
+            return value, active
         items = self.lists.get(list_name, [])
         for it in items:
             if value == it["code"]:
@@ -118,11 +126,9 @@ def clean_text(value: Any, f: Field, problems: Problems, multiline: bool = False
             return None
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    for ch in value:
-        cat = unicodedata.category(ch)
-        if cat == "Cs" or (cat == "Cc" and not (multiline and ch in "\n\t")):
-            problems.error(f.name, "validation.control_chars")
-            return None
+    if (_CONTROL_MULTILINE if multiline else _CONTROL).search(value):
+        problems.error(f.name, "validation.control_chars")
+        return None
     value = value.strip()
     if not value:
         return None
@@ -217,7 +223,7 @@ def clean_money(value: Any, f: Field, problems: Problems) -> Decimal | None:
     if isinstance(value, int):
         value = Decimal(value)  # not str(): a huge int would raise ValueError
     if isinstance(value, str):
-        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        if _CONTROL.search(value):
             problems.error(f.name, "validation.control_chars")
             return None
         text = _MONEY_STRIP.sub("", value.strip())
@@ -354,14 +360,20 @@ class Kind:
         """Column name -> SQL type of every column that stores a field of this kind."""
         return {f.db_column: self.sql_type, **{f.db_column + suffix: t for suffix, t in self.extra_columns}}
 
+    # store and stored run for every field of every record written or indexed: kinds of
+    # one column take the short way.
     def store(self, f: Field, stored: Mapping[str, Any]) -> dict[str, Any]:
         """{suffix: value} as {column: value}."""
+        if not self.extra_columns:
+            return {f.db_column: stored[""]}
         return {f.db_column + suffix: v for suffix, v in stored.items()}
 
     def stored(self, f: Field, row: Mapping[str, Any]) -> dict[str, Any]:
         """A stored row's columns of field ``f`` as {suffix: value}."""
-        return {suffix: row.get(col) for suffix, col in
-                (("", f.db_column), *((s, f.db_column + s) for s, _ in self.extra_columns))}
+        col = f.db_column
+        if not self.extra_columns:
+            return {"": row.get(col)}
+        return {"": row.get(col), **{s: row.get(col + s) for s, _ in self.extra_columns}}
 
 
 def _phone(raw, f, problems, ctx, check, current):

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from lib.core.errors import ConfirmationRequired, ValidationError
 from lib.customers import fields as F
 from lib.customers.fields import Field
-from lib.customers.kinds import Problems, ValidationContext, kind_of
+from lib.customers.kinds import Kind, Problems, ValidationContext, kind_of
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -25,6 +25,13 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b)
     except (ArithmeticError, TypeError, ValueError):
         return False
+
+
+@F.per_declaration
+def _declaration(decl: tuple[Field, ...]) -> tuple[dict[str, Field], tuple[tuple[Field, Kind], ...]]:
+    """A declaration's fields by name and each field with its kind, derived once per
+    declaration rather than once per record."""
+    return {f.name: f for f in decl}, tuple((f, kind_of(f)) for f in decl)
 
 
 # -- the record -------------------------------------------------------------------------
@@ -63,8 +70,8 @@ def validate_customer(
     update, in which case ``current`` holds the stored values by field name: unchanged
     values are re-checked for errors but do not raise warnings again. ``fields`` is the
     declaration (default: the customer's, as it stands now)."""
-    decl = tuple(F.FIELDS if fields is None else fields)
-    by_name = {f.name: f for f in decl}
+    decl = F.declared(fields)
+    by_name, kinds = _declaration(decl)
     problems = Problems()
     if not isinstance(values, Mapping):
         raise ValidationError("_record", "validation.invalid")
@@ -78,8 +85,7 @@ def validate_customer(
         if current else set(values)
 
     out = CleanCustomer(fields=decl)
-    for f in decl:
-        kind = kind_of(f)
+    for f, kind in kinds:
         stored = kind.clean(merged[f.name], f, problems, ctx, f.name in changed, current.get(f.name))
         out.tables.setdefault(f.storage, {}).update(kind.store(f, stored))
         if f.required and stored[""] is None and not any(p.field == f.name for p in problems.errors):
