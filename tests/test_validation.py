@@ -451,6 +451,28 @@ def test_control_characters_are_exactly_unicodes_cc_and_cs():
         assert refused == expected
 
 
+def test_eleven_digit_mobiles_parse_as_phonenumbers_parses_them():
+    """parse_phone reads a mobile typed as 11 digits without phonenumbers.parse; for every
+    prefix of four digits from 1000 to 1999, with random tails, it must give what parse
+    gives (and refuse what parse refuses)."""
+    import phonenumbers
+    import random
+
+    rng = random.Random(8)
+    for prefix in range(1000, 2000):
+        for _ in range(5):
+            text = f"{prefix}{rng.randrange(10 ** 7):07d}"
+            try:
+                num = phonenumbers.parse(text, "CN")
+                expected = None if not phonenumbers.is_possible_number(num) else (
+                    phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164),
+                    phonenumbers.is_valid_number(num))
+            except phonenumbers.NumberParseException:
+                expected = None
+            pv = parse_phone(text)
+            assert (None if pv is None else (pv.e164, pv.valid)) == expected, text
+
+
 def test_unknown_fields_are_refused(ctx):
     assert error_keys(ctx, colour="red") == {"colour": {"validation.unknown_field"}}
 
