@@ -383,3 +383,29 @@ def test_replay_detects_a_tampered_log(db, actors, make_customer):
                     [json.dumps({"notes": ["x", "b"]}), rec["id"]])
     with pytest.raises(AssertionError):
         replay_audit(db, rec["id"])
+
+
+# -- e-mail: the shortcut for plain local parts agrees with email_validator ---------------------
+_LOCAL_CHARS = st.sampled_from(list("abcXYZ019_+-.!#%&'*/=?^`{|}~\"@ 张é"))
+_DOMAIN_CHARS = st.sampled_from(list("abcxyz019-.") + ["例", "中国", "é", "xn--", "com", "test", "localhost", ".."])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(local=st.one_of(st.text(_LOCAL_CHARS, max_size=70), st.from_regex(r"[a-z0-9_+-]{1,70}", fullmatch=True)),
+       domain=st.one_of(st.lists(_DOMAIN_CHARS, max_size=12).map("".join),
+                        st.from_regex(r"[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63}){0,4}", fullmatch=True)))
+def test_email_shortcut_agrees_with_email_validator(local, domain):
+    from email_validator import EmailNotValidError, validate_email
+
+    from lib.customers.kinds import _email_syntax
+
+    text = f"{local}@{domain}"
+    try:
+        expected = validate_email(text, check_deliverability=False).normalized
+    except (EmailNotValidError, ValueError, UnicodeError) as exc:
+        expected = type(exc)
+    try:
+        got = _email_syntax(text)
+    except (EmailNotValidError, ValueError, UnicodeError) as exc:
+        got = type(exc)
+    assert got == expected
