@@ -417,6 +417,19 @@ def _readable_with_contacts(cur, actor, customer_id: int) -> tuple[dict, list[di
     return rec, contacts
 
 
+def check_readable(cur, actor, customer_id: int) -> dict:
+    """In the caller's read: the customer's id, code and owner, if it is live and the
+    actor may read it; "not found" otherwise, like a missing id. For reads of what hangs
+    on a customer (its parts, links and history), which need the permission and nothing
+    else of the record: one look-up by key instead of the record and its contacts."""
+    row = cur.execute("SELECT code, owner FROM customers WHERE id = ? AND merged_into IS NULL",
+                      [customer_id]).fetchone()
+    rec = None if row is None else {"id": customer_id, "code": row[0], "owner": row[1]}
+    if rec is None or not perm.can(actor, perm.CUSTOMER_READ, rec):
+        raise NotFound("error.not_found", ref=customer_id)
+    return rec
+
+
 def customer_for_change(cur, actor, customer_id: int, action: str) -> dict:
     """In the caller's transaction: the customer, if the actor may read it ("not found"
     otherwise), may do ``action`` to it, and it is not archived. For writes to the
@@ -819,8 +832,8 @@ def set_archived_many(db, actor, items: Iterable[tuple[int, int]], archived: boo
 def history_page(db, actor, customer_id: int, *, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
     """One page of a customer's audit entries, newest first, and their count
     (``audit.view`` on that customer)."""
-    perm.require(actor, perm.AUDIT_VIEW, get_customer(db, actor, customer_id))
     with db.read() as cur:
+        perm.require(actor, perm.AUDIT_VIEW, check_readable(cur, actor, customer_id))
         total = cur.execute("SELECT count(*) FROM audit_log WHERE customer_id = ?", [customer_id]).fetchone()[0]
         res = cur.execute(
             "SELECT id, changed_at, actor, action, entity, entity_id, version, changes FROM audit_log"
@@ -834,8 +847,8 @@ def history_page(db, actor, customer_id: int, *, limit: int = 20, offset: int = 
 
 def history(db, actor, customer_id: int) -> list[dict]:
     """The audit entries of one customer, oldest first (``audit.view`` on that customer)."""
-    perm.require(actor, perm.AUDIT_VIEW, get_customer(db, actor, customer_id))
     with db.read() as cur:
+        perm.require(actor, perm.AUDIT_VIEW, check_readable(cur, actor, customer_id))
         res = cur.execute(
             "SELECT id, changed_at, actor, action, entity, entity_id, version, changes FROM audit_log"
             " WHERE customer_id = ? ORDER BY id", [customer_id])

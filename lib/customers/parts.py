@@ -119,9 +119,9 @@ def parts_of(db, actor, kind: PartKind, customer_id: int, *, limit: int | None =
              offset: int = 0) -> tuple[list[dict], int]:
     """One page of a customer's parts of one kind (in the kind's order) and their count;
     the customer must be one the actor may read."""
-    cs.get_customer(db, actor, customer_id)
     where = f"{kind.customer_column} = ? AND NOT deleted"
     with db.read() as cur:
+        cs.check_readable(cur, actor, customer_id)
         total = cur.execute(f"SELECT count(*) FROM {kind.table} WHERE {where}", [customer_id]).fetchone()[0]
         sql = f"SELECT * FROM {kind.table} WHERE {where} ORDER BY {kind.order_by}"
         params: list[Any] = [customer_id]
@@ -137,9 +137,9 @@ def parts_of(db, actor, kind: PartKind, customer_id: int, *, limit: int | None =
 def get_part(db, actor, kind: PartKind, part_id: int) -> dict:
     with db.read() as cur:
         row = _fetch(cur, kind, part_id)
-    if row is None:
-        raise NotFound("error.not_found", ref=part_id)
-    cs.get_customer(db, actor, row[kind.customer_column])  # NotFound if not readable
+        if row is None:
+            raise NotFound("error.not_found", ref=part_id)
+        cs.check_readable(cur, actor, row[kind.customer_column])
     return _as_record(kind, row)
 
 

@@ -231,7 +231,6 @@ def links_of(db, actor, customer_id: int, limit: int = 50, offset: int = 0) -> t
     ``can_open`` says whether the actor may open it (if not, ``other_id`` is None and
     nothing else about it is given); ``can_change`` whether the actor may change the
     note or unlink (``customer.update`` on the customer it was linked from)."""
-    cs.get_customer(db, actor, customer_id)  # NotFound unless readable
     limit, offset = max(0, int(limit)), max(0, int(offset))
     mine = (
         f"SELECT {_LINK_COLUMNS}, to_customer AS other, FALSE AS incoming FROM relationships"
@@ -240,6 +239,7 @@ def links_of(db, actor, customer_id: int, limit: int = 50, offset: int = 0) -> t
         " WHERE to_customer = ? AND NOT deleted"
     )
     with db.read() as cur:
+        cs.check_readable(cur, actor, customer_id)
         total = cur.execute(f"SELECT count(*) FROM ({mine})", [customer_id, customer_id]).fetchone()[0]
         res = cur.execute(
             f"SELECT m.*, o.code, o.name, o.owner, o.archived, o.merged_into, s.owner AS self_owner,"
