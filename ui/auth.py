@@ -181,8 +181,7 @@ class Gate:
         credentials = {
             "usernames": {
                 u.username: {"name": u.display_name, "email": u.email, "roles": [u.role]}
-                for u in users.list_users(db)
-                if u.active
+                for u in users.active_users(db)
             }
         }
         with self._cookie_area:

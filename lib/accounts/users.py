@@ -15,7 +15,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import bcrypt
@@ -111,6 +111,18 @@ def list_users(db) -> list[User]:
     return [User(*r) for r in rows]
 
 
+# What the database caches from the users table: every write that creates a user or
+# changes one's active flag, role, name or e-mail calls ``db.invalidate(*USER_CACHES)``.
+USER_CACHES = ("usernames", "active_users")
+
+
+def active_users(db) -> tuple[User, ...]:
+    """The active users, without their password hashes, in username order. The login
+    gate asks on every run of every session, so it is cached (``USER_CACHES``)."""
+    return db.cached("active_users",
+                     lambda: tuple(replace(u, password_hash="") for u in list_users(db) if u.active))
+
+
 def _user_audit(cur, actor_name: str, action: str, username: str, changes: dict) -> None:
     audit_id = cur.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
     cur.execute(
@@ -151,7 +163,7 @@ def create_user(db, actor, username: str, display_name: str, role: str, password
         _user_audit(cur, actor_name, "user.create", username, {"role": role, "display_name": display_name})
 
     db.run_in_transaction(work)
-    db.invalidate("usernames")
+    db.invalidate(*USER_CACHES)
     return get_user(db, username)
 
 
@@ -218,7 +230,7 @@ def set_active(db, actor, username: str, active: bool) -> None:
         _user_audit(cur, actor_name, "user.activate" if active else "user.deactivate", username, {})
 
     db.run_in_transaction(work)
-    db.invalidate("usernames")
+    db.invalidate(*USER_CACHES)
 
 
 # -- the credential check and its delays --------------------------------------------------
