@@ -160,6 +160,12 @@ def test_recently_changed_counts_changes_to_the_customer_and_its_parts(db, actor
     assert recent.rows[1]["changed_by"] == "sales2"  # "b need" was b's latest entry
     assert [r["customer_id"] for r in home.recently_changed(db, actors["sales"]).rows] == [world["a"]["id"]]
     assert home.recently_changed(db, m, days=60).total == 3
+    # The total is the whole list's on every page, and past the last page too.
+    second = home.recently_changed(db, m, days=60, limit=2, offset=2)
+    assert ([r["customer_id"] for r in second.rows], second.total) == ([world["c"]["id"]], 3)
+    assert set(second.rows[0]) == set(recent.rows[0])
+    beyond = home.recently_changed(db, m, days=60, limit=2, offset=10)
+    assert (beyond.rows, beyond.total) == ([], 3)
     # A new follow-up puts a customer back on the list, as its latest change.
     add(db, m, world["c"], "c again")
     assert [r["customer_id"] for r in home.recently_changed(db, m, limit=1).rows] == [world["c"]["id"]]

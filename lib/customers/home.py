@@ -189,10 +189,17 @@ def recently_changed(db, actor, days: int = RECENT_DAYS, limit: int = 50, offset
               " WHERE changed_at >= ? GROUP BY customer_id)")
     body = f"FROM recent r JOIN customers c ON c.id = r.customer_id WHERE {where}"
     with db.read() as cur:
-        total = cur.execute(f"{recent} SELECT count(*) {body}", [since, *params]).fetchone()[0]
-        page = _rows(cur, f"{recent} SELECT c.id AS customer_id, r.changed_at, r.changed_by, r.changes {body}"
-                          " ORDER BY r.changed_at DESC, c.id DESC LIMIT ? OFFSET ?",
+        # The page and the total in one pass over the audit log (the total as a window
+        # over every match); a page past the end has no row to carry it, so count then.
+        page = _rows(cur, f"{recent} SELECT c.id AS customer_id, r.changed_at, r.changed_by, r.changes,"
+                          f" count(*) OVER () AS total {body} ORDER BY r.changed_at DESC, c.id DESC LIMIT ? OFFSET ?",
                      [since, *params, *_page(limit, offset)])
+        if page:
+            total = page[0]["total"]
+        else:
+            total = cur.execute(f"{recent} SELECT count(*) {body}", [since, *params]).fetchone()[0]
+        for r in page:
+            del r["total"]
         ids = [r["customer_id"] for r in page]
         named = {r["customer_id"]: r for r in _rows(
             cur, "SELECT id AS customer_id, code AS customer_code, name AS customer_name, owner AS customer_owner"
