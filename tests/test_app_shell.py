@@ -213,6 +213,27 @@ def test_no_cookie_reader_component_is_drawn(db, db_path, monkeypatch):
     assert "getAll" not in methods
 
 
+def test_a_cookie_writers_rerun_does_not_take_the_user_back_to_the_page_they_left(demo_db_path):
+    # Right after a login the browser writes the login cookies; each writer, once done,
+    # asks for a rerun of the page the browser showed when it asked. A click on a
+    # sidebar link just before that was overtaken and the person stayed where they were.
+    at = run(make_app(demo_db_path, lang="en"))
+    submit_login(at, "manager", "manager-demo-2026")
+    assert logged_in_user(at) == "manager" and current_page(at) == "home"
+    keys = [f"cm_set_{c['cookie']}_1" for c in cookie_calls(at) if c["method"] == "set"]
+    assert keys, "the login queues its cookies"
+    run(open_page(at, "customers"))  # the click
+    assert current_page(at) == "customers"
+    # The first writer's rerun, asked for with the page the browser still showed.
+    at.session_state[keys[0]] = True
+    run(open_page(at, ""))
+    assert current_page(at) == "customers"
+    assert keys[0] not in [f"cm_set_{c['cookie']}_1" for c in cookie_calls(at)]  # written: not drawn again
+    # Without a cookie confirmation, going home is going home.
+    run(open_page(at, ""))
+    assert current_page(at) == "home"
+
+
 def test_a_copied_cookie_stays_logged_out_after_log_out_even_with_a_shorter_lifetime(db, db_path, monkeypatch):
     cookie = login_cookie(db, "sales")
     with_cookies(monkeypatch, {app_config.COOKIE_NAME: cookie})

@@ -176,6 +176,9 @@ class Gate:
         self._key = config.signing_key()
         self._cookie_session: str | None = None
         self._cookie_dropped = False
+        # The browser confirmed a cookie write in this run: the run was (also) its rerun,
+        # asked for with whatever page the browser showed then (``nav.keep_page``).
+        self.cookie_confirmed = False
         # Only active users, rebuilt every run, so a deactivated user's cookie is
         # refused by the library itself; no password hashes are handed over.
         credentials = {
@@ -310,6 +313,7 @@ class Gate:
                                     key=f"cm_set_{name}_{n}", default=False)
             if written:
                 del pending[name]
+                self.cookie_confirmed = True
         st.session_state[PENDING_COOKIES_KEY] = pending
 
     # -- who is logged in ------------------------------------------------------------
