@@ -125,3 +125,17 @@ def test_checkpoint_folds_the_write_ahead_log_into_the_file(db):
     db.checkpoint()
     assert not wal.exists() or wal.stat().st_size == 0
     assert _setting(db, "tx_test") == "kept"
+
+
+def test_read_beside_runs_a_read_of_its_own_on_another_thread(db):
+    import threading
+
+    main = threading.get_ident()
+    fut = db.read_beside(lambda cur: (threading.get_ident(), cur.execute("SELECT value FROM settings"
+                                                                         " WHERE key = 'code_prefix'").fetchone()[0]))
+    thread, prefix = fut.result()
+    assert thread != main and prefix == _setting(db, "code_prefix")
+    # A read like any other: a write in it is refused and changes nothing.
+    with pytest.raises(WriteInRead):
+        db.read_beside(lambda cur: cur.execute("UPDATE settings SET value = 'X' WHERE key = 'code_prefix'")).result()
+    assert _setting(db, "code_prefix") == prefix

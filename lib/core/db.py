@@ -18,6 +18,7 @@ process's writes are seen: the DuckDB file is opened by one process at a time.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -120,6 +121,7 @@ class Database:
         self._listening: list[tuple[tuple[str, str], Callable[[list[Any]], None]]] = []
         self._file = str(self.path.resolve())  # the listeners' key: every Database on this file
         self._services: dict[str, Any] = {}
+        self._beside: concurrent.futures.ThreadPoolExecutor | None = None
         if migrate:
             from lib.core import schema
 
@@ -159,6 +161,21 @@ class Database:
             cur.execute("COMMIT")
         finally:
             cur.close()
+
+    def read_beside(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> concurrent.futures.Future:
+        """Start ``work(cursor)`` in a ``read()`` of its own on a worker thread and return
+        its future: a second query that needs nothing from the first runs beside it
+        (DuckDB lets go of the GIL while it works, so the two use both cores). It is a
+        transaction of its own: it may see a commit the caller's read does not."""
+        with self._cache_lock:
+            if self._beside is None:
+                self._beside = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="db-beside")
+
+        def run() -> T:
+            with self.read() as cur:
+                return work(cur)
+
+        return self._beside.submit(run)
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the file now (after a bulk load), rather than
@@ -235,6 +252,8 @@ class Database:
             stop = getattr(svc, "close", None)
             if stop:
                 stop()
+        if self._beside is not None:
+            self._beside.shutdown(wait=True)
         self._con.close()
 
     # -- change notes and in-process services -----------------------------------------
