@@ -193,7 +193,7 @@ def _email_syntax(text: str) -> str:
     Most of email_validator's work is the domain, and domains recur far more than
     addresses: a plain local part is joined to its domain checked once
     (``_email_domain``); anything else goes to email_validator whole.
-    tests/test_validation.py compares the two ways."""
+    tests/test_properties.py compares the two ways."""
     local, at, domain = text.rpartition("@")
     if at and len(local) <= 64 and _PLAIN_LOCAL.fullmatch(local):
         normalized = f"{local}@{_email_domain(domain)}"
