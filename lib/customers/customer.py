@@ -216,13 +216,8 @@ def json_value(v: Any, f: Field | None = None) -> Any:
 
 
 def _audit_values(values: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
-    by_name = _by_name(F.declared(fields))
+    by_name = F.named(F.declared(fields))
     return {name: json_value(v, by_name.get(name)) for name, v in values.items()}
-
-
-@F.per_declaration
-def _by_name(decl: tuple[Field, ...]) -> dict[str, Field]:
-    return {f.name: f for f in decl}
 
 
 def build_rows(

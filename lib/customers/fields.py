@@ -231,6 +231,12 @@ def per_declaration(fn: Callable[..., _T]) -> Callable[..., _T]:
     return cached
 
 
+@per_declaration
+def named(decl: tuple[Field, ...]) -> dict[str, Field]:
+    """A declaration's fields by name, derived once per declaration (shared: read only)."""
+    return {f.name: f for f in decl}
+
+
 def by_name(name: str, fields: Sequence[Field] | None = None) -> Field | None:
     return next((f for f in declared(fields) if f.name == name), None)
 

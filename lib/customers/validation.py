@@ -28,10 +28,10 @@ def _same(a: Any, b: Any) -> bool:
 
 
 @F.per_declaration
-def _declaration(decl: tuple[Field, ...]) -> tuple[dict[str, Field], tuple[tuple[Field, Kind], ...]]:
-    """A declaration's fields by name and each field with its kind, derived once per
-    declaration rather than once per record."""
-    return {f.name: f for f in decl}, tuple((f, kind_of(f)) for f in decl)
+def _with_kinds(decl: tuple[Field, ...]) -> tuple[tuple[Field, Kind], ...]:
+    """Each field of a declaration with its kind, derived once per declaration rather
+    than once per record."""
+    return tuple((f, kind_of(f)) for f in decl)
 
 
 # -- the record -------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def validate_customer(
     values are re-checked for errors but do not raise warnings again. ``fields`` is the
     declaration (default: the customer's, as it stands now)."""
     decl = F.declared(fields)
-    by_name, kinds = _declaration(decl)
+    by_name, kinds = F.named(decl), _with_kinds(decl)
     problems = Problems()
     if not isinstance(values, Mapping):
         raise ValidationError("_record", "validation.invalid")
