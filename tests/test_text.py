@@ -45,3 +45,22 @@ def test_the_memo_is_bounded(monkeypatch):
     for name in ("甲乙", "丙丁", "戊己", "庚辛", "壬癸"):
         assert text.pinyin_keys(name) == _plain(name)
     assert len(memo._memo) == 3
+
+
+def test_formula_safe_neutralises_every_formula_start_and_nothing_else():
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        cell = f"{start}HYPERLINK(\"http://x\")"
+        assert text.formula_safe(cell) == "'" + cell
+    assert text.formula_safe("'=1") == "''=1" and text.formula_unsafe("''=1") == "'=1"
+    for plain in ("北京某某有限公司", "13800138000", "a=b", " =1", "", "'quoted"):
+        assert text.formula_safe(plain) == plain
+    for other in (None, 12.5, -3, True):
+        assert text.formula_safe(other) == other
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.from_regex(r"\A'*[=+\-@\t\r]?.*\Z"), st.none(), st.integers()))
+def test_formula_unsafe_undoes_formula_safe(value):
+    assert text.formula_unsafe(text.formula_safe(value)) == value
+    safe = text.formula_safe(value)
+    assert not (isinstance(safe, str) and safe.startswith(("=", "+", "-", "@", "\t", "\r")))

@@ -86,3 +86,30 @@ def search_text(head: list[str | None], parts: list[str | None]) -> str:
     ranking tests "exact name" and "name starts with" at the start of the column and
     matches whole parts anywhere between separators (``lib.customers.search._rank``)."""
     return SEP.join([*((p or "").lower() for p in head), *(p.lower() for p in parts if p)])
+
+
+# A spreadsheet (Excel, LibreOffice, WPS) reads a cell that starts with one of these as
+# a formula (a leading tab or carriage return hides one): a value someone typed as
+# "=HYPERLINK(...)" must reach the next person's spreadsheet as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value):
+    """``value`` as a spreadsheet cell that can never be read as a formula: a string
+    starting with ``= + - @``, tab or carriage return gets a leading apostrophe (what a
+    spreadsheet shows as "text", the OWASP advice for CSV injection). Other values
+    (numbers, dates, None) are returned as they are. So does a string whose leading
+    apostrophes are followed by one of them (``'=1`` typed as text stays ``'=1`` after a
+    round trip). ``formula_unsafe`` undoes it."""
+    if isinstance(value, str) and value.lstrip("'").startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def formula_unsafe(value):
+    """The value ``formula_safe`` was given, for a cell read back from a file: a leading
+    apostrophe before ``= + - @``, tab or carriage return is removed (so an exported
+    phone ``+86 …`` re-imports unchanged); any other value is returned as it is."""
+    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
+        return value[1:]
+    return value
