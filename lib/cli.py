@@ -330,6 +330,42 @@ def cmd_secrets(args, console: Console) -> int:
     return 0
 
 
+def cmd_import(args, console: Console) -> int:
+    """Import customers from a CSV or XLSX file as a user: a dry run, and with --apply
+    the import itself (one transaction; nothing is written unless every row passes)."""
+    from lib.accounts import users
+    from lib.customers import importing, sheets
+
+    data = Path(args.file).read_bytes()
+    db = _open(args)
+    try:
+        user = users.get_user(db, args.user)
+        if user is None or not user.active:
+            raise NotFound("auth.unknown_user", username=args.user)
+        actor = db.actor(user.username, user.role, user.display_name)
+        sheet = sheets.read_sheet(data, sheet=args.sheet, header_score=importing.names_a_field)
+        mapping = importing.suggest_mapping(sheet.headers, importing.remembered_mapping(db, actor.username))
+        confirm = importing.ALL_WARNINGS if args.confirm_warnings else ()
+        run = importing.run_import if args.apply else importing.dry_run
+        extra = {"source": Path(args.file).name} if args.apply else {}
+        out = run(db, actor, sheet, mapping, match_by=args.match_by, confirm=confirm,
+                  progress=_progress(console), **extra)
+        for p in importing.problem_rows(out, console.lang):
+            kind = console.msg("import.warning") if p["warning"] else console.msg("import.error")
+            print(f"{p['row']}\t{p['column']}\t{p['value']}\t{kind}: {p['message']}", file=console.err)
+        if out.unmapped:
+            console.warn("import.cli_unmapped", columns=", ".join(out.unmapped))
+        console.say("import.cli_counts", rows=out.rows, new=out.new, updated=out.updated,
+                    unchanged=out.unchanged, failing=out.failing)
+        if not out.clean:
+            console.warn("import.cli_nothing_written")
+            return EXIT_REFUSED
+        console.say("import.cli_written" if args.apply else "import.cli_dry_run_clean")
+        return 0
+    finally:
+        db.close()
+
+
 # -- parsing ------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Customer Master command line")
@@ -385,6 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("restore", cmd_restore, "replace the database with a backup (the app must be stopped)")
     p.add_argument("file")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = command("import", cmd_import, "import customers from a CSV or XLSX file (a dry run unless --apply)")
+    p.add_argument("file")
+    p.add_argument("--user", required=True, help="the user the import acts as (needs the import permission)")
+    p.add_argument("--match-by", choices=("code", "uscc"), default="code",
+                   help="how rows find the customers they update (default: code)")
+    p.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
+    p.add_argument("--confirm-warnings", action="store_true",
+                   help="accept the warnings (USCC checksum, doubtful phone) for the whole file")
+    p.add_argument("--apply", action="store_true", help="import (one transaction) instead of only checking")
 
     p = sub.add_parser("secrets", help="write a random cookie-signing key unless one exists")
     p.add_argument("--file", default=".streamlit/secrets.toml")

@@ -23,6 +23,7 @@ from lib.core.errors import ValidationError
 from lib.customers import contacts, files, followups, parts, relationships
 from lib.customers import customer as cs
 from lib.customers import fields as F
+from lib.customers import importing as imp
 from lib.customers.analytics import customer_analytics
 from lib.customers.kinds import KINDS, kind_of, uscc_check_char
 from ui.kinds import UI_KINDS
@@ -42,6 +43,10 @@ FAMILIES = {
     "sort.": SORTS,
     "filters.archived.": ARCHIVED_CHOICES,
     "dup.reason.": ("uscc", "phone", "name", "pinyin", "similar_name"),  # lib.customers.search.DuplicateMatch.reasons
+    "import.count.": ("rows", "new", "updated", "unchanged", "failing"),  # pages/import_customers.py
+    "import.col.": imp.PROBLEM_COLUMNS,
+    "import.match.": imp.MATCH_BY,
+    "import.reason.": ("phone", "name"),  # lib.customers.importing.Lookalike.reason
 }
 
 

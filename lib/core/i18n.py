@@ -1,6 +1,6 @@
 """Every user-facing message, in Simplified Chinese and English: this module's errors and
 validation messages, plus the parts in ``i18n_shell`` (app shell), ``i18n_pages`` (business
-pages), ``i18n_file`` (the customer file) and ``i18n_cli`` (command line), assembled into
+pages), ``i18n_file`` (the customer file), ``i18n_import`` (import) and ``i18n_cli`` (command line), assembled into
 ``MESSAGES`` at import.
 
 Keys are stable identifiers used by errors (``lib.core.errors``) and pages; a drift test
@@ -170,10 +170,11 @@ def _merge() -> None:
     # whole catalogue, assembled once at import.
     from lib.core.i18n_cli import CLI
     from lib.core.i18n_file import FILE
+    from lib.core.i18n_import import IMPORT
     from lib.core.i18n_pages import PAGES
     from lib.core.i18n_shell import SHELL
 
-    whole = combine(MESSAGES, SHELL, PAGES, FILE, CLI)
+    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, CLI)
     MESSAGES.clear()
     MESSAGES.update(whole)
 

@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006
+from lib.core.seeds import m001, m004, m006, m007
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -414,6 +414,23 @@ def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(f"CREATE SEQUENCE follow_up_id_seq START {int(top) + 1}")
 
 
+def _m007_import(cur: duckdb.DuckDBPyConnection) -> None:
+    # Importing customers from a file: the permission and page (m007.py), and what each
+    # user mapped a column heading to, offered again in their next import.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m007.ADDED_PERMISSIONS)
+    cur.execute(
+        """
+        CREATE TABLE import_heading_choices (
+            username VARCHAR NOT NULL,
+            heading VARCHAR NOT NULL,  -- lib.customers.importing.header_key of the heading
+            field VARCHAR NOT NULL,    -- a field name, 'code', or '' for "not imported"
+            chosen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (username, heading)
+        )
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
@@ -421,6 +438,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (4, "roles as data: users and permissions refer to roles; unchecked actions removed", _m004_roles_are_data),
     (5, "login sessions, trusted browsers, login delays", _m005_sessions),
     (6, "the customer file: access level, contacts, relationships, follow-ups, files", _m006_customer_file),
+    (7, "import: permission, page and remembered column choices", _m007_import),
 ]
 
 

@@ -215,7 +215,7 @@ def json_value(v: Any, f: Field | None = None) -> Any:
     return v
 
 
-def _audit_values(values: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
+def audit_values(values: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
     by_name = F.named(F.declared(fields))
     return {name: json_value(v, by_name.get(name)) for name, v in values.items()}
 
@@ -247,7 +247,7 @@ def build_rows(
         archived=False, archived_at=None, archived_by=None, merged_into=None,
     )
     row["search_text"] = record_search_text(row, [contact] if contact else [], clean.fields)
-    after = _audit_values(clean.field_values(), clean.fields)
+    after = audit_values(clean.field_values(), clean.fields)
     changes = {name: [None, v] for name, v in after.items() if v is not None}
     changes["code"] = [None, code]
     audit = dict(id=audit_id, changed_at=now, actor=actor, action="create", entity="customer", entity_id=customer_id,
@@ -353,21 +353,27 @@ def _attach_primary(rec: dict, contacts: Sequence[Mapping[str, Any]], fields: Se
         rec[f.name] = primary.get(f.db_column) if primary else None
 
 
-def _check_field_permissions(actor, names: Iterable[str], record: Mapping | None) -> None:
+def check_field_permissions(actor, names: Iterable[str], record: Mapping | None) -> None:
     for name in names:
         f = F.by_name(name)
         if f is not None and f.write_permission and not perm.can(actor, f.write_permission, record):
             raise PermissionDenied("error.field_permission", field=name)
 
 
-def _duplicate_uscc(cur, uscc: str | None, exclude_id: int | None) -> None:
+def holder_of_uscc(cur, uscc: str | None, exclude_id: int | None) -> str | None:
+    """The code of the customer (other than ``exclude_id``) holding this USCC, if any."""
     if not uscc:
-        return
+        return None
     other = cur.execute(
         "SELECT code FROM customers WHERE uscc_key = ? AND id IS DISTINCT FROM ?", [uscc, exclude_id]
     ).fetchone()
+    return other[0] if other else None
+
+
+def _duplicate_uscc(cur, uscc: str | None, exclude_id: int | None) -> None:
+    other = holder_of_uscc(cur, uscc, exclude_id)
     if other:
-        raise DuplicateError("error.duplicate_uscc", uscc=uscc, code=other[0])
+        raise DuplicateError("error.duplicate_uscc", uscc=uscc, code=other)
 
 
 def _translate_constraint(exc: duckdb.Error, uscc: str | None) -> CustomerMasterError | None:
@@ -511,7 +517,7 @@ def prepare_new(db, actor, values: Mapping[str, Any], *, confirm: Iterable[str] 
         # A field left at its default needs no right of its own (a salesperson's locked
         # owner input holds the salesperson); setting any other value does.
         set_fields = [k for k, v in values.items() if not is_blank(v) and not (k in defaults and v == defaults[k])]
-        _check_field_permissions(actor, set_fields, {"owner": values.get("owner")})
+        check_field_permissions(actor, set_fields, {"owner": values.get("owner")})
     clean = validate_customer(values, validation_context(db), confirm=confirm)
     return NewCustomer(values=values, clean=clean)
 
@@ -612,67 +618,78 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
     state: dict[str, Any] = {}
 
     def work(cur):
-        rec, stored = _record_and_contacts_to_change(cur, actor, perm.CUSTOMER_UPDATE, customer_id,
-                                                     expected_version)
-        if rec["archived"]:
-            raise CustomerMasterError("error.archived", code=rec["code"])
-        current = _field_values(rec, fields)
-        clean = validate_customer(dict(changes), ctx, current=current, confirm=confirm, fields=fields)
-        after = clean.field_values()
-        before_json, after_json = _audit_values(current, fields), _audit_values(after, fields)
-        diff = [k for k in after if before_json[k] != after_json[k]]
-        if not diff:
-            return rec
-        _check_field_permissions(actor, diff, rec)
-        if "owner" in diff:
-            # Handing a customer to someone else needs the owner right on the new owner too.
-            _check_field_permissions(actor, ["owner"], {"owner": after["owner"]})
-        c = clean.customer
-        if "uscc" in diff:
-            state["uscc"] = c.get("uscc")
-            _duplicate_uscc(cur, c.get("uscc"), customer_id)
-        now = utcnow()
-        contact_cols = value_columns("primary_contact", fields)
-        contact = {col: clean.contact.get(col) for col in contact_cols}
-        # Only the columns this change touches: the changed fields' own, the USCC key with
-        # the USCC, the pinyin keys with the name, and the search text when a searchable
-        # field changed (it is built from the stored row and contacts otherwise).
-        changed = [F.by_name(k, fields) for k in diff]
-        row: dict[str, Any] = {}
-        for f in changed:
-            if f.storage == "customer":
-                row.update({col: c.get(col) for col in kind_of(f).columns(f)})
-        if "uscc" in diff:
-            row["uscc_key"] = c.get("uscc")
-        if "name" in diff:
-            row["name_pinyin"], row["name_initials"] = pinyin_keys(c["name"])
-        if any(f.searchable for f in changed):
-            primary = next((x for x in stored if x["is_primary"]), {})
-            others = [x for x in stored if not x["is_primary"]]
-            full, initials = row.get("name_pinyin"), row.get("name_initials")
-            if full is None:
-                full, initials = pinyin_keys(c["name"])
-            own = {col: c.get(col) for col in value_columns("customer", fields)}
-            row["search_text"] = record_search_text(
-                dict(own, code=rec["code"], name_pinyin=full, name_initials=initials),
-                [{**primary, **contact}, *others], fields)
-        sets = "".join(f"{k} = ?, " for k in row)
-        if not update_at_version(cur, "customers", f"{sets}updated_at = ?, updated_by = ?, reviewed_at = ?, ",
-                                 [*row.values(), now, actor.username, now], customer_id, expected_version):
-            raise _conflict(_fetch_record(cur, customer_id))  # changed between our read and our write
-        if any(F.by_name(k, fields).storage == "primary_contact" for k in diff):
-            primary_id = next((x["id"] for x in stored if x["is_primary"]), None)
-            _write_primary_contact(cur, customer_id, contact, actor.username, now, primary_id)
-        append_audit(cur, now=now, actor=actor.username, action="update", customer_id=customer_id,
-               version=expected_version + 1, changes={k: [before_json[k], after_json[k]] for k in diff})
-        # The record as written: what was read in this transaction plus this write.
-        return {**rec, **after, "version": expected_version + 1, "updated_at": now,
-                "updated_by": actor.username, "reviewed_at": now}
+        return update_in(cur, actor, customer_id, changes, expected_version, ctx, confirm=confirm, fields=fields,
+                         state=state)
 
     try:
         return db.run_in_transaction(work)
     except duckdb.ConstraintException as exc:
         _raise_translated(db, exc, state.get("uscc"), customer_id)
+
+
+def update_in(cur, actor, customer_id: int, changes: Mapping[str, Any], expected_version: int,
+              ctx: ValidationContext, *, confirm: Iterable[str] = (), fields: Sequence[Field] | None = None,
+              state: dict[str, Any] | None = None) -> dict:
+    """``update_customer``'s work inside the caller's transaction (``cur``): import
+    updates many customers in one. Raises as ``update_customer`` does; ``state`` gets
+    the new USCC, for the caller's translation of a unique-key failure."""
+    fields = F.declared(fields)
+    state = {} if state is None else state
+    rec, stored = _record_and_contacts_to_change(cur, actor, perm.CUSTOMER_UPDATE, customer_id, expected_version)
+    if rec["archived"]:
+        raise CustomerMasterError("error.archived", code=rec["code"])
+    current = _field_values(rec, fields)
+    clean = validate_customer(dict(changes), ctx, current=current, confirm=confirm, fields=fields)
+    after = clean.field_values()
+    before_json, after_json = audit_values(current, fields), audit_values(after, fields)
+    diff = [k for k in after if before_json[k] != after_json[k]]
+    if not diff:
+        return rec
+    check_field_permissions(actor, diff, rec)
+    if "owner" in diff:
+        # Handing a customer to someone else needs the owner right on the new owner too.
+        check_field_permissions(actor, ["owner"], {"owner": after["owner"]})
+    c = clean.customer
+    if "uscc" in diff:
+        state["uscc"] = c.get("uscc")
+        _duplicate_uscc(cur, c.get("uscc"), customer_id)
+    now = utcnow()
+    contact_cols = value_columns("primary_contact", fields)
+    contact = {col: clean.contact.get(col) for col in contact_cols}
+    # Only the columns this change touches: the changed fields' own, the USCC key with
+    # the USCC, the pinyin keys with the name, and the search text when a searchable
+    # field changed (it is built from the stored row and contacts otherwise).
+    changed = [F.by_name(k, fields) for k in diff]
+    row: dict[str, Any] = {}
+    for f in changed:
+        if f.storage == "customer":
+            row.update({col: c.get(col) for col in kind_of(f).columns(f)})
+    if "uscc" in diff:
+        row["uscc_key"] = c.get("uscc")
+    if "name" in diff:
+        row["name_pinyin"], row["name_initials"] = pinyin_keys(c["name"])
+    if any(f.searchable for f in changed):
+        primary = next((x for x in stored if x["is_primary"]), {})
+        others = [x for x in stored if not x["is_primary"]]
+        full, initials = row.get("name_pinyin"), row.get("name_initials")
+        if full is None:
+            full, initials = pinyin_keys(c["name"])
+        own = {col: c.get(col) for col in value_columns("customer", fields)}
+        row["search_text"] = record_search_text(
+            dict(own, code=rec["code"], name_pinyin=full, name_initials=initials),
+            [{**primary, **contact}, *others], fields)
+    sets = "".join(f"{k} = ?, " for k in row)
+    if not update_at_version(cur, "customers", f"{sets}updated_at = ?, updated_by = ?, reviewed_at = ?, ",
+                             [*row.values(), now, actor.username, now], customer_id, expected_version):
+        raise _conflict(_fetch_record(cur, customer_id))  # changed between our read and our write
+    if any(F.by_name(k, fields).storage == "primary_contact" for k in diff):
+        primary_id = next((x["id"] for x in stored if x["is_primary"]), None)
+        _write_primary_contact(cur, customer_id, contact, actor.username, now, primary_id)
+    append_audit(cur, now=now, actor=actor.username, action="update", customer_id=customer_id,
+                 version=expected_version + 1, changes={k: [before_json[k], after_json[k]] for k in diff})
+    # The record as written: what was read in this transaction plus this write.
+    return {**rec, **after, "version": expected_version + 1, "updated_at": now,
+            "updated_by": actor.username, "reviewed_at": now}
 
 
 def mark_reviewed(db, actor, customer_id: int, expected_version: int) -> dict:

@@ -67,6 +67,9 @@ class Field:
     write_permission: str | None = None
     help_zh: str = ""
     help_en: str = ""
+    # Other column headings that mean this field in an imported file (besides its name
+    # and both labels; compared ignoring case, width, spaces and punctuation).
+    synonyms: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -81,45 +84,64 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("name", "text", "客户名称", "Customer name", "basic", required=True, max_length=200,
-          searchable=True, help_zh="公司全称或个人姓名", help_en="Full company name or the person's name"),
+          searchable=True, help_zh="公司全称或个人姓名", help_en="Full company name or the person's name",
+          synonyms=("名称", "公司名称", "企业名称", "单位名称", "客户全称", "公司全称", "客户", "Company", "Company name", "Name", "Customer")),
     Field("customer_type", "choice", "客户类型", "Customer type", "basic", required=True,
-          options="customer_type", default="company", filter=True),
+          options="customer_type", default="company", filter=True,
+          synonyms=("类型", "客户类别", "Type")),
     Field("uscc", "uscc", "统一社会信用代码", "Unified social credit code", "basic", max_length=18,
-          searchable=True, help_zh="18 位，可选", help_en="18 characters, optional"),
+          searchable=True, help_zh="18 位，可选", help_en="18 characters, optional",
+          synonyms=("信用代码", "社会信用代码", "统一信用代码", "税号", "纳税人识别号", "USCC", "Credit code", "Tax ID")),
     Field("phone", "phone", "公司电话", "Company phone", "basic", max_length=40, searchable=True,
-          help_zh="手机、座机（可带分机）或 400/800", help_en="Mobile, landline (extension allowed) or 400/800"),
-    Field("email", "email", "公司邮箱", "Company email", "basic", max_length=254, searchable=True),
-    Field("address", "text", "地址", "Address", "basic", max_length=300),
+          help_zh="手机、座机（可带分机）或 400/800", help_en="Mobile, landline (extension allowed) or 400/800",
+          synonyms=("电话", "联系电话", "座机", "办公电话", "Phone", "Tel", "Telephone")),
+    Field("email", "email", "公司邮箱", "Company email", "basic", max_length=254, searchable=True,
+          synonyms=("邮箱", "电子邮箱", "电子邮件", "Email", "E-mail")),
+    Field("address", "text", "地址", "Address", "basic", max_length=300,
+          synonyms=("公司地址", "注册地址", "通讯地址", "详细地址", "Address")),
     Field("contact_name", "text", "联系人", "Contact person", "contact", max_length=100,
-          storage="primary_contact", column="name", searchable=True),
+          storage="primary_contact", column="name", searchable=True,
+          synonyms=("联系人姓名", "姓名", "Contact", "Contact name")),
     Field("contact_title", "text", "职务", "Title", "contact", max_length=100,
-          storage="primary_contact", column="title"),
+          storage="primary_contact", column="title",
+          synonyms=("职位", "Position", "Job title")),
     Field("contact_phone", "phone", "联系人电话", "Contact phone", "contact", max_length=40,
-          storage="primary_contact", column="phone", searchable=True),
+          storage="primary_contact", column="phone", searchable=True,
+          synonyms=("联系人手机", "手机", "手机号", "Mobile")),
     Field("contact_email", "email", "联系人邮箱", "Contact email", "contact", max_length=254,
-          storage="primary_contact", column="email", searchable=True),
+          storage="primary_contact", column="email", searchable=True,
+          synonyms=("联系人电子邮箱",)),
     Field("industry", "choice", "行业", "Industry", "classification", options="industry", filter=True,
-          dimension=True),
-    Field("tier", "choice", "客户等级", "Tier", "classification", options="tier", filter=True, dimension=True),
+          dimension=True,
+          synonyms=("所属行业", "行业分类")),
+    Field("tier", "choice", "客户等级", "Tier", "classification", options="tier", filter=True, dimension=True,
+          synonyms=("等级", "级别", "客户级别", "Level", "Grade")),
     Field("size", "choice", "公司规模", "Company size", "classification", options="size", filter=True,
-          dimension=True, help_zh="个人客户不填", help_en="Leave empty for individuals"),
+          dimension=True, help_zh="个人客户不填", help_en="Leave empty for individuals",
+          synonyms=("规模", "企业规模", "人员规模", "Size")),
     Field("region", "choice", "地区", "Region", "classification", options="region", filter=True,
-          dimension=True),
+          dimension=True,
+          synonyms=("区域", "省份", "所在地区", "Area", "Province")),
     Field("credit_limit", "money", "信用额度", "Credit limit", "credit",
           write_permission=perm.CUSTOMER_SET_CREDIT,
           help_zh="元，最多两位小数；仅经理和管理员可设置",
-          help_en="Yuan, at most two decimals; set by managers and admins only"),
+          help_en="Yuan, at most two decimals; set by managers and admins only",
+          synonyms=("额度", "授信额度", "Credit")),
     Field("access_level", "choice", "客户权限级别", "Access level", "credit", required=True,
           options="access_level", default="normal", filter=True, dimension=True,
           write_permission=perm.CUSTOMER_SET_ACCESS_LEVEL,
           help_zh="正常交易、仅限现款或暂停交易；仅经理和管理员可设置",
-          help_en="Normal trading, cash only or on hold; set by managers and admins only"),
+          help_en="Normal trading, cash only or on hold; set by managers and admins only",
+          synonyms=("权限级别", "交易级别")),
     Field("status", "choice", "状态", "Status", "credit", required=True, options="status",
-          default="prospect", filter=True),
+          default="prospect", filter=True,
+          synonyms=("客户状态",)),
     Field("owner", "user", "负责人", "Owner", "credit", write_permission=perm.CUSTOMER_SET_OWNER,
           filter=True, dimension=True,
-          help_zh="默认为录入人", help_en="Defaults to whoever enters the customer"),
-    Field("notes", "longtext", "备注", "Notes", "notes", max_length=2000),
+          help_zh="默认为录入人", help_en="Defaults to whoever enters the customer",
+          synonyms=("销售", "业务员", "客户经理", "跟进人", "Salesperson", "Sales rep", "Account manager")),
+    Field("notes", "longtext", "备注", "Notes", "notes", max_length=2000,
+          synonyms=("说明", "备注信息", "Remarks", "Remark", "Comment", "Comments")),
 )
 
 # -- the customer's parts (lib.customers.parts): each kind of record declared the same way.
@@ -266,13 +288,14 @@ class SystemColumn:
     kind: str  # code | timestamp | user | int | bool
     label_zh: str
     label_en: str
+    synonyms: tuple[str, ...] = ()  # as Field.synonyms (the code: an import's match key)
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
 
 
 SYSTEM_COLUMNS: tuple[SystemColumn, ...] = (
-    SystemColumn("code", "code", "客户编号", "Customer code"),
+    SystemColumn("code", "code", "客户编号", "Customer code", synonyms=("编号", "客户代码", "客户编码", "Code")),
     SystemColumn("created_at", "timestamp", "创建时间", "Created"),
     SystemColumn("updated_at", "timestamp", "更新时间", "Updated"),
     SystemColumn("updated_by", "user", "更新人", "Updated by"),

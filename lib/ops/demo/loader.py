@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import itertools
 import math
 import multiprocessing
@@ -33,13 +32,12 @@ import time
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import duckdb
 import pyarrow as pa
 
-import pyarrow.compute as pc
 
 from lib.core.db import note_change
 from lib.core.errors import ConfirmationRequired, ValidationError
+from lib.customers import bulk
 from lib.customers import contacts as ct
 from lib.customers import customer as cs
 from lib.customers import fields as F
@@ -65,30 +63,16 @@ from lib.ops.demo.generator import (
 # loaded as fast; a commit per 10,000-row chunk took 2.5 times as long.
 COMMIT_EVERY = 100_000
 
-# Arrow types by SQL type: the customer, contact, audit and follow-up columns and their
-# types come from the write paths (lib.customers.customer, lib.customers.followups), which
-# derive them from the declarations.
-_TS = pa.timestamp("us")
-_ARROW = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": _TS,
-          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2), "DATE": pa.date32(), "BLOB": pa.binary()}
-
-
-def _arrow_type(sql_type: str) -> pa.DataType:
-    return _ARROW[sql_type]
-
-
-def _schema(columns: Mapping[str, str]) -> pa.Schema:
-    return pa.schema([(c, _arrow_type(t)) for c, t in columns.items()])
-
-
-CUSTOMER_SCHEMA = _schema(cs.customer_columns())
-CONTACT_SCHEMA = _schema(ct.contact_columns())  # primary and other contacts
-AUDIT_SCHEMA = _schema(cs.AUDIT_COLUMN_TYPES)
-FOLLOWUP_SCHEMA = _schema(fu.followup_columns())
+# Arrow types come from the write paths (lib.customers.customer, lib.customers.followups),
+# which derive them from the declarations (lib.customers.bulk).
+CUSTOMER_SCHEMA = bulk.schema(cs.customer_columns())
+CONTACT_SCHEMA = bulk.schema(ct.contact_columns())  # primary and other contacts
+AUDIT_SCHEMA = bulk.schema(cs.AUDIT_COLUMN_TYPES)
+FOLLOWUP_SCHEMA = bulk.schema(fu.followup_columns())
 _EMPTY_CONTACT = dict.fromkeys(CONTACT_SCHEMA.names)
-RELATIONSHIP_SCHEMA = _schema(rel.relationship_columns())
-FILE_SCHEMA = _schema(fl.file_columns())
-BLOB_SCHEMA = _schema(fl.BLOB_COLUMN_TYPES)
+RELATIONSHIP_SCHEMA = bulk.schema(rel.relationship_columns())
+FILE_SCHEMA = bulk.schema(fl.file_columns())
+BLOB_SCHEMA = bulk.schema(fl.BLOB_COLUMN_TYPES)
 
 # The parts a chunk adds besides customers and primary contacts, in the order their ids
 # are taken: (result key, table, id sequence, column of the blob naming the part).
@@ -174,18 +158,18 @@ def build_chunk(plan: DemoPlan, chunk: int, customer_ids: Sequence[int], code_se
             blobs.append({"attachment_id": part["id"], "content": data})
     out = {
         "chunk": chunk,
-        "customers": _table(customers, CUSTOMER_SCHEMA),
-        "contacts": _table(contacts, CONTACT_SCHEMA),
-        "audit": _table(audits, AUDIT_SCHEMA),
-        "activities": _table(activities, FOLLOWUP_SCHEMA),
-        "more_contacts": _table(more["more_contacts"], CONTACT_SCHEMA),
-        "relationships": _table(more["relationships"], RELATIONSHIP_SCHEMA),
-        "files": _table(more["files"], FILE_SCHEMA),
-        "blobs": _table(blobs, BLOB_SCHEMA),
+        "customers": bulk.table(customers, CUSTOMER_SCHEMA),
+        "contacts": bulk.table(contacts, CONTACT_SCHEMA),
+        "audit": bulk.table(audits, AUDIT_SCHEMA),
+        "activities": bulk.table(activities, FOLLOWUP_SCHEMA),
+        "more_contacts": bulk.table(more["more_contacts"], CONTACT_SCHEMA),
+        "relationships": bulk.table(more["relationships"], RELATIONSHIP_SCHEMA),
+        "files": bulk.table(more["files"], FILE_SCHEMA),
+        "blobs": bulk.table(blobs, BLOB_SCHEMA),
         "first_code": customers[0]["code"] if customers else None,
         "last_code": customers[-1]["code"] if customers else None,
     }
-    out.update({f"{key}_audit": _table(more_audit[key], AUDIT_SCHEMA) for key, _, _ in PARTS})
+    out.update({f"{key}_audit": bulk.table(more_audit[key], AUDIT_SCHEMA) for key, _, _ in PARTS})
     return out
 
 
@@ -218,30 +202,12 @@ def _followup_row(ctx: ValidationContext, act: Mapping[str, Any], customer_id: i
     return row
 
 
-def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    return pa.table({name: pa.array([r[name] for r in rows], type=schema.field(name).type)
-                     for name in schema.names}, schema=schema)
-
-
 def _build_task(task: tuple) -> dict[str, Any]:
     assert _WORKER_PLAN is not None
     return build_chunk(_WORKER_PLAN, *task)
 
 
 # -- the main process -----------------------------------------------------------------------
-def _reserve(cur, sequence: str, n: int) -> list[int]:
-    """n numbers from a sequence in one statement; sorted, since a parallel scan may
-    hand them out of order."""
-    res = cur.execute(f"SELECT nextval('{sequence}') AS v FROM range(?)", [n]).fetchnumpy()["v"]
-    return sorted(res.tolist())
-
-
-def _number(tbl: pa.Table, column: str, ids: Sequence[int]) -> pa.Table:
-    """``tbl`` with ``column`` (numbers 0 … n-1 given by a worker) replaced by ``ids[n]``."""
-    i = tbl.schema.get_field_index(column)
-    return tbl.set_column(i, column, pc.take(pa.array(ids, pa.int64()), tbl.column(column)))
-
-
 def _insert_parts(cur, result: dict[str, Any]) -> dict[str, int]:
     """Insert a chunk's other contacts, relationships and files (with the files' bytes)
     and their audit rows, numbered from the sequences in that order. Returns the count
@@ -252,29 +218,16 @@ def _insert_parts(cur, result: dict[str, Any]) -> dict[str, int]:
         counts[key] = rows.num_rows
         if not rows.num_rows:
             continue
-        ids = _reserve(cur, sequence, rows.num_rows)
-        _insert(cur, table, _number(rows, "id", ids))
+        ids = bulk.reserve(cur, sequence, rows.num_rows)
+        bulk.insert(cur, table, bulk.numbered(rows, "id", ids))
         if key == "files":
-            _insert(cur, "attachment_blobs", _number(result["blobs"], "attachment_id", ids))
-        audits.append(_number(audit, "entity_id", ids))
+            bulk.insert(cur, "attachment_blobs", bulk.numbered(result["blobs"], "attachment_id", ids))
+        audits.append(bulk.numbered(audit, "entity_id", ids))
     if audits:
         audit = pa.concat_tables(audits)
-        ids = _reserve(cur, "audit_id_seq", audit.num_rows)
-        _insert(cur, "audit_log", audit.set_column(0, "id", pa.array(ids, pa.int64())))
+        ids = bulk.reserve(cur, "audit_id_seq", audit.num_rows)
+        bulk.insert(cur, "audit_log", audit.set_column(0, "id", pa.array(ids, pa.int64())))
     return counts
-
-
-def _insert(cur, table: str, tbl: pa.Table) -> None:
-    if tbl.num_rows == 0:
-        return
-    cols = ", ".join(tbl.column_names)
-    cur.register("_demo_batch", tbl)
-    try:
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _demo_batch")
-    finally:
-        # In an aborted transaction this raises too; the insert's own error matters.
-        with contextlib.suppress(duckdb.Error):
-            cur.unregister("_demo_batch")
 
 
 def generate(db, customers: int, seed: int = 42, activities: bool = True,
@@ -295,10 +248,10 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
         return stats
     plan = make_plan(db, customers, seed, now=now, activities=activities, chunk_size=chunk_size, shares=shares)
     with db.transaction() as cur:  # nextval writes the sequences
-        customer_ids = _reserve(cur, "customer_id_seq", customers)
-        code_seqs = _reserve(cur, "customer_code_seq", customers)
-        contact_ids = _reserve(cur, "contact_id_seq", customers)
-        audit_ids = _reserve(cur, "audit_id_seq", customers)
+        customer_ids = bulk.reserve(cur, "customer_id_seq", customers)
+        code_seqs = bulk.reserve(cur, "customer_code_seq", customers)
+        contact_ids = bulk.reserve(cur, "contact_id_seq", customers)
+        audit_ids = bulk.reserve(cur, "audit_id_seq", customers)
     n_chunks = math.ceil(customers / chunk_size)
     tasks = []
     for chunk in range(n_chunks):
@@ -315,15 +268,15 @@ def generate(db, customers: int, seed: int = 42, activities: bool = True,
         with db.transaction() as cur:
             uncommitted, more = 0, False
             for result in results:
-                _insert(cur, "customers", result["customers"])
+                bulk.insert(cur, "customers", result["customers"])
                 note_change(cur, cs.CHANGES)  # many customers at once: indexes rebuild
-                _insert(cur, "contacts", result["contacts"])
-                _insert(cur, "audit_log", result["audit"])
+                bulk.insert(cur, "contacts", result["contacts"])
+                bulk.insert(cur, "audit_log", result["audit"])
                 acts = result["activities"]
                 if acts.num_rows:
-                    ids = _reserve(cur, "follow_up_id_seq", acts.num_rows)
+                    ids = bulk.reserve(cur, "follow_up_id_seq", acts.num_rows)
                     acts = acts.set_column(acts.schema.get_field_index("id"), "id", pa.array(ids, pa.int64()))
-                    _insert(cur, "follow_ups", acts)
+                    bulk.insert(cur, "follow_ups", acts)
                 counts = _insert_parts(cur, result)
                 stats.customers += result["customers"].num_rows
                 stats.contacts += result["contacts"].num_rows + counts["more_contacts"]
