@@ -271,6 +271,15 @@ def test_rows_matched_by_uscc(db, actors, make_customer):
     assert [p.key for p in out.problems] == ["error.duplicate_uscc"]
 
 
+def test_an_update_to_a_uscc_another_customer_holds_is_refused_in_the_dry_run(db, actors, make_customer):
+    held = uscc("91110108MA01ABCE3")
+    make_customer(uscc=held)
+    b = make_customer()
+    sheet = sheet_of(f"客户编号,统一社会信用代码\n{b['code']},{held}\n".encode())
+    out = imp.dry_run(db, actors["manager"], sheet, imp.suggest_mapping(sheet.headers))
+    assert [(p.row, p.key) for p in out.problems] == [(2, "error.duplicate_uscc")] and out.failing == 1
+
+
 def test_rows_that_look_like_existing_customers_or_each_other_are_flagged(db, actors, make_customer):
     old = make_customer(name="厦门旧客户有限公司", phone="0592-5111222")
     sheet = sheet_of(("客户名称,电话\n厦门旧客户有限公司,\n新甲,0592-5111222\n新乙,13700001111\n"

@@ -360,20 +360,14 @@ def check_field_permissions(actor, names: Iterable[str], record: Mapping | None)
             raise PermissionDenied("error.field_permission", field=name)
 
 
-def holder_of_uscc(cur, uscc: str | None, exclude_id: int | None) -> str | None:
-    """The code of the customer (other than ``exclude_id``) holding this USCC, if any."""
+def _duplicate_uscc(cur, uscc: str | None, exclude_id: int | None) -> None:
     if not uscc:
-        return None
+        return
     other = cur.execute(
         "SELECT code FROM customers WHERE uscc_key = ? AND id IS DISTINCT FROM ?", [uscc, exclude_id]
     ).fetchone()
-    return other[0] if other else None
-
-
-def _duplicate_uscc(cur, uscc: str | None, exclude_id: int | None) -> None:
-    other = holder_of_uscc(cur, uscc, exclude_id)
     if other:
-        raise DuplicateError("error.duplicate_uscc", uscc=uscc, code=other)
+        raise DuplicateError("error.duplicate_uscc", uscc=uscc, code=other[0])
 
 
 def _translate_constraint(exc: duckdb.Error, uscc: str | None) -> CustomerMasterError | None:

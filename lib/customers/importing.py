@@ -341,18 +341,29 @@ class _Planner:
                 out.failing += 1
             if progress and (i % 1000 == 0 or i == len(rows) - 1):
                 progress(i + 1, len(rows))
-        # A new customer's USCC must be free in the file too (the match by code case: by
-        # USCC, a second row with the same USCC was refused above).
+        # A new or changed USCC must be free, in the database and in the file (matching by
+        # USCC, a second row with the same USCC was refused above, and a matched row keeps
+        # its USCC). One join for the whole file, not a look-up per row.
         if self.match_by == "code":
-            for row in rows:
-                uscc = row.clean.customer.get("uscc") if row.action == "new" and row.clean else None
-                if uscc and uscc in seen_uscc:
-                    out.problems.append(_problem(row.number, row.raw.get("uscc", ""), uscc, "import.twice_in_file",
-                                                 row=seen_uscc[uscc]))
-                    row.action = "error"
-                    out.failing += 1
-                elif uscc:
+            claims = [(row, row.clean.customer.get("uscc"), row.target["id"] if row.target else None)
+                      for row in rows if row.action in ("new", "update") and row.clean is not None
+                      and row.clean.customer.get("uscc")
+                      and (row.target is None or row.clean.customer.get("uscc") != row.target.get("uscc"))]
+            held = _uscc_holders(cur, [uscc for _, uscc, _ in claims])
+            for row, uscc, own in claims:
+                holder = held.get(uscc)
+                if holder and holder[0] != own:
+                    problem = _problem(row.number, row.raw.get("uscc", ""), uscc, "error.duplicate_uscc",
+                                       uscc=uscc, code=holder[1])
+                elif uscc in seen_uscc:
+                    problem = _problem(row.number, row.raw.get("uscc", ""), uscc, "import.twice_in_file",
+                                       row=seen_uscc[uscc])
+                else:
                     seen_uscc[uscc] = row.number
+                    continue
+                out.problems.append(problem)
+                row.action = "error"
+                out.failing += 1
         out.warnings = dict(warned)
         out.unconfirmed = {} if self.confirm_all else {c: n for c, n in warned.items() if c not in self.confirm}
         for row in rows:
@@ -394,6 +405,7 @@ class _Planner:
                 return problems + [RowProblem(row.number, row.raw.get(exc.params.get("field", ""), ""),
                                               "", exc.key, dict(exc.params))]
             row.action = "update" if diff else "unchanged"
+            row.clean = clean
             return problems
         if not perm.can(self.actor, perm.CUSTOMER_CREATE):
             return [_problem(row.number, "", "", "error.permission_denied")]
@@ -411,12 +423,6 @@ class _Planner:
             row.clean = self._validated(row, problems, values=values)
         except ValidationError as exc:
             return problems + _problems_of(exc, row, False)
-        uscc = row.clean.customer.get("uscc")
-        if uscc:
-            other = cs.holder_of_uscc(cur, uscc, None)
-            if other:
-                return problems + [_problem(row.number, row.raw.get("uscc", ""), uscc, "error.duplicate_uscc",
-                                            uscc=uscc, code=other)]
         row.action = "new"
         return problems
 
@@ -427,6 +433,19 @@ class _Planner:
         except ConfirmationRequired as exc:
             problems += _problems_of(exc, row, True)
             return validate_customer(values, self.ctx, current=current, fields=self.fields, confirm=exc.codes)
+
+
+def _uscc_holders(cur, usccs: list[str]) -> dict[str, tuple[int, str]]:
+    """USCC -> (id, code) of the customers holding any of ``usccs``."""
+    if not usccs:
+        return {}
+    cur.register("_import_usccs", pa.table({"uscc": pa.array(sorted(set(usccs)), pa.string())}))
+    try:
+        rows = cur.execute("SELECT c.uscc_key, c.id, c.code FROM customers c JOIN _import_usccs k"
+                           " ON c.uscc_key = k.uscc").fetchall()
+    finally:
+        cur.unregister("_import_usccs")
+    return {uscc: (cid, code) for uscc, cid, code in rows}
 
 
 def _lookalikes(cur, rows: list[_Row]) -> list[Lookalike]:
