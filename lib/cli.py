@@ -344,11 +344,12 @@ def cmd_import(args, console: Console) -> int:
             raise NotFound("auth.unknown_user", username=args.user)
         actor = db.actor(user.username, user.role, user.display_name)
         sheet = sheets.read_sheet(data, sheet=args.sheet, header_score=importing.names_a_field)
-        mapping = importing.suggest_mapping(sheet.headers, importing.remembered_mapping(db, actor.username))
+        holds = importing.CONTACTS if args.contacts else importing.CUSTOMERS
+        mapping = importing.suggest_mapping(sheet.headers, importing.remembered_mapping(db, actor.username), holds)
         confirm = importing.ALL_WARNINGS if args.confirm_warnings else ()
         run = importing.run_import if args.apply else importing.dry_run
         extra = {"source": Path(args.file).name} if args.apply else {}
-        out = run(db, actor, sheet, mapping, match_by=args.match_by, confirm=confirm,
+        out = run(db, actor, sheet, mapping, match_by=args.match_by, confirm=confirm, holds=holds,
                   progress=_progress(console), **extra)
         for p in importing.problem_rows(out, console.lang):
             kind = console.msg("import.warning") if p["warning"] else console.msg("import.error")
@@ -428,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--match-by", choices=("code", "uscc"), default="code",
                    help="how rows find the customers they update (default: code)")
     p.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
+    p.add_argument("--contacts", action="store_true",
+                   help="the file holds contacts to add to existing customers, named by their code")
     p.add_argument("--confirm-warnings", action="store_true",
                    help="accept the warnings (USCC checksum, doubtful phone) for the whole file")
     p.add_argument("--apply", action="store_true", help="import (one transaction) instead of only checking")

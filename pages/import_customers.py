@@ -54,15 +54,19 @@ def render() -> None:
     encoding = t("import.encoding", encoding=sheet.encoding) if sheet.encoding else ""
     st.caption(t("import.read_as", header=sheet.header_row, rows=len(sheet.rows), encoding=encoding))
 
-    mapping = _mapping_editor(ctx, sheet, digest)
-    match_by = st.radio(t("import.match_by"), imp.MATCH_BY, horizontal=True, key="im_match",
-                        format_func=lambda m: t(f"import.match.{m}"), help=t("import.match_help"))
-    signature = (digest, sheet.sheet, tuple(mapping), match_by)
+    holds = st.radio(t("import.holds"), imp.HOLDS, horizontal=True, key="im_holds",
+                     format_func=lambda h: t(f"import.holds.{h}"))
+    mapping = _mapping_editor(ctx, sheet, digest, holds)
+    match_by = "code"
+    if holds == imp.CUSTOMERS:
+        match_by = st.radio(t("import.match_by"), imp.MATCH_BY, horizontal=True, key="im_match",
+                            format_func=lambda m: t(f"import.match.{m}"), help=t("import.match_help"))
+    signature = (digest, sheet.sheet, holds, tuple(mapping), match_by)
     if st.button(t("import.dry_run"), type="primary", icon=":material/fact_check:", key="im_dry_run"):
         st.session_state.pop(DONE, None)
         bar = st.progress(0.0)
         try:
-            out = imp.dry_run(ctx.db, ctx.actor, sheet, mapping, match_by=match_by,
+            out = imp.dry_run(ctx.db, ctx.actor, sheet, mapping, match_by=match_by, holds=holds,
                               progress=lambda d, n: bar.progress(d / max(n, 1),
                                                                  text=t("import.checking", done=d, total=n)))
         except CustomerMasterError as exc:
@@ -77,7 +81,7 @@ def render() -> None:
     if dry[0] != signature:
         st.info(t("import.stale"), icon=":material/info:")
         return
-    _dry_run_report(ctx, dry[1], sheet, mapping, match_by, upload.name)
+    _dry_run_report(ctx, dry[1], sheet, mapping, match_by, holds, upload.name)
 
 
 def _read(data: bytes, digest: str, sheet_name: str | None):
@@ -89,10 +93,10 @@ def _read(data: bytes, digest: str, sheet_name: str | None):
     return cache[key]
 
 
-def _mapping_editor(ctx, sheet, digest: str) -> list[str | None]:
+def _mapping_editor(ctx, sheet, digest: str, holds: str) -> list[str | None]:
     t, lang = ctx.t, ctx.lang
-    suggested = imp.suggest_mapping(sheet.headers, imp.remembered_mapping(ctx.db, ctx.actor.username))
-    choices = ["", imp.CODE, *(f.name for f in imp.importable_fields())]
+    suggested = imp.suggest_mapping(sheet.headers, imp.remembered_mapping(ctx.db, ctx.actor.username), holds)
+    choices = ["", imp.CODE, *(f.name for f in imp.importable_fields(holds))]
 
     def label(name: str) -> str:
         if not name:
@@ -107,7 +111,7 @@ def _mapping_editor(ctx, sheet, digest: str) -> list[str | None]:
         example = next((cell_text(c[j]) for _, c in sheet.rows[:20] if c[j] is not None), None)
         choice = cols[j % 3].selectbox(
             heading or f"#{j + 1}", choices, index=choices.index(suggested[j] or ""), format_func=label,
-            key=f"im_map_{digest[:12]}_{sheet.sheet}_{j}",
+            key=f"im_map_{digest[:12]}_{sheet.sheet}_{holds}_{j}",
             help=t("import.example", value=example[:60]) if example else None)
         mapping.append(choice or None)
     unmapped = [h or f"#{j + 1}" for j, (h, m) in enumerate(zip(sheet.headers, mapping)) if not m]
@@ -116,7 +120,7 @@ def _mapping_editor(ctx, sheet, digest: str) -> list[str | None]:
     return mapping
 
 
-def _dry_run_report(ctx, out: imp.Outcome, sheet, mapping, match_by: str, file_name: str) -> None:
+def _dry_run_report(ctx, out: imp.Outcome, sheet, mapping, match_by: str, holds: str, file_name: str) -> None:
     t, lang = ctx.t, ctx.lang
     c = st.columns(5)
     for col, (key, value) in zip(c, [("rows", out.rows), ("new", out.new), ("updated", out.updated),
@@ -153,7 +157,7 @@ def _dry_run_report(ctx, out: imp.Outcome, sheet, mapping, match_by: str, file_n
     if st.button(t("import.run", rows=out.rows), type="primary", icon=":material/upload:", key="im_run"):
         bar = st.progress(0.0)
         try:
-            done = imp.run_import(ctx.db, ctx.actor, sheet, mapping, match_by=match_by, confirm=accepted,
+            done = imp.run_import(ctx.db, ctx.actor, sheet, mapping, match_by=match_by, holds=holds, confirm=accepted,
                                   expected=out.versions, source=file_name,
                                   progress=lambda d, n: bar.progress(d / max(n, 1),
                                                                      text=t("import.writing", done=d, total=n)))

@@ -46,6 +46,7 @@ FAMILIES = {
     "import.count.": ("rows", "new", "updated", "unchanged", "failing"),  # pages/import_customers.py
     "import.col.": imp.PROBLEM_COLUMNS,
     "import.match.": imp.MATCH_BY,
+    "import.holds.": imp.HOLDS,
     "import.reason.": ("phone", "name"),  # lib.customers.importing.Lookalike.reason
 }
 

@@ -305,3 +305,48 @@ def test_field_rights_hold_in_an_import(db, actors):
     out = imp.run_import(db, admin, sheet, imp.suggest_mapping(sheet.headers))
     rec = cs.get_customer_by_code(db, admin, out.codes[0])
     assert (str(rec["credit_limit"]), rec["owner"]) == ("1000.00", "sales")
+
+
+# -- a file of contacts ---------------------------------------------------------------------
+def test_a_contacts_file_adds_contacts_to_customers_named_by_code(db, actors, make_customer):
+    from lib.customers import contacts as ct
+
+    a = make_customer(contact_name="原联系人", contact_phone="13900009999")
+    b = make_customer()
+    text = (f"客户编号,姓名,部门,手机,邮箱\n{a['code']},李采购,采购部,13911112222,li@example.com\n"
+            f"{b['code']},王财务,财务部,,wang@example.com\n{a['code']},赵总,,,\n")
+    sheet = sheet_of(text.encode("gbk"))
+    mapping = imp.suggest_mapping(sheet.headers, holds=imp.CONTACTS)
+    assert mapping == ["code", "contact_name", "contact_department", "contact_mobile", "contact_email"]
+    before = counts(db)
+    dry = imp.dry_run(db, actors["manager"], sheet, mapping, holds=imp.CONTACTS)
+    assert (dry.new, dry.failing, dry.clean) == (3, 0, True) and counts(db) == before
+    out = imp.run_import(db, actors["manager"], sheet, mapping, holds=imp.CONTACTS, source="联系人.csv")
+    assert out.clean
+    names_a = [c["contact_name"] for c in ct.contacts_of(db, actors["manager"], a["id"])[0]]
+    assert names_a == ["原联系人", "李采购", "赵总"]  # the primary stays first
+    contacts_b = ct.contacts_of(db, actors["manager"], b["id"])[0]
+    assert [(c["contact_name"], c["contact_department"]) for c in contacts_b][-1] == ("王财务", "财务部")
+    # Every contact's phone finds its customer.
+    found = search.search(db, actors["manager"], search.CustomerFilters(text="13911112222"))
+    assert [r["id"] for r in found.rows] == [a["id"]]
+
+
+def test_a_contacts_file_row_without_a_known_code_or_a_name_fails_and_nothing_is_added(db, actors, make_customer):
+    a = make_customer()
+    text = f"客户编号,姓名\n{a['code']},甲\n,乙\nC2026-999999,丙\n{a['code']},\n"
+    sheet = sheet_of(text.encode())
+    mapping = imp.suggest_mapping(sheet.headers, holds=imp.CONTACTS)
+    before = counts(db)
+    out = imp.run_import(db, actors["manager"], sheet, mapping, holds=imp.CONTACTS)
+    assert [(p.row, p.key) for p in out.problems] == [(3, "import.code_required"), (4, "import.no_such_code"),
+                                                       (5, "validation.required")]
+    assert (out.new, out.failing, out.clean) == (1, 3, False)
+    assert counts(db) == before
+
+
+def test_a_remembered_choice_of_another_kind_of_file_does_not_count(db):
+    imp.remember_mapping(db, "manager", ["手机"], ["contact_mobile"])
+    remembered = imp.remembered_mapping(db, "manager")
+    assert imp.suggest_mapping(["手机"], remembered, holds=imp.CONTACTS) == ["contact_mobile"]
+    assert imp.suggest_mapping(["手机"], remembered) == ["contact_phone"]  # the synonym, for customers

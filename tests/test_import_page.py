@@ -106,3 +106,19 @@ def test_only_managers_and_admins_have_the_page(db, db_path, who):
     at = make_app(db_path, who)
     at.run()
     assert "import_customers" not in nav_paths(at)
+
+
+def test_a_contacts_file_is_imported_from_the_page(db, db_path, make_customer):
+    from lib.customers import contacts as ct
+
+    a = make_customer()
+    at = upload(open_import(db_path), f"客户编号,姓名,手机\n{a['code']},页面联系人,13922223333\n")
+    at.radio(key="im_holds").set_value(imp.CONTACTS).run()
+    assert [s.value for s in mapping_boxes(at)] == ["code", "contact_name", "contact_mobile"]
+    assert not [r for r in at.radio if r.key == "im_match"]  # contacts are matched by code only
+    at.button(key="im_dry_run").click().run()
+    at.button(key="im_run").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == t("import.done", "zh", new=1, updated=0, unchanged=0)
+    names = [c["contact_name"] for c in ct.contacts_of(db, db.actor("manager", "manager"), a["id"])[0]]
+    assert "页面联系人" in names

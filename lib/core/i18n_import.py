@@ -25,7 +25,12 @@ IMPORT: dict[str, dict[str, str]] = {
         "en": "The columns “{first}” and “{second}” both map to the same field; keep one.",
     },
     "import.unknown_match_by": {"zh": "未知的匹配方式：{value}。", "en": "Unknown way to match customers: {value}."},
+    "import.unknown_holds": {"zh": "未知的文件内容：{value}。", "en": "Unknown kind of file: {value}."},
     # -- rows
+    "import.code_required": {
+        "zh": "请填写客户编号（联系人添加到该编号的客户）。",
+        "en": "Give the customer code (the contact is added to that customer).",
+    },
     "import.twice_in_file": {"zh": "与第 {row} 行重复。", "en": "Same as row {row}."},
     "import.no_such_code": {
         "zh": "没有编号为 {code} 的客户（新客户请留空编号，编号由系统生成）。",
@@ -70,6 +75,9 @@ IMPORT: dict[str, dict[str, str]] = {
     "import.code_column": {"zh": "客户编号（用于匹配已有客户）", "en": "Customer code (matches existing customers)"},
     "import.example": {"zh": "例如：{value}", "en": "e.g. {value}"},
     "import.unmapped": {"zh": "不导入的列：{columns}", "en": "Columns not imported: {columns}"},
+    "import.holds": {"zh": "文件内容", "en": "The file holds"},
+    "import.holds.customers": {"zh": "客户（新建或更新）", "en": "Customers (new or updated)"},
+    "import.holds.contacts": {"zh": "联系人（按客户编号添加到已有客户）", "en": "Contacts (added to existing customers by their code)"},
     "import.match_by": {"zh": "已有客户按什么匹配", "en": "Match existing customers by"},
     "import.match.code": {"zh": "客户编号", "en": "Customer code"},
     "import.match.uscc": {"zh": "统一社会信用代码", "en": "USCC"},

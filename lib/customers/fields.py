@@ -149,18 +149,25 @@ FIELDS: tuple[Field, ...] = (
 # the same name, so a problem reads the same wherever the value is typed.
 CONTACT_FIELDS: tuple[Field, ...] = (
     Field("contact_name", "text", "联系人", "Contact person", "contact", required=True, max_length=100,
-          storage="contact", column="name", searchable=True),
-    Field("contact_title", "text", "职务", "Title", "contact", max_length=100, storage="contact", column="title"),
+          storage="contact", column="name", searchable=True,
+          synonyms=("姓名", "联系人姓名", "Name", "Contact", "Contact name")),
+    Field("contact_title", "text", "职务", "Title", "contact", max_length=100, storage="contact", column="title",
+          synonyms=("职位", "Position", "Job title")),
     Field("contact_department", "text", "部门", "Department", "contact", max_length=100, storage="contact",
-          column="department"),
+          column="department",
+          synonyms=("所在部门", "Dept")),
     Field("contact_phone", "phone", "联系人电话", "Contact phone", "contact", max_length=40, storage="contact",
-          column="phone", searchable=True),
+          column="phone", searchable=True,
+          synonyms=("电话", "座机", "办公电话", "Phone", "Tel", "Telephone")),
     Field("contact_mobile", "phone", "手机", "Mobile", "contact", max_length=40, storage="contact",
-          column="mobile", searchable=True),
+          column="mobile", searchable=True,
+          synonyms=("手机号", "移动电话", "Mobile phone", "Cell")),
     Field("contact_email", "email", "联系人邮箱", "Contact email", "contact", max_length=254, storage="contact",
-          column="email", searchable=True),
+          column="email", searchable=True,
+          synonyms=("邮箱", "电子邮箱", "Email", "E-mail")),
     Field("contact_notes", "longtext", "联系人备注", "Notes on the contact", "contact", max_length=500,
-          storage="contact", column="notes"),
+          storage="contact", column="notes",
+          synonyms=("备注", "Notes", "Remarks")),
 )
 
 # A customer's files (签约文件, lib.customers.files): only what the user may edit. The

@@ -56,6 +56,8 @@ from lib.core.errors import (
     ValidationError,
 )
 from lib.customers import bulk
+from lib.customers import contacts as ct
+from lib.customers import parts
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.fields import Field
@@ -64,6 +66,10 @@ from lib.customers.sheets import Sheet, cell_text
 from lib.customers.validation import validate_customer
 
 MATCH_BY = ("code", "uscc")
+# What a file holds: customers (created or updated), or contacts added to existing
+# customers named by their code (a second sheet or file beside the customers).
+CUSTOMERS, CONTACTS = "customers", "contacts"
+HOLDS = (CUSTOMERS, CONTACTS)
 # ``confirm=ALL_WARNINGS``: accept every warning the file raises (the command line's
 # --confirm-warnings); otherwise ``confirm`` names the accepted warning codes.
 ALL_WARNINGS = "all"
@@ -83,48 +89,57 @@ def header_key(text: str) -> str:
     return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", str(text or "")).casefold())
 
 
-def importable_fields(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
-    """The customer's fields a file may set: every declared field of the customer and
-    its primary contact."""
+def importable_fields(holds: str = CUSTOMERS, fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
+    """The fields a file may set: for a file of customers every declared field of the
+    customer and its primary contact (``fields``: the customer's declaration, default
+    as it stands now); for a file of contacts the contact's fields."""
+    if holds == CONTACTS:
+        return F.CONTACT_FIELDS
+    if holds != CUSTOMERS:
+        raise CustomerMasterError("import.unknown_holds", value=holds)
     return tuple(f for f in F.declared(fields) if f.storage in ("customer", "primary_contact"))
 
 
-def _known_headings(fields: Sequence[Field] | None = None) -> dict[str, str]:
+def _known_headings(fields: Sequence[Field]) -> dict[str, str]:
     """header_key -> field name (or ``CODE``), from the declaration: names, labels and
     synonyms. The first field to claim a heading keeps it."""
     out: dict[str, str] = {}
     code = F.SYSTEM_BY_NAME["code"]
     for h in (code.name, code.label_zh, code.label_en, *code.synonyms):
         out.setdefault(header_key(h), CODE)
-    for f in importable_fields(fields):
+    for f in fields:
         for h in (f.name, f.label_zh, f.label_en):
             out.setdefault(header_key(h), f.name)
-    for f in importable_fields(fields):  # synonyms after every label: a label wins
+    for f in fields:  # synonyms after every label: a label wins
         for h in f.synonyms:
             out.setdefault(header_key(h), f.name)
     return out
 
 
-def names_a_field(heading: str, fields: Sequence[Field] | None = None) -> bool:
-    """Whether a heading names a declared field or the code (how ``read_sheet`` finds
-    the header row)."""
-    return bool(heading) and header_key(heading) in _known_headings(fields)
+def names_a_field(heading: str) -> bool:
+    """Whether a heading names a field of a customer or a contact, or the code (how
+    ``read_sheet`` finds the header row)."""
+    key = header_key(heading)
+    return bool(key) and any(key in _known_headings(importable_fields(h)) for h in HOLDS)
 
 
 def suggest_mapping(headers: Sequence[str], remembered: Mapping[str, str] | None = None,
-                    fields: Sequence[Field] | None = None) -> list[str | None]:
+                    holds: str = CUSTOMERS, fields: Sequence[Field] | None = None) -> list[str | None]:
     """For each column, the field it fills (a field name, ``CODE``) or None (not
     imported). What this user chose for the same heading before comes first (an empty
     choice meaning "not imported"), then the declaration's names, labels and synonyms.
     No field is given to two columns: the first column keeps it."""
-    known = _known_headings(fields)
-    valid = {f.name for f in importable_fields(fields)} | {CODE}
+    declared = importable_fields(holds, fields)
+    known = _known_headings(declared)
+    valid = {f.name for f in declared} | {CODE}
     remembered = remembered or {}
     out: list[str | None] = []
     taken: set[str] = set()
     for h in headers:
         key = header_key(h)
-        choice = remembered.get(key) if key in remembered else known.get(key)
+        # A remembered choice of a field this kind of file does not have (a contact's
+        # mobile, in a file of customers) does not count.
+        choice = remembered[key] if remembered.get(key) in valid or remembered.get(key) == "" else known.get(key)
         if choice not in valid or choice in taken:
             choice = None
         if choice:
@@ -133,10 +148,10 @@ def suggest_mapping(headers: Sequence[str], remembered: Mapping[str, str] | None
     return out
 
 
-def check_mapping(mapping: Sequence[str | None], headers: Sequence[str],
+def check_mapping(mapping: Sequence[str | None], headers: Sequence[str], holds: str = CUSTOMERS,
                   fields: Sequence[Field] | None = None) -> None:
     """Refuse a mapping that names an unknown field or gives one field two columns."""
-    valid = {f.name for f in importable_fields(fields)} | {CODE}
+    valid = {f.name for f in importable_fields(holds, fields)} | {CODE}
     if len(mapping) != len(headers):
         raise CustomerMasterError("import.mapping_width")
     seen: dict[str, str] = {}
@@ -286,7 +301,7 @@ def _existing(cur, rows: list[_Row], match_by: str) -> dict[str, dict]:
 def _problems_of(exc: ValidationError, row: _Row, warning: bool) -> list[RowProblem]:
     out = []
     for p in exc.problems:
-        heading = row.raw.get(p.field, F.label(p.field, "zh") if p.field in F.FIELDS_BY_NAME else p.field)
+        heading = row.raw.get(p.field, F.label(p.field, "zh"))
         out.append(RowProblem(row.number, heading, str(row.values.get(p.field, ""))[:200], p.key,
                               dict(p.params), warning, p.code if warning else None))
     return out
@@ -296,14 +311,17 @@ class _Planner:
     """Puts each row through validation and matching, inside one transaction (a read
     for the dry run, the import's own for the import)."""
 
-    def __init__(self, db, actor, match_by: str, confirm: Iterable[str] | str, fields: Sequence[Field] | None):
+    def __init__(self, db, actor, match_by: str, confirm: Iterable[str] | str, fields: Sequence[Field] | None,
+                 holds: str = CUSTOMERS):
         if match_by not in MATCH_BY:
             raise CustomerMasterError("import.unknown_match_by", value=match_by)
+        importable_fields(holds)  # refuses an unknown kind of file
+        self.holds = holds
         self.actor = actor
         self.match_by = match_by
         self.confirm_all = confirm == ALL_WARNINGS
         self.confirm = set() if self.confirm_all else set(confirm)
-        self.fields = F.declared(fields)
+        self.fields = F.CONTACT_FIELDS if holds == CONTACTS else F.declared(fields)
         self.ctx = cs.validation_context(db)
         self.defaults = cs.new_customer_defaults(actor, self.fields)
 
@@ -313,6 +331,8 @@ class _Planner:
                                 if not m and (h or any(c[j] is not None for _, c in sheet.rows[:50]))])
         rows = list(_values(sheet, mapping))
         out.rows = len(rows)
+        if self.holds == CONTACTS:
+            return rows, self._plan_contacts(cur, rows, out, progress)
         existing = _existing(cur, rows, self.match_by)
         seen_code: dict[str, int] = {}
         seen_uscc: dict[str, int] = {}
@@ -375,6 +395,46 @@ class _Planner:
         out.lookalikes = _lookalikes(cur, [r for r in rows if r.action == "new"])
         out.problems.sort(key=lambda p: (p.row, p.warning))
         return rows, out
+
+    def _plan_contacts(self, cur, rows: list[_Row], out: Outcome,
+                       progress: Callable[[int, int], None] | None) -> Outcome:
+        """A file of contacts: each row adds a contact to the existing customer its code
+        names, validated as the contact form validates one."""
+        existing = _existing(cur, rows, "code")
+        warned: Counter = Counter()
+        for i, row in enumerate(rows):
+            problems: list[RowProblem] = []
+            rec = existing.get(row.code) if row.code else None
+            if not row.code:
+                problems.append(_problem(row.number, "", "", "import.code_required"))
+            elif rec is None:
+                problems.append(_problem(row.number, row.raw[CODE], row.code, "import.no_such_code", code=row.code))
+            elif rec["archived"]:
+                problems.append(_problem(row.number, row.raw[CODE], row.code, "error.archived", code=row.code))
+            elif not perm.can(self.actor, perm.CUSTOMER_UPDATE, rec):
+                problems.append(_problem(row.number, row.raw[CODE], row.code, "import.may_not_change", code=row.code))
+            else:
+                row.target = rec
+                try:
+                    clean = self._validated(row, problems)
+                    row.clean = dict(clean.tables.get("contact", {}))
+                    row.action = "new"
+                except ValidationError as exc:
+                    problems += _problems_of(exc, row, False)
+            for p in problems:
+                if p.warning:
+                    warned[p.code] += 1
+            out.problems += problems
+            if row.action != "new":
+                out.failing += 1
+            else:
+                out.new += 1
+            if progress and (i % 1000 == 0 or i == len(rows) - 1):
+                progress(i + 1, len(rows))
+        out.warnings = dict(warned)
+        out.unconfirmed = {} if self.confirm_all else {c: n for c, n in warned.items() if c not in self.confirm}
+        out.problems.sort(key=lambda p: (p.row, p.warning))
+        return out
 
     def _validate(self, cur, row: _Row) -> list[RowProblem]:
         """Validate one row as the form or the grid would; sets ``row.action`` (and
@@ -493,12 +553,12 @@ def _lookalikes(cur, rows: list[_Row]) -> list[Lookalike]:
 
 
 def dry_run(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_by: str = "code",
-            confirm: Iterable[str] | str = (), fields: Sequence[Field] | None = None,
+            confirm: Iterable[str] | str = (), holds: str = CUSTOMERS, fields: Sequence[Field] | None = None,
             progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Everything ``run_import`` would do, written nowhere."""
     perm.require(actor, perm.CUSTOMER_IMPORT)
-    check_mapping(mapping, sheet.headers, fields)
-    planner = _Planner(db, actor, match_by, confirm, fields)
+    check_mapping(mapping, sheet.headers, holds, fields)
+    planner = _Planner(db, actor, match_by, confirm, fields, holds)
     with db.read() as cur:
         _, out = planner.plan(cur, sheet, mapping, progress)
     return out
@@ -506,7 +566,7 @@ def dry_run(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_by:
 
 def run_import(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_by: str = "code",
                confirm: Iterable[str] | str = (), expected: Mapping[int, int] | None = None,
-               fields: Sequence[Field] | None = None, source: str = "",
+               holds: str = CUSTOMERS, fields: Sequence[Field] | None = None, source: str = "",
                progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Import the file in one transaction, or nothing.
 
@@ -514,10 +574,12 @@ def run_import(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_
     outcome is returned with ``clean`` False) when a row fails or a warning is not in
     ``confirm``. ``expected`` (the dry run's ``versions``) must equal the versions found
     now, else ``ConflictError``: someone changed a customer of the file since the dry
-    run. ``source`` (the file name) goes into the import's own audit entry."""
+    run. ``source`` (the file name) goes into the import's own audit entry. A file of
+    contacts (``holds=CONTACTS``) adds each row as a contact of the customer its code
+    names, through the contacts' write path."""
     perm.require(actor, perm.CUSTOMER_IMPORT)
-    check_mapping(mapping, sheet.headers, fields)
-    planner = _Planner(db, actor, match_by, confirm, fields)
+    check_mapping(mapping, sheet.headers, holds, fields)
+    planner = _Planner(db, actor, match_by, confirm, fields, holds)
     settings = db.settings()
     with db.transaction() as cur:
         rows, out = planner.plan(cur, sheet, mapping, progress)
@@ -526,7 +588,12 @@ def run_import(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_
         if expected is not None and dict(expected) != out.versions:
             raise ConflictError("import.changed_since_dry_run")
         now = utcnow()
-        written = _insert_new(cur, actor, [r for r in rows if r.action == "new"], settings, now, out)
+        if holds == CONTACTS:
+            for row in rows:
+                parts.add_part_in(cur, actor, ct.CONTACT, row.target["id"], row.clean)
+            written = 0
+        else:
+            written = _insert_new(cur, actor, [r for r in rows if r.action == "new"], settings, now, out)
         for row in rows:
             if row.action == "update":
                 rec = row.target
@@ -537,7 +604,7 @@ def run_import(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_
             note_change(cur, cs.CHANGES)  # many customers at once: the search index rebuilds
         cs.append_audit(cur, now=now, actor=actor.username, action="import", customer_id=None, version=None,
                         entity="import", entity_id=0,
-                        changes={"file": source, "match_by": match_by, "rows": out.rows, "new": out.new,
+                        changes={"file": source, "holds": holds, "match_by": match_by, "rows": out.rows, "new": out.new,
                                  "updated": out.updated, "unchanged": out.unchanged})
     return out
 

@@ -175,22 +175,25 @@ def add_part(db, actor, kind: PartKind, customer_id: int, values: Mapping[str, A
     if not isinstance(values, Mapping):
         raise ValidationError("_record", "validation.invalid")
     clean = _validate(kind, db, values, None, confirm)
+    return db.run_in_transaction(lambda cur: add_part_in(cur, actor, kind, customer_id, clean, system_values))
 
-    def work(cur):
-        customer = cs.customer_for_change(cur, actor, customer_id, perm.CUSTOMER_UPDATE)
-        now = utcnow()
-        part_id = cur.execute(f"SELECT nextval('{kind.id_seq}')").fetchone()[0]
-        write = Write(cur, actor, customer, None, initial_values(kind, clean, system_values), "create", now, part_id)
-        if kind.check:
-            kind.check(write)
-        row = new_row(kind, write.after, part_id=part_id, customer_id=customer_id, actor=actor.username, now=now)
-        cs.insert_row(cur, kind.table, row)
-        _audit(write, kind, part_id, 1, created_changes(kind, row))
-        if kind.after:
-            kind.after(write)
-        return _as_record(kind, row)
 
-    return db.run_in_transaction(work)
+def add_part_in(cur, actor, kind: PartKind, customer_id: int, clean: Mapping[str, Any],
+                system_values: Mapping[str, Any] | None = None) -> dict:
+    """``add_part``'s write inside the caller's transaction, with values already
+    validated (``clean``: by column, as validation leaves them): import adds many."""
+    customer = cs.customer_for_change(cur, actor, customer_id, perm.CUSTOMER_UPDATE)
+    now = utcnow()
+    part_id = cur.execute(f"SELECT nextval('{kind.id_seq}')").fetchone()[0]
+    write = Write(cur, actor, customer, None, initial_values(kind, clean, system_values), "create", now, part_id)
+    if kind.check:
+        kind.check(write)
+    row = new_row(kind, write.after, part_id=part_id, customer_id=customer_id, actor=actor.username, now=now)
+    cs.insert_row(cur, kind.table, row)
+    _audit(write, kind, part_id, 1, created_changes(kind, row))
+    if kind.after:
+        kind.after(write)
+    return _as_record(kind, row)
 
 
 def part_for_change(cur, actor, kind: PartKind, part_id: int, expected_version: int) -> tuple[dict, dict]:
