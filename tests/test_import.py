@@ -104,6 +104,13 @@ def test_an_xlsx_sheet_can_be_chosen_and_numbers_read_as_typed():
     assert row.values == {"name": "丙有限公司", "phone": "13900003333", "credit_limit": "50000.5"}
 
 
+def test_xlsx_rows_keep_their_excel_numbers_after_blank_leading_rows_and_columns():
+    data = xlsx([[None, None, None], [None, None, None], [None, "客户名称", "电话"], [None, "丁有限公司", "010-62345678"]])
+    sheet = sheet_of(data)
+    assert sheet.header_row == 3 and sheet.rows == [(4, [None, "丁有限公司", "010-62345678"])]
+    assert imp.suggest_mapping(sheet.headers) == [None, "name", "phone"]
+
+
 def test_files_that_are_not_tables_get_a_message():
     with pytest.raises(SheetError) as exc:
         sheet_of(b"")

@@ -106,25 +106,22 @@ def _csv_rows(data: bytes, encoding: str) -> Iterator[list[Any]]:
         yield [_cell(c) for c in row]
 
 
-def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[Iterator[list[Any]], list[str], str, Any]:
-    from openpyxl import load_workbook  # only when an XLSX arrives
+def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[Iterator[list[Any]], list[str], str]:
+    """The rows of one sheet, from A1 (so row numbers are Excel's), with ``calamine``: it
+    read a 100,000-row sheet in under 1 s where openpyxl's read-only mode took 17 s. A
+    merged range's value is in its first cell, the others empty; a formula's last
+    computed value is read, never the formula."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zip or XML damage: openpyxl raises many kinds
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = list(wb.sheet_names)
+        name = sheet if sheet in names else names[0]
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, IndexError, OSError) as exc:
+        # not a workbook, a damaged or a password-protected one (CalamineError's kinds)
         raise SheetError("import.unreadable_xlsx") from exc
-    names = list(wb.sheetnames)
-    name = sheet if sheet in names else names[0]
-    ws = wb[name]
-
-    def rows() -> Iterator[list[Any]]:
-        try:
-            for row in ws.iter_rows(values_only=True):
-                yield [_cell(c) for c in row]
-        finally:
-            wb.close()
-
-    return rows(), names, name, wb
+    return (list(map(_cell, r)) for r in rows), names, name
 
 
 def _two_row_header(upper: Sequence[Any], lower: Sequence[Any], width: int,
@@ -164,7 +161,7 @@ def read_sheet(data: bytes, *, sheet: str | None = None,
     names: list[str] = []
     name = None
     if is_xlsx(data):
-        rows, names, name, _ = _xlsx_rows(data, sheet)
+        rows, names, name = _xlsx_rows(data, sheet)
     else:
         encoding = detect_encoding(data)
         try:
