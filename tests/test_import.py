@@ -357,3 +357,16 @@ def test_a_remembered_choice_of_another_kind_of_file_does_not_count(db):
     remembered = imp.remembered_mapping(db, "manager")
     assert imp.suggest_mapping(["手机"], remembered, holds=imp.CONTACTS) == ["contact_mobile"]
     assert imp.suggest_mapping(["手机"], remembered) == ["contact_phone"]  # the synonym, for customers
+
+
+def test_new_customers_are_inserted_in_chunks_and_every_one_arrives(db, actors, monkeypatch):
+    monkeypatch.setattr(imp, "INSERT_CHUNK", 2)
+    text = "客户名称,电话\n" + "".join(f"分块{i}有限公司,0592-52{i:05d}\n" for i in range(5))
+    sheet = sheet_of(text.encode())
+    out = imp.run_import(db, actors["manager"], sheet, imp.suggest_mapping(sheet.headers))
+    assert out.new == 5 and len(set(out.codes)) == 5
+    names = [cs.get_customer_by_code(db, actors["manager"], c)["name"] for c in out.codes]
+    assert names == [f"分块{i}有限公司" for i in range(5)]
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+        assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'create'").fetchone()[0] == 5

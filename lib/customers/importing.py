@@ -79,6 +79,8 @@ CODE = "code"  # the mapping's name for the customer code column (a match key, n
 NOTE_EACH_UP_TO = 2000
 # Customers read at once when the dry run looks up matched records.
 READ_CHUNK = 1000
+# New customers built and inserted at once (within the import's one transaction).
+INSERT_CHUNK = 10_000
 
 _HEADER_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -611,7 +613,9 @@ def run_import(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_
 
 def _insert_new(cur, actor, rows: list[_Row], settings: Mapping[str, str], now, out: Outcome) -> int:
     """Insert the new customers (rows, primary contacts, audit entries) in bulk: each
-    built by ``customer.build_rows``, as ``create_customer`` builds one."""
+    built by ``customer.build_rows``, as ``create_customer`` builds one. In chunks, each
+    row's validated values let go once built, so the built rows of a whole file never
+    sit in memory at once."""
     if not rows:
         return 0
     n = len(rows)
@@ -619,19 +623,22 @@ def _insert_new(cur, actor, rows: list[_Row], settings: Mapping[str, str], now, 
     seqs = bulk.reserve(cur, "customer_code_seq", n)
     contact_ids = bulk.reserve(cur, "contact_id_seq", n)
     audit_ids = bulk.reserve(cur, "audit_id_seq", n)
-    customers, contacts, audits = [], [], []
-    for row, cid, seq, contact_id, audit_id in zip(rows, ids, seqs, contact_ids, audit_ids):
-        code = cs.format_code(seq, now, settings)
-        rec, contact, audit = cs.build_rows(row.clean, customer_id=cid, code=code, contact_id=contact_id,
-                                            audit_id=audit_id, actor=actor.username, now=now)
-        customers.append(rec)
-        if contact:
-            contacts.append(contact)
-        audits.append(audit)
-        out.codes.append(code)
-    bulk.insert(cur, "customers", bulk.table(customers, bulk.customer_schema()))
-    bulk.insert(cur, "contacts", bulk.table(contacts, bulk.contact_schema()))
-    bulk.insert(cur, "audit_log", bulk.table(audits, bulk.audit_schema()))
+    schemas = bulk.customer_schema(), bulk.contact_schema(), bulk.audit_schema()
+    for lo in range(0, n, INSERT_CHUNK):
+        customers, contacts, audits = [], [], []
+        for i in range(lo, min(lo + INSERT_CHUNK, n)):
+            row = rows[i]
+            code = cs.format_code(seqs[i], now, settings)
+            rec, contact, audit = cs.build_rows(row.clean, customer_id=ids[i], code=code, contact_id=contact_ids[i],
+                                                audit_id=audit_ids[i], actor=actor.username, now=now)
+            row.clean = None
+            customers.append(rec)
+            if contact:
+                contacts.append(contact)
+            audits.append(audit)
+            out.codes.append(code)
+        for table, built, schema in zip(("customers", "contacts", "audit_log"), (customers, contacts, audits), schemas):
+            bulk.insert(cur, table, bulk.table(built, schema))
     if n < NOTE_EACH_UP_TO:
         for cid in ids:
             note_change(cur, cs.CHANGES, cid)
