@@ -40,7 +40,9 @@ def render() -> None:
         nav.page_link("customers", t)
     st.caption(t("import.intro"))
     upload = st.file_uploader(t("import.file"), type=["csv", "xlsx"], key="im_file")
-    if upload is None:
+    if upload is None:  # removed (or never given): let go of what was read from it
+        for key in (READ, DRY):
+            st.session_state.pop(key, None)
         return
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()

@@ -122,3 +122,12 @@ def test_a_contacts_file_is_imported_from_the_page(db, db_path, make_customer):
     assert at.success[0].value == t("import.done", "zh", new=1, updated=0, unchanged=0)
     names = [c["contact_name"] for c in ct.contacts_of(db, db.actor("manager", "manager"), a["id"])[0]]
     assert "页面联系人" in names
+
+
+def test_removing_the_file_lets_go_of_what_was_read(db, db_path):
+    at = upload(open_import(db_path), GOOD)
+    at.button(key="im_dry_run").click().run()
+    assert "im_read" in at.session_state and "im_dry" in at.session_state
+    at.file_uploader(key="im_file").set_value(None)
+    at.run()
+    assert "im_read" not in at.session_state and "im_dry" not in at.session_state
