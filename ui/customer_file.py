@@ -537,7 +537,10 @@ def history(ctx, rec: Mapping) -> None:
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
             c1.markdown("**" + t("cf.hist.entry", when=local_datetime(e["changed_at"], lang),
                                   who=md_escape(e["actor"]), what=what) + "**")
-            if can_restore and e["entity"] == "customer" and e["action"] in ("create", "update"):
+            own = e["customer_id"] == cid  # else an entry of a customer merged into this one
+            if not own:
+                c1.caption(t("cf.hist.merged_entry", code=md_escape(e["customer_code"])))
+            if can_restore and own and e["entity"] == "customer" and e["action"] in ("create", "update"):
                 c2.button(t("cf.hist.restore"), key=_k(cid, f"restore_{e['id']}"), icon=":material/restore:",
                           on_click=_restore, args=(ctx, rec, e["id"]), width="stretch")
             rows = [{t("cf.hist.field"): _column_label(t, name, lang), t("cf.hist.from"): shown(ctx, name, before),
