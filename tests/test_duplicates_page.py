@@ -96,3 +96,34 @@ def test_a_merged_code_opens_the_survivor(db, db_path, actors, make_customer):
     shown = texts(at).replace("\\", "")  # Markdown-escaped
     assert t("cf.merged_here", "en", old=b["code"], code=a["code"]) in shown
     assert a["name"] in shown
+
+
+# -- the warning after an edit ---------------------------------------------------------------------
+def test_a_detail_edit_that_looks_like_another_customer_warns_and_saves(db, db_path, actors, make_customer):
+    other = make_customer(name="厦门鹭岛航运有限公司", phone="0592-5551234")
+    rec = make_customer(name="另一家贸易有限公司")
+    at = open_customer(db_path, "manager", rec["code"], lang="en")
+    at.text_input(key=f"cf_{rec['id']}_f_phone").input("05925551234")
+    click(at, f"cf_{rec['id']}_save")
+    assert cs.get_customer(db, actors["manager"], rec["id"])["phone"] == "05925551234"  # saved, not blocked
+    shown = texts(at).replace("\\", "")
+    assert t("dupwarn.title", "en", code=rec["code"], n=1) in shown
+    assert any(other["code"] in link.label.replace("\\", "") for link in at.get("page_link"))
+    run(at)  # shown once
+    assert t("dupwarn.title", "en", code=rec["code"], n=1) not in texts(at).replace("\\", "")
+
+
+def test_a_grid_edit_that_looks_like_another_customer_warns_and_saves(db, db_path, actors, make_customer):
+    other = make_customer(name="深圳华信达电子科技有限公司")
+    rec = make_customer(name="无关的名字有限公司")
+    at = open_page(make_app(db_path, "manager"), "customers")
+    run(at)
+    codes = list(at.data_editor[0].value["code"])
+    key = at.session_state["cu_view"].editor_key
+    at.session_state[key] = {"edited_rows": {codes.index(rec["code"]): {"name": "深圳华信达电子科技股份有限公司"}},
+                             "added_rows": [], "deleted_rows": []}
+    run(at)
+    click(at, "cu_save")
+    assert cs.get_customer(db, actors["manager"], rec["id"])["name"] == "深圳华信达电子科技股份有限公司"
+    shown = texts(at).replace("\\", "")
+    assert t("dupwarn.title", "zh", code=rec["code"], n=1) in shown and other["name"] in shown

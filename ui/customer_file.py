@@ -31,6 +31,8 @@ from lib.core.errors import (
 from lib.customers import contacts as ct
 from lib.customers import customer as cs
 from lib.customers import fields as F
+from lib.customers.duplicates import edit_warnings
+from ui import duplicate_warning
 from ui import grid as G
 from ui import widgets as W
 from ui.format import local_datetime, md_escape, money
@@ -239,6 +241,8 @@ def details(ctx, rec: Mapping) -> None:
     for p in st.session_state.get(_k(cid, "warnings"), []):
         warnings.setdefault(p.field, []).append(p)
     _conflict_panel(ctx, rec)
+    if look_alikes := st.session_state.pop(_k(cid, "look_alikes"), None):
+        duplicate_warning.show(t, rec["code"], look_alikes)
     with st.form(_k(cid, "form"), enter_to_submit=False, border=False):
         if errors:
             st.error(t("error.validation"), icon=":material/error:")
@@ -304,6 +308,8 @@ def _save(ctx, rec: Mapping) -> None:
     state.pop(_k(cid, "conflict"), None)
     _load_inputs(cid, saved)
     state[TOAST] = ("cf.saved_toast", {"code": rec["code"]})
+    # Saved; if the new name, phone or USCC looks like another customer's, say so once.
+    state[_k(cid, "look_alikes")] = edit_warnings(ctx.db, ctx.actor, saved, changes)
 
 
 def _mark_reviewed(ctx, rec: Mapping) -> None:
