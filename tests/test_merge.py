@@ -230,7 +230,7 @@ def test_a_stale_version_of_any_customer_refuses_the_whole_merge(db, actors, mak
     assert cs.get_customer(db, manager, a["id"])["version"] == a["version"]
 
 
-def test_a_merge_checks_the_chosen_values(db, actors, make_customer):
+def test_a_value_that_needs_a_right_is_taken_by_a_manager(db, actors, make_customer):
     manager = actors["manager"]
     a = make_customer()
     b = make_customer(credit_limit="5000")
