@@ -51,6 +51,10 @@ def render() -> None:
     except CustomerMasterError as exc:
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
         return
+    if page.preparing:
+        st.info(t("dp.preparing", n=page.preparing), icon=":material/hourglass_top:")
+        st.button(t("dp.check_again"), key="dp_again", icon=":material/refresh:")
+        return
     if not page.total:
         st.info(t("dp.none"), icon=":material/done_all:")
         return

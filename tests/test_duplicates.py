@@ -206,3 +206,15 @@ def test_an_edit_that_makes_a_customer_look_like_another_warns(db, actors, make_
 
 def test_the_finder_is_checked_by_the_permission_table():
     assert perm.PAGE_DUPLICATES == "page.duplicates"
+
+
+def test_many_stale_keys_are_computed_in_the_background(db, actors, make_customer, monkeypatch):
+    a = make_customer(name="北京青松环保有限公司")
+    b = make_customer(name="青松环保（北京）有限公司")
+    monkeypatch.setattr(D, "BACKGROUND_AFTER", 1)
+    page = D.duplicate_groups(db, actors["manager"])
+    assert page.preparing == 2 and page.groups == [] and page.total == 0
+    db.service("duplicate_groups", D.GroupCache).wait()
+    assert D.stale_keys(db) == 0
+    page = D.duplicate_groups(db, actors["manager"])
+    assert page.preparing == 0 and [g.ids for g, _ in page.groups] == [(a["id"], b["id"])]

@@ -127,3 +127,18 @@ def test_a_grid_edit_that_looks_like_another_customer_warns_and_saves(db, db_pat
     assert cs.get_customer(db, actors["manager"], rec["id"])["name"] == "深圳华信达电子科技股份有限公司"
     shown = texts(at).replace("\\", "")
     assert t("dupwarn.title", "zh", code=rec["code"], n=1) in shown and other["name"] in shown
+
+
+def test_the_page_says_when_the_keys_are_being_prepared(db, db_path, make_customer, monkeypatch):
+    from lib.customers import duplicates as D
+
+    make_customer(name="北京青松环保有限公司")
+    make_customer(name="青松环保（北京）有限公司")
+    monkeypatch.setattr(D, "BACKGROUND_AFTER", 1)
+    at = open_duplicates(db_path, "manager", lang="en")
+    assert t("dp.preparing", "en", n=2) in texts(at)
+    from ui.context import database
+
+    database().service("duplicate_groups", D.GroupCache).wait()  # the page's own Database
+    click(at, "dp_again")
+    assert "2 个客户" not in texts(at) and "2 customers · confidence 85%" in texts(at)

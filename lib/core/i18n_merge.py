@@ -47,6 +47,11 @@ MERGE: dict[str, dict[str, str]] = {
               "that are the same, sound the same or are very similar. The most certain come first.",
     },
     "dp.own_only": {"zh": "仅显示您负责的客户之间的重复。", "en": "Only duplicates among your own customers are shown."},
+    "dp.preparing": {
+        "zh": "正在为 {n} 个客户准备查重数据（首次使用或大量导入后），请稍候再查看。",
+        "en": "Preparing the duplicate check for {n} customers (first use or after a large load); check again shortly.",
+    },
+    "dp.check_again": {"zh": "重新查看", "en": "Check again"},
     "dp.none": {"zh": "没有发现可能重复的客户。", "en": "No likely duplicates found."},
     "dp.group": {"zh": "{n} 个客户 · 可信度 {confidence}%", "en": "{n} customers · confidence {confidence}%"},
     "dp.reason.uscc": {"zh": "统一社会信用代码相同", "en": "same USCC"},

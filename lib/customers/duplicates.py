@@ -24,6 +24,8 @@ date before each grouping (``refresh_keys``): a row missing, or computed from an
 name or an older ``RULE``, is recomputed, whatever path wrote the customer. The groups
 themselves are found by a few GROUP BY queries in DuckDB, and the answer is kept per
 scope until the next committed customer write (``GroupCache``), so paging is free.
+When very many keys are stale (a first visit after a bulk load), they are computed in a
+background thread and the page says so (``GroupPage.preparing``) instead of waiting.
 
 Scope: a salesperson (``customer.read`` scope own) gets the groups among their own
 customers only; everyone else the groups over all customers.
@@ -31,6 +33,7 @@ customers only; everyone else the groups over all customers.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 import unicodedata
@@ -45,11 +48,16 @@ from lib.accounts import permissions as perm
 from lib.customers.customer import CHANGES
 from lib.customers.search import find_duplicates
 
+log = logging.getLogger(__name__)
+
 RULE = 2  # the normaliser's version: a change here recomputes every stored key
 SIMILAR_MIN = 85  # fuzz.ratio of two name cores that makes them "very similar"
 PREFIX = 3  # similar-name candidates: cores that start with the same characters ...
 BLOCK_MAX = 2000  # ... a larger block of candidates is compared in parts (see _split)
 PAGE_SIZE = 20
+# More stale name keys than this (a first visit after a bulk load, say: ~20 s at 1M)
+# are computed in a background thread; the page says so instead of waiting.
+BACKGROUND_AFTER = 50_000
 
 # How much each reason says, 0-100; a group with several reasons gets the strongest
 # plus ``EXTRA_REASON`` for each further one.
@@ -159,18 +167,21 @@ _KEY_SCHEMA = pa.schema([("customer_id", pa.int64()), ("name", pa.string()), ("r
                          ("block_key", pa.string())])
 
 
+_STALE = ("FROM customers c LEFT JOIN duplicate_keys k ON k.customer_id = c.id"
+          " WHERE c.merged_into IS NULL AND (k.customer_id IS NULL OR k.name <> c.name OR k.rule <> ?)")
+
+
+def stale_keys(db) -> int:
+    """How many live customers' name keys are missing or out of date."""
+    with db.read() as cur:
+        return cur.execute(f"SELECT count(*) {_STALE}", [RULE]).fetchone()[0]
+
+
 def refresh_keys(db) -> int:
     """Bring ``duplicate_keys`` up to date with the live customers' names; returns how
     many rows were (re)computed. Safe to run at any time and from several sessions."""
-
-    def stale(cur):
-        return cur.execute(
-            "SELECT c.id, c.name FROM customers c LEFT JOIN duplicate_keys k ON k.customer_id = c.id"
-            " WHERE c.merged_into IS NULL AND (k.customer_id IS NULL OR k.name <> c.name OR k.rule <> ?)",
-            [RULE]).fetchall()
-
     with db.read() as cur:
-        rows = stale(cur)
+        rows = cur.execute(f"SELECT c.id, c.name {_STALE}", [RULE]).fetchall()
     if not rows:
         return 0
     cols: dict[str, list] = {n: [] for n in _KEY_SCHEMA.names}
@@ -223,6 +234,7 @@ class GroupPage:
     total: int
     offset: int
     size: int
+    preparing: int = 0  # > 0: this many name keys are being computed in the background; no groups yet
 
     @property
     def rows(self) -> list[tuple[Group, list[Member]]]:  # a paged result, as ui.widgets.paged reads it
@@ -388,7 +400,8 @@ def find_groups(db, owner: str | None) -> list[Group]:
 class GroupCache:
     """The groups per scope, until the next committed customer write (any write may make
     or break a group: a name, a phone, a contact, a merge). Small: one entry per owner
-    scope asked for, at most ``MAX``."""
+    scope asked for, at most ``MAX``. Also runs the background refresh of many stale
+    keys (``BACKGROUND_AFTER``), one at a time."""
 
     MAX = 16
 
@@ -396,6 +409,7 @@ class GroupCache:
         self._lock = threading.Lock()
         self._groups: dict[str | None, list[Group]] = {}
         self._version = 0
+        self._preparing: threading.Thread | None = None
         db.on_commit(CHANGES, self._noted)
 
     def _noted(self, _keys: list[Any]) -> None:
@@ -403,12 +417,19 @@ class GroupCache:
             self._version += 1
             self._groups.clear()
 
-    def get(self, db, owner: str | None) -> list[Group]:
+    def get(self, db, owner: str | None) -> list[Group] | int:
+        """The groups of ``owner``'s scope, or the number of stale keys being computed
+        in the background (then no groups yet)."""
         with self._lock:
             hit = self._groups.get(owner)
             seen = self._version
+            busy = self._preparing is not None and self._preparing.is_alive()
         if hit is not None:
             return hit
+        stale = stale_keys(db)
+        if busy or stale > BACKGROUND_AFTER:
+            self._prepare(db)
+            return max(stale, 1)
         groups = find_groups(db, owner)
         with self._lock:
             if self._version == seen:  # no write committed while we grouped
@@ -416,6 +437,26 @@ class GroupCache:
                     self._groups.clear()
                 self._groups[owner] = groups
         return groups
+
+    def _prepare(self, db) -> None:
+        with self._lock:
+            if self._preparing is not None and self._preparing.is_alive():
+                return
+            self._preparing = threading.Thread(target=self._refresh, args=(db,), name="duplicate-keys", daemon=True)
+            self._preparing.start()
+
+    @staticmethod
+    def _refresh(db) -> None:
+        try:
+            refresh_keys(db)
+        except Exception:  # noqa: BLE001 - a background thread: log it; the next visit starts another
+            log.exception("refreshing the duplicate finder's name keys failed")
+
+    def wait(self) -> None:
+        """Wait for a background refresh to end (tests, the bench)."""
+        thread = self._preparing
+        if thread is not None:
+            thread.join()
 
 
 def duplicate_groups(db, actor, *, offset: int = 0, size: int = PAGE_SIZE) -> GroupPage:
@@ -428,6 +469,8 @@ def duplicate_groups(db, actor, *, offset: int = 0, size: int = PAGE_SIZE) -> Gr
     size = max(1, min(int(size), 100))
     offset = max(0, int(offset))
     groups = db.service("duplicate_groups", GroupCache).get(db, owner)
+    if isinstance(groups, int):
+        return GroupPage([], 0, offset, size, preparing=groups)
     page = groups[offset:offset + size]
     ids = sorted({i for g in page for i in g.ids})
     members: dict[int, Member] = {}
