@@ -19,7 +19,7 @@ from ui import nav
 from ui import widgets as W
 from ui.context import page_context
 from ui.customer_file import shown
-from ui.format import md_escape
+from ui.format import local_datetime, md_escape
 
 SIZE = 20
 OFFSET = "dp_offset"
@@ -55,6 +55,9 @@ def render() -> None:
         st.info(t("dp.preparing", n=page.preparing), icon=":material/hourglass_top:")
         st.button(t("dp.check_again"), key="dp_again", icon=":material/refresh:")
         return
+    if page.refreshing:
+        st.caption(":material/update: " + t("dp.refreshing", at=local_datetime(page.as_of, ctx.lang)))
+        st.button(t("dp.check_again"), key="dp_again", icon=":material/refresh:")
     if not page.total:
         st.info(t("dp.none"), icon=":material/done_all:")
         return

@@ -218,3 +218,38 @@ def test_many_stale_keys_are_computed_in_the_background(db, actors, make_custome
     assert D.stale_keys(db) == 0
     page = D.duplicate_groups(db, actors["manager"])
     assert page.preparing == 0 and [g.ids for g, _ in page.groups] == [(a["id"], b["id"])]
+
+
+def test_a_large_base_shows_the_last_groups_while_it_finds_them_again(db, actors, make_customer, monkeypatch):
+    manager = actors["manager"]
+    a = make_customer(name="北京青松环保有限公司")
+    b = make_customer(name="青松环保（北京）有限公司")
+    monkeypatch.setattr(D, "SYNC_MAX", 0)  # every grouping in the background, as at 1M
+    cache = db.service("duplicate_groups", D.GroupCache)
+    assert D.duplicate_groups(db, manager).preparing
+    cache.wait()
+    first = D.duplicate_groups(db, manager)
+    assert [g.ids for g, _ in first.groups] == [(a["id"], b["id"])] and not first.refreshing
+    renamed = cs.update_customer(db, manager, b["id"], {"name": "毫不相干有限公司"}, b["version"])
+    meanwhile = D.duplicate_groups(db, manager)
+    assert meanwhile.refreshing and meanwhile.as_of == first.as_of
+    # the last grouping, with its members as stored now
+    [(_, members)] = meanwhile.groups
+    assert [m.name for m in members if m.id == b["id"]] == [renamed["name"]]
+    cache.wait()
+    after = D.duplicate_groups(db, manager)
+    assert after.groups == [] and not after.refreshing
+
+
+def test_a_group_whose_members_were_merged_meanwhile_is_not_shown(db, actors, make_customer, monkeypatch):
+    manager = actors["manager"]
+    a = make_customer(name="北京青松环保有限公司")
+    b = make_customer(name="青松环保（北京）有限公司")
+    monkeypatch.setattr(D, "SYNC_MAX", 0)
+    cache = db.service("duplicate_groups", D.GroupCache)
+    D.duplicate_groups(db, manager)
+    cache.wait()
+    merge_customers(db, manager, a["id"], a["version"], {b["id"]: b["version"]})
+    meanwhile = D.duplicate_groups(db, manager)
+    assert meanwhile.refreshing and meanwhile.groups == []
+    cache.wait()

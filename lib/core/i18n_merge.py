@@ -51,6 +51,10 @@ MERGE: dict[str, dict[str, str]] = {
         "zh": "正在为 {n} 个客户准备查重数据（首次使用或大量导入后），请稍候再查看。",
         "en": "Preparing the duplicate check for {n} customers (first use or after a large load); check again shortly.",
     },
+    "dp.refreshing": {
+        "zh": "以下为 {at} 的查重结果；客户资料已有变化，正在重新查找。",
+        "en": "Groups as found at {at}; customers changed since, and they are being found again.",
+    },
     "dp.check_again": {"zh": "重新查看", "en": "Check again"},
     "dp.none": {"zh": "没有发现可能重复的客户。", "en": "No likely duplicates found."},
     "dp.group": {"zh": "{n} 个客户 · 可信度 {confidence}%", "en": "{n} customers · confidence {confidence}%"},

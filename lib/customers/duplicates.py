@@ -22,10 +22,10 @@ The name keys cost Python time (regular expressions and a pinyin table, ~10 µs 
 so they are precomputed in the ``duplicate_keys`` table (migration 9) and brought up to
 date before each grouping (``refresh_keys``): a row missing, or computed from another
 name or an older ``RULE``, is recomputed, whatever path wrote the customer. The groups
-themselves are found by a few GROUP BY queries in DuckDB, and the answer is kept per
-scope until the next committed customer write (``GroupCache``), so paging is free.
-When very many keys are stale (a first visit after a bulk load), they are computed in a
-background thread and the page says so (``GroupPage.preparing``) instead of waiting.
+themselves are found by a few GROUP BY queries in DuckDB and rapidfuzz, and the answer
+is kept per scope (``GroupCache``), so paging is free; on a large base it is found
+again in a background thread after writes, and the page shows the last answer with its
+time meanwhile (``GroupPage.as_of``, ``refreshing``, ``preparing``).
 
 Scope: a salesperson (``customer.read`` scope own) gets the groups among their own
 customers only; everyone else the groups over all customers.
@@ -39,12 +39,14 @@ import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from lib.accounts import permissions as perm
+from lib.core.clock import utcnow
 from lib.customers.customer import CHANGES
 from lib.customers.search import find_duplicates
 
@@ -55,6 +57,7 @@ SIMILAR_MIN = 85  # fuzz.ratio of two name cores that makes them "very similar"
 PREFIX = 3  # similar-name candidates: cores that start with the same characters ...
 BLOCK_MAX = 2000  # ... a larger block of candidates is compared in parts (see _split)
 PAGE_SIZE = 20
+KEYS_VIEW = "duplicate_keys_now"  # the company keys of one grouping, registered on its cursor
 # More stale name keys than this (a first visit after a bulk load, say: ~20 s at 1M)
 # are computed in a background thread; the page says so instead of waiting.
 BACKGROUND_AFTER = 50_000
@@ -234,7 +237,9 @@ class GroupPage:
     total: int
     offset: int
     size: int
-    preparing: int = 0  # > 0: this many name keys are being computed in the background; no groups yet
+    preparing: int = 0  # > 0: the first grouping runs in the background (this many keys to compute)
+    refreshing: bool = False  # a newer grouping is being found in the background
+    as_of: datetime | None = None  # when the groups shown were found (UTC)
 
     @property
     def rows(self) -> list[tuple[Group, list[Member]]]:  # a paged result, as ui.widgets.paged reads it
@@ -263,33 +268,34 @@ def _phone_groups(cur, owner):
         f" WHERE c.merged_into IS NULL{scope} GROUP BY p.e HAVING count(DISTINCT p.cid) > 1", params).fetchall()
 
 
-def _company_keys_sql(owner) -> tuple[str, list]:
+def _company_keys(cur, owner):
+    """The live companies' keys (of ``owner``), read once as Arrow: the groupings below
+    run over this table instead of each joining customers to duplicate_keys again."""
     scope, params = _scope_sql(owner)
-    return ("FROM duplicate_keys k JOIN customers c ON c.id = k.customer_id AND c.name = k.name"
-            f" WHERE c.merged_into IS NULL AND c.customer_type = 'company'{scope}"), params
+    return cur.sql(
+        "SELECT c.id, k.name_key, k.sound_key, k.core_key, k.block_key FROM duplicate_keys k"
+        " JOIN customers c ON c.id = k.customer_id AND c.name = k.name"
+        f" WHERE c.merged_into IS NULL AND c.customer_type = 'company'{scope}", params=params).to_arrow_table()
 
 
-def _name_groups(cur, owner):
-    src, params = _company_keys_sql(owner)
-    return cur.execute(f"SELECT k.name_key, list(c.id ORDER BY c.id) {src} GROUP BY k.name_key HAVING count(*) > 1",
-                       params).fetchall()
+def _name_groups(cur, keys: str):
+    return cur.execute(f"SELECT name_key, list(id ORDER BY id) FROM {keys} GROUP BY name_key HAVING count(*) > 1"
+                       ).fetchall()
 
 
-def _pinyin_groups(cur, owner):
-    src, params = _company_keys_sql(owner)
+def _pinyin_groups(cur, keys: str):
     return cur.execute(
-        f"SELECT k.sound_key, list(c.id ORDER BY c.id) {src} AND k.sound_key <> k.name_key"
-        " GROUP BY k.sound_key HAVING count(DISTINCT k.name_key) > 1", params).fetchall()
+        f"SELECT sound_key, list(id ORDER BY id) FROM {keys} WHERE sound_key <> name_key"
+        " GROUP BY sound_key HAVING count(DISTINCT name_key) > 1").fetchall()
 
 
-def _core_groups(cur, owner):
+def _core_groups(cur, keys: str):
     """The same core in other places (北京永迅纺织 / 上海永迅纺织): very similar names."""
-    src, params = _company_keys_sql(owner)
-    return cur.execute(f"SELECT k.core_key, list(c.id ORDER BY c.id) {src} GROUP BY k.core_key"
-                       " HAVING count(DISTINCT k.name_key) > 1", params).fetchall()
+    return cur.execute(f"SELECT core_key, list(id ORDER BY id) FROM {keys} GROUP BY core_key"
+                       " HAVING count(DISTINCT name_key) > 1").fetchall()
 
 
-def _similar_groups(cur, owner) -> list[tuple[str, list[int], int]]:
+def _similar_groups(cur, keys: str) -> list[tuple[str, list[int], int]]:
     """(a core, ids, lowest score) per cluster of very similar name cores.
 
     Blocking: a core is compared only with the cores of its blocks — those starting
@@ -297,14 +303,14 @@ def _similar_groups(cur, owner) -> list[tuple[str, list[int], int]]:
     (``block_key``: catches other characters of the same sound anywhere) — with
     ``rapidfuzz.process.cdist``; pairs scoring ``SIMILAR_MIN`` or more join one cluster
     (union-find over all blocks). Only blocks holding two or more different cores come
-    back from DuckDB."""
-    src, params = _company_keys_sql(owner)
+    back from DuckDB, each core once with its customers."""
     rows = cur.execute(
-        f"SELECT left(k.core_key, {PREFIX}) AS b, list(c.id), list(k.core_key) {src}"
-        " GROUP BY b HAVING count(DISTINCT k.core_key) > 1"
-        f" UNION ALL SELECT k.block_key, list(c.id), list(k.core_key) {src}"
-        " GROUP BY k.block_key HAVING count(DISTINCT k.core_key) > 1", [*params, *params]).fetchall()
-    ids_of: dict[str, set[int]] = defaultdict(set)
+        f"WITH cores AS (SELECT core_key, any_value(block_key) AS block_key, list(id) AS ids FROM {keys}"
+        " GROUP BY core_key)"
+        f" SELECT left(core_key, {PREFIX}) AS b, list(core_key), list(ids) FROM cores GROUP BY b HAVING count(*) > 1"
+        " UNION ALL SELECT block_key, list(core_key), list(ids) FROM cores GROUP BY block_key HAVING count(*) > 1"
+    ).fetchall()
+    ids_of: dict[str, list[int]] = {}
     parent: dict[str, str] = {}
     score_of: dict[str, int] = {}
 
@@ -314,10 +320,10 @@ def _similar_groups(cur, owner) -> list[tuple[str, list[int], int]]:
             x = parent[x]
         return x
 
-    for _block, ids, cores in rows:
-        for i, core in zip(ids, cores):
-            ids_of[core].add(i)
-        for part in _split(sorted(set(cores)), PREFIX):
+    for _block, cores, ids in rows:
+        for core, its in zip(cores, ids):
+            ids_of[core] = its
+        for part in _split(sorted(cores), PREFIX):
             if len(part) < 2:
                 continue
             scores = process.cdist(part, part, scorer=fuzz.ratio, score_cutoff=SIMILAR_MIN, dtype="uint8")
@@ -378,12 +384,16 @@ def find_groups(db, owner: str | None) -> list[Group]:
             add(ids, "uscc", value, CONFIDENCE["uscc"])
         for value, ids in _phone_groups(cur, owner):
             add(ids, "phone", value, CONFIDENCE["phone"])
-        for value, ids in _name_groups(cur, owner):
-            add(ids, "name", value, CONFIDENCE["name"])
-        for value, ids in _pinyin_groups(cur, owner):
-            add(ids, "pinyin", value, CONFIDENCE["pinyin"])
-        similar = [(core, ids, 100) for core, ids in _core_groups(cur, owner)]
-        similar += _similar_groups(cur, owner)
+        cur.register(KEYS_VIEW, _company_keys(cur, owner))
+        try:
+            for value, ids in _name_groups(cur, KEYS_VIEW):
+                add(ids, "name", value, CONFIDENCE["name"])
+            for value, ids in _pinyin_groups(cur, KEYS_VIEW):
+                add(ids, "pinyin", value, CONFIDENCE["pinyin"])
+            similar = [(core, ids, 100) for core, ids in _core_groups(cur, KEYS_VIEW)]
+            similar += _similar_groups(cur, KEYS_VIEW)
+        finally:
+            cur.unregister(KEYS_VIEW)
     for core, ids, score in similar:
         add(ids, "similar_name", core, _similar_confidence(score))
     groups = []
@@ -397,80 +407,112 @@ def find_groups(db, owner: str | None) -> list[Group]:
     return groups
 
 
+@dataclass(frozen=True)
+class _Answer:
+    groups: list[Group]
+    version: int  # the cache's write count when the grouping started
+    at: datetime  # when the grouping started (UTC)
+
+
 class GroupCache:
-    """The groups per scope, until the next committed customer write (any write may make
-    or break a group: a name, a phone, a contact, a merge). Small: one entry per owner
-    scope asked for, at most ``MAX``. Also runs the background refresh of many stale
-    keys (``BACKGROUND_AFTER``), one at a time."""
+    """The groups per scope (all, or one owner), found again after committed customer
+    writes (any write may make or break a group: a name, a phone, a contact, a merge).
+
+    Up to ``SYNC_MAX`` live customers (and ``BACKGROUND_AFTER`` stale keys) the request
+    that finds the answer out of date computes it.
+    Above, grouping takes seconds (~6-15 s at 1M, docs/benchmarks.md), so it runs in a
+    background thread per scope: the page gets the last answer, marked with its time,
+    while the next one is found, or "preparing" when there is none yet. Members are
+    read fresh for each page, so a merged or changed customer never shows stale data;
+    only which customers form a group may lag a write by one grouping."""
 
     MAX = 16
 
     def __init__(self, db):
         self._lock = threading.Lock()
-        self._groups: dict[str | None, list[Group]] = {}
+        self._answers: dict[str | None, _Answer] = {}
+        self._workers: dict[str | None, threading.Thread] = {}
         self._version = 0
-        self._preparing: threading.Thread | None = None
         db.on_commit(CHANGES, self._noted)
 
     def _noted(self, _keys: list[Any]) -> None:
         with self._lock:
             self._version += 1
-            self._groups.clear()
 
-    def get(self, db, owner: str | None) -> list[Group] | int:
-        """The groups of ``owner``'s scope, or the number of stale keys being computed
-        in the background (then no groups yet)."""
+    def get(self, db, owner: str | None) -> tuple[_Answer | None, bool, int]:
+        """(the answer to show or None, whether a newer one is being found, how many
+        keys are being prepared when there is no answer yet)."""
         with self._lock:
-            hit = self._groups.get(owner)
-            seen = self._version
-            busy = self._preparing is not None and self._preparing.is_alive()
-        if hit is not None:
-            return hit
+            hit = self._answers.get(owner)
+            version = self._version
+            busy = owner in self._workers and self._workers[owner].is_alive()
+        if hit is not None and hit.version == version:
+            return hit, False, 0
+        if busy:
+            return hit, True, 0 if hit else max(stale_keys(db), 1)
         stale = stale_keys(db)
-        if busy or stale > BACKGROUND_AFTER:
-            self._prepare(db)
-            return max(stale, 1)
-        groups = find_groups(db, owner)
-        with self._lock:
-            if self._version == seen:  # no write committed while we grouped
-                if len(self._groups) >= self.MAX:
-                    self._groups.clear()
-                self._groups[owner] = groups
-        return groups
+        if stale > BACKGROUND_AFTER or _live_customers(db) > SYNC_MAX:
+            self._start(db, owner)
+            return hit, True, 0 if hit else max(stale, 1)
+        return self._compute(db, owner), False, 0
 
-    def _prepare(self, db) -> None:
+    def _compute(self, db, owner: str | None) -> _Answer:
         with self._lock:
-            if self._preparing is not None and self._preparing.is_alive():
+            version = self._version
+        answer = _Answer(find_groups(db, owner), version, utcnow())
+        with self._lock:
+            current = self._answers.get(owner)
+            if current is None or current.version <= version:
+                if owner not in self._answers and len(self._answers) >= self.MAX:
+                    self._answers.clear()
+                self._answers[owner] = answer
+        return answer
+
+    def _start(self, db, owner: str | None) -> None:
+        with self._lock:
+            if owner in self._workers and self._workers[owner].is_alive():
                 return
-            self._preparing = threading.Thread(target=self._refresh, args=(db,), name="duplicate-keys", daemon=True)
-            self._preparing.start()
+            worker = threading.Thread(target=self._background, args=(db, owner), daemon=True,
+                                      name=f"duplicate-groups-{owner or 'all'}")
+            self._workers[owner] = worker
+            worker.start()
 
-    @staticmethod
-    def _refresh(db) -> None:
+    def _background(self, db, owner: str | None) -> None:
         try:
-            refresh_keys(db)
+            self._compute(db, owner)
         except Exception:  # noqa: BLE001 - a background thread: log it; the next visit starts another
-            log.exception("refreshing the duplicate finder's name keys failed")
+            log.exception("finding duplicate groups failed")
 
     def wait(self) -> None:
-        """Wait for a background refresh to end (tests, the bench)."""
-        thread = self._preparing
-        if thread is not None:
-            thread.join()
+        """Wait for the background groupings running now (tests, the bench)."""
+        with self._lock:
+            workers = list(self._workers.values())
+        for w in workers:
+            w.join()
+
+
+SYNC_MAX = 50_000  # live customers up to which a request groups them itself (~0.3 s)
+
+
+def _live_customers(db) -> int:
+    with db.read() as cur:
+        return cur.execute("SELECT count(*) FROM customers WHERE merged_into IS NULL").fetchone()[0]
 
 
 def duplicate_groups(db, actor, *, offset: int = 0, size: int = PAGE_SIZE) -> GroupPage:
     """One page of duplicate groups the actor may see, strongest first, with their
-    members' codes, names, owners and versions (what a merge needs), and the total.
+    members' codes, names, owners and versions as stored now (what a merge needs), and
+    the total. A group of which fewer than two members are still live is left out.
 
     A salesperson sees groups among their own customers only."""
     perm.require(actor, perm.CUSTOMER_READ)
     owner = actor.username if perm.sees_only_own(actor) else None
     size = max(1, min(int(size), 100))
     offset = max(0, int(offset))
-    groups = db.service("duplicate_groups", GroupCache).get(db, owner)
-    if isinstance(groups, int):
-        return GroupPage([], 0, offset, size, preparing=groups)
+    answer, refreshing, preparing = db.service("duplicate_groups", GroupCache).get(db, owner)
+    if answer is None:
+        return GroupPage([], 0, offset, size, preparing=preparing, refreshing=refreshing)
+    groups = answer.groups
     page = groups[offset:offset + size]
     ids = sorted({i for g in page for i in g.ids})
     members: dict[int, Member] = {}
@@ -482,9 +524,11 @@ def duplicate_groups(db, actor, *, offset: int = 0, size: int = PAGE_SIZE) -> Gr
         members = {r[0]: Member(*r) for r in rows}
     out = []
     for g in page:
-        shown = [members[i] for i in g.ids if i in members and perm.can(actor, perm.CUSTOMER_READ, {"owner": members[i].owner})]
-        out.append((g, shown))
-    return GroupPage(out, len(groups), offset, size)
+        shown = [members[i] for i in g.ids
+                 if i in members and perm.can(actor, perm.CUSTOMER_READ, {"owner": members[i].owner})]
+        if len(shown) >= 2:
+            out.append((g, shown))
+    return GroupPage(out, len(groups), offset, size, refreshing=refreshing, as_of=answer.at)
 
 
 # -- after an edit -------------------------------------------------------------------------------
