@@ -251,3 +251,16 @@ def test_search_finds_the_survivor_by_kept_values_and_never_the_merged(db, actor
     assert rows == []
     rows, _ = search(db, manager, CustomerFilters(archived="all"), page=PageRequest(size=50))
     assert gone["id"] not in [r["id"] for r in rows]
+
+
+def test_a_merge_that_would_make_a_company_its_own_parent_is_refused(db, actors, make_customer):
+    manager = actors["manager"]
+    top, middle, bottom = (make_customer(name=f"集团{i}有限公司") for i in "甲乙丙")
+    rel.link(db, manager, middle["id"], top["id"], "parent")  # top is middle's parent
+    rel.link(db, manager, bottom["id"], middle["id"], "parent")  # middle is bottom's parent
+    top, bottom = (cs.get_customer(db, manager, c["id"]) for c in (top, bottom))
+    with pytest.raises(CustomerMasterError) as ei:
+        merge(db, manager, top, bottom)  # top would be its own grandparent
+    assert ei.value.key == "error.relationship_cycle"
+    assert count(db, "SELECT count(*) FROM customers WHERE merged_into IS NOT NULL") == 0
+    assert len(_links(db)) == 2

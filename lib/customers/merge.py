@@ -15,6 +15,7 @@ read at, and, field by field, whose value the survivor keeps. In one transaction
   fields; a moved record's version goes up (an open edit of it is refused as stale);
 * their relationships are re-pointed at the survivor; a link that would become a
   self-link (between two merged customers) or a duplicate of another link is removed;
+  a merge that would make the survivor its own parent company is refused;
 * the survivor's fields are updated through the write path's ``apply_update``
   (validation, field permissions, USCC check) and the one audit entry of the merge
   (action ``merge``) is written on the survivor: the chosen values as changes, plus
@@ -59,7 +60,7 @@ def merge_customers(db, actor, survivor_id: int, expected_version: int, merged: 
     survivor keeps (its own where not named). Returns the survivor as stored after.
 
     Raises ``CustomerMasterError`` for a refused merge (itself, fewer than two, an
-    archived or merged survivor), ``NotFound`` / ``PermissionDenied`` for a customer the
+    archived or merged survivor, a parent-company cycle), ``NotFound`` / ``PermissionDenied`` for a customer the
     actor may not read / merge, ``ConflictError`` for a stale version,
     ``ValidationError`` / ``ConfirmationRequired`` for the chosen values."""
     perm.require(actor, perm.CUSTOMER_MERGE)
@@ -177,6 +178,7 @@ def _repoint_links(cur, survivor_id: int, merged_ids: list[int], now, actor: str
     seen: set[tuple[int, int, str]] = set()
     moved = removed = 0
     partners = set()
+    repointed: list[tuple[int, int, int, str]] = []
     for link_id, a, b, kind in rows:
         na = survivor_id if a in merged else a
         nb = survivor_id if b in merged else b
@@ -191,6 +193,11 @@ def _repoint_links(cur, survivor_id: int, merged_ids: list[int], now, actor: str
             cur.execute("UPDATE relationships SET from_customer = ?, to_customer = ?, updated_at = ?,"
                         " updated_by = ?, version = version + 1 WHERE id = ?", [na, nb, now, actor, link_id])
             moved += 1
+            repointed.append((link_id, na, nb, kind))
+    # A company tree must stay a tree: merging a parent with its grandchild, say, would
+    # make the survivor its own ancestor. Refused (the user unlinks first), as linking is.
+    for link_id, na, nb, kind in repointed:
+        rel._no_parent_cycle(cur, link_id, na, nb, kind)
     if rows:
         # A link saved at the same moment to one of these customers conflicts with this
         # merge and is checked again after it (lib.customers.relationships).
