@@ -184,10 +184,11 @@ def test_a_rename_makes_and_breaks_groups(db, actors, make_customer):
 def test_keys_are_recomputed_for_names_and_rules_that_changed(db, make_customer, monkeypatch):
     make_customer(name="一号有限公司")
     make_customer(name="二号有限公司")
-    assert D.refresh_keys(db) == 2
-    assert D.refresh_keys(db) == 0
+    make_customer(name="三号有限公司")
+    assert D.refresh_keys(db, chunk=2) == 3  # in two chunks
+    assert D.refresh_keys(db) == 0 and D.stale_keys(db) == 0
     monkeypatch.setattr(D, "RULE", D.RULE + 1)
-    assert D.refresh_keys(db) == 2
+    assert D.refresh_keys(db) == 3
 
 
 # -- the warning after an edit -------------------------------------------------------------------

@@ -180,13 +180,21 @@ def stale_keys(db) -> int:
         return cur.execute(f"SELECT count(*) {_STALE}", [RULE]).fetchone()[0]
 
 
-def refresh_keys(db) -> int:
+def refresh_keys(db, chunk: int = 100_000) -> int:
     """Bring ``duplicate_keys`` up to date with the live customers' names; returns how
-    many rows were (re)computed. Safe to run at any time and from several sessions."""
+    many rows were (re)computed. Safe to run at any time and from several sessions.
+    Works through ``chunk`` customers at a time (one transaction each), so a first run
+    over a million names holds one chunk in memory, not all of them."""
+    done = 0
     with db.read() as cur:
-        rows = cur.execute(f"SELECT c.id, c.name {_STALE}", [RULE]).fetchall()
-    if not rows:
-        return 0
+        res = cur.execute(f"SELECT c.id, c.name {_STALE} ORDER BY c.id", [RULE])
+        while rows := res.fetchmany(chunk):
+            _store_keys(db, rows)
+            done += len(rows)
+    return done
+
+
+def _store_keys(db, rows: list[tuple[int, str]]) -> None:
     cols: dict[str, list] = {n: [] for n in _KEY_SCHEMA.names}
     for cid, name in rows:
         k = name_keys(name)
@@ -205,7 +213,6 @@ def refresh_keys(db) -> int:
             cur.unregister("fresh_keys")
 
     db.run_in_transaction(work)
-    return len(rows)
 
 
 # -- groups ------------------------------------------------------------------------------------
