@@ -142,3 +142,20 @@ def test_the_page_says_when_the_keys_are_being_prepared(db, db_path, make_custom
     database().service("duplicate_groups", D.GroupCache).wait()  # the page's own Database
     click(at, "dp_again")
     assert "2 个客户" not in texts(at) and "2 customers · confidence 85%" in texts(at)
+
+
+def test_the_survivors_history_shows_the_merge_and_the_merged_customers_entries(db, db_path, actors, make_customer):
+    from lib.customers.merge import merge_customers
+
+    a = make_customer(name="历史保留有限公司")
+    b = make_customer(name="历史并入有限公司")
+    merge_customers(db, actors["manager"], a["id"], a["version"], {b["id"]: b["version"]})
+    at = open_customer(db_path, "manager", a["code"], lang="en")
+    shown = texts(at).replace("\\", "")
+    assert t("cf.hist.action.merge", "en") in shown
+    assert t("cf.hist.merged_entry", "en", code=b["code"]) in shown
+    # "restore" only on the survivor's own entries: its creation, not the merged one's
+    restores = [x.key for x in at.button if "restore_" in (x.key or "")]
+    own_create = [e["id"] for e in cs.history(db, actors["manager"], a["id"])
+                  if e["customer_id"] == a["id"] and e["action"] == "create"]
+    assert restores == [f"cf_{a['id']}_restore_{i}" for i in own_create]
