@@ -60,9 +60,10 @@ def merge_customers(db, actor, survivor_id: int, expected_version: int, merged: 
     survivor keeps (its own where not named). Returns the survivor as stored after.
 
     Raises ``CustomerMasterError`` for a refused merge (itself, fewer than two, an
-    archived or merged survivor, a parent-company cycle), ``NotFound`` / ``PermissionDenied`` for a customer the
-    actor may not read / merge, ``ConflictError`` for a stale version,
-    ``ValidationError`` / ``ConfirmationRequired`` for the chosen values."""
+    archived or merged survivor, a parent-company cycle), ``NotFound`` /
+    ``PermissionDenied`` for a customer the actor may not read / merge or update,
+    ``ConflictError`` for a stale version, ``ValidationError`` /
+    ``ConfirmationRequired`` for the chosen values."""
     perm.require(actor, perm.CUSTOMER_MERGE)
     merged = {int(k): int(v) for k, v in dict(merged).items()}
     if survivor_id in merged:
