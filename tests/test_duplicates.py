@@ -11,6 +11,7 @@ from lib.customers import contacts as ct
 from lib.customers import customer as cs
 from lib.customers import duplicates as D
 from lib.customers.merge import merge_customers
+from lib.customers.search import find_duplicates
 
 
 def groups_of(db, actor, size=100):
@@ -254,3 +255,22 @@ def test_a_group_whose_members_were_merged_meanwhile_is_not_shown(db, actors, ma
     meanwhile = D.duplicate_groups(db, manager)
     assert meanwhile.refreshing and meanwhile.groups == []
     cache.wait()
+
+
+def test_a_rename_into_another_companys_name_written_otherwise_warns(db, actors, make_customer):
+    manager = actors["manager"]
+    other = make_customer(name="北京某某科技有限公司")
+    rec = make_customer(name="毫不相干的名字有限公司")
+    D.refresh_keys(db)  # the finder has seen the base (the page refreshes before grouping)
+    # the entry form's check alone misses this one (its core keeps the bracketed city)
+    saved = cs.update_customer(db, manager, rec["id"], {"name": "某某科技（北京）股份有限公司"}, rec["version"])
+    assert find_duplicates(db, manager, {"name": saved["name"]}, exclude_id=rec["id"]) == []
+    codes = [m.code for m in D.edit_warnings(db, manager, saved, {"name"})]
+    assert codes == [other["code"]]
+    # a salesperson is told the match exists, not shown its file
+    theirs = make_customer(actor="sales2", name="上海某某物流有限公司")
+    mine = make_customer(actor="sales", name="另一个名字有限公司")
+    D.refresh_keys(db)
+    saved = cs.update_customer(db, actors["sales"], mine["id"], {"name": "某某物流（上海）有限公司"}, mine["version"])
+    [m] = [m for m in D.edit_warnings(db, actors["sales"], saved, {"name"}) if m.code == theirs["code"]]
+    assert (m.visible, m.id, m.owner) == (False, None, "sales2")

@@ -48,7 +48,7 @@ from rapidfuzz import fuzz, process
 from lib.accounts import permissions as perm
 from lib.core.clock import utcnow
 from lib.customers.customer import CHANGES
-from lib.customers.search import find_duplicates
+from lib.customers.search import DuplicateMatch, find_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -543,10 +543,29 @@ def duplicate_groups(db, actor, *, offset: int = 0, size: int = PAGE_SIZE) -> Gr
 WATCHED = ("name", "uscc", "phone", "contact_phone")
 
 
-def edit_warnings(db, actor, record: Mapping[str, Any], changed: Iterable[str]) -> list:
+def edit_warnings(db, actor, record: Mapping[str, Any], changed: Iterable[str], *, limit: int = 10) -> list:
     """After a grid or detail edit of ``record`` (as saved) that changed ``changed``: the
-    other customers it now looks like (``lib.customers.search.find_duplicates``), for a
-    warning that does not block; empty when no watched field changed."""
+    other customers it now looks like, for a warning that does not block; empty when no
+    watched field changed. The entry form's ``lib.customers.search.find_duplicates``,
+    plus, for a company's name, the finder's own name key (北京某某科技 = 某某科技（北京）,
+    ``name_keys``) over the stored keys: a key not refreshed since its customer's
+    rename does not match (the join on the name), so nothing stale is shown."""
     if not set(changed) & set(WATCHED):
         return []
-    return find_duplicates(db, actor, {k: record.get(k) for k in WATCHED}, exclude_id=record["id"])
+    found = find_duplicates(db, actor, {k: record.get(k) for k in WATCHED}, exclude_id=record["id"], limit=limit)
+    if "name" not in set(changed) or record.get("customer_type") != "company" or not record.get("name"):
+        return found
+    key = name_keys(record["name"]).name_key
+    known = {m.code for m in found}
+    with db.read() as cur:
+        rows = cur.execute(
+            "SELECT c.id, c.code, c.name, c.owner, c.archived FROM duplicate_keys k"
+            " JOIN customers c ON c.id = k.customer_id AND c.name = k.name"
+            " WHERE k.name_key = ? AND c.id <> ? AND c.merged_into IS NULL AND c.customer_type = 'company'"
+            " ORDER BY c.id LIMIT ?", [key, record["id"], limit]).fetchall()
+    for cid, code, name, owner, archived in rows:
+        if code in known or len(found) >= limit:
+            continue
+        visible = perm.can(actor, perm.CUSTOMER_READ, {"owner": owner})
+        found.append(DuplicateMatch(cid if visible else None, code, name, owner, ("name",), 100.0, archived, visible))
+    return found
