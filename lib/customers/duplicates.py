@@ -244,7 +244,7 @@ class GroupPage:
     total: int
     offset: int
     size: int
-    preparing: int = 0  # > 0: the first grouping runs in the background (this many keys to compute)
+    preparing: int = 0  # > 0: the first grouping runs in the background (over this many customers)
     refreshing: bool = False  # a newer grouping is being found in the background
     as_of: datetime | None = None  # when the groups shown were found (UTC)
 
@@ -447,8 +447,8 @@ class GroupCache:
             self._version += 1
 
     def get(self, db, owner: str | None) -> tuple[_Answer | None, bool, int]:
-        """(the answer to show or None, whether a newer one is being found, how many
-        keys are being prepared when there is no answer yet)."""
+        """(the answer to show or None, whether a newer one is being found, and when
+        there is no answer yet, how many customers the first grouping covers)."""
         with self._lock:
             hit = self._answers.get(owner)
             version = self._version
@@ -456,11 +456,11 @@ class GroupCache:
         if hit is not None and hit.version == version:
             return hit, False, 0
         if busy:
-            return hit, True, 0 if hit else max(stale_keys(db), 1)
-        stale = stale_keys(db)
-        if stale > BACKGROUND_AFTER or _live_customers(db) > SYNC_MAX:
+            return hit, True, 0 if hit else max(_live_customers(db), 1)
+        live = _live_customers(db)
+        if live > SYNC_MAX or stale_keys(db) > BACKGROUND_AFTER:
             self._start(db, owner)
-            return hit, True, 0 if hit else max(stale, 1)
+            return hit, True, 0 if hit else max(live, 1)
         return self._compute(db, owner), False, 0
 
     def _compute(self, db, owner: str | None) -> _Answer:
