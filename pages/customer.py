@@ -5,7 +5,8 @@ what the file lacks, archive / restore) over six tabs: Details (every field, sav
 the version read; "Mark as reviewed"), Contacts, Relationships, Follow-ups, Files and
 History (with "Restore this version"). The drawing is in ``ui.customer_file`` and
 ``ui.customer_parts``; every write is one service call.
-A code the user may not see reads "not found", exactly like a code that does not exist.
+A code the user may not see reads "not found", exactly like a code that does not exist;
+the code of a customer merged into another opens the survivor (saying so).
 """
 from __future__ import annotations
 
@@ -45,6 +46,10 @@ def render() -> None:
         st.warning(t("cf.not_found", code=md_escape(code)), icon=":material/search_off:")
         nav.page_link("customers", t, label=t("cf.back"))
         return
+    if rec["code"] != code.upper():
+        # A merged customer's code (lib.customers.merge): its survivor, under its own code.
+        st.query_params["code"] = rec["code"]
+        st.info(t("cf.merged_here", old=md_escape(code.upper()), code=rec["code"]), icon=":material/call_merge:")
     CF.forget_other_customers(rec["id"])
     CF.header(ctx, rec)
     CF.general_error(ctx, rec)

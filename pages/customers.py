@@ -16,9 +16,10 @@ import streamlit as st
 from lib.customers import fields as F
 from lib.accounts import permissions as perm
 from lib.customers.customer import bulk_update, set_archived_many
+from lib.customers.duplicates import edit_warnings
 from lib.core.errors import ConflictError, CustomerMasterError
 from lib.customers.search import PageRequest, search
-from ui import nav
+from ui import duplicate_warning, nav
 from ui import grid as G
 from ui import widgets as W
 from ui.campaign import campaign_panel
@@ -27,6 +28,7 @@ from ui.kinds import ui_kind
 from ui.format import local_datetime, md_escape, number
 
 VIEW, TOAST = "cu_view", "cu_toast"
+LOOK_ALIKES = "cu_look_alikes"  # [(code, matches)] of the last save, shown once
 
 
 def render() -> None:
@@ -171,6 +173,10 @@ def _grid(ctx, view: G.GridView, size: int) -> None:
 def _save(ctx, view: G.GridView, edits) -> None:
     results = bulk_update(ctx.db, ctx.actor, edits)
     ok, failed = G.apply_results(view, results)
+    # Saved rows whose new name, phone or USCC looks like another customer's: a warning.
+    st.session_state[LOOK_ALIKES] = [
+        (r.record["code"], found) for r in results
+        if r.ok and r.edit is not None and (found := edit_warnings(ctx.db, ctx.actor, r.record, r.edit.changes))]
     key = "grid.saved_toast" if not failed else "grid.saved_some_toast" if ok else "grid.not_saved_toast"
     st.session_state[TOAST] = (key, {"ok": ok, "failed": failed})
     st.rerun()
@@ -191,8 +197,11 @@ def _set_archived(ctx, view: G.GridView, ids: list[int], archived: bool) -> None
 
 
 def _problems(ctx, view: G.GridView) -> None:
-    """Rows whose last save failed: what is wrong, and for a conflict the other
-    person's values next to mine, with a choice."""
+    """Saved rows that now look like other customers (once), and rows whose last save
+    failed: what is wrong, and for a conflict the other person's values next to mine,
+    with a choice."""
+    for code, found in st.session_state.pop(LOOK_ALIKES, None) or []:
+        duplicate_warning.show(ctx.t, code, found)
     if not view.errors:
         return
     t, lang = ctx.t, ctx.lang

@@ -73,9 +73,10 @@ def logout_button(at):
 # -- the login form ------------------------------------------------------------------------
 def test_logged_out_every_page_url_shows_the_login_form(demo_db_path):
     at = run(make_app(demo_db_path))
-    assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "import_customers", "account",
-                                            "customer"])
-    for path in ("home", "customers", "new_customer", "analytics", "import_customers", "account", "customer"):
+    assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "duplicates",
+                                            "import_customers", "account", "customer"])
+    for path in ("home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
+                 "customer"):
         run(open_page(at, path))
         assert current_page(at) == path
         assert len(at.text_input) == 2 and logged_in_user(at) is None
@@ -345,9 +346,11 @@ def test_deactivation_ends_a_running_session(db, db_path):
 
 # -- role gating ----------------------------------------------------------------------------
 @pytest.mark.parametrize("role, expected", [
-    ("admin", ["home", "customers", "new_customer", "analytics", "import_customers", "account", "customer"]),
-    ("manager", ["home", "customers", "new_customer", "analytics", "import_customers", "account", "customer"]),
-    ("sales", ["home", "customers", "new_customer", "analytics", "account", "customer"]),
+    ("admin", ["home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
+               "customer"]),
+    ("manager", ["home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
+                 "customer"]),
+    ("sales", ["home", "customers", "new_customer", "analytics", "duplicates", "account", "customer"]),
     ("viewer", ["home", "customers", "analytics", "account", "customer"]),
 ])
 def test_the_navigation_holds_only_the_pages_of_the_role(db, db_path, role, expected):
@@ -370,7 +373,8 @@ def test_the_navigation_follows_the_permission_table(db, db_path):
         cur.execute("DELETE FROM role_permissions WHERE role = 'sales' AND action = 'page.analytics'")
         cur.execute("INSERT INTO role_permissions VALUES ('viewer', 'page.new_customer', 'all', 99)")
     db.invalidate("permissions")
-    assert nav_paths(run(make_app(db_path, "sales"))) == ["home", "customers", "new_customer", "account", "customer"]
+    assert nav_paths(run(make_app(db_path, "sales"))) == ["home", "customers", "new_customer", "duplicates", "account",
+                                                          "customer"]
     assert nav_paths(run(make_app(db_path, "viewer"))) == ["home", "customers", "new_customer", "analytics", "account",
                                                            "customer"]
 
@@ -405,8 +409,8 @@ def test_log_out_removes_every_page(db, db_path):
     logout_button(at).click()
     run(at)
     assert logged_in_user(at) is None
-    assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "import_customers", "account",
-                                            "customer"])
+    assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "duplicates",
+                                            "import_customers", "account", "customer"])
     assert len(at.text_input) == 2 and len(at.sidebar.button) == 0
     assert "Manager" not in texts(at)
     run(at)  # the cookie component's rerun

@@ -31,6 +31,8 @@ from lib.core.errors import (
 from lib.customers import contacts as ct
 from lib.customers import customer as cs
 from lib.customers import fields as F
+from lib.customers.duplicates import edit_warnings
+from ui import duplicate_warning
 from ui import grid as G
 from ui import widgets as W
 from ui.format import local_datetime, md_escape, money
@@ -239,6 +241,8 @@ def details(ctx, rec: Mapping) -> None:
     for p in st.session_state.get(_k(cid, "warnings"), []):
         warnings.setdefault(p.field, []).append(p)
     _conflict_panel(ctx, rec)
+    if look_alikes := st.session_state.pop(_k(cid, "look_alikes"), None):
+        duplicate_warning.show(t, rec["code"], look_alikes)
     with st.form(_k(cid, "form"), enter_to_submit=False, border=False):
         if errors:
             st.error(t("error.validation"), icon=":material/error:")
@@ -304,6 +308,8 @@ def _save(ctx, rec: Mapping) -> None:
     state.pop(_k(cid, "conflict"), None)
     _load_inputs(cid, saved)
     state[TOAST] = ("cf.saved_toast", {"code": rec["code"]})
+    # Saved; if the new name, phone or USCC looks like another customer's, say so once.
+    state[_k(cid, "look_alikes")] = edit_warnings(ctx.db, ctx.actor, saved, changes)
 
 
 def _mark_reviewed(ctx, rec: Mapping) -> None:
@@ -537,7 +543,10 @@ def history(ctx, rec: Mapping) -> None:
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
             c1.markdown("**" + t("cf.hist.entry", when=local_datetime(e["changed_at"], lang),
                                   who=md_escape(e["actor"]), what=what) + "**")
-            if can_restore and e["entity"] == "customer" and e["action"] in ("create", "update"):
+            own = e["customer_id"] == cid  # else an entry of a customer merged into this one
+            if not own:
+                c1.caption(t("cf.hist.merged_entry", code=md_escape(e["customer_code"])))
+            if can_restore and own and e["entity"] == "customer" and e["action"] in ("create", "update"):
                 c2.button(t("cf.hist.restore"), key=_k(cid, f"restore_{e['id']}"), icon=":material/restore:",
                           on_click=_restore, args=(ctx, rec, e["id"]), width="stretch")
             rows = [{t("cf.hist.field"): _column_label(t, name, lang), t("cf.hist.from"): shown(ctx, name, before),

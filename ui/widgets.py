@@ -38,7 +38,7 @@ AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (
 
 # -- per-user page state ------------------------------------------------------------------------
 STATE_OWNER_KEY = "cm_page_state_owner"
-PAGE_STATE_PREFIXES = ("cu_", "nc_", "an_", "cf_", "hm_", "im_", _FILTER_WIDGET)
+PAGE_STATE_PREFIXES = ("cu_", "nc_", "an_", "cf_", "hm_", "im_", "dp_", _FILTER_WIDGET)
 
 
 def keep_state_for(actor) -> None:

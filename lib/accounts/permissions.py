@@ -37,6 +37,7 @@ AUDIT_VIEW = "audit.view"  # a customer's history (scope as for reading the cust
 FOLLOWUP_EDIT_ANY = "followup.edit_any"
 CAMPAIGN_RUN = "campaign.run"  # a care campaign over a search (lib.customers.campaigns)
 CUSTOMER_IMPORT = "customer.import"  # customers from a file (lib.customers.importing)
+CUSTOMER_MERGE = "customer.merge"  # merge duplicates into one customer (lib.customers.merge)
 
 # Pages are actions too, so the router's page list is data like everything else
 # (``ui/nav.py`` names each page's action).
@@ -47,6 +48,7 @@ PAGE_ANALYTICS = "page.analytics"
 PAGE_ACCOUNT = "page.account"
 PAGE_CUSTOMER = "page.customer"  # one customer's page (客户档案), opened by its code
 PAGE_IMPORT = "page.import"  # the import wizard
+PAGE_DUPLICATES = "page.duplicates"  # groups of likely duplicates, and merging them
 
 PermissionTable = Mapping[str, Mapping[str, str]]
 

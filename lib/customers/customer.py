@@ -1,7 +1,8 @@
 """The one write path for customers.
 
 ``create_customer``, ``update_customer``, ``mark_reviewed``, ``restore_version``,
-``archive_customer``, ``restore_customer`` and ``bulk_update`` (and later import and merge) all: check the actor's permission,
+``archive_customer``, ``restore_customer`` and ``bulk_update`` (and later import; merge
+through ``apply_update``, lib.customers.merge) all: check the actor's permission,
 validate, check the expected version, write, and append the audit entry — in one
 transaction. Reads for display live in ``lib.customers.search``.
 """
@@ -578,10 +579,12 @@ def get_customer(db, actor, customer_id: int) -> dict:
 
 def get_customer_by_code(db, actor, code: str) -> dict:
     """One customer by its code (客户编号, e.g. from a pasted link), if the actor may read
-    it; a code the actor may not see is "not found", like one that does not exist."""
+    it; a code the actor may not see is "not found", like one that does not exist. The
+    code of a customer merged into another gives the survivor (``lib.customers.merge``
+    keeps ``merged_into`` pointing at the last survivor), so old links keep working."""
     code = (code or "").strip().upper()
     with db.read() as cur:
-        row = cur.execute("SELECT id FROM customers WHERE code = ? AND merged_into IS NULL", [code]).fetchone()
+        row = cur.execute("SELECT coalesce(merged_into, id) FROM customers WHERE code = ?", [code]).fetchone()
     if row is None:
         raise NotFound("error.not_found", ref=code)
     try:
@@ -612,8 +615,8 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
     state: dict[str, Any] = {}
 
     def work(cur):
-        return update_in(cur, actor, customer_id, changes, expected_version, ctx, confirm=confirm, fields=fields,
-                         state=state)
+        return apply_update(cur, actor, customer_id, changes, expected_version, fields=fields, ctx=ctx,
+                            confirm=confirm, state=state)
 
     try:
         return db.run_in_transaction(work)
@@ -621,15 +624,17 @@ def update_customer(db, actor, customer_id: int, changes: Mapping[str, Any], exp
         _raise_translated(db, exc, state.get("uscc"), customer_id)
 
 
-def update_in(cur, actor, customer_id: int, changes: Mapping[str, Any], expected_version: int,
-              ctx: ValidationContext, *, confirm: Iterable[str] = (), fields: Sequence[Field] | None = None,
-              state: dict[str, Any] | None = None) -> dict:
-    """``update_customer``'s work inside the caller's transaction (``cur``): import
-    updates many customers in one. Raises as ``update_customer`` does; ``state`` gets
-    the new USCC, for the caller's translation of a unique-key failure."""
-    fields = F.declared(fields)
+def apply_update(cur, actor, customer_id: int, changes: Mapping[str, Any], expected_version: int, *,
+                 fields: Sequence[Field], ctx: ValidationContext, confirm: Iterable[str] = (),
+                 state: dict | None = None, action: str = "update", extra_changes: Mapping[str, list] | None = None,
+                 need: str = perm.CUSTOMER_UPDATE) -> dict:
+    """``update_customer``'s work in the caller's transaction (``need``: the action the
+    actor needs on the record). A merge (``lib.customers.merge``) passes its own audit
+    ``action`` and ``extra_changes``: then the record is written and audited in one
+    entry even when no field changes. ``state["uscc"]`` gets a changed USCC, for
+    translating a unique-constraint failure."""
     state = {} if state is None else state
-    rec, stored = _record_and_contacts_to_change(cur, actor, perm.CUSTOMER_UPDATE, customer_id, expected_version)
+    rec, stored = _record_and_contacts_to_change(cur, actor, need, customer_id, expected_version)
     if rec["archived"]:
         raise CustomerMasterError("error.archived", code=rec["code"])
     current = _field_values(rec, fields)
@@ -637,7 +642,7 @@ def update_in(cur, actor, customer_id: int, changes: Mapping[str, Any], expected
     after = clean.field_values()
     before_json, after_json = audit_values(current, fields), audit_values(after, fields)
     diff = [k for k in after if before_json[k] != after_json[k]]
-    if not diff:
+    if not diff and extra_changes is None:
         return rec
     check_field_permissions(actor, diff, rec)
     if "owner" in diff:
@@ -679,8 +684,9 @@ def update_in(cur, actor, customer_id: int, changes: Mapping[str, Any], expected
     if any(F.by_name(k, fields).storage == "primary_contact" for k in diff):
         primary_id = next((x["id"] for x in stored if x["is_primary"]), None)
         _write_primary_contact(cur, customer_id, contact, actor.username, now, primary_id)
-    append_audit(cur, now=now, actor=actor.username, action="update", customer_id=customer_id,
-                 version=expected_version + 1, changes={k: [before_json[k], after_json[k]] for k in diff})
+    append_audit(cur, now=now, actor=actor.username, action=action, customer_id=customer_id,
+                 version=expected_version + 1,
+                 changes={**{k: [before_json[k], after_json[k]] for k in diff}, **(extra_changes or {})})
     # The record as written: what was read in this transaction plus this write.
     return {**rec, **after, "version": expected_version + 1, "updated_at": now,
             "updated_by": actor.username, "reviewed_at": now}
@@ -842,33 +848,44 @@ def set_archived_many(db, actor, items: Iterable[tuple[int, int]], archived: boo
     return out
 
 
+# A customer's history includes the entries of the customers merged into it
+# (lib.customers.merge): audit rows are never rewritten, they are read through
+# ``customers.merged_into`` (a merge points earlier merges' rows at the new survivor).
+_HISTORY_OF = "customer_id IN (SELECT ? UNION ALL SELECT id FROM customers WHERE merged_into = ?)"
+_HISTORY_COLUMNS = "id, changed_at, actor, action, entity, entity_id, customer_id, version, changes"
+
+
 def history_page(db, actor, customer_id: int, *, limit: int = 20, offset: int = 0) -> tuple[list[dict], int]:
     """One page of a customer's audit entries, newest first, and their count
-    (``audit.view`` on that customer)."""
+    (``audit.view`` on that customer); the entries of customers merged into it included
+    (their ``customer_id`` and ``customer_code`` say whose they were)."""
     with db.read() as cur:
         perm.require(actor, perm.AUDIT_VIEW, check_readable(cur, actor, customer_id))
-        total = cur.execute("SELECT count(*) FROM audit_log WHERE customer_id = ?", [customer_id]).fetchone()[0]
+        total = cur.execute(f"SELECT count(*) FROM audit_log WHERE {_HISTORY_OF}",
+                            [customer_id, customer_id]).fetchone()[0]
         res = cur.execute(
-            "SELECT id, changed_at, actor, action, entity, entity_id, version, changes FROM audit_log"
-            " WHERE customer_id = ? ORDER BY id DESC LIMIT ? OFFSET ?", [customer_id, limit, offset])
+            f"SELECT {_HISTORY_COLUMNS} FROM audit_log WHERE {_HISTORY_OF} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [customer_id, customer_id, limit, offset])
         cols = [d[0] for d in res.description]
         rows = [dict(zip(cols, r)) for r in res.fetchall()]
+        merged = sorted({r["customer_id"] for r in rows} - {customer_id})
+        codes = dict(cur.execute(f"SELECT id, code FROM customers WHERE id IN ({', '.join('?' * len(merged))})",
+                                 merged).fetchall()) if merged else {}
     for r in rows:
         r["changes"] = json.loads(r["changes"])
+        r["customer_code"] = codes.get(r["customer_id"])  # set for a merged customer's entry
     return rows, total
 
 
 def history(db, actor, customer_id: int) -> list[dict]:
-    """The audit entries of one customer, oldest first (``audit.view`` on that customer)."""
+    """The audit entries of one customer, oldest first (``audit.view`` on that
+    customer), the entries of customers merged into it included."""
     with db.read() as cur:
         perm.require(actor, perm.AUDIT_VIEW, check_readable(cur, actor, customer_id))
-        res = cur.execute(
-            "SELECT id, changed_at, actor, action, entity, entity_id, version, changes FROM audit_log"
-            " WHERE customer_id = ? ORDER BY id", [customer_id])
+        res = cur.execute(f"SELECT {_HISTORY_COLUMNS} FROM audit_log WHERE {_HISTORY_OF} ORDER BY id",
+                          [customer_id, customer_id])
         cols = [d[0] for d in res.description]
         rows = [dict(zip(cols, r)) for r in res.fetchall()]
     for r in rows:
         r["changes"] = json.loads(r["changes"])
     return rows
-
-

@@ -16,7 +16,7 @@ What a row does:
 
 * Rows are matched to existing customers by code (客户编号) or by USCC, as the user
   chooses. A matched row updates that customer through the write path's own update
-  (``customer.update_in``: permission, validation, version check, audit); a row that
+  (``customer.apply_update``: permission, validation, version check, audit); a row that
   matches nothing creates a customer, built by ``customer.build_rows`` like the form's
   and inserted in bulk. A code that names no customer is an error (codes are given by
   the system, never by a file).
@@ -599,8 +599,8 @@ def run_import(db, actor, sheet: Sheet, mapping: Sequence[str | None], *, match_
         for row in rows:
             if row.action == "update":
                 rec = row.target
-                cs.update_in(cur, actor, rec["id"], row.values, rec["version"], planner.ctx,
-                             confirm=set(out.warnings), fields=planner.fields)
+                cs.apply_update(cur, actor, rec["id"], row.values, rec["version"], fields=planner.fields,
+                                ctx=planner.ctx, confirm=set(out.warnings))
                 written += 1
         if written >= NOTE_EACH_UP_TO:
             note_change(cur, cs.CHANGES)  # many customers at once: the search index rebuilds
