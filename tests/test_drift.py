@@ -47,7 +47,7 @@ FAMILIES = {
     "import.col.": imp.PROBLEM_COLUMNS,
     "import.match.": imp.MATCH_BY,
     "import.holds.": imp.HOLDS,
-    "import.reason.": ("phone", "name"),  # lib.customers.importing.Lookalike.reason
+    "import.reason.": ("phone", "name", "similar_name"),  # lib.customers.importing.Lookalike.reason
 }
 
 

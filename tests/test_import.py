@@ -370,3 +370,15 @@ def test_new_customers_are_inserted_in_chunks_and_every_one_arrives(db, actors, 
     with db.read() as cur:
         assert cur.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
         assert cur.execute("SELECT count(*) FROM audit_log WHERE action = 'create'").fetchone()[0] == 5
+
+
+def test_rows_with_the_same_company_name_in_other_words_are_flagged(db, actors, make_customer):
+    from lib.customers import duplicates
+
+    old = make_customer(name="北京鹭岛科技有限公司")
+    duplicates.refresh_keys(db)  # the finder's name keys of the stored customers
+    text = "客户名称\n鹭岛科技（北京）股份有限公司\n甲乙科技有限公司\n甲乙科技股份有限公司\n王伟\n王伟\n"
+    sheet = sheet_of(text.encode())
+    out = imp.dry_run(db, actors["manager"], sheet, imp.suggest_mapping(sheet.headers))
+    flags = {(x.row, x.reason, x.code, x.other_row) for x in out.lookalikes}
+    assert flags == {(2, "similar_name", old["code"], None), (4, "similar_name", None, 3), (6, "name", None, 5)}

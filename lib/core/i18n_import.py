@@ -112,6 +112,7 @@ IMPORT: dict[str, dict[str, str]] = {
     },
     "import.reason.phone": {"zh": "电话相同", "en": "Same phone"},
     "import.reason.name": {"zh": "名称相同", "en": "Same name"},
+    "import.reason.similar_name": {"zh": "名称相近", "en": "Similar name"},
     "import.col.reason": {"zh": "原因", "en": "Reason"},
     "import.col.existing": {"zh": "已有客户", "en": "Existing customer"},
     "import.col.other_row": {"zh": "文件中的行", "en": "Row of the file"},

@@ -569,3 +569,21 @@ def edit_warnings(db, actor, record: Mapping[str, Any], changed: Iterable[str], 
         visible = perm.can(actor, perm.CUSTOMER_READ, {"owner": owner})
         found.append(DuplicateMatch(cid if visible else None, code, name, owner, ("name",), 100.0, archived, visible))
     return found
+
+
+def companies_with_name_keys(cur, keys: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(name_key, code, name) of the live companies whose stored name key is one of
+    ``keys`` (``name_keys(...).name_key``), in one join against them: what an import
+    flags as looking like an existing customer. Keys not refreshed since their
+    customer's rename do not match, as in ``edit_warnings``."""
+    keys = sorted(set(keys))
+    if not keys:
+        return []
+    cur.register("_name_keys_asked", pa.table({"name_key": pa.array(keys, pa.string())}))
+    try:
+        return cur.execute(
+            "SELECT k.name_key, c.code, c.name FROM duplicate_keys k JOIN _name_keys_asked a ON a.name_key = k.name_key"
+            " JOIN customers c ON c.id = k.customer_id AND c.name = k.name"
+            " WHERE c.merged_into IS NULL AND c.customer_type = 'company' ORDER BY c.id").fetchall()
+    finally:
+        cur.unregister("_name_keys_asked")

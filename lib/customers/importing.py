@@ -61,6 +61,7 @@ from lib.customers import parts
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.fields import Field
+from lib.customers.duplicates import companies_with_name_keys, name_keys
 from lib.customers.search import fetch_records
 from lib.customers.sheets import Sheet, cell_text
 from lib.customers.validation import validate_customer
@@ -211,7 +212,9 @@ class RowProblem:
 @dataclass(frozen=True)
 class Lookalike:
     """A row that looks like an existing customer (``code``) or like another row of the
-    file (``other_row``): ``reason`` is uscc | phone | name."""
+    file (``other_row``): ``reason`` is phone | name (the same name) | similar_name (the
+    same company name once case, width, punctuation, legal suffix and city are set
+    aside: ``lib.customers.duplicates.name_keys``)."""
 
     row: int
     reason: str
@@ -518,15 +521,23 @@ def _lookalikes(cur, rows: list[_Row]) -> list[Lookalike]:
         return out
     phones: dict[str, list[int]] = defaultdict(list)
     names: dict[str, list[int]] = defaultdict(list)
+    # Companies by the duplicate finder's name key: 北京某某科技有限公司 and
+    # 某某科技（北京）股份有限公司 are one company (people share names: not compared).
+    similar: dict[str, list[int]] = defaultdict(list)
     for r in rows:
         c, p = r.clean.customer, r.clean.contact
         for e164 in {c.get("phone_e164"), p.get("phone_e164")} - {None}:
             phones[e164].append(r.number)
         names[c["name"].casefold()].append(r.number)
+        if c.get("customer_type") == "company":
+            similar[name_keys(c["name"]).name_key].append(r.number)
+    same_name = {n: numbers[0] for numbers in names.values() for n in numbers[1:]}
     for key, numbers, reason in [*((k, v, "phone") for k, v in phones.items()),
-                                 *((k, v, "name") for k, v in names.items())]:
+                                 *((k, v, "name") for k, v in names.items()),
+                                 *((k, v, "similar_name") for k, v in similar.items())]:
         for n in numbers[1:]:
-            out.append(Lookalike(n, reason, other_row=numbers[0]))
+            if reason != "similar_name" or same_name.get(n) != numbers[0]:
+                out.append(Lookalike(n, reason, other_row=numbers[0]))
     # One join each against the file's keys (an IN list of thousands of values made
     # DuckDB scan the customers once per chunk of the list).
     keys = pa.table({"phone": pa.array(list(phones), pa.string())})
@@ -550,6 +561,11 @@ def _lookalikes(cur, rows: list[_Row]) -> list[Lookalike]:
                 out.append(Lookalike(n, "name", code=code, name=name))
     finally:
         cur.unregister("_import_names")
+    exact = {(x.row, x.code) for x in out if x.reason == "name"}
+    for key, code, name in companies_with_name_keys(cur, similar):
+        for n in similar[key]:
+            if (n, code) not in exact:
+                out.append(Lookalike(n, "similar_name", code=code, name=name))
     unique = {(x.row, x.reason, x.code, x.other_row): x for x in out}
     return sorted(unique.values(), key=lambda x: (x.row, x.reason))
 
