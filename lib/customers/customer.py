@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 import duckdb
+import pyarrow as pa
 
 from lib.accounts import permissions as perm
 from lib.core.clock import to_local, utcnow
@@ -889,3 +890,51 @@ def history(db, actor, customer_id: int) -> list[dict]:
     for r in rows:
         r["changes"] = json.loads(r["changes"])
     return rows
+
+
+# -- look-ups by many keys at once (import) --------------------------------------------------
+def _joined(cur, keys: Iterable[str], sql: str) -> list[tuple]:
+    """``sql`` run against the distinct ``keys`` registered as the table ``_keys_asked``
+    (column ``k``): one join, where an IN list of thousands of values made DuckDB scan
+    the customers once per chunk of the list."""
+    keys = sorted(set(keys))
+    if not keys:
+        return []
+    cur.register("_keys_asked", pa.table({"k": pa.array(keys, pa.string())}))
+    try:
+        return cur.execute(sql).fetchall()
+    finally:
+        cur.unregister("_keys_asked")
+
+
+def live_ids_by(cur, column: str, keys: Iterable[str]) -> list[int]:
+    """Ids of the live (not merged-away) customers whose ``column`` ("code" or
+    "uscc_key") is one of ``keys``."""
+    if column not in ("code", "uscc_key"):
+        raise ValueError(column)
+    return [r[0] for r in _joined(cur, keys, f"SELECT c.id FROM customers c JOIN _keys_asked a ON c.{column} = a.k"
+                                             " WHERE c.merged_into IS NULL ORDER BY c.id")]
+
+
+def uscc_holders(cur, usccs: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """USCC -> (id, code) of the customers holding any of ``usccs`` (merged-away ones
+    hold none: a merge clears their key)."""
+    rows = _joined(cur, usccs, "SELECT c.uscc_key, c.id, c.code FROM customers c JOIN _keys_asked a ON c.uscc_key = a.k")
+    return {uscc: (cid, code) for uscc, cid, code in rows}
+
+
+def with_phones(cur, e164s: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(E.164, code, name) of live customers whose company phone or a contact's phone
+    is one of ``e164s``."""
+    return _joined(cur, e164s,
+                   "SELECT c.phone_e164, c.code, c.name FROM customers c JOIN _keys_asked a ON c.phone_e164 = a.k"
+                   " WHERE c.merged_into IS NULL UNION ALL"
+                   " SELECT p.phone_e164, c.code, c.name FROM contacts p JOIN _keys_asked a ON p.phone_e164 = a.k"
+                   " JOIN customers c ON c.id = p.customer_id WHERE NOT p.deleted AND c.merged_into IS NULL")
+
+
+def with_names(cur, lowered: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(lower-case name, code, name) of live customers whose lower-cased name is one of
+    ``lowered``."""
+    return _joined(cur, lowered, "SELECT lower(c.name), c.code, c.name FROM customers c"
+                                 " JOIN _keys_asked a ON lower(c.name) = a.k WHERE c.merged_into IS NULL")

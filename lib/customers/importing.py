@@ -41,7 +41,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import pyarrow as pa
 
 from lib.accounts import permissions as perm
 from lib.core.clock import utcnow
@@ -289,13 +288,10 @@ def _existing(cur, rows: list[_Row], match_by: str) -> dict[str, dict]:
     primary contact's fields)."""
     keys = sorted({r.code for r in rows if r.code} if match_by == "code"
                   else {k for r in rows if (k := _uscc_key(r.values.get("uscc")))})
-    column = "code" if match_by == "code" else "uscc_key"
+    all_ids = cs.live_ids_by(cur, "code" if match_by == "code" else "uscc_key", keys)
     out: dict[str, dict] = {}
-    for i in range(0, len(keys), READ_CHUNK):
-        part = keys[i:i + READ_CHUNK]
-        ids = [r[0] for r in cur.execute(
-            f"SELECT id FROM customers WHERE {column} IN ({', '.join('?' * len(part))}) AND merged_into IS NULL",
-            part).fetchall()]
+    for i in range(0, len(all_ids), READ_CHUNK):
+        ids = all_ids[i:i + READ_CHUNK]
         records = fetch_records(cur, ids)
         cs.merge_primary_contacts(records, cs.primary_contact_rows(cur, ids))
         for rec in records:
@@ -374,7 +370,7 @@ class _Planner:
                       for row in rows if row.action in ("new", "update") and row.clean is not None
                       and row.clean.customer.get("uscc")
                       and (row.target is None or row.clean.customer.get("uscc") != row.target.get("uscc"))]
-            held = _uscc_holders(cur, [uscc for _, uscc, _ in claims])
+            held = cs.uscc_holders(cur, [uscc for _, uscc, _ in claims])
             for row, uscc, own in claims:
                 holder = held.get(uscc)
                 if holder and holder[0] != own:
@@ -500,19 +496,6 @@ class _Planner:
             return validate_customer(values, self.ctx, current=current, fields=self.fields, confirm=exc.codes)
 
 
-def _uscc_holders(cur, usccs: list[str]) -> dict[str, tuple[int, str]]:
-    """USCC -> (id, code) of the customers holding any of ``usccs``."""
-    if not usccs:
-        return {}
-    cur.register("_import_usccs", pa.table({"uscc": pa.array(sorted(set(usccs)), pa.string())}))
-    try:
-        rows = cur.execute("SELECT c.uscc_key, c.id, c.code FROM customers c JOIN _import_usccs k"
-                           " ON c.uscc_key = k.uscc").fetchall()
-    finally:
-        cur.unregister("_import_usccs")
-    return {uscc: (cid, code) for uscc, cid, code in rows}
-
-
 def _lookalikes(cur, rows: list[_Row]) -> list[Lookalike]:
     """New rows that look like existing customers (same company or contact phone, same
     name) or like another new row of the file (same phone or name)."""
@@ -538,29 +521,12 @@ def _lookalikes(cur, rows: list[_Row]) -> list[Lookalike]:
         for n in numbers[1:]:
             if reason != "similar_name" or same_name.get(n) != numbers[0]:
                 out.append(Lookalike(n, reason, other_row=numbers[0]))
-    # One join each against the file's keys (an IN list of thousands of values made
-    # DuckDB scan the customers once per chunk of the list).
-    keys = pa.table({"phone": pa.array(list(phones), pa.string())})
-    cur.register("_import_phones", keys)
-    try:
-        for e164, code, name in cur.execute(
-                "SELECT c.phone_e164, c.code, c.name FROM customers c JOIN _import_phones k ON c.phone_e164 = k.phone"
-                " WHERE c.merged_into IS NULL UNION ALL"
-                " SELECT p.phone_e164, c.code, c.name FROM contacts p JOIN _import_phones k ON p.phone_e164 = k.phone"
-                " JOIN customers c ON c.id = p.customer_id WHERE NOT p.deleted AND c.merged_into IS NULL").fetchall():
-            for n in phones[e164]:
-                out.append(Lookalike(n, "phone", code=code, name=name))
-    finally:
-        cur.unregister("_import_phones")
-    cur.register("_import_names", pa.table({"name": pa.array(list(names), pa.string())}))
-    try:
-        for low, code, name in cur.execute(
-                "SELECT lower(c.name), c.code, c.name FROM customers c JOIN _import_names k ON lower(c.name) = k.name"
-                " WHERE c.merged_into IS NULL").fetchall():
-            for n in names.get(low, ()):
-                out.append(Lookalike(n, "name", code=code, name=name))
-    finally:
-        cur.unregister("_import_names")
+    for e164, code, name in cs.with_phones(cur, phones):
+        for n in phones[e164]:
+            out.append(Lookalike(n, "phone", code=code, name=name))
+    for low, code, name in cs.with_names(cur, names):
+        for n in names.get(low, ()):
+            out.append(Lookalike(n, "name", code=code, name=name))
     exact = {(x.row, x.code) for x in out if x.reason == "name"}
     for key, code, name in companies_with_name_keys(cur, similar):
         for n in similar[key]:
