@@ -264,3 +264,44 @@ def test_a_merge_that_would_make_a_company_its_own_parent_is_refused(db, actors,
     assert ei.value.key == "error.relationship_cycle"
     assert count(db, "SELECT count(*) FROM customers WHERE merged_into IS NOT NULL") == 0
     assert len(_links(db)) == 2
+
+
+def test_a_follow_up_written_while_its_customer_is_merged_away_does_not_stay_with_it(db, actors, pair):
+    """The part write began (its snapshot) before the merge committed: its claim on the
+    customer row conflicts, and run again it finds the customer gone."""
+    from lib.core.db import is_write_conflict
+    from lib.customers import parts
+
+    keep, gone = pair
+    manager = actors["manager"]
+    from datetime import date
+
+    clean = {"kind": "call", "occurred_on": date(2026, 12, 1), "summary": "正在合并时写的跟进"}
+    with pytest.raises(Exception) as exc:
+        with db.transaction() as cur:
+            cur.execute("SELECT count(*) FROM customers").fetchone()  # the snapshot starts here
+            merge(db, manager, keep, gone)
+            parts.add_part_in(cur, manager, fu.FOLLOW_UP, gone["id"], clean)
+    assert is_write_conflict(exc.value) or isinstance(exc.value, ConflictError), exc.value
+    assert count(db, "SELECT count(*) FROM follow_ups WHERE summary = '正在合并时写的跟进'") == 0
+    with pytest.raises(NotFound):  # what the retry of a follow-up save meets
+        fu.add_followup(db, manager, gone["id"], {"followup_kind": "call", "followup_summary": "再试"})
+
+
+def test_a_care_campaign_written_while_a_customer_is_merged_away_is_run_again(db, actors, pair):
+    from lib.core.db import is_write_conflict
+    from lib.core.clock import utcnow
+    from lib.customers import campaigns
+
+    keep, gone = pair
+    manager = actors["manager"]
+    label, columns = campaigns._validate(db, {"campaign_label": "中秋", "followup_summary": "送月饼",
+                                              "followup_due_on": "2026-12-20"})
+    row = campaigns._row_template(label, columns, manager.username, utcnow())
+    with pytest.raises(Exception) as exc:
+        with db.transaction() as cur:
+            cur.execute("SELECT count(*) FROM customers").fetchone()
+            merge(db, manager, keep, gone)
+            campaigns._write_batch(cur, row, [keep["id"], gone["id"]])
+    assert is_write_conflict(exc.value) or isinstance(exc.value, ConflictError), exc.value
+    assert count(db, "SELECT count(*) FROM follow_ups WHERE summary = '送月饼'") == 0

@@ -122,6 +122,7 @@ def _audit_sql(row: Mapping[str, Any]) -> tuple[str, list[Any]]:
 
 def _write_batch(cur, row: Mapping[str, Any], customer_ids: list[int]) -> int:
     """The follow-ups and audit entries of one batch of customers; returns how many."""
+    cs.claim_customers(cur, customer_ids)  # a customer merged or archived meanwhile: run again
     sql, params = _insert_sql(row)
     new_ids = [r[0] for r in cur.execute(sql, [*params, customer_ids]).fetchall()]
     sql, params = _audit_sql(row)

@@ -436,8 +436,9 @@ def check_readable(cur, actor, customer_id: int) -> dict:
 
 def customer_for_change(cur, actor, customer_id: int, action: str) -> dict:
     """In the caller's transaction: the customer, if the actor may read it ("not found"
-    otherwise), may do ``action`` to it, and it is not archived. For writes to the
-    customer's parts (``lib.customers.parts``), which do not change its version.
+    otherwise), may do ``action`` to it, and it is not archived; its row is claimed
+    (``claim_customers``). For writes to the customer's parts (``lib.customers.parts``),
+    which do not change its version.
 
     The customer's own fields and system columns only, not its primary contact's: no
     part rule reads them, and looking the contacts up cost each part write ~0.7 ms."""
@@ -447,7 +448,22 @@ def customer_for_change(cur, actor, customer_id: int, action: str) -> dict:
     perm.require(actor, action, rec)
     if rec["archived"]:
         raise CustomerMasterError("error.archived", code=rec["code"])
+    claim_customers(cur, [customer_id])
     return rec
+
+
+def claim_customers(cur, customer_ids: Sequence[int]) -> None:
+    """Write the customers' rows without changing them (``version = version``), so that
+    this transaction and any other that writes them — an archive, a merge, an edit —
+    cannot both commit: DuckDB reports a write-write conflict on the same column of the
+    same row, and ``run_in_transaction`` runs the later one again, which then sees the
+    other's commit. A part written while its customer was merged away would otherwise
+    stay with the merged customer, out of sight."""
+    if len(customer_ids) == 1:
+        cur.execute("UPDATE customers SET version = version WHERE id = ?", [customer_ids[0]])
+    elif customer_ids:
+        cur.execute("UPDATE customers SET version = version WHERE id IN (SELECT unnest(?::BIGINT[]))",
+                    [sorted(set(customer_ids))])
 
 
 def refresh_search_text(cur, customer_id: int) -> None:
