@@ -274,3 +274,14 @@ def test_a_rename_into_another_companys_name_written_otherwise_warns(db, actors,
     saved = cs.update_customer(db, actors["sales"], mine["id"], {"name": "某某物流（上海）有限公司"}, mine["version"])
     [m] = [m for m in D.edit_warnings(db, actors["sales"], saved, {"name"}) if m.code == theirs["code"]]
     assert (m.visible, m.id, m.owner) == (False, None, "sales2")
+
+
+def test_the_entry_form_asks_about_the_same_company_with_its_city_in_brackets(db, actors, make_customer):
+    from lib.customers.entry import PossibleDuplicates, enter_customer
+    from tests.conftest import customer_values
+
+    old = make_customer(name="北京云杉数据科技有限公司")
+    D.refresh_keys(db)
+    with pytest.raises(PossibleDuplicates) as exc:
+        enter_customer(db, actors["manager"], customer_values(name="云杉数据科技（北京）股份有限公司"))
+    assert [m.code for m in exc.value.matches] == [old["code"]]

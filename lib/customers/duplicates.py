@@ -543,32 +543,43 @@ def duplicate_groups(db, actor, *, offset: int = 0, size: int = PAGE_SIZE) -> Gr
 WATCHED = ("name", "uscc", "phone", "contact_phone")
 
 
-def edit_warnings(db, actor, record: Mapping[str, Any], changed: Iterable[str], *, limit: int = 10) -> list:
-    """After a grid or detail edit of ``record`` (as saved) that changed ``changed``: the
-    other customers it now looks like, for a warning that does not block; empty when no
-    watched field changed. The entry form's ``lib.customers.search.find_duplicates``,
-    plus, for a company's name, the finder's own name key (北京某某科技 = 某某科技（北京）,
-    ``name_keys``) over the stored keys: a key not refreshed since its customer's
-    rename does not match (the join on the name), so nothing stale is shown."""
-    if not set(changed) & set(WATCHED):
-        return []
-    found = find_duplicates(db, actor, {k: record.get(k) for k in WATCHED}, exclude_id=record["id"], limit=limit)
-    if "name" not in set(changed) or record.get("customer_type") != "company" or not record.get("name"):
+def looks_like(db, actor, values: Mapping[str, Any], *, exclude_id: int | None = None, limit: int = 10,
+               by_name_key: bool = True) -> list:
+    """Customers that the one entered or edited (``values`` by field name) may be: the
+    entry check (``lib.customers.search.find_duplicates``: USCC, phones, name, pinyin,
+    similar name), plus, for a company (``by_name_key``), the finder's own name key over
+    the stored keys (北京某某科技 = 某某科技（北京）, ``name_keys``), which the entry
+    check's text search misses when the city is in brackets. A key not refreshed since
+    its customer's rename does not match (the join on the name), so nothing stale is
+    shown; a customer entered since the last refresh has no key yet."""
+    found = find_duplicates(db, actor, values, exclude_id=exclude_id, limit=limit)
+    name = str(values.get("name") or "").strip()
+    if not by_name_key or values.get("customer_type", "company") != "company" or not name:
         return found
-    key = name_keys(record["name"]).name_key
+    key = name_keys(name).name_key
     known = {m.code for m in found}
     with db.read() as cur:
         rows = cur.execute(
             "SELECT c.id, c.code, c.name, c.owner, c.archived FROM duplicate_keys k"
             " JOIN customers c ON c.id = k.customer_id AND c.name = k.name"
-            " WHERE k.name_key = ? AND c.id <> ? AND c.merged_into IS NULL AND c.customer_type = 'company'"
-            " ORDER BY c.id LIMIT ?", [key, record["id"], limit]).fetchall()
-    for cid, code, name, owner, archived in rows:
+            " WHERE k.name_key = ? AND c.id IS DISTINCT FROM ? AND c.merged_into IS NULL"
+            " AND c.customer_type = 'company' ORDER BY c.id LIMIT ?", [key, exclude_id, limit]).fetchall()
+    for cid, code, other, owner, archived in rows:
         if code in known or len(found) >= limit:
             continue
         visible = perm.can(actor, perm.CUSTOMER_READ, {"owner": owner})
-        found.append(DuplicateMatch(cid if visible else None, code, name, owner, ("name",), 100.0, archived, visible))
+        found.append(DuplicateMatch(cid if visible else None, code, other, owner, ("name",), 100.0, archived, visible))
     return found
+
+
+def edit_warnings(db, actor, record: Mapping[str, Any], changed: Iterable[str], *, limit: int = 10) -> list:
+    """After a grid or detail edit of ``record`` (as saved) that changed ``changed``: the
+    other customers it now looks like (``looks_like``; the name key only when the name
+    changed), for a warning that does not block; empty when no watched field changed."""
+    if not set(changed) & set(WATCHED):
+        return []
+    return looks_like(db, actor, {k: record.get(k) for k in (*WATCHED, "customer_type")}, exclude_id=record["id"],
+                      limit=limit, by_name_key="name" in set(changed))
 
 
 def companies_with_name_keys(cur, keys: Iterable[str]) -> list[tuple[str, str, str]]:

@@ -21,7 +21,8 @@ from typing import Any, Iterable, Mapping
 
 from lib.core.errors import ConfirmationRequired, FieldProblem
 from lib.customers import customer as cs
-from lib.customers.search import DuplicateMatch, find_duplicates
+from lib.customers.duplicates import looks_like
+from lib.customers.search import DuplicateMatch
 
 DUPLICATES_CODE = "duplicates"  # prefix of a PossibleDuplicates confirmation code
 _MESSAGE = "validation.possible_duplicates"  # takes {n}, the number of matches
@@ -47,7 +48,7 @@ def enter_customer(db, actor, values: Mapping[str, Any], *, confirm: Iterable[st
     ``DuplicateError`` for a USCC another customer holds."""
     confirm = set(confirm)
     new = cs.prepare_new(db, actor, values, confirm=confirm)
-    matches = find_duplicates(db, actor, new.values)
+    matches = looks_like(db, actor, new.values)
     if matches:
         request = PossibleDuplicates(matches)
         if request.code not in confirm:
