@@ -62,16 +62,34 @@ def test_migration_stops_at_the_first_failure_and_resumes(db_path, monkeypatch):
         cur.execute("CREATE TABLE half_done (x INTEGER)")
         raise RuntimeError("boom")
 
-    migrations = list(schema.MIGRATIONS) + [(len(schema.MIGRATIONS) + 1, "broken", broken)]
+    migrations = list(schema.MIGRATIONS) + [(schema.MIGRATIONS[-1][0] + 1, "broken", broken)]
     monkeypatch.setattr(schema, "MIGRATIONS", migrations)
     with pytest.raises(RuntimeError):
         Database(db_path)
     monkeypatch.setattr(schema, "MIGRATIONS", migrations[:-1])
     db = Database(db_path)
     try:
-        assert scalar(db, "SELECT max(version) FROM schema_version") == len(migrations) - 1
+        assert scalar(db, "SELECT max(version) FROM schema_version") == migrations[-2][0]
         # the failed migration's work was rolled back with it
         assert scalar(db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'") == 0
+    finally:
+        db.close()
+
+
+def test_a_lower_number_arriving_later_is_still_applied(db_path, monkeypatch):
+    """Two branches number their migrations apart in advance (7 and 8): a file that
+    got 8 first must get 7 when the branches meet, not skip it as "older"."""
+    declared = list(schema.MIGRATIONS)
+    late = declared[-2]  # the second newest stands in for the number that arrives later
+    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in declared if m is not late])
+    Database(db_path).close()
+    monkeypatch.setattr(schema, "MIGRATIONS", declared)
+    db = Database(db_path)
+    try:
+        with db.read() as cur:
+            versions = [r[0] for r in cur.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
+        assert versions == [n for n, _, _ in declared]
+        assert schema.migrate(db) == declared[-1][0]  # and only once
     finally:
         db.close()
 

@@ -437,15 +437,19 @@ def current_version(cur: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(db) -> int:
-    """Apply every migration newer than the file's version. Returns the new version."""
+    """Apply every migration the file has not recorded, in order. Returns the new version.
+
+    Recorded numbers, not the newest one, decide: migrations written on two branches
+    at once are numbered apart in advance, and a file migrated by the branch with the
+    higher number must still get the lower one when the branches meet."""
 
     def start(cur):
         _ensure_version_table(cur)
-        return current_version(cur)
+        return {r[0] for r in cur.execute("SELECT version FROM schema_version").fetchall()}
 
     done = db.run_in_transaction(start)
     for number, name, apply in MIGRATIONS:
-        if number <= done:
+        if number in done:
             continue
 
         def work(cur, number=number, name=name, apply=apply):
