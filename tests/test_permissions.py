@@ -165,7 +165,7 @@ _MANAGER = {
     perm.CUSTOMER_READ: "all", perm.CUSTOMER_CREATE: "all", perm.CUSTOMER_UPDATE: "all",
     perm.CUSTOMER_ARCHIVE: "all", perm.ANALYTICS_VIEW: "all", perm.CUSTOMER_SET_CREDIT: "all",
     perm.CUSTOMER_SET_OWNER: "all", perm.CUSTOMER_SET_ACCESS_LEVEL: "all", perm.AUDIT_VIEW: "all", perm.PAGE_NEW_CUSTOMER: "all",
-    perm.FOLLOWUP_EDIT_ANY: "all", perm.CAMPAIGN_RUN: "all", **_PAGES_ALL,
+    perm.FOLLOWUP_EDIT_ANY: "all", perm.CAMPAIGN_RUN: "all", perm.CUSTOMER_EXPORT: "all", **_PAGES_ALL,
 }
 EXPECTED = {
     "admin": {**_MANAGER, perm.USERS_MANAGE: "all", perm.BACKUP_RUN: "all"},
@@ -173,7 +173,7 @@ EXPECTED = {
     "sales": {
         perm.CUSTOMER_READ: "own", perm.CUSTOMER_CREATE: "all", perm.CUSTOMER_UPDATE: "own",
         perm.CUSTOMER_ARCHIVE: "own", perm.ANALYTICS_VIEW: "own", perm.AUDIT_VIEW: "own",
-        perm.PAGE_NEW_CUSTOMER: "all", **_PAGES_ALL,
+        perm.CUSTOMER_EXPORT: "own", perm.PAGE_NEW_CUSTOMER: "all", **_PAGES_ALL,
     },
     "viewer": {perm.CUSTOMER_READ: "all", perm.ANALYTICS_VIEW: "all", perm.AUDIT_VIEW: "all", **_PAGES_ALL},
 }

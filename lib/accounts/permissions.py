@@ -36,6 +36,8 @@ AUDIT_VIEW = "audit.view"  # a customer's history (scope as for reading the cust
 # one's own (authors and assignees may always); lib.customers.followups.
 FOLLOWUP_EDIT_ANY = "followup.edit_any"
 CAMPAIGN_RUN = "campaign.run"  # a care campaign over a search (lib.customers.campaigns)
+# Export a search as CSV / XLSX (lib.customers.export); scope ``own``: one's own customers.
+CUSTOMER_EXPORT = "customer.export"
 
 # Pages are actions too, so the router's page list is data like everything else
 # (``ui/nav.py`` names each page's action).

@@ -1,6 +1,7 @@
 """Every user-facing message, in Simplified Chinese and English: this module's errors and
 validation messages, plus the parts in ``i18n_shell`` (app shell), ``i18n_pages`` (business
-pages), ``i18n_file`` (the customer file) and ``i18n_cli`` (command line), assembled into
+pages), ``i18n_file`` (the customer file), ``i18n_export`` (export and import template) and
+``i18n_cli`` (command line), assembled into
 ``MESSAGES`` at import.
 
 Keys are stable identifiers used by errors (``lib.core.errors``) and pages; a drift test
@@ -169,11 +170,12 @@ def _merge() -> None:
     # pages, the customer file, the command line. ``MESSAGES`` (the errors and validation above) becomes the
     # whole catalogue, assembled once at import.
     from lib.core.i18n_cli import CLI
+    from lib.core.i18n_export import EXPORT
     from lib.core.i18n_file import FILE
     from lib.core.i18n_pages import PAGES
     from lib.core.i18n_shell import SHELL
 
-    whole = combine(MESSAGES, SHELL, PAGES, FILE, CLI)
+    whole = combine(MESSAGES, SHELL, PAGES, FILE, EXPORT, CLI)
     MESSAGES.clear()
     MESSAGES.update(whole)
 

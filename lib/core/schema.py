@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006
+from lib.core.seeds import m001, m004, m006, m008
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -414,6 +414,13 @@ def _m006_customer_file(cur: duckdb.DuckDBPyConnection) -> None:
         cur.execute(f"CREATE SEQUENCE follow_up_id_seq START {int(top) + 1}")
 
 
+def _m008_export(cur: duckdb.DuckDBPyConnection) -> None:
+    # Export of a search (lib.customers.export) checks customer.export again. Rows: m008.py.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m008.ADDED_PERMISSIONS)
+
+
+# Number 7 is taken by another branch's migration (import); a file that already has
+# a later number still gets it (``migrate`` applies every number it has not recorded).
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
@@ -421,6 +428,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (4, "roles as data: users and permissions refer to roles; unchecked actions removed", _m004_roles_are_data),
     (5, "login sessions, trusted browsers, login delays", _m005_sessions),
     (6, "the customer file: access level, contacts, relationships, follow-ups, files", _m006_customer_file),
+    (8, "export: customer.export for admins, managers and (own customers) salespeople", _m008_export),
 ]
 
 
