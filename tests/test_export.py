@@ -350,6 +350,27 @@ def test_template_headers_sample_and_drop_downs(db, actors, lang):
     assert clean.customer["customer_type"] == "company" and clean.customer["owner"] == "manager"
 
 
+# -- the command line ---------------------------------------------------------------------------------------
+def test_command_line_export_as_a_user(db, actors, make_customer, db_path, tmp_path):
+    from tests.test_cli import run_cli
+
+    mine = make_customer("sales", name="命令行客户有限公司")
+    make_customer("sales2", name="命令行他人有限公司")
+    make_customer("sales", name="别的客户有限公司")
+    db.close()
+    out = tmp_path / "sales.xlsx"
+    done = run_cli("--db", str(db_path), "export", "--user", "sales", "--format", "xlsx", "--out", str(out),
+                   "--q", "命令行", "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    assert f"Exported 1 customers to {out}" in done.stdout
+    wb = openpyxl.load_workbook(out)
+    assert [r[0] for r in wb.worksheets[0].iter_rows(values_only=True)] == ["Customer code", mine["code"]]
+    refused = run_cli("--db", str(db_path), "export", "--user", "viewer", "--format", "csv", "--out",
+                      str(tmp_path / "v.csv"))
+    assert refused.returncode == 1 and "permission" in refused.stderr
+    assert not (tmp_path / "v.csv").exists()
+
+
 # -- the customers page -------------------------------------------------------------------------------------
 @pytest.fixture
 def downloads(monkeypatch):

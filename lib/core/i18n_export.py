@@ -25,4 +25,6 @@ EXPORT: dict[str, dict[str, str]] = {
         "zh": "空白导入文件（Excel）：表头、示例行，列表字段带下拉选项。",
         "en": "A blank import file (Excel): headers, a sample row and drop-downs for list fields.",
     },
+    "cli.export_done": {"zh": "已导出 {rows} 个客户到 {path}。", "en": "Exported {rows} customers to {path}."},
+    "cli.unknown_user": {"zh": "没有启用的用户 {username}。", "en": "No active user {username}."},
 }
