@@ -261,6 +261,30 @@ def test_rows_are_fetched_in_batches_and_written_as_they_come(db, actors, make_c
     assert got - {"Customer code"} == codes
 
 
+def test_writes_go_on_during_an_export_which_reads_one_snapshot(db, actors, make_customer):
+    """An export holds its transaction open while it writes the file: a save made
+    meanwhile commits at once, and the export lists the rows as they were when it began."""
+    from lib.customers.customer import update_customer
+
+    recs = [make_customer() for _ in range(6)]
+    last = recs[-1]
+    saved = []
+
+    class SavesMidway(io.BytesIO):
+        def write(self, data):
+            if not saved and self.tell() > 3:  # after the first batch reached the file
+                saved.append(update_customer(db, actors["manager"], last["id"], {"name": "导出期间改名有限公司"},
+                                             last["version"]))
+            return super().write(data)
+
+    out = SavesMidway()
+    assert ex.export_customers(db, actors["manager"], CustomerFilters(), "csv", out, "zh", batch_size=2) == 6
+    assert saved and saved[0]["name"] == "导出期间改名有限公司"
+    rows = by_code(list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline=""))))
+    assert rows[last["code"]]["name"] == last["name"]
+    assert len(export_audits(db)) == 1
+
+
 def test_a_sheet_that_is_full_continues_on_the_next(db, actors, make_customer, monkeypatch):
     codes = [make_customer()["code"] for _ in range(7)]
     monkeypatch.setattr(ex, "XLSX_MAX_ROWS", 4)  # a header and three rows per sheet
