@@ -194,24 +194,38 @@ def test_an_empty_export_has_the_header_row(db, actors):
 
 # -- streaming ------------------------------------------------------------------------------------------
 class _SpyCursor:
-    """The export's cursor, recording each fetch; a read of the whole result fails."""
+    """The export's cursor, recording how many rows each fetch returned, from which
+    table (the statement's FROM) and whether the statement read a range of ids."""
 
     def __init__(self, cur, events):
         self._cur, self._events = cur, events
+        self._statement = (None, False)
 
-    def execute(self, *args):
-        self._cur.execute(*args)
+    def execute(self, sql, *args):
+        table = sql.split(" FROM ", 1)[1].split()[0] if " FROM " in sql else None
+        self._statement = (table, " BETWEEN " in sql)
+        self._cur.execute(sql, *args)
         return self
 
-    def fetchmany(self, size):
-        rows = self._cur.fetchmany(size)
-        self._events.append(("fetch", size, len(rows)))
+    def _note(self, rows):
+        self._events.append(("fetch", *self._statement, len(rows)))
         return rows
 
-    def _whole(self, *args, **kwargs):
-        raise AssertionError("the export read the whole result at once")
+    def fetchmany(self, size=1):
+        return self._note(self._cur.fetchmany(size))
 
-    fetchall = fetchdf = df = fetchnumpy = fetch_arrow_table = arrow = pl = fetch_df = _whole
+    def fetchall(self):
+        return self._note(self._cur.fetchall())
+
+    def fetchone(self):
+        row = self._cur.fetchone()
+        self._note([row] if row is not None else [])
+        return row
+
+    def _unexpected(self, *args, **kwargs):
+        raise AssertionError("the export read a result some other way")
+
+    fetchdf = df = fetchnumpy = fetch_arrow_table = arrow = pl = fetch_df = fetch_record_batch = _unexpected
 
     def __getattr__(self, name):
         return getattr(self._cur, name)
@@ -240,25 +254,44 @@ class _SpyOut(io.BytesIO):
         return super().write(data)
 
 
+def _read_back(fmt: str, data: bytes) -> set[str]:
+    if fmt == "csv":
+        return {r[0] for r in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")) if r} - {"Customer code"}
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    return {r[0] for r in wb.worksheets[0].iter_rows(values_only=True)} - {"Customer code"}
+
+
 @pytest.mark.parametrize("fmt", ex.FORMATS)
-def test_rows_are_fetched_in_batches_and_written_as_they_come(db, actors, make_customer, fmt):
-    codes = {make_customer()["code"] for _ in range(10)}
+def test_rows_are_read_in_batches_and_written_as_they_come(db, actors, make_customer, fmt):
+    codes = {make_customer(contact_name=f"联系人{i}")["code"] for i in range(10)}
     events: list[tuple] = []
     out = _SpyOut(events)
     n = ex.export_customers(_SpyDb(db, events), actors["manager"], CustomerFilters(), fmt, out, "en", batch_size=3)
-    assert n == 10
-    fetches = [e for e in events if e[0] == "fetch"]
-    assert [size for _, size, _ in fetches] == [3] * 5 and [got for *_, got in fetches] == [3, 3, 3, 1, 0]
+    assert n == 10 and _read_back(fmt, out.getvalue()) == codes
+    fetched = [e[1:] for e in events if e[0] == "fetch"]
+    # no result is ever larger than a batch: the customers 3 at a time, their contacts too
+    assert [rows for table, ranged, rows in fetched if table == "customers" and ranged] == [3, 3, 3, 1]
+    assert [rows for table, ranged, rows in fetched if table == "contacts"] == [3, 3, 3, 1]
+    assert max(rows for *_, rows in fetched) <= 3
     if fmt == "csv":
         # each batch reaches the file before the next one is read
-        positions = [i for i, e in enumerate(events) if e[0] == "fetch"]
-        for before, after in zip(positions, positions[1:]):
-            assert any(e[0] == "write" for e in events[before + 1:after]), events
-        got = {r[0] for r in csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))) if r}
-    else:
-        wb = openpyxl.load_workbook(io.BytesIO(out.getvalue()), read_only=True)
-        got = {r[0] for r in wb.worksheets[0].iter_rows(values_only=True)}
-    assert got - {"Customer code"} == codes
+        batches = [i for i, e in enumerate(events) if e[0] == "fetch" and e[1] == "contacts"]
+        assert len(batches) == 4
+        for before, after in zip(batches, batches[1:]):
+            assert any(e[0] == "write" and e[1] > 0 for e in events[before + 1:after]), events
+
+
+def test_a_gap_in_the_ids_is_crossed_in_one_step(db, actors, make_customer):
+    recs = [make_customer() for _ in range(4)]
+    far = 10**12  # as if a restore had moved the sequence far on
+    with db.transaction() as cur:
+        for i, r in enumerate(recs[2:]):
+            cur.execute("UPDATE contacts SET customer_id = ? WHERE customer_id = ?", [far + i, r["id"]])
+            cur.execute("UPDATE customers SET id = ? WHERE id = ?", [far + i, r["id"]])
+    events: list[tuple] = []
+    rows, _ = export_csv(_SpyDb(db, events), actors["manager"], batch_size=2)
+    assert {r[0] for r in rows[1:]} == {r["code"] for r in recs}
+    assert len([e for e in events if e[0] == "fetch" and e[1] == "customers" and e[2]]) <= 4
 
 
 def test_writes_go_on_during_an_export_which_reads_one_snapshot(db, actors, make_customer):
