@@ -42,13 +42,13 @@ import csv
 import io
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 from lib.accounts import permissions as perm
-from lib.core.clock import local_today, to_local, utcnow
+from lib.core.clock import SHANGHAI_OFFSET_HOURS, local_today, utcnow
 from lib.core.errors import CustomerMasterError
 from lib.core.i18n import t
 from lib.core.text import formula_safe
@@ -62,7 +62,7 @@ MEDIA_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-BATCH = 5000  # rows per fetchmany and per write
+BATCH = 5000  # ids per batch: its two queries and one write
 XLSX_MAX_ROWS = 1_048_576  # rows of one worksheet (Excel's limit), header included
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _XLSX_TIME = "yyyy-mm-dd hh:mm:ss"
@@ -76,10 +76,10 @@ _XLSX_OPTIONS = {
 
 # What a cell holds, by the kind of the field or system column. Every kind of
 # lib.customers.kinds has an entry (tests/test_export.py checks it).
-TEXT, LABEL, NUMBER, DAY, TIME, YES_NO = "text", "label", "number", "date", "time", "yes_no"
+TEXT, LABEL, MONEY, NUMBER, DAY, TIME, YES_NO = "text", "label", "money", "number", "date", "time", "yes_no"
 CELL_OF_KIND = {
     "text": TEXT, "longtext": TEXT, "phone": TEXT, "email": TEXT, "uscc": TEXT, "user": TEXT, "code": TEXT,
-    "choice": LABEL, "money": NUMBER, "date": DAY, "timestamp": TIME, "bool": YES_NO, "int": NUMBER,
+    "choice": LABEL, "money": MONEY, "date": DAY, "timestamp": TIME, "bool": YES_NO, "int": NUMBER,
 }
 
 
@@ -93,7 +93,7 @@ class Column:
 
     name: str
     sql: str  # the SELECT expression (customers ``c``, primary contact ``p``)
-    cell: str  # one of TEXT, LABEL, NUMBER, DAY, TIME, YES_NO
+    cell: str  # one of TEXT, LABEL, MONEY, NUMBER, DAY, TIME, YES_NO
     source: Field | SystemColumn
 
     def label(self, lang: str) -> str:
@@ -116,9 +116,10 @@ def headers(lang: str, fields: Sequence[Field] | None = None) -> list[str]:
     return [formula_safe(c.label(lang)) for c in export_columns(fields)]
 
 
-def _converters(db, columns: Sequence[Column], lang: str) -> list[Callable[[Any], Any]]:
-    """Per column, stored value -> cell value (str, Decimal, date, naive local datetime
-    or None); strings already through ``formula_safe``."""
+def _converters(db, columns: Sequence[Column], lang: str, fmt: str) -> list[Callable[[Any], Any]]:
+    """Per column, stored value -> cell value: str (through ``formula_safe``), Decimal
+    or None; for XLSX dates and naive local datetimes, for CSV their text. (The CSV's
+    text is made here, once per value, rather than by testing every cell's type.)"""
     lists = db.reference_lists()
     yes, no = t("export.yes", lang), t("export.no", lang)
     key = "label_zh" if lang == "zh" else "label_en"
@@ -129,11 +130,19 @@ def _converters(db, columns: Sequence[Column], lang: str) -> list[Callable[[Any]
     def number(v):
         return v
 
+    as_text = fmt == "csv"
+    # Asia/Shanghai has a fixed offset (lib.core.clock): adding it is to_local without
+    # the time-zone arithmetic, a tenth of the export's time at 1M rows.
+    shift = timedelta(hours=SHANGHAI_OFFSET_HOURS)
+
     def day(v):
-        return v
+        return None if v is None else (v.isoformat() if as_text else v)
 
     def time(v):
-        return None if v is None else to_local(v).replace(tzinfo=None, microsecond=0)
+        if v is None:
+            return None
+        local = (v + shift).replace(microsecond=0)
+        return local.strftime(TIME_FORMAT) if as_text else local
 
     def yes_no(v):
         return None if v is None else (yes if v else no)
@@ -151,7 +160,7 @@ def _converters(db, columns: Sequence[Column], lang: str) -> list[Callable[[Any]
         if c.cell == LABEL:
             out.append(label_of(c.source.options))
         else:
-            out.append({TEXT: text, NUMBER: number, DAY: day, TIME: time, YES_NO: yes_no}[c.cell])
+            out.append({TEXT: text, MONEY: number, NUMBER: number, DAY: day, TIME: time, YES_NO: yes_no}[c.cell])
     return out
 
 
@@ -185,8 +194,12 @@ def _batches(cur, columns: Sequence[Column], where: str, params: list[Any], batc
                     row[i] = v
                 batch.append(tuple(row))
             yield batch
-        # Over a gap in the ids (a restore moves the sequence on) in one step.
-        lo = cur.execute("SELECT min(id) FROM customers WHERE id > ?", [hi]).fetchone()[0]
+            lo = hi + 1
+        else:
+            # Over a gap in the ids (a restore moves the sequence on) in one step. (Not
+            # min(id): with the index preferred (db.py) that walked the index, 0.5 s at 1M.)
+            after = cur.execute("SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT 1", [hi]).fetchone()
+            lo = after[0] if after else None
 
 
 def filters_json(filters: CustomerFilters) -> dict[str, Any]:
@@ -232,7 +245,7 @@ def export_customers(db, actor, filters: CustomerFilters, fmt: str, out: BinaryI
         raise ExportFormatError(format=str(fmt)[:20])
     where, params = where_clause(actor, filters, action=perm.CUSTOMER_EXPORT)
     columns = export_columns()
-    convert = _converters(db, columns, lang)
+    convert = _converters(db, columns, lang, fmt)
     batch_size = max(1, int(batch_size))
     with _binary_out(out) as sink, db.transaction() as cur:
 
@@ -254,14 +267,6 @@ def export_customers(db, actor, filters: CustomerFilters, fmt: str, out: BinaryI
 
 
 # -- CSV ----------------------------------------------------------------------------------------
-def _csv_text(v: Any) -> Any:
-    if isinstance(v, datetime):
-        return v.strftime(TIME_FORMAT)
-    if isinstance(v, date):
-        return v.isoformat()
-    return v  # str (already formula-safe), Decimal or None (an empty cell)
-
-
 def _write_csv(out: BinaryIO, head: list[str], batches: Iterator[list[list[Any]]]) -> int:
     out.write(codecs.BOM_UTF8)
     buf = io.StringIO()
@@ -269,7 +274,7 @@ def _write_csv(out: BinaryIO, head: list[str], batches: Iterator[list[list[Any]]
     writer.writerow(head)
     written = 0
     for rows in batches:
-        writer.writerows([_csv_text(v) for v in row] for row in rows)
+        writer.writerows(rows)  # text, Decimal or None (an empty cell) already
         out.write(buf.getvalue().encode("utf-8"))
         buf.seek(0)
         buf.truncate()
@@ -286,7 +291,7 @@ def _write_xlsx(out: BinaryIO, head: list[str], columns: Sequence[Column], batch
     book = xlsxwriter.Workbook(out, _XLSX_OPTIONS)
     bold = book.add_format({"bold": True})
     formats = {TIME: book.add_format({"num_format": _XLSX_TIME}), DAY: book.add_format({"num_format": _XLSX_DATE}),
-               NUMBER: book.add_format({"num_format": _XLSX_MONEY})}
+               MONEY: book.add_format({"num_format": _XLSX_MONEY}), NUMBER: None}
     cells = [c.cell for c in columns]
     title = t("export.sheet_customers", lang)
     sheets = 0
@@ -315,8 +320,8 @@ def _write_xlsx(out: BinaryIO, head: list[str], columns: Sequence[Column], batch
                 if v is None:
                     continue
                 cell = cells[i]
-                if cell == NUMBER:
-                    sheet.write_number(row_no, i, float(v), formats[NUMBER])
+                if cell == MONEY or cell == NUMBER:
+                    sheet.write_number(row_no, i, float(v), formats[cell])
                 elif cell == TIME:
                     sheet.write_datetime(row_no, i, v, formats[TIME])
                 elif cell == DAY:
