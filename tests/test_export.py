@@ -477,3 +477,20 @@ def test_page_exports_the_current_search_when_clicked(db, db_path, make_customer
     assert [json.loads(a[-1])["filters"]["text"] for a in export_audits(db)] == ["厦门", "厦门"]
     template = openpyxl.load_workbook(io.BytesIO(downloads[ex.TEMPLATE_FILE_NAME]()))
     assert [c.value for c in template.worksheets[0][1]] == [f.label("en") for f in F.FIELDS]
+
+
+def test_the_downloaded_file_leaves_nothing_on_disk(db, actors, make_customer, tmp_path, monkeypatch):
+    import tempfile
+
+    from ui.export import exported
+
+    rec = make_customer()
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    served = exported(db, actors["manager"], CustomerFilters(), "csv", "en")()
+    assert list(temp.iterdir()) == []  # unlinked before Streamlit reads it
+    rows = list(csv.reader(io.StringIO(served.read().decode("utf-8-sig"), newline="")))
+    served.close()
+    assert [r[0] for r in rows] == ["Customer code", rec["code"]]
+    assert isinstance(served, io.BufferedReader)  # a type Streamlit's download reads whole
