@@ -13,9 +13,12 @@ into a ``bytes`` object and kept in the in-memory media file storage, served fro
 there at ``/media/…``, and dropped after later script runs no longer reference it.
 There is no way to hand it a path to stream from. So the export itself streams to a
 temporary file (bounded memory, ``lib.customers.export``), and the server then holds
-the finished file's bytes once: for a large CSV that is its whole size (about 35 MB
-per 100,000 demo customers; XLSX about 20 MB) until Streamlit drops it. The temporary
-file is unlinked before Streamlit reads it, so nothing is left on disk.
+the finished file's bytes: its whole size (CSV about 35 MB per 100,000 demo customers,
+XLSX about 20 MB) until Streamlit drops it two script runs later; a 1M-row CSV peaked at
++1.19 GB in the server (docs/benchmarks.md). The temporary file is unlinked before
+Streamlit reads it, so nothing is left on disk. The browser waits at most 180 s for the
+callable (Streamlit's frontend timeout): a 1M-row XLSX (about 190 s) never arrives; the
+command line (``python -m lib.cli export``) has no such limit.
 """
 from __future__ import annotations
 
