@@ -2,7 +2,7 @@
 
 Commands: ``init [--demo]``, ``demo-data``, ``create-user``, ``reset-password``,
 ``list-users``, ``activate-user``/``deactivate-user``, ``login-delays``,
-``lift-login-delay``, ``backup``, ``restore`` and ``secrets``. Every command but ``secrets`` works on the file given by ``--db`` (default:
+``lift-login-delay``, ``backup``, ``restore``, ``export`` and ``secrets``. Every command but ``secrets`` works on the file given by ``--db`` (default:
 env ``CM_DB_PATH``, else data/customers.duckdb).
 
 Expected failures print one translated message and exit non-zero, never a traceback:
@@ -305,6 +305,29 @@ def cmd_restore(args, console: Console) -> int:
     return 0
 
 
+def cmd_export(args, console: Console) -> int:
+    """The customers a user may export (their search: ``--q`` and ``--archived``) to a
+    CSV or XLSX file, as that user: their scope, their language's headers, an audit
+    entry in their name."""
+    from lib.accounts import users
+    from lib.customers.export import export_customers
+    from lib.customers.search import CustomerFilters
+
+    db = _open(args)
+    try:
+        actor = users.actor_for(db, args.user.lower())
+        if actor is None:
+            console.warn("cli.unknown_user", username=args.user)
+            return EXIT_REFUSED
+        lang = args.lang or users.preferred_lang(db, actor.username) or console.lang
+        filters = CustomerFilters(text=args.q or "", archived=args.archived)
+        rows = export_customers(db, actor, filters, args.format, args.out, lang)
+    finally:
+        db.close()
+    console.say("cli.export_done", rows=f"{rows:,}", path=args.out)
+    return 0
+
+
 def cmd_secrets(args, console: Console) -> int:
     """A random cookie-signing key in the secrets file on first start; never overwritten.
     ``--print`` prints a new key instead (for CM_COOKIE_KEY)."""
@@ -434,6 +457,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm-warnings", action="store_true",
                    help="accept the warnings (USCC checksum, doubtful phone) for the whole file")
     p.add_argument("--apply", action="store_true", help="import (one transaction) instead of only checking")
+
+    p = command("export", cmd_export, "export the customers a user may export to a CSV or XLSX file")
+    p.add_argument("--user", required=True, help="export as this user (their scope; the audit log names them)")
+    p.add_argument("--format", choices=("csv", "xlsx"), required=True)
+    p.add_argument("--out", required=True, help="the file to write (replaced if it exists)")
+    p.add_argument("--q", default="", help="free-text search, as typed in the customers page's search box")
+    p.add_argument("--archived", choices=("active", "archived", "all"), default="active")
+    p.add_argument("--lang", choices=("zh", "en"), help="headers and labels (default: the user's language)")
 
     p = sub.add_parser("secrets", help="write a random cookie-signing key unless one exists")
     p.add_argument("--file", default=".streamlit/secrets.toml")

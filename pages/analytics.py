@@ -136,8 +136,7 @@ def _industry_tier(ctx, a, not_set: str, height: int) -> None:
 
 
 def _download(ctx, df: pd.DataFrame, name: str) -> None:
-    # utf-8 with BOM: Excel opens Chinese CSV correctly only with it.
-    st.download_button(ctx.t("analytics.download"), df.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(ctx.t("analytics.download"), charts.csv_bytes(df),
                        file_name=f"customers_{name}.csv", mime="text/csv", icon=":material/download:",
                        on_click="ignore", key=f"an_csv_{name}", type="tertiary")
 

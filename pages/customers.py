@@ -4,7 +4,8 @@ The grid shows one server-side page (50/100/200 rows, keyset cursors). The page'
 stay put while the user edits (``ui.grid.GridView``); "Save changes" sends only the
 changed rows, each with the version it was read at, through ``lib.customers.customer.bulk_update``.
 Unsaved edits survive saving, re-opening the page and a new search (``GridView.carry_from``).
-Managers run a care campaign over the current search from here (``ui.campaign``).
+Managers run a care campaign over the current search from here (``ui.campaign``); whoever
+may export downloads the search as CSV or Excel, and the blank import template (``ui.export``).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ui import duplicate_warning, nav
 from ui import grid as G
 from ui import widgets as W
 from ui.campaign import campaign_panel
+from ui.export import export_buttons
 from ui.context import page_context
 from ui.kinds import ui_kind
 from ui.format import local_datetime, md_escape, number
@@ -52,6 +54,7 @@ def render() -> None:
         sort, size = W.sort_and_size(t)
     filters = W.filter_panel(ctx)
     campaign_panel(ctx, filters)
+    export_buttons(ctx, filters)
 
     view = _view(W.filters_signature())
     if view.needs_load:

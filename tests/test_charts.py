@@ -143,3 +143,19 @@ def test_the_industry_by_tier_chart_is_the_figure_px_built(case):
     assert new["layout"]["barmode"] == "stack"
     assert [t["name"] for t in new["data"]] == [
         plotly_text(t) for t in dict.fromkeys([*TIERS, "未设置", *(t for _, t, _ in rows)]) if t in {r[1] for r in rows}]
+
+
+# -- the charts' CSV downloads ------------------------------------------------------------------
+def test_chart_csv_neutralises_every_formula_trigger_and_keeps_counts_numbers():
+    import codecs
+    import csv
+    import io
+
+    labels = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@SUM(A1)", "\tcmd", "\rcmd", "制造业", "a=b"]
+    df = pd.DataFrame({"code": ["C"] * len(labels), "label": labels, "n": [-5, *range(1, len(labels))]})
+    data = charts.csv_bytes(df.rename(columns={"label": "=title"}))
+    assert data.startswith(codecs.BOM_UTF8) and data.count(codecs.BOM_UTF8) == 1
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["code", "'=title", "n"]
+    assert [r[1] for r in rows[1:]] == ["'" + x for x in labels[:6]] + ["制造业", "a=b"]
+    assert [r[2] for r in rows[1:]] == [str(n) for n in df["n"]]  # a count is a number, never escaped

@@ -166,7 +166,7 @@ _MANAGER = {
     perm.CUSTOMER_ARCHIVE: "all", perm.ANALYTICS_VIEW: "all", perm.CUSTOMER_SET_CREDIT: "all",
     perm.CUSTOMER_SET_OWNER: "all", perm.CUSTOMER_SET_ACCESS_LEVEL: "all", perm.AUDIT_VIEW: "all", perm.PAGE_NEW_CUSTOMER: "all",
     perm.FOLLOWUP_EDIT_ANY: "all", perm.CAMPAIGN_RUN: "all", perm.CUSTOMER_IMPORT: "all", perm.PAGE_IMPORT: "all",
-    perm.CUSTOMER_MERGE: "all", perm.PAGE_DUPLICATES: "all", **_PAGES_ALL,
+    perm.CUSTOMER_MERGE: "all", perm.PAGE_DUPLICATES: "all", perm.CUSTOMER_EXPORT: "all", **_PAGES_ALL,
 }
 EXPECTED = {
     "admin": {**_MANAGER, perm.USERS_MANAGE: "all", perm.BACKUP_RUN: "all"},
@@ -174,7 +174,7 @@ EXPECTED = {
     "sales": {
         perm.CUSTOMER_READ: "own", perm.CUSTOMER_CREATE: "all", perm.CUSTOMER_UPDATE: "own",
         perm.CUSTOMER_ARCHIVE: "own", perm.ANALYTICS_VIEW: "own", perm.AUDIT_VIEW: "own",
-        perm.PAGE_NEW_CUSTOMER: "all", perm.PAGE_DUPLICATES: "all", **_PAGES_ALL,
+        perm.CUSTOMER_EXPORT: "own", perm.PAGE_NEW_CUSTOMER: "all", perm.PAGE_DUPLICATES: "all", **_PAGES_ALL,
     },
     "viewer": {perm.CUSTOMER_READ: "all", perm.ANALYTICS_VIEW: "all", perm.AUDIT_VIEW: "all", **_PAGES_ALL},
 }

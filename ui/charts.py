@@ -9,15 +9,19 @@ template's colours, traces, axes, hover, stacking, legend; tests/test_charts.py
 compares them with px's output), so the page looks as it did.
 
 Every label is text people typed (list entries, display names): it goes through
-``plotly_text`` here, once, because Plotly renders HTML in labels, legends and hovers.
+``plotly_text`` here, once, because Plotly renders HTML in labels, legends and hovers,
+and through ``formula_safe`` in a chart's CSV (``csv_bytes``), because a spreadsheet
+runs a cell starting with ``=`` as a formula.
 """
 from __future__ import annotations
 
 from typing import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.io as pio
 
+from lib.core.text import formula_safe
 from ui.format import plotly_text
 
 
@@ -118,3 +122,13 @@ def stacked_bar_figure(rows: Sequence[tuple[str, str, int]], *, stack_order: Seq
               "margin": {"t": 8, "l": 0, "r": 8, "b": 0}, "barmode": "stack", "height": height,
               "bargap": bargap(len(totals))}
     return {"data": traces, "layout": layout}
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A chart's data as a CSV download: UTF-8 with a BOM (Excel opens Chinese CSV
+    correctly only with it), every text cell and header through ``formula_safe`` (a
+    list entry or a display name typed as ``=HYPERLINK(…)`` stays text); counts stay numbers.
+    Lines end in CRLF (RFC 4180): pandas quotes a cell holding a line-end character only
+    if it is part of the line terminator, so with its default "\n" a CR split the row."""
+    safe = df.rename(columns=lambda c: formula_safe(str(c))).map(formula_safe)
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -38,6 +38,8 @@ FOLLOWUP_EDIT_ANY = "followup.edit_any"
 CAMPAIGN_RUN = "campaign.run"  # a care campaign over a search (lib.customers.campaigns)
 CUSTOMER_IMPORT = "customer.import"  # customers from a file (lib.customers.importing)
 CUSTOMER_MERGE = "customer.merge"  # merge duplicates into one customer (lib.customers.merge)
+# Export a search as CSV / XLSX (lib.customers.export); scope ``own``: one's own customers.
+CUSTOMER_EXPORT = "customer.export"
 
 # Pages are actions too, so the router's page list is data like everything else
 # (``ui/nav.py`` names each page's action).

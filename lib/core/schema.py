@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006, m007, m009
+from lib.core.seeds import m001, m004, m006, m007, m008, m009
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -431,6 +431,11 @@ def _m007_import(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m008_export(cur: duckdb.DuckDBPyConnection) -> None:
+    # Export of a search (lib.customers.export) checks customer.export again. Rows: m008.py.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m008.ADDED_PERMISSIONS)
+
+
 def _m009_duplicates_and_merge(cur: duckdb.DuckDBPyConnection) -> None:
     # Duplicates and merge (lib.customers.duplicates, lib.customers.merge). Rows: m009.py.
     cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m009.ADDED_PERMISSIONS)
@@ -463,6 +468,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (5, "login sessions, trusted browsers, login delays", _m005_sessions),
     (6, "the customer file: access level, contacts, relationships, follow-ups, files", _m006_customer_file),
     (7, "import: permission, page and remembered column choices", _m007_import),
+    (8, "export: customer.export for admins, managers and (own customers) salespeople", _m008_export),
     (9, "duplicates and merge: name keys, merge and page permissions", _m009_duplicates_and_merge),
 ]
 
@@ -480,7 +486,11 @@ def current_version(cur: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(db) -> int:
-    """Apply every migration the file has not had yet, in order. Returns the newest applied."""
+    """Apply every migration the file has not recorded, in order. Returns the new version.
+
+    Recorded numbers, not the newest one, decide: migrations written on two branches
+    at once are numbered apart in advance, and a file migrated by the branch with the
+    higher number must still get the lower one when the branches meet."""
 
     def applied(cur):
         _ensure_version_table(cur)
