@@ -16,6 +16,7 @@ import streamlit as st
 from lib.accounts import permissions as perm
 from lib.core.errors import ConflictError, CustomerMasterError
 from lib.customers import fields as F
+from lib.customers import export as ex
 from lib.customers import importing as imp
 from lib.customers.sheets import cell_text, read_sheet
 from ui import nav
@@ -39,6 +40,9 @@ def render() -> None:
                    icon=":material/check_circle:")
         nav.page_link("customers", t)
     st.caption(t("import.intro"))
+    st.download_button(t("export.template"), data=lambda: ex.import_template(ctx.db, lang, actor=ctx.actor),
+                       file_name=ex.TEMPLATE_FILE_NAME, mime=ex.MEDIA_TYPES["xlsx"], on_click="ignore",
+                       icon=":material/note_add:", key="im_template", help=t("export.template_help"), type="tertiary")
     upload = st.file_uploader(t("import.file"), type=["csv", "xlsx"], key="im_file")
     if upload is None:  # removed (or never given): let go of what was read from it
         for key in (READ, DRY):

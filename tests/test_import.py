@@ -382,3 +382,37 @@ def test_rows_with_the_same_company_name_in_other_words_are_flagged(db, actors, 
     out = imp.dry_run(db, actors["manager"], sheet, imp.suggest_mapping(sheet.headers))
     flags = {(x.row, x.reason, x.code, x.other_row) for x in out.lookalikes}
     assert flags == {(2, "similar_name", old["code"], None), (4, "similar_name", None, 3), (6, "name", None, 5)}
+
+
+# -- with export ------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_imported_again_as_an_update_changes_nothing(db, actors, make_customer, fmt):
+    from lib.customers import export as ex
+
+    manager = actors["manager"]
+    made = [make_customer(notes="=SUM(A1)", email="info@example.com", contact_name="张三", contact_phone="+86 139 0000 1111",
+                          credit_limit="12345.60", uscc=uscc("91350200MA2YQ5K4X")),
+            make_customer(tier="A", address="-负号开头的地址", contact_title="@经理"),
+            make_customer(customer_type="individual", name="王伟", size=None)]
+    before_versions = {c["id"]: cs.get_customer(db, manager, c["id"])["version"] for c in made}
+    before = counts(db)
+    buf = io.BytesIO()
+    assert ex.export_customers(db, manager, search.CustomerFilters(), fmt, buf, "zh") == 3
+    sheet = sheet_of(buf.getvalue())
+    mapping = imp.suggest_mapping(sheet.headers)
+    assert mapping[0] == imp.CODE and {"name", "uscc", "notes", "contact_phone", "credit_limit"} <= set(mapping)
+    out = imp.run_import(db, manager, sheet, mapping, confirm=imp.ALL_WARNINGS)
+    assert (out.rows, out.new, out.updated, out.unchanged, out.failing) == (3, 0, 0, 3, 0), imp.problem_rows(out, "en")
+    assert {c["id"]: cs.get_customer(db, manager, c["id"])["version"] for c in made} == before_versions
+    after = counts(db)
+    assert after[:2] == before[:2] and after[2] == before[2] + 2  # only the export's and the import's own entries
+
+
+def test_the_import_template_maps_every_column_and_its_sample_row_imports(db, actors):
+    from lib.customers import export as ex
+
+    sheet = sheet_of(ex.import_template(db, "zh", actor=actors["manager"]))
+    mapping = imp.suggest_mapping(sheet.headers)
+    assert None not in mapping
+    out = imp.dry_run(db, actors["manager"], sheet, mapping)
+    assert (out.rows, out.new, out.failing) == (1, 1, 0), imp.problem_rows(out, "zh")

@@ -131,3 +131,8 @@ def test_removing_the_file_lets_go_of_what_was_read(db, db_path):
     at.file_uploader(key="im_file").set_value(None)
     at.run()
     assert "im_read" not in at.session_state and "im_dry" not in at.session_state
+
+
+def test_the_page_offers_the_blank_template(db, db_path):
+    at = open_import(db_path)
+    assert [b for b in at.get("download_button") if b.proto.id and "im_template" in b.proto.id]
