@@ -34,7 +34,7 @@ def render() -> None:
     ctx = page_context(perm.PAGE_IMPORT)
     W.keep_state_for(ctx.actor)
     t, lang = ctx.t, ctx.lang
-    st.title(t("nav.import"), anchor=False)
+    st.title(t("nav.import_customers"), anchor=False)
     if (done := st.session_state.get(DONE)) is not None:
         st.success(t("import.done", new=done.new, updated=done.updated, unchanged=done.unchanged),
                    icon=":material/check_circle:")

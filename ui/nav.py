@@ -42,7 +42,7 @@ PAGES: tuple[NavPage, ...] = (
     NavPage("new_customer", perm.PAGE_NEW_CUSTOMER, "new_customer", "nav.new_customer", ":material/person_add:"),
     NavPage("analytics", perm.PAGE_ANALYTICS, "analytics", "nav.analytics", ":material/monitoring:"),
     NavPage("duplicates", perm.PAGE_DUPLICATES, "duplicates", "nav.duplicates", ":material/join:"),
-    NavPage("import_customers", perm.PAGE_IMPORT, "import_customers", "nav.import", ":material/upload_file:"),
+    NavPage("import_customers", perm.PAGE_IMPORT, "import_customers", "nav.import_customers", ":material/upload_file:"),
     NavPage("account", perm.PAGE_ACCOUNT, "account", "nav.account", ":material/account_circle:"),
     NavPage("customer", perm.PAGE_CUSTOMER, "customer", "nav.customer", ":material/contact_page:", hidden=True),
 )

@@ -56,7 +56,7 @@ IMPORT: dict[str, dict[str, str]] = {
     "import.cli_dry_run_clean": {"zh": "预检通过。加上 --apply 即可导入。", "en": "The dry run passed. Add --apply to import."},
     "import.cli_written": {"zh": "已导入。", "en": "Imported."},
     # -- the page
-    "nav.import": {"zh": "导入客户", "en": "Import"},
+    "nav.import_customers": {"zh": "导入客户", "en": "Import"},
     "import.intro": {
         "zh": "上传 Excel（.xlsx）或 CSV 文件（UTF-8 或 GBK 均可）。先预检：每一行都按录入表单的规则检查，不写入任何数据；全部通过后再导入，整个文件一次导入，要么全部成功，要么全部不写入。",
         "en": "Upload an Excel (.xlsx) or CSV file (UTF-8 or GBK). First a dry run checks every row by the entry form's rules and writes nothing; once every row passes, the whole file is imported at once — all of it or nothing.",

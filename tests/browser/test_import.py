@@ -30,8 +30,8 @@ def upload(page, tmp_path, name: str, text: str) -> None:
 
 def test_a_gbk_file_with_errors_is_fixed_imported_and_found(page, own_server, tmp_path):
     util.login(page, own_server.base_url, "manager")
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.import", "zh"), exact=True).click()
-    page.get_by_role("heading", name=t("nav.import", "zh")).wait_for()
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.import_customers", "zh"), exact=True).click()
+    page.get_by_role("heading", name=t("nav.import_customers", "zh")).wait_for()
     util.wait_idle(page)
 
     upload(page, tmp_path, "客户-有错.csv", HEADER + GOOD_ROWS + BAD_ROW)
