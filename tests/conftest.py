@@ -79,3 +79,20 @@ def make_customer(db, actors):
         return cs.create_customer(db, actors[actor], customer_values(**overrides), confirm=confirm)
 
     return make
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """file name -> the callable each download button of an AppTest run would run when
+    clicked (its data is produced when clicked; AppTest has no browser to click it)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    served: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def capture(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        served[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
+    return served

@@ -4,7 +4,6 @@ buttons only for those who may act (and the service refusing the others)."""
 from __future__ import annotations
 
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib.core.clock import local_today
 from lib.core.errors import NotFound, PermissionDenied
@@ -270,21 +269,6 @@ def test_followups_are_paged_newest_first(db, db_path, actors, make_customer):
 
 
 # -- files ----------------------------------------------------------------------------------------
-@pytest.fixture
-def downloads(monkeypatch):
-    """file name -> the bytes each download button would serve (its data is produced
-    by the service when clicked; AppTest has no browser to click it)."""
-    served: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def capture(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        served[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
-    return served
-
-
 def fl_key(rec, fid, name):
     return key(rec, f"fl{fid or 'new'}_{name}")
 

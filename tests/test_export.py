@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib.core.clock import to_local
 from lib.core.errors import PermissionDenied
@@ -429,20 +428,6 @@ def test_command_line_export_as_a_user(db, actors, make_customer, db_path, tmp_p
 
 
 # -- the customers page -------------------------------------------------------------------------------------
-@pytest.fixture
-def downloads(monkeypatch):
-    """file name -> the callable each download button would run when clicked."""
-    served: dict[str, object] = {}
-    original = MediaFileManager.add_deferred
-
-    def capture(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        served[file_name] = data_callable
-        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
-    return served
-
-
 def _download_labels(at) -> list[str]:
     return [b.label for b in at.get("download_button")]
 
