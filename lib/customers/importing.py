@@ -99,12 +99,19 @@ def importable_fields(holds: str = CUSTOMERS, fields: Sequence[Field] | None = N
         return F.CONTACT_FIELDS
     if holds != CUSTOMERS:
         raise CustomerMasterError("import.unknown_holds", value=holds)
-    return tuple(f for f in F.declared(fields) if f.storage in ("customer", "primary_contact"))
+    return _customer_importable(F.declared(fields))
 
 
-def _known_headings(fields: Sequence[Field]) -> dict[str, str]:
+@F.per_declaration
+def _customer_importable(decl: tuple[Field, ...]) -> tuple[Field, ...]:
+    return tuple(f for f in decl if f.storage in ("customer", "primary_contact"))
+
+
+@F.per_declaration
+def _known_headings(fields: tuple[Field, ...]) -> dict[str, str]:
     """header_key -> field name (or ``CODE``), from the declaration: names, labels and
-    synonyms. The first field to claim a heading keeps it."""
+    synonyms. The first field to claim a heading keeps it. Derived once per declaration
+    (shared: read only); ``read_sheet`` asks for every cell of the top rows."""
     out: dict[str, str] = {}
     code = F.SYSTEM_BY_NAME["code"]
     for h in (code.name, code.label_zh, code.label_en, *code.synonyms):
@@ -337,7 +344,6 @@ class _Planner:
         existing = _existing(cur, rows, self.match_by)
         seen_code: dict[str, int] = {}
         seen_uscc: dict[str, int] = {}
-        warned: Counter = Counter()
         for i, row in enumerate(rows):
             problems: list[RowProblem] = []
             key = row.code if self.match_by == "code" else _uscc_key(row.values.get("uscc"))
@@ -352,14 +358,9 @@ class _Planner:
                 problems.append(_problem(row.number, row.raw[CODE], row.code, "import.no_such_code", code=row.code))
             if not problems:
                 problems = self._validate(cur, row)
-            errors = [p for p in problems if not p.warning]
-            for p in problems:
-                if p.warning:
-                    warned[p.code] += 1
             out.problems += problems
-            if errors:
+            if any(not p.warning for p in problems):
                 row.action = "error"
-                out.failing += 1
             if progress and (i % 1000 == 0 or i == len(rows) - 1):
                 progress(i + 1, len(rows))
         # A new or changed USCC must be free, in the database and in the file (matching by
@@ -384,25 +385,28 @@ class _Planner:
                     continue
                 out.problems.append(problem)
                 row.action = "error"
-                out.failing += 1
+        out.versions = {row.target["id"]: row.target["version"] for row in rows
+                        if row.target is not None and row.action in ("update", "unchanged")}
+        out.lookalikes = _lookalikes(cur, [r for r in rows if r.action == "new"])
+        return rows, self._summed(out, rows)
+
+    def _summed(self, out: Outcome, rows: list[_Row]) -> Outcome:
+        """The counts of ``out`` from each row's action and the warnings among its
+        problems (the same for a file of customers and a file of contacts)."""
+        actions = Counter(r.action for r in rows)
+        out.new, out.updated, out.unchanged = actions["new"], actions["update"], actions["unchanged"]
+        out.failing = actions["error"]
+        warned = Counter(p.code for p in out.problems if p.warning)
         out.warnings = dict(warned)
         out.unconfirmed = {} if self.confirm_all else {c: n for c, n in warned.items() if c not in self.confirm}
-        for row in rows:
-            if row.action in ("new", "update", "unchanged"):
-                setattr(out, {"new": "new", "update": "updated", "unchanged": "unchanged"}[row.action],
-                        getattr(out, {"new": "new", "update": "updated", "unchanged": "unchanged"}[row.action]) + 1)
-            if row.target is not None and row.action in ("update", "unchanged"):
-                out.versions[row.target["id"]] = row.target["version"]
-        out.lookalikes = _lookalikes(cur, [r for r in rows if r.action == "new"])
         out.problems.sort(key=lambda p: (p.row, p.warning))
-        return rows, out
+        return out
 
     def _plan_contacts(self, cur, rows: list[_Row], out: Outcome,
                        progress: Callable[[int, int], None] | None) -> Outcome:
         """A file of contacts: each row adds a contact to the existing customer its code
         names, validated as the contact form validates one."""
         existing = _existing(cur, rows, "code")
-        warned: Counter = Counter()
         for i, row in enumerate(rows):
             problems: list[RowProblem] = []
             rec = existing.get(row.code) if row.code else None
@@ -422,20 +426,10 @@ class _Planner:
                     row.action = "new"
                 except ValidationError as exc:
                     problems += _problems_of(exc, row, False)
-            for p in problems:
-                if p.warning:
-                    warned[p.code] += 1
             out.problems += problems
-            if row.action != "new":
-                out.failing += 1
-            else:
-                out.new += 1
             if progress and (i % 1000 == 0 or i == len(rows) - 1):
                 progress(i + 1, len(rows))
-        out.warnings = dict(warned)
-        out.unconfirmed = {} if self.confirm_all else {c: n for c, n in warned.items() if c not in self.confirm}
-        out.problems.sort(key=lambda p: (p.row, p.warning))
-        return out
+        return self._summed(out, rows)
 
     def _validate(self, cur, row: _Row) -> list[RowProblem]:
         """Validate one row as the form or the grid would; sets ``row.action`` (and
