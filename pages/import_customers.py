@@ -132,19 +132,19 @@ def _dry_run_report(ctx, out: imp.Outcome, sheet, mapping, match_by: str, holds:
     for col, (key, value) in zip(c, [("rows", out.rows), ("new", out.new), ("updated", out.updated),
                                      ("unchanged", out.unchanged), ("failing", out.failing)]):
         col.metric(t(f"import.count.{key}"), value, border=True)
+    rows = imp.problem_rows(out, lang)  # once a run: a file may have thousands
     if out.problems:
         st.subheader(t("import.problems", count=len(out.problems)), anchor=False)
-        rows = imp.problem_rows(out, lang)
         kinds = {True: t("import.warning"), False: t("import.error")}
         frame = pd.DataFrame([{t(f"import.col.{k}"): (kinds[r[k]] if k == "warning" else r[k])
                                for k in imp.PROBLEM_COLUMNS} for r in rows])
         st.dataframe(frame, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(rows)))
-        st.download_button(t("import.download_problems"), data=imp.problem_report_csv(out, lang),
+        st.download_button(t("import.download_problems"), data=lambda: imp.problem_report_csv(out, lang),
                            file_name="import-problems.csv", mime="text/csv", icon=":material/download:",
-                           key="im_problems_csv")
+                           on_click="ignore", key="im_problems_csv")
     accepted = []
     for code, count in sorted(out.warnings.items()):
-        example = next(r["message"] for r, p in zip(imp.problem_rows(out, lang), out.problems) if p.code == code)
+        example = next(r["message"] for r, p in zip(rows, out.problems) if p.code == code)
         if st.checkbox(t("import.accept_warning", rows=count, example=example), key=f"im_ok_{code}"):
             accepted.append(code)
     if out.lookalikes:
