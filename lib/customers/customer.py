@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 import duckdb
-import pyarrow as pa
 
 from lib.accounts import permissions as perm
 from lib.core.clock import to_local, utcnow
@@ -910,17 +909,14 @@ def history(db, actor, customer_id: int) -> list[dict]:
 
 # -- look-ups by many keys at once (import) --------------------------------------------------
 def _joined(cur, keys: Iterable[str], sql: str) -> list[tuple]:
-    """``sql`` run against the distinct ``keys`` registered as the table ``_keys_asked``
-    (column ``k``): one join, where an IN list of thousands of values made DuckDB scan
+    """``sql`` run with the distinct ``keys`` as the table ``_keys_asked`` (column ``k``)
+    to join against: one join, where an IN list of thousands of values made DuckDB scan
     the customers once per chunk of the list."""
     keys = sorted(set(keys))
     if not keys:
         return []
-    cur.register("_keys_asked", pa.table({"k": pa.array(keys, pa.string())}))
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.unregister("_keys_asked")
+    return cur.execute(sql.replace("_keys_asked", "(SELECT unnest(?::VARCHAR[]) AS k)"),
+                       [keys] * sql.count("_keys_asked")).fetchall()
 
 
 def live_ids_by(cur, column: str, keys: Iterable[str]) -> list[int]:

@@ -590,11 +590,8 @@ def companies_with_name_keys(cur, keys: Iterable[str]) -> list[tuple[str, str, s
     keys = sorted(set(keys))
     if not keys:
         return []
-    cur.register("_name_keys_asked", pa.table({"name_key": pa.array(keys, pa.string())}))
-    try:
-        return cur.execute(
-            "SELECT k.name_key, c.code, c.name FROM duplicate_keys k JOIN _name_keys_asked a ON a.name_key = k.name_key"
-            " JOIN customers c ON c.id = k.customer_id AND c.name = k.name"
-            " WHERE c.merged_into IS NULL AND c.customer_type = 'company' ORDER BY c.id").fetchall()
-    finally:
-        cur.unregister("_name_keys_asked")
+    return cur.execute(
+        "SELECT k.name_key, c.code, c.name FROM duplicate_keys k"
+        " JOIN (SELECT unnest(?::VARCHAR[]) AS name_key) a ON a.name_key = k.name_key"
+        " JOIN customers c ON c.id = k.customer_id AND c.name = k.name"
+        " WHERE c.merged_into IS NULL AND c.customer_type = 'company' ORDER BY c.id", [keys]).fetchall()
