@@ -50,7 +50,6 @@ from lib.core.errors import (
     ConfirmationRequired,
     ConflictError,
     CustomerMasterError,
-    FieldProblem,
     PermissionDenied,
     ValidationError,
 )
