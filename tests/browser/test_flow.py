@@ -12,7 +12,7 @@ import re
 from playwright.sync_api import expect
 
 from lib.core.i18n import t
-from tests.browser.util import (click_name_cell, commit_text, grid_cell_text, login, logout, open_cell_editor,
+from tests.browser.util import (after_run, click_name_cell, commit_text, grid_cell_text, login, logout, open_cell_editor,
                                 search_for, select_cell, shot, wait_idle)
 
 XMBANK = "厦门银行股份有限公司"
@@ -112,8 +112,7 @@ def test_manager_enters_finds_edits_and_counts_a_customer(streamlit_server, new_
     wait_idle(page)
     assert "邮箱格式不正确：broken@" in page.locator('[data-testid="stAlertContentError"]').inner_text()
     full_shot(page, "flow-4a-customers-invalid-row")
-    page.get_by_role("button", name=re.compile(t("grid.discard_row", "zh"))).click()
-    wait_idle(page)
+    after_run(page, page.get_by_role("button", name=re.compile(t("grid.discard_row", "zh"))).click)
 
     search_for(page, code)  # read back from the database, not the editor
     page.get_by_text(t("customers.count", "zh", total=1, first=1, last=1)).wait_for()

@@ -195,6 +195,27 @@ def wait_idle(page, timeout: int = 20_000) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
 
 
+WATCH_RUN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (window.cmRunWatch) window.cmRunWatch.disconnect();
+  window.cmRunSeen = false;
+  window.cmRunWatch = new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.cmRunSeen = true;
+  });
+  window.cmRunWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def after_run(page, action, timeout: int = 20_000) -> None:
+    """Do ``action`` (an input that starts a script run) and return once that run has
+    finished. ``wait_idle`` alone may return before the run starts: the page is still
+    idle from the last run while the input is on its way to the server."""
+    page.evaluate(WATCH_RUN)
+    action()
+    page.wait_for_function("() => window.cmRunSeen === true", timeout=timeout)
+    wait_idle(page, timeout)
+
+
 def login_form(page):
     """The login form (language-independent selector): the form with a user name and a
     password input (the account page's password form, which may still be on screen
@@ -381,6 +402,7 @@ def search_for(page, text: str) -> None:
     from lib.core.i18n import t
 
     box = page.get_by_role("textbox", name=t("search.label", "zh"))
+    if box.input_value() == text:  # an unchanged value starts no run
+        return
     box.fill(text)
-    box.press("Enter")
-    wait_idle(page)
+    after_run(page, lambda: box.press("Enter"))
