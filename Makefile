@@ -26,7 +26,7 @@ db: setup
 	$(PY) -m lib.cli init --demo
 
 run: setup secrets db
-	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
+	$(PY) -m streamlit run server.py --server.address $(ADDRESS) --server.port $(PORT)
 
 test: setup
 	$(PY) -m pytest

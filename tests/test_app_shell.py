@@ -589,7 +589,7 @@ def test_make_run_serves_the_loopback_address_unless_told_otherwise():
     def command(*args):
         out = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout
-        return next(line for line in out.splitlines() if "streamlit run app.py" in line)
+        return next(line for line in out.splitlines() if "streamlit run server.py" in line)
 
     assert "--server.address 127.0.0.1 " in command() and "--server.port 8501" in command()
     assert "--server.address 0.0.0.0 " in command("ADDRESS=0.0.0.0")

@@ -427,25 +427,131 @@ def test_command_line_export_as_a_user(db, actors, make_customer, db_path, tmp_p
     assert not (tmp_path / "v.csv").exists()
 
 
-# -- the customers page -------------------------------------------------------------------------------------
-def _download_labels(at) -> list[str]:
-    return [b.label for b in at.get("download_button")]
+# -- download tickets and the streamed export ----------------------------------------------------------
+KEY = "k" * 48
+
+
+def test_a_ticket_carries_user_format_language_and_filters(actors):
+    from datetime import date
+
+    filters = CustomerFilters(text="厦门 银行", choices={"tier": ("A", "B"), "industry": ("J",)},
+                              created_from=date(2026, 1, 1), created_to=date(2026, 3, 31), not_reviewed_days=90,
+                              archived="all")
+    ticket = ex.read_ticket(ex.download_ticket(actors["sales"], filters, "xlsx", "en", KEY), KEY)
+    assert ticket == ex.Ticket("sales", "xlsx", "en", filters)
+    assert ex.filters_from_json(ex.filters_json(CustomerFilters())) == CustomerFilters()
+
+
+def test_a_ticket_that_is_altered_expired_or_of_another_kind_is_refused(actors):
+    import base64
+    from datetime import timedelta
+
+    from lib.accounts import sessions
+    from lib.core.clock import utcnow
+
+    raw = ex.download_ticket(actors["sales"], CustomerFilters(), "csv", "zh", KEY)
+    assert ex.read_ticket(raw, KEY) is not None
+    assert ex.read_ticket(raw, "x" * 48) is None  # another key
+    head, body, sig = raw.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["username"] = "manager"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    assert ex.read_ticket(f"{head}.{forged}.{sig}", KEY) is None
+    later = utcnow() + timedelta(minutes=ex.TICKET_MINUTES, seconds=1)
+    assert ex.read_ticket(raw, KEY, now=later) is None
+    assert ex.read_ticket(raw, KEY, now=later - timedelta(seconds=2)) is not None
+    login = sessions.login_token(sessions.LoginSession("sid", "sales", utcnow(), utcnow() + timedelta(days=1)), KEY)
+    assert ex.read_ticket(login, KEY) is None  # a login cookie is no ticket
+    assert ex.read_ticket(sessions.sign({"purpose": ex.TICKET_PURPOSE, "username": "sales", "fmt": "pdf",
+                                         "lang": "zh", "until": later.isoformat()}, KEY), KEY) is None
+    for junk in (None, "", "abc", "a.b.c", 42):
+        assert ex.read_ticket(junk, KEY) is None
+
+
+def read_stream(stream: ex.ExportStream) -> bytes:
+    out = bytearray()
+    while (chunk := stream.read()) is not None:
+        out += chunk
+    stream.join(10)
+    return bytes(out)
+
+
+def test_a_streamed_csv_is_the_export_in_chunks_with_one_audit_entry(db, actors, make_customer):
+    for _ in range(30):
+        make_customer()
+    _, whole = export_csv(db, actors["manager"])
+    before = len(export_audits(db))
+    stream = ex.ExportStream(db, actors["manager"], CustomerFilters(), "csv", "zh", batch_size=7, chunk=1000, chunks=2)
+    got = read_stream(stream.start())
+    assert got == whole and stream.sent == len(whole) and stream.rows == 30
+    audits = export_audits(db)[before:]
+    assert len(audits) == 1 and json.loads(audits[0][-1])["rows"] == 30
+
+
+def test_a_streamed_xlsx_leaves_nothing_on_disk(db, actors, make_customer, tmp_path, monkeypatch):
+    import tempfile
+
+    rec = make_customer()
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    stream = ex.ExportStream(db, actors["manager"], CustomerFilters(), "xlsx", "en", chunk=500).start()
+    data = read_stream(stream)
+    assert list(temp.iterdir()) == []
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [r[0] for r in sheet.iter_rows(values_only=True)] == ["Customer code", rec["code"]]
+
+
+def test_an_abandoned_stream_stops_and_records_what_was_sent(db, actors, make_customer):
+    for _ in range(40):
+        make_customer("sales")
+    stream = ex.ExportStream(db, actors["sales"], CustomerFilters(), "csv", "zh", batch_size=2, chunk=300,
+                             chunks=1).start()
+    first = stream.read()
+    assert first
+    stream.cancel()
+    assert stream.read() is None
+    stream.join(10)
+    assert not stream._thread.is_alive()  # the export ended; nothing waits for a reader
+    (audit,) = export_audits(db)
+    changes = json.loads(audit[-1])
+    assert audit[:2] == ("sales", "export") and changes["cancelled"] is True
+    assert changes["bytes_sent"] >= len(first) and changes["scope"] == "own" and "rows" not in changes
+
+
+def test_a_stream_is_refused_before_any_byte_without_the_permission(db, actors):
+    with pytest.raises(PermissionDenied):
+        ex.ExportStream(db, actors["viewer"], CustomerFilters(), "csv", "zh")
+    with pytest.raises(ex.ExportFormatError):
+        ex.ExportStream(db, actors["manager"], CustomerFilters(), "pdf", "zh")
+    assert export_audits(db) == []
+
+
+# -- the customers page ---------------------------------------------------------------------------------
+def _export_links(at) -> dict[str, str]:
+    """label -> url of the page's link buttons."""
+    return {b.proto.label: b.proto.url for b in at.get("link_button")}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_page_offers_export_to_those_who_may(db, db_path, make_customer, lang):
     make_customer()
-    shown = [t("export.csv", lang), t("export.xlsx", lang), t("export.template", lang)]
     for user in ("manager", "admin", "sales"):
         at = make_app(db_path, user, lang=lang)
         run(open_page(at, "customers"))
-        assert _download_labels(at) == shown, user
+        assert list(_export_links(at)) == [t("export.csv", lang), t("export.xlsx", lang)], user
+        assert [b.label for b in at.get("download_button")] == [t("export.template", lang)], user
     at = make_app(db_path, "viewer", lang=lang)
     run(open_page(at, "customers"))
-    assert _download_labels(at) == []
+    assert _export_links(at) == {} and at.get("download_button") == []
 
 
-def test_page_exports_the_current_search_when_clicked(db, db_path, make_customer, downloads):
+def test_page_links_export_the_current_search_for_this_user(db, db_path, make_customer, downloads):
+    from urllib.parse import parse_qs, urlsplit
+
+    from lib.core import config as app_config
+    from ui.downloads import CUSTOMERS_PATH
+
     hit = make_customer("sales", name="厦门银行股份有限公司")
     make_customer("sales", name="重庆长安汽车股份有限公司")
     make_customer("sales2", name="厦门航空有限公司")  # someone else's
@@ -454,28 +560,12 @@ def test_page_exports_the_current_search_when_clicked(db, db_path, make_customer
     at.text_input(key="flt_text").input("厦门")
     run(at)
     assert export_audits(db) == []  # drawing the page exports nothing
-    csv_file = downloads[ex.file_name("csv")]()
-    rows = list(csv.reader(io.StringIO(csv_file.read().decode("utf-8-sig"))))
-    assert [r[0] for r in rows] == ["Customer code", hit["code"]]
-    wb = openpyxl.load_workbook(downloads[ex.file_name("xlsx")]())
-    assert [r[0] for r in wb.worksheets[0].iter_rows(values_only=True)] == ["Customer code", hit["code"]]
-    assert [json.loads(a[-1])["filters"]["text"] for a in export_audits(db)] == ["厦门", "厦门"]
+    key = app_config.load_config().signing_key()
+    for fmt, label in (("csv", t("export.csv", "en")), ("xlsx", t("export.xlsx", "en"))):
+        url = urlsplit(_export_links(at)[label])
+        assert url.path == CUSTOMERS_PATH
+        ticket = ex.read_ticket(parse_qs(url.query)["ticket"][0], key)
+        assert (ticket.username, ticket.fmt, ticket.lang, ticket.filters.text) == ("sales", fmt, "en", "厦门")
+    assert export_audits(db) == []
     template = openpyxl.load_workbook(io.BytesIO(downloads[ex.TEMPLATE_FILE_NAME]()))
     assert [c.value for c in template.worksheets[0][1]] == [f.label("en") for f in F.FIELDS]
-
-
-def test_the_downloaded_file_leaves_nothing_on_disk(db, actors, make_customer, tmp_path, monkeypatch):
-    import tempfile
-
-    from ui.export import exported
-
-    rec = make_customer()
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    served = exported(db, actors["manager"], CustomerFilters(), "csv", "en")()
-    assert list(temp.iterdir()) == []  # unlinked before Streamlit reads it
-    rows = list(csv.reader(io.StringIO(served.read().decode("utf-8-sig"), newline="")))
-    served.close()
-    assert [r[0] for r in rows] == ["Customer code", rec["code"]]
-    assert isinstance(served, io.BufferedReader)  # a type Streamlit's download reads whole

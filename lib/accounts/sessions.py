@@ -135,6 +135,26 @@ def read_login_token(raw, key: str, now: datetime | None = None) -> dict | None:
     return {"username": username, "exp_date": exp, "sid": sid}
 
 
+def user_of_cookie(db, raw, key: str, lifetime_days: float, now: datetime | None = None) -> str | None:
+    """The username a login cookie stands for, if it verifies and its session is still
+    good (``is_active``); else None. For requests that are not script runs (a download
+    link), which read the cookie the browser sent with them."""
+    claims = read_login_token(raw, key, now)
+    if claims is None or not is_active(db, claims["sid"], claims["username"], lifetime_days, now):
+        return None
+    return claims["username"]
+
+
+def sign(claims: dict, key: str) -> str:
+    """``claims`` as a signed token (for links that carry what they may do)."""
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def verify(raw, key: str) -> dict | None:
+    """The claims of a token ``sign`` made with ``key``, or None if it does not verify."""
+    return _decode(raw, key)
+
+
 def browser_token(browser_id: str, key: str) -> str:
     return jwt.encode({"browser": browser_id}, key, algorithm=ALGORITHM)
 

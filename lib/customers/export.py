@@ -41,6 +41,9 @@ import contextlib
 import csv
 import io
 import os
+import queue
+import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -220,6 +223,83 @@ def filters_json(filters: CustomerFilters) -> dict[str, Any]:
     return out
 
 
+def filters_from_json(data: Any) -> CustomerFilters:
+    """The filters ``filters_json`` recorded (anything not in its shape is left out)."""
+    data = data if isinstance(data, dict) else {}
+    choices = data.get("choices") if isinstance(data.get("choices"), dict) else {}
+    names = set(list_filters())
+
+    def day(v: Any) -> date | None:
+        try:
+            return date.fromisoformat(v) if isinstance(v, str) else None
+        except ValueError:
+            return None
+
+    days = data.get("not_reviewed_days")
+    archived = data.get("archived")
+    return CustomerFilters(
+        text=data["text"] if isinstance(data.get("text"), str) else "",
+        choices={k: tuple(str(x) for x in v) for k, v in choices.items() if k in names and isinstance(v, list)},
+        created_from=day(data.get("created_from")), created_to=day(data.get("created_to")),
+        not_reviewed_days=days if isinstance(days, int) and not isinstance(days, bool) else None,
+        archived=archived if archived in ("active", "archived", "all") else "active")
+
+
+# -- download links -----------------------------------------------------------------------------
+# The customers page offers an export as a link to the server's download route
+# (server.py), which streams the file as it is written instead of handing Streamlit the
+# whole file to hold. The link carries a ticket: what to export (format, language,
+# filters) for whom, until when, signed with the app's signing key so it cannot be
+# altered or made up. A ticket alone is not enough: the request must also carry the
+# login cookie of a live session of the same user (a leaked link is no use to anyone
+# else), and the export checks that user's permission as it is now.
+TICKET_PURPOSE = "customers-export"
+TICKET_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class Ticket:
+    username: str
+    fmt: str
+    lang: str
+    filters: CustomerFilters
+
+
+def download_ticket(actor, filters: CustomerFilters, fmt: str, lang: str, key: str,
+                    now: datetime | None = None) -> str:
+    """A signed ticket for ``actor``'s export of ``filters`` as ``fmt``, good for
+    ``TICKET_MINUTES``."""
+    from lib.accounts import sessions
+
+    if fmt not in FORMATS:
+        raise ExportFormatError(format=str(fmt)[:20])
+    until = (now or utcnow()) + timedelta(minutes=TICKET_MINUTES)
+    return sessions.sign({"purpose": TICKET_PURPOSE, "username": actor.username, "fmt": fmt, "lang": lang,
+                          "filters": filters_json(filters), "until": until.isoformat()}, key)
+
+
+def read_ticket(raw: Any, key: str, now: datetime | None = None) -> Ticket | None:
+    """The ticket ``download_ticket`` made, or None if it does not verify, is not an
+    export ticket, or has expired."""
+    from lib.accounts import sessions
+    from lib.core import i18n
+
+    claims = sessions.verify(raw, key)
+    if not claims or claims.get("purpose") != TICKET_PURPOSE:
+        return None
+    username, fmt, lang, until = (claims.get(k) for k in ("username", "fmt", "lang", "until"))
+    if not (isinstance(username, str) and username and fmt in FORMATS and lang in i18n.LANGS
+            and isinstance(until, str)):
+        return None
+    try:
+        expired = datetime.fromisoformat(until) <= (now or utcnow())
+    except ValueError:
+        return None
+    if expired:
+        return None
+    return Ticket(username, fmt, lang, filters_from_json(claims.get("filters")))
+
+
 @contextlib.contextmanager
 def _binary_out(out: BinaryIO | str | os.PathLike) -> Iterator[BinaryIO]:
     """``out`` itself, or a new file at that path (removed again if the export fails)."""
@@ -264,6 +344,127 @@ def export_customers(db, actor, filters: CustomerFilters, fmt: str, out: BinaryI
         cs.append_audit(cur, now=utcnow(), actor=actor.username, action="export", customer_id=None, version=None,
                         changes=changes, entity="export", entity_id=0)
     return written
+
+
+# -- streaming to a reader ------------------------------------------------------------------------
+class Cancelled(Exception):
+    """The reader of an ``ExportStream`` went away."""
+
+
+STREAM_CHUNK = 256 * 1024  # bytes handed over at a time
+STREAM_CHUNKS = 8  # chunks that may wait for the reader; then the export waits
+
+
+class ExportStream:
+    """An export written on a thread of its own and read chunk by chunk, as a web
+    response sends it: ``read()`` gives the next chunk (None at the end), ``cancel()``
+    stops it. At most ``STREAM_CHUNKS`` chunks wait for the reader, so a slow reader
+    slows the export instead of piling the file up in memory.
+
+    CSV goes to the reader as it is written. XLSX cannot (the zip is assembled at the
+    end): it is written to a temporary file, which is then read out and removed. The
+    permission is checked when the stream is made, so a refusal comes before any byte.
+    A CSV export the reader abandons stops at its next write; its read and audit entry
+    are rolled back, and an ``export`` entry with ``cancelled`` and the bytes sent
+    records what left the building."""
+
+    def __init__(self, db, actor, filters: CustomerFilters, fmt: str, lang: str, *, batch_size: int = BATCH,
+                 chunk: int = STREAM_CHUNK, chunks: int = STREAM_CHUNKS):
+        perm.require(actor, perm.CUSTOMER_EXPORT)
+        if fmt not in FORMATS:
+            raise ExportFormatError(format=str(fmt)[:20])
+        self.db, self.actor, self.filters, self.fmt, self.lang = db, actor, filters, fmt, lang
+        self.batch_size = batch_size
+        self.rows: int | None = None  # set when the export has finished
+        self.sent = 0  # bytes handed to the reader
+        self._chunk = chunk
+        self._queue: queue.Queue = queue.Queue(chunks)
+        self._buffer = bytearray()
+        self._gone = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="customers-export", daemon=True)
+
+    def start(self) -> "ExportStream":
+        self._thread.start()
+        return self
+
+    # the reader's side
+    def read(self) -> bytes | None:
+        """The next chunk; None at the end or once cancelled. Raises what the export
+        raised."""
+        if self._gone.is_set():
+            return None
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is not None:
+            self.sent += len(item)
+        return item
+
+    def cancel(self) -> None:
+        """Stop: the export ends at its next write; a reader waiting in ``read`` gets
+        None. Does not wait for the export's thread. Nothing if already finished."""
+        if self._gone.is_set():
+            return
+        self._gone.set()
+        while True:  # the writer may be waiting for room: make it
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        try:
+            self._queue.put_nowait(None)  # for a reader waiting in read()
+        except queue.Full:  # the writer got one more chunk in; read() sees _gone
+            pass
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # the export's side (a file object for the writers)
+    def write(self, data) -> int:
+        self._buffer += data
+        if len(self._buffer) >= self._chunk:
+            self._put(bytes(self._buffer))
+            self._buffer.clear()
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def _put(self, item) -> None:
+        if self._gone.is_set():
+            raise Cancelled
+        self._queue.put(item)
+        if self._gone.is_set():
+            raise Cancelled
+
+    def _work(self) -> None:
+        try:
+            if self.fmt == "csv":
+                self.rows = export_customers(self.db, self.actor, self.filters, "csv", self, self.lang,
+                                             batch_size=self.batch_size)
+            else:
+                with tempfile.TemporaryFile(prefix="cm-export-") as tmp:
+                    self.rows = export_customers(self.db, self.actor, self.filters, "xlsx", tmp, self.lang,
+                                                 batch_size=self.batch_size)
+                    tmp.seek(0)
+                    while block := tmp.read(self._chunk):
+                        self.write(block)
+            if self._buffer:
+                self._put(bytes(self._buffer))
+            self._put(None)
+        except Cancelled:
+            if self.rows is None:  # the read was rolled back: record what was sent
+                self._record_cancelled()
+        except BaseException as exc:  # noqa: BLE001 (handed to the reader)
+            if not self._gone.is_set():
+                self._queue.put(exc)
+
+    def _record_cancelled(self) -> None:
+        changes = {"format": self.fmt, "filters": filters_json(self.filters), "cancelled": True,
+                   "bytes_sent": self.sent, "scope": self.actor.scope(perm.CUSTOMER_EXPORT)}
+        with self.db.transaction() as cur:
+            cs.append_audit(cur, now=utcnow(), actor=self.actor.username, action="export", customer_id=None,
+                            version=None, changes=changes, entity="export", entity_id=0)
 
 
 # -- CSV ----------------------------------------------------------------------------------------

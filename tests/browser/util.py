@@ -142,7 +142,7 @@ class Server:
 
 def start_server(name: str, db_path: Path, extra_env: dict | None = None, timeout: float = 90,
                  port: int | None = None, log_path: Path | None = None) -> Server:
-    """``streamlit run app.py`` on ``port`` (default: a free one) against ``db_path``;
+    """``streamlit run server.py`` (as ``make run``) on ``port`` (default: a free one) against ``db_path``;
     returns once /_stcore/health answers. Its output goes to ``log_path`` (default
     test-artifacts/server-<name>.log)."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -159,7 +159,7 @@ def start_server(name: str, db_path: Path, extra_env: dict | None = None, timeou
     log_path = log_path or ARTIFACTS / f"server-{name}.log"
     log_file = open(log_path, "w", encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     log_file.close()
