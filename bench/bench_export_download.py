@@ -15,7 +15,6 @@ server's peak RSS so far. Prints one line per measurement.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -90,12 +89,14 @@ def main(argv=None) -> int:
     ap.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     ap.add_argument("--user", default="manager")
     ap.add_argument("--work", default="/tmp/bench-export-download")
+    ap.add_argument("--times", type=int, default=1, help="downloads one after the other")
     ap.add_argument("--cancel-after", type=float, default=None, help="cancel the download after this many seconds")
     args = ap.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     db_path = work / "app.duckdb"
-    shutil.copyfile(args.db, db_path)
+    db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)  # a last run's log is not this copy's
+    util.copy_db(Path(args.db), db_path)
     server = util.start_server("bench-export", db_path, log_path=work / "server.log")
     pid = server.process.pid
     try:
@@ -109,28 +110,30 @@ def main(argv=None) -> int:
             page.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()
             rss, hwm = steady(pid)
             print(f"before the click         RSS {rss:5d} MiB  peak {hwm:5d} MiB", flush=True)
-            peak = Peak(pid).start()
-            started = time.perf_counter()
-            with page.expect_download(timeout=900_000) as download:
-                page.get_by_role("link", name=t(f"export.{args.format}", "zh")).click()
-            first = time.perf_counter() - started
-            print(f"download started after {first:5.1f} s", flush=True)
-            if args.cancel_after is not None:
-                time.sleep(max(0.0, args.cancel_after - first))
-                download.value.cancel()
-                cpu = cpu_seconds(pid)
-                time.sleep(5)
-                rss, hwm = memory(pid)
-                print(f"cancelled at {time.perf_counter() - started:5.1f} s; server CPU over the next 5 s"
-                      f" {cpu_seconds(pid) - cpu:4.1f} s; RSS {rss:5d} MiB  peak {hwm:5d} MiB", flush=True)
-            else:
-                target = work / f"download.{args.format}"
-                download.value.save_as(target)  # waits for the whole file
-                seconds = time.perf_counter() - started
-                rss, hwm = memory(pid)
-                size = target.stat().st_size / 2**20
-                print(f"file complete ({seconds:5.1f} s, {size:6.1f} MiB)  RSS {rss:5d} MiB  peak {hwm:5d} MiB"
-                      f"  (sampled peak during the download {peak.stop()} MiB)", flush=True)
+            for n in range(1, args.times + 1):
+                peak = Peak(pid).start()
+                started = time.perf_counter()
+                with page.expect_download(timeout=900_000) as download:
+                    page.get_by_role("link", name=t(f"export.{args.format}", "zh")).click()
+                first = time.perf_counter() - started
+                print(f"download {n} started after {first:5.1f} s", flush=True)
+                if args.cancel_after is not None:
+                    time.sleep(max(0.0, args.cancel_after - first))
+                    download.value.cancel()
+                    cpu = cpu_seconds(pid)
+                    time.sleep(5)
+                    rss, hwm = memory(pid)
+                    peak.stop()
+                    print(f"cancelled at {time.perf_counter() - started:5.1f} s; server CPU over the next 5 s"
+                          f" {cpu_seconds(pid) - cpu:4.1f} s; RSS {rss:5d} MiB  peak {hwm:5d} MiB", flush=True)
+                else:
+                    target = work / f"download.{args.format}"
+                    download.value.save_as(target)  # waits for the whole file
+                    seconds = time.perf_counter() - started
+                    rss, hwm = memory(pid)
+                    size = target.stat().st_size / 2**20
+                    print(f"file complete ({seconds:5.1f} s, {size:6.1f} MiB)  RSS {rss:5d} MiB  peak {hwm:5d} MiB"
+                          f"  (sampled peak during the download {peak.stop()} MiB)", flush=True)
             for i in range(1, 4):
                 util.search_for(page, "" if i % 2 == 0 else "有限公司")
                 rss, hwm = steady(pid)
