@@ -37,8 +37,8 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 30  # AppTest's default of 3 s is flaky on two busy cores
 
 # Every page's url_path, as app.py registers them ("login" only while logged out).
-PAGE_PATHS = ("home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
-              "customer")
+PAGE_PATHS = ("home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "admin",
+              "account", "customer")
 LOGIN_PATH = "login"
 LANDING_PATH = PAGE_PATHS[0]  # every role's default page after login
 

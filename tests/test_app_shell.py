@@ -74,9 +74,9 @@ def logout_button(at):
 def test_logged_out_every_page_url_shows_the_login_form(demo_db_path):
     at = run(make_app(demo_db_path))
     assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "duplicates",
-                                            "import_customers", "account", "customer"])
-    for path in ("home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
-                 "customer"):
+                                            "import_customers", "admin", "account", "customer"])
+    for path in ("home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "admin",
+                 "account", "customer"):
         run(open_page(at, path))
         assert current_page(at) == path
         assert len(at.text_input) == 2 and logged_in_user(at) is None
@@ -346,8 +346,8 @@ def test_deactivation_ends_a_running_session(db, db_path):
 
 # -- role gating ----------------------------------------------------------------------------
 @pytest.mark.parametrize("role, expected", [
-    ("admin", ["home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
-               "customer"]),
+    ("admin", ["home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "admin",
+               "account", "customer"]),
     ("manager", ["home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
                  "customer"]),
     ("sales", ["home", "customers", "new_customer", "analytics", "duplicates", "account", "customer"]),
@@ -410,7 +410,7 @@ def test_log_out_removes_every_page(db, db_path):
     run(at)
     assert logged_in_user(at) is None
     assert sorted(nav_paths(at)) == sorted(["login", "home", "customers", "new_customer", "analytics", "duplicates",
-                                            "import_customers", "account", "customer"])
+                                            "import_customers", "admin", "account", "customer"])
     assert len(at.text_input) == 2 and len(at.sidebar.button) == 0
     assert "Manager" not in texts(at)
     run(at)  # the cookie component's rerun

@@ -43,6 +43,7 @@ PAGES: tuple[NavPage, ...] = (
     NavPage("analytics", perm.PAGE_ANALYTICS, "analytics", "nav.analytics", ":material/monitoring:"),
     NavPage("duplicates", perm.PAGE_DUPLICATES, "duplicates", "nav.duplicates", ":material/join:"),
     NavPage("import_customers", perm.PAGE_IMPORT, "import_customers", "nav.import_customers", ":material/upload_file:"),
+    NavPage("admin", perm.PAGE_ADMIN, "admin", "nav.admin", ":material/admin_panel_settings:"),
     NavPage("account", perm.PAGE_ACCOUNT, "account", "nav.account", ":material/account_circle:"),
     NavPage("customer", perm.PAGE_CUSTOMER, "customer", "nav.customer", ":material/contact_page:", hidden=True),
 )

@@ -51,6 +51,7 @@ PAGE_ACCOUNT = "page.account"
 PAGE_CUSTOMER = "page.customer"  # one customer's page (客户档案), opened by its code
 PAGE_IMPORT = "page.import"  # the import wizard
 PAGE_DUPLICATES = "page.duplicates"  # groups of likely duplicates, and merging them
+PAGE_ADMIN = "page.admin"  # administration: users (and the sections issue 10 adds)
 
 PermissionTable = Mapping[str, Mapping[str, str]]
 

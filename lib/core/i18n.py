@@ -1,8 +1,8 @@
 """Every user-facing message, in Simplified Chinese and English: this module's errors and
 validation messages, plus the parts in ``i18n_shell`` (app shell), ``i18n_pages`` (business
 pages), ``i18n_file`` (the customer file), ``i18n_import`` (import), ``i18n_export`` (export and
-import template), ``i18n_cli`` (command line) and ``i18n_merge`` (duplicates and merge), assembled into
-``MESSAGES`` at import.
+import template), ``i18n_cli`` (command line), ``i18n_merge`` (duplicates and merge) and
+``i18n_admin`` (the administration page), assembled into ``MESSAGES`` at import.
 
 Keys are stable identifiers used by errors (``lib.core.errors``) and pages; a drift test
 checks that every key has both languages and that every key the code uses exists.
@@ -169,6 +169,7 @@ def _merge() -> None:
     # Each part of the app owns its labels in its own module: the shell, the business
     # pages, the customer file, the command line, duplicates and merge. ``MESSAGES`` (the errors and validation above) becomes the
     # whole catalogue, assembled once at import.
+    from lib.core.i18n_admin import ADMIN
     from lib.core.i18n_cli import CLI
     from lib.core.i18n_export import EXPORT
     from lib.core.i18n_file import FILE
@@ -177,7 +178,7 @@ def _merge() -> None:
     from lib.core.i18n_pages import PAGES
     from lib.core.i18n_shell import SHELL
 
-    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE)
+    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE, ADMIN)
     MESSAGES.clear()
     MESSAGES.update(whole)
 

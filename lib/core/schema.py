@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006, m007, m008, m009
+from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -460,6 +460,15 @@ def _m009_duplicates_and_merge(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+
+def _m010_admin(cur: duckdb.DuckDBPyConnection) -> None:
+    # The administration page (pages/admin.py). Rows: m010.py.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m010.ADDED_PERMISSIONS)
+    # A password an admin set (a new user's, a reset) is for one login: the user must
+    # choose their own before anything else (ui.auth).
+    cur.execute("ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
@@ -470,6 +479,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (7, "import: permission, page and remembered column choices", _m007_import),
     (8, "export: customer.export for admins, managers and (own customers) salespeople", _m008_export),
     (9, "duplicates and merge: name keys, merge and page permissions", _m009_duplicates_and_merge),
+    (10, "administration: the admin page; a password to change at the next login", _m010_admin),
 ]
 
 

@@ -34,8 +34,8 @@ DEMO_PASSWORDS = {"admin": "admin-demo-2026", "manager": "manager-demo-2026", "s
 
 # The page URLs app.py registers, and the URL names Streamlit's legacy pages/ mode
 # derives from each file in pages/ (a fresh server answers those too).
-PAGE_URLS = ("home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "account",
-             "customer")
+PAGE_URLS = ("home", "customers", "new_customer", "analytics", "duplicates", "import_customers", "admin",
+             "account", "customer")
 
 
 def legacy_page_urls() -> list[str]:
