@@ -51,6 +51,8 @@ if actor is None:
     page = st.navigation([login, *hidden], position="hidden")
 else:
     allowed = [p for p in nav.PAGES if perm.can(actor, p.action)]
+    if gate.must_change_password:  # an administrator set the password: the user chooses one first
+        allowed = [p for p in allowed if p.module == nav.ACCOUNT_PAGE]
     pages = nav.logged_in_pages(allowed, t, RENDER)
     page = st.navigation(pages, position="sidebar")
     nav.open_page_asked_for(pages)

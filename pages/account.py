@@ -18,6 +18,9 @@ def render() -> None:
     ctx = page_context(perm.PAGE_ACCOUNT)
     st.title(ctx.t("nav.account"))
     st.caption(ctx.t("account.intro"))
+    user = users.get_user(ctx.db, ctx.actor.username)
+    if user is not None and user.must_change_password:
+        st.warning(ctx.t("account.must_change"), icon=":material/key:")
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         st.toast(ctx.t(flash), icon=":material/check_circle:")

@@ -179,6 +179,7 @@ class Gate:
         # The browser confirmed a cookie write in this run: the run was (also) its rerun,
         # asked for with whatever page the browser showed then (``nav.keep_page``).
         self.cookie_confirmed = False
+        self.must_change_password = False  # set by current_actor
         # Only active users, rebuilt every run, so a deactivated user's cookie is
         # refused by the library itself; no password hashes are handed over.
         credentials = {
@@ -341,7 +342,10 @@ class Gate:
             else:  # only a login seeded by a test (tests/apptest_util.py) gets here
                 secret = sessions.start(self.db, username, self.config.cookie_expiry_days).secret
             st.session_state[SESSION_KEY] = (username, secret)
-        actor = users.actor_for(self.db, username)
+        user = users.get_user(self.db, username)
+        actor = self.db.actor(user.username, user.role, user.display_name) if user and user.active else None
+        # A password an administrator set must be replaced first (app.py).
+        self.must_change_password = bool(user and user.must_change_password)
         if actor is None or not sessions.is_active(self.db, session_id(username), username,
                                                    self.config.cookie_expiry_days):
             log.info("session of %r ended: user inactive, unknown or session ended", username)

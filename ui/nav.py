@@ -48,6 +48,7 @@ PAGES: tuple[NavPage, ...] = (
     NavPage("customer", perm.PAGE_CUSTOMER, "customer", "nav.customer", ":material/contact_page:", hidden=True),
 )
 BY_MODULE = {p.module: p for p in PAGES}
+ACCOUNT_PAGE = "account"  # the one page of a user who must change an administrator-set password
 ASKED_FOR_KEY = "cm_page_asked_for"  # (url_path, query params) of a deep link before login
 LAST_PAGE_KEY = "cm_last_page"  # (url_path, query params) of the page the last logged-in run showed
 

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -94,9 +95,13 @@ class User:
     is_demo: bool
     sessions_valid_after: datetime | None
     password_hash: str = ""
+    # An administrator set the password (a new user's, a reset): the user must choose
+    # their own before anything else (app.py lets them open only their account page).
+    must_change_password: bool = False
 
 
-_USER_COLS = "username, display_name, role, email, active, is_demo, sessions_valid_after, password_hash"
+_USER_COLS = ("username, display_name, role, email, active, is_demo, sessions_valid_after, password_hash,"
+              " must_change_password")
 
 
 def get_user(db, username: str) -> User | None:
@@ -140,8 +145,23 @@ def _require_admin(actor) -> str:
     return actor.username
 
 
+def _clean_email(email: str | None) -> str | None:
+    """``email`` normalised (syntax only), None if blank; ValidationError if it is not one."""
+    from email_validator import EmailNotValidError, validate_email
+
+    email = (email or "").strip()
+    if not email:
+        return None
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError("email", "validation.email_invalid", value=email[:100]) from None
+
+
 def create_user(db, actor, username: str, display_name: str, role: str, password: str,
-                email: str | None = None, is_demo: bool = False) -> User:
+                email: str | None = None, is_demo: bool = False, must_change: bool = False) -> User:
+    """A new active user. ``must_change``: the password is one an administrator chose or
+    was given (``new_password``), to be replaced by the user at their first login."""
     actor_name = _require_admin(actor)
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
@@ -149,6 +169,7 @@ def create_user(db, actor, username: str, display_name: str, role: str, password
     if role not in db.roles():
         raise ValidationError("role", "auth.bad_role", role=role)
     display_name = (display_name or username).strip()[:100] or username
+    email = _clean_email(email)
     pw_hash = hash_password(password)
 
     def work(cur):
@@ -157,8 +178,9 @@ def create_user(db, actor, username: str, display_name: str, role: str, password
         now = utcnow()
         cur.execute(
             "INSERT INTO users (username, display_name, email, role, password_hash, active, is_demo,"
-            " password_changed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?)",
-            [username, display_name, email, role, pw_hash, is_demo, now, now, now],
+            " password_changed_at, created_at, updated_at, must_change_password)"
+            " VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?)",
+            [username, display_name, email, role, pw_hash, is_demo, now, now, now, must_change],
         )
         _user_audit(cur, actor_name, "user.create", username, {"role": role, "display_name": display_name})
 
@@ -173,6 +195,26 @@ def set_password(db, actor, username: str, new_password: str) -> None:
     _store_password(db, actor_name, username, new_password, "user.reset_password")
 
 
+# Letters and digits that cannot be mistaken for one another when read out or copied
+# by hand (no 0/O, 1/l/I).
+_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+NEW_PASSWORD_LENGTH = 14  # about 81 bits
+
+
+def new_password() -> str:
+    """A random password for an administrator to hand over (shown once)."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(NEW_PASSWORD_LENGTH))
+
+
+def reset_password(db, actor, username: str) -> str:
+    """Give ``username`` a new random password, to be changed at their next login, and
+    end their sessions everywhere. Returns the password: the only time it is known."""
+    actor_name = _require_admin(actor)
+    password = new_password()
+    _store_password(db, actor_name, username, password, "user.reset_password", must_change=True)
+    return password
+
+
 def change_own_password(db, actor, current_password: str, new_password: str) -> None:
     user = get_user(db, actor.username)
     pw = _password_bytes(current_password)
@@ -181,15 +223,17 @@ def change_own_password(db, actor, current_password: str, new_password: str) -> 
     _store_password(db, actor.username, actor.username, new_password, "user.change_password")
 
 
-def _store_password(db, actor_name: str, username: str, new_password: str, action: str) -> None:
+def _store_password(db, actor_name: str, username: str, new_password: str, action: str,
+                    must_change: bool = False) -> None:
     pw_hash = hash_password(new_password)
 
     def work(cur):
         now = utcnow()
         n = cur.execute(
             "UPDATE users SET password_hash = ?, password_changed_at = ?, sessions_valid_after = ?,"
-            " locked_until = NULL, updated_at = ?, version = version + 1 WHERE username = ?",
-            [pw_hash, now, now, now, username],
+            " locked_until = NULL, updated_at = ?, version = version + 1, must_change_password = ?"
+            " WHERE username = ?",
+            [pw_hash, now, now, now, must_change, username],
         ).fetchone()[0]
         if n != 1:
             raise NotFound("auth.unknown_user", username=username)
@@ -216,11 +260,55 @@ def log_out_everywhere(db, username: str) -> None:
     db.run_in_transaction(work)
 
 
+def _keep_an_admin(cur, username: str) -> None:
+    """Refuse a change that would leave no active administrator besides ``username``.
+
+    Every active admin's row is written first (its version bumped), so two such changes
+    at once (two admins demoting each other) conflict instead of both committing: the
+    one run again sees the other's change. (A write that changes nothing, ``version =
+    version``, does not conflict with another such write in DuckDB 2.0.)"""
+    cur.execute("UPDATE users SET version = version + 1 WHERE role = 'admin' AND active")
+    others = cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active AND username <> ?",
+                         [username]).fetchone()[0]
+    if others == 0:
+        raise ValidationError("role", "auth.last_admin")
+
+
+def set_role(db, actor, username: str, role: str) -> None:
+    """Change a user's role; it applies from their next action (the login gate reads
+    the user on every run). The last active administrator keeps the role."""
+    actor_name = _require_admin(actor)
+    if role not in db.roles():
+        raise ValidationError("role", "auth.bad_role", role=role)
+
+    def work(cur):
+        row = cur.execute("SELECT role, active FROM users WHERE username = ?", [username]).fetchone()
+        if row is None:
+            raise NotFound("auth.unknown_user", username=username)
+        before, active = row
+        if before == role:
+            return
+        if before == "admin" and active:
+            _keep_an_admin(cur, username)
+        cur.execute("UPDATE users SET role = ?, updated_at = ?, version = version + 1 WHERE username = ?",
+                    [role, utcnow(), username])
+        _user_audit(cur, actor_name, "user.set_role", username, {"role": [before, role]})
+
+    db.run_in_transaction(work)
+    db.invalidate(*USER_CACHES)
+
+
 def set_active(db, actor, username: str, active: bool) -> None:
+    """Deactivate (their sessions end everywhere) or reactivate a user. The last active
+    administrator cannot be deactivated."""
     actor_name = _require_admin(actor)
 
     def work(cur):
         now = utcnow()
+        if not active:
+            row = cur.execute("SELECT role, active FROM users WHERE username = ?", [username]).fetchone()
+            if row and row == ("admin", True):
+                _keep_an_admin(cur, username)
         n = cur.execute(
             "UPDATE users SET active = ?, sessions_valid_after = ?, updated_at = ?, version = version + 1"
             " WHERE username = ?", [active, now, now, username]).fetchone()[0]

@@ -90,6 +90,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A username is 2-40 lower-case letters, digits, dots, underscores or hyphens.",
     },
     "auth.bad_role": {"zh": "未知角色：{role}", "en": "Unknown role: {role}"},
+    "auth.last_admin": {
+        "zh": "这是唯一启用的管理员，不能停用或改为其他角色。请先让另一个用户成为管理员。",
+        "en": "This is the only active administrator: it cannot be deactivated or given another role."
+              " Make another user an administrator first.",
+    },
     "auth.unknown_user": {"zh": "用户 {username} 不存在。", "en": "User {username} does not exist."},
     # -- field validation -------------------------------------------------------------
     "validation.invalid": {"zh": "内容无效。", "en": "This value is not valid."},
