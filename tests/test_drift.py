@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from lib.core import settings as app_settings
 from lib.core.errors import ValidationError
 from lib.customers import contacts, files, followups, parts, relationships
 from lib.customers import customer as cs
@@ -48,6 +49,10 @@ FAMILIES = {
     "import.match.": imp.MATCH_BY,
     "import.holds.": imp.HOLDS,
     "import.reason.": ("phone", "name", "similar_name"),  # lib.customers.importing.Lookalike.reason
+    "setting.": tuple(app_settings.BY_KEY),  # lib.core.settings.Setting.label_key
+    "setting_help.": tuple(app_settings.BY_KEY),
+    "admin.settings_group.": app_settings.GROUPS,
+    "validation.setting_pattern.": tuple(s.key for s in app_settings.SETTINGS if s.pattern),
 }
 
 

@@ -170,10 +170,12 @@ def set_setting(db, key: str, value: str) -> None:
 
 def test_not_reviewed_follows_the_setting_and_every_row_links_to_its_customer(db, db_path, actors, world):
     assert home.not_reviewed(db, actors["sales2"]).total == 0  # reviewed when entered
-    set_setting(db, "review_days", "0")  # before the app's connection first reads the settings
+    set_setting(db, "review_days", "7")  # before the app's connection first reads the settings
+    with db.transaction() as cur:  # reviewed 8 days ago
+        cur.execute("UPDATE customers SET reviewed_at = reviewed_at - INTERVAL 8 DAY WHERE owner = 'sales2'")
     at = run_home(db_path, "sales2", "en")
     assert home.not_reviewed(db, actors["sales2"]).total == 1
-    assert t("home.metric_not_reviewed", "en", days=0) in [m.label for m in at.metric]
+    assert t("home.metric_not_reviewed", "en", days=7) in [m.label for m in at.metric]
     assert "Last reviewed: " in shown_text(at)
     labels = [el.proto.label for el in at.get("page_link")]
     code = world["b"]["code"].replace("-", "\\-")

@@ -310,6 +310,9 @@ def test_a_sessions_login_time_comes_from_its_row_not_from_the_settings(db):
 
 
 def test_a_shorter_lifetime_shortens_sessions_and_a_longer_one_never_lengthens_them(db):
+    # The cookie's lifetime alone: the session settings as long as they go.
+    set_setting(db, "session_max_hours", "720")
+    set_setting(db, "session_idle_minutes", "1440")
     session = sessions.start(db, "sales", 1)
     now = utcnow()
     assert sessions.is_active(db, session.secret, "sales", 1, now=now + timedelta(hours=23))
@@ -408,3 +411,30 @@ def test_demo_users_are_created_once(db_path):
         db.close()
 
 
+
+
+def test_a_session_ends_after_the_idle_time_and_after_the_longest_time(db):
+    session = sessions.start(db, "sales", 7)
+    start = session.issued_at
+
+    def active(minutes: float) -> bool:
+        return sessions.is_active(db, session.secret, "sales", 7, now=start + timedelta(minutes=minutes))
+
+    assert active(59) and not active(61)  # defaults: idle 60 minutes ...
+    for minutes in range(50, 11 * 60, 50):  # ... kept alive by an action every 50 minutes
+        sessions.seen(db, session.secret, now=start + timedelta(minutes=minutes))
+        assert active(minutes + 59)
+    assert not active(12 * 60 + 1)  # ... but never beyond 12 hours
+    sessions.seen(db, session.secret, now=start + timedelta(minutes=30))  # an older action changes nothing
+    assert active(650 + 59) and not active(650 + 61)
+
+
+def test_a_change_of_the_session_settings_applies_to_open_sessions(db):
+    session = sessions.start(db, "sales", 7)
+    later = session.issued_at + timedelta(minutes=20)
+    assert sessions.is_active(db, session.secret, "sales", 7, now=later)
+    set_setting(db, "session_idle_minutes", "15")
+    assert not sessions.is_active(db, session.secret, "sales", 7, now=later)
+    set_setting(db, "session_idle_minutes", "60")
+    set_setting(db, "session_max_hours", "1")
+    assert not sessions.is_active(db, session.secret, "sales", 7, now=session.issued_at + timedelta(minutes=61))

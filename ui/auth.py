@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 # Session keys this module owns (the library owns name, username, roles, email,
 # authentication_status, logout, init, password_hint).
 SESSION_KEY = "cm_login_session"  # (username, id of the row in login_sessions) of this session
+SEEN_KEY = "cm_session_seen"  # (session id, when its last action was written)
 BROWSER_KEY = "cm_browser_id"  # this browser's id (from its cookie, or issued at login)
 NOTICE_KEY = "cm_auth_notice"  # message key shown above the login form once
 LOGIN_ERROR_KEY = "cm_login_error"  # (key, params, show until) of the last refused login
@@ -351,11 +352,22 @@ class Gate:
             log.info("session of %r ended: user inactive, unknown or session ended", username)
             self.end_session(notice="auth.session_ended")
             return None
+        self._note_action(session_id(username))
         if st.session_state.pop(RENEW_COOKIE_KEY, False):
             self._queue_cookies()
         self._write_pending_cookies()
         self._apply_stored_lang(username)
         return self._set_actor(actor)
+
+    def _note_action(self, secret: str) -> None:
+        """This run is an action of the session: its idle time starts again
+        (``sessions.seen``, written at most once every ``sessions.SEEN_EVERY``)."""
+        now = utcnow()
+        last = st.session_state.get(SEEN_KEY)
+        if last is not None and last[0] == secret and now - last[1] < sessions.SEEN_EVERY:
+            return
+        sessions.seen(self.db, secret, now)
+        st.session_state[SEEN_KEY] = (secret, now)
 
     def _apply_stored_lang(self, username: str) -> None:
         # The first run of a login takes the user's remembered language, if any;

@@ -40,6 +40,7 @@ CUSTOMER_IMPORT = "customer.import"  # customers from a file (lib.customers.impo
 CUSTOMER_MERGE = "customer.merge"  # merge duplicates into one customer (lib.customers.merge)
 # Export a search as CSV / XLSX (lib.customers.export); scope ``own``: one's own customers.
 CUSTOMER_EXPORT = "customer.export"
+SETTINGS_MANAGE = "settings.manage"  # the administration page's settings (lib.core.settings)
 
 # Pages are actions too, so the router's page list is data like everything else
 # (``ui/nav.py`` names each page's action).

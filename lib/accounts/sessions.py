@@ -54,28 +54,47 @@ def start(db, username: str, lifetime_days: float) -> LoginSession:
     now = utcnow()
     session = LoginSession(new_secret(), username, now, now + timedelta(days=lifetime_days))
     db.run_in_transaction(lambda cur: cur.execute(
-        "INSERT INTO login_sessions (id_hash, username, issued_at, expires_at) VALUES (?, ?, ?, ?)",
-        [digest(session.secret), username, session.issued_at, session.expires_at]))
+        "INSERT INTO login_sessions (id_hash, username, issued_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+        [digest(session.secret), username, session.issued_at, session.expires_at, session.issued_at]))
     return session
 
 
 def is_active(db, secret: str, username: str, lifetime_days: float, now: datetime | None = None) -> bool:
     """Is the session ``secret`` of ``username`` still good? No when it does not exist or
     belongs to someone else, has ended, has expired, is older than ``lifetime_days``
-    (a lifetime shortened since its login shortens it too, never lengthens it), was
-    issued before the user's sessions were revoked, or the user is inactive."""
+    (a lifetime shortened since its login shortens it too, never lengthens it) or than
+    the setting ``session_max_hours``, has seen no action for ``session_idle_minutes``
+    (``seen``), was issued before the user's sessions were revoked, or the user is
+    inactive. The settings are read now: a change applies to open sessions too."""
+    from lib.core import settings
+
     now = now or utcnow()
     with db.read() as cur:
         row = cur.execute(
-            "SELECT s.issued_at, s.expires_at, s.ended_at, u.active, u.sessions_valid_after"
+            "SELECT s.issued_at, s.expires_at, s.ended_at, coalesce(s.last_seen_at, s.issued_at), u.active,"
+            " u.sessions_valid_after"
             " FROM login_sessions s JOIN users u ON u.username = s.username"
             " WHERE s.id_hash = ? AND s.username = ?", [digest(secret), username]).fetchone()
     if row is None:
         return False
-    issued_at, expires_at, ended_at, active, valid_after = row
+    issued_at, expires_at, ended_at, last_seen, active, valid_after = row
     return (ended_at is None and active and now < expires_at
             and now < issued_at + timedelta(days=lifetime_days)
+            and now < issued_at + timedelta(hours=settings.value(db, "session_max_hours"))
+            and now < last_seen + timedelta(minutes=settings.value(db, "session_idle_minutes"))
             and (valid_after is None or issued_at >= valid_after))
+
+
+SEEN_EVERY = timedelta(minutes=1)  # how often an open session's last action is written
+
+
+def seen(db, secret: str, now: datetime | None = None) -> None:
+    """The session ``secret`` acted now (its idle time starts again). The login gate
+    calls it at most once every ``SEEN_EVERY`` per session."""
+    now = now or utcnow()
+    db.run_in_transaction(lambda cur: cur.execute(
+        "UPDATE login_sessions SET last_seen_at = ? WHERE id_hash = ? AND ended_at IS NULL"
+        " AND (last_seen_at IS NULL OR last_seen_at < ?)", [now, digest(secret), now]))
 
 
 def end(db, secret: str, reason: str) -> None:

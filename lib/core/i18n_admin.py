@@ -66,4 +66,76 @@ ADMIN: dict[str, dict[str, str]] = {
         "zh": "您的密码由管理员设置。请先在下方设置您自己的新密码，然后才能使用其他页面。",
         "en": "An administrator set your password. Choose your own below before you can use the other pages.",
     },
+    # -- settings (lib.core.settings) ----------------------------------------------------
+    "admin.tab_settings": {"zh": "设置", "en": "Settings"},
+    "admin.settings_intro": {
+        "zh": "修改后立即生效（会话时长从用户的下一次操作起生效）。",
+        "en": "Changes apply at once (session lifetimes from each user's next action).",
+    },
+    "admin.settings_save": {"zh": "保存设置", "en": "Save settings"},
+    "admin.settings_saved": {"zh": "已保存 {n} 项设置。", "en": "{n} settings saved."},
+    "admin.settings_unchanged": {"zh": "没有需要保存的更改。", "en": "Nothing changed."},
+    "admin.settings_group.codes": {"zh": "客户编号", "en": "Customer codes"},
+    "admin.settings_group.customers": {"zh": "客户", "en": "Customers"},
+    "admin.settings_group.files": {"zh": "文件", "en": "Files"},
+    "admin.settings_group.login": {"zh": "登录失败", "en": "Failed logins"},
+    "admin.settings_group.sessions": {"zh": "登录会话", "en": "Login sessions"},
+    "setting.code_prefix": {"zh": "编号前缀", "en": "Code prefix"},
+    "setting.code_width": {"zh": "序号位数", "en": "Digits of the number"},
+    "setting.code_with_year": {"zh": "编号含年份", "en": "Year in the code"},
+    "setting.review_days": {"zh": "复核周期（天）", "en": "Review period (days)"},
+    "setting.campaign_max_customers": {"zh": "一次关怀活动最多客户数", "en": "Most customers in one care campaign"},
+    "setting.upload_max_mb": {"zh": "上传文件大小上限（MB）", "en": "Upload size limit (MB)"},
+    "setting.lockout_attempts": {"zh": "允许的失败次数", "en": "Failed logins allowed"},
+    "setting.lockout_minutes": {"zh": "失败计数时间窗口（分钟）", "en": "Failures counted over (minutes)"},
+    "setting.login_delay_seconds": {"zh": "首次等待（秒）", "en": "First wait (seconds)"},
+    "setting.session_idle_minutes": {"zh": "空闲超时（分钟）", "en": "Idle timeout (minutes)"},
+    "setting.session_max_hours": {"zh": "会话最长时长（小时）", "en": "Longest session (hours)"},
+    "setting_help.code_prefix": {
+        "zh": "1–4 个大写字母。只用于新客户，已有编号不变。",
+        "en": "1–4 capital letters. New customers only; existing codes never change.",
+    },
+    "setting_help.code_width": {"zh": "序号补零到的位数（新客户）。", "en": "Digits the number is padded to (new customers)."},
+    "setting_help.code_with_year": {
+        "zh": "编号中包含创建年份，例如 C2026-000123（新客户）。",
+        "en": "The year of creation in the code, e.g. C2026-000123 (new customers).",
+    },
+    "setting_help.review_days": {
+        "zh": "超过这么多天未复核的客户在首页提醒。",
+        "en": "Customers not reviewed for this many days are listed on the home page.",
+    },
+    "setting_help.campaign_max_customers": {
+        "zh": "一次关怀活动能覆盖的客户数上限。",
+        "en": "The most customers one care campaign may cover.",
+    },
+    "setting_help.upload_max_mb": {
+        "zh": "签约文件的大小上限；服务器的上传上限为 25 MB。",
+        "en": "The size limit of contract files; the server accepts uploads up to 25 MB.",
+    },
+    "setting_help.lockout_attempts": {
+        "zh": "在时间窗口内允许的失败登录次数，超过后需等待才能再试。",
+        "en": "Failed logins allowed within the window before the next attempt must wait.",
+    },
+    "setting_help.lockout_minutes": {
+        "zh": "更早的失败登录不再计数。",
+        "en": "Older failed logins are no longer counted.",
+    },
+    "setting_help.login_delay_seconds": {
+        "zh": "超过允许次数后的第一次等待，之后每次加倍。",
+        "en": "The first wait after too many failures; each further one doubles.",
+    },
+    "setting_help.session_idle_minutes": {
+        "zh": "这么久没有任何操作，需重新登录。",
+        "en": "After this long without any action the user must log in again.",
+    },
+    "setting_help.session_max_hours": {
+        "zh": "登录这么久之后，无论是否有操作，都需重新登录。",
+        "en": "This long after logging in the user must log in again, active or not.",
+    },
+    "validation.not_integer": {"zh": "请输入整数。", "en": "Enter a whole number."},
+    "validation.setting_range": {"zh": "请输入 {min} 到 {max} 之间的数。", "en": "Enter a number from {min} to {max}."},
+    "validation.setting_pattern.code_prefix": {
+        "zh": "请输入 1–4 个大写字母。",
+        "en": "Enter 1–4 capital letters.",
+    },
 }

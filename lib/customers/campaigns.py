@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from lib.accounts import permissions as perm
+from lib.core import settings
 from lib.core.clock import local_today, utcnow
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.customers import customer as cs
@@ -33,7 +34,6 @@ from lib.customers.search import CustomerFilters, where_clause
 from lib.customers.validation import validate_customer
 
 CARE = "care"
-DEFAULT_CAP = 5000
 # Customers per INSERT … SELECT; progress is reported after each.
 BATCH = 500
 
@@ -157,7 +157,7 @@ def run_campaign(db, actor, filters: CustomerFilters, values: Mapping[str, Any],
     perm.require(actor, perm.CAMPAIGN_RUN)
     label, columns = _validate(db, values)
     if cap is None:
-        cap = int(db.settings().get("campaign_max_customers", DEFAULT_CAP))
+        cap = settings.value(db, "campaign_max_customers")
     where, where_params = _where(actor, filters)
 
     def work(cur):

@@ -44,7 +44,6 @@ from lib.customers import fields as F
 from lib.customers import parts
 from lib.customers.parts import PartKind, Write
 
-DEFAULT_MAX_MB = 20
 FILENAME_MAX = 255  # attachments.filename CHECK (length BETWEEN 1 AND 255)
 
 
@@ -168,14 +167,12 @@ def clean_filename(name: Any, file_type: FileType) -> str:
 
 
 def max_bytes(db) -> int:
-    """The upload limit in bytes, from the setting ``upload_max_mb`` as it is now."""
-    try:
-        mb = float(db.settings().get("upload_max_mb", DEFAULT_MAX_MB))
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    if not 0 < mb < 1024 * 1024:  # nan, inf, nonsense: an administrator's typo is not "no limit"
-        mb = DEFAULT_MAX_MB
-    return int(mb * 1024 * 1024)
+    """The upload limit in bytes, from the setting ``upload_max_mb`` as it is now (a value
+    that is not a whole number of MB within the declared bounds counts as the default:
+    an administrator's typo is not "no limit")."""
+    from lib.core import settings
+
+    return settings.value(db, "upload_max_mb") * 1024 * 1024
 
 
 # -- the part kind -----------------------------------------------------------------------

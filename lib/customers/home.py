@@ -26,7 +26,6 @@ from lib.core.errors import CustomerMasterError
 from lib.customers.followups import FOLLOW_UP, NEED, NEED_OPEN
 from lib.customers.search import MAX_PAGE_SIZE, CustomerFilters, where_clause
 
-DEFAULT_REVIEW_DAYS = 180
 RECENT_DAYS = 7
 
 
@@ -158,10 +157,9 @@ def open_needs(db, actor, limit: int = 50, offset: int = 0) -> OpenNeeds:
 
 def review_days(db) -> int:
     """The review period (定期更新) in days: the setting ``review_days``."""
-    try:
-        return max(0, int(db.settings().get("review_days", DEFAULT_REVIEW_DAYS)))
-    except ValueError:
-        return DEFAULT_REVIEW_DAYS
+    from lib.core import settings
+
+    return settings.value(db, "review_days")
 
 
 def not_reviewed(db, actor, days: int | None = None, limit: int = 50, offset: int = 0) -> CustomerList:
