@@ -24,6 +24,7 @@ from lib.customers import contacts, files, followups, parts, relationships
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers import importing as imp
+from lib.customers import reference_admin as ra
 from lib.customers.analytics import customer_analytics
 from lib.customers.kinds import KINDS, kind_of, uscc_check_char
 from ui.kinds import UI_KINDS
@@ -48,6 +49,7 @@ FAMILIES = {
     "import.match.": imp.MATCH_BY,
     "import.holds.": imp.HOLDS,
     "import.reason.": ("phone", "name", "similar_name"),  # lib.customers.importing.Lookalike.reason
+    "lists.name.": ra.MANAGED_LISTS,  # ui/admin_lists.py
 }
 
 
