@@ -368,3 +368,17 @@ def test_no_care_campaign_while_care_is_retired(db, actors, make_customer):
     ra.set_active(db, actors["admin"], "followup_kind", "care", True)
     result = cp.run_campaign(db, actors["manager"], CustomerFilters(choices={"tier": ("A",)}), greeting)
     assert result.created == 1
+
+
+def test_the_import_template_offers_only_active_items(db, actors):
+    import io
+
+    from openpyxl import load_workbook
+
+    from lib.customers.export import import_template
+
+    ra.set_active(db, actors["admin"], "tier", "A", False)
+    book = load_workbook(io.BytesIO(import_template(db, "en")))
+    offered = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value}
+    assert {item(db, "tier", c).label_en for c in "BCD"} <= offered
+    assert item(db, "tier", "A").label_en == "Strategic" and "Strategic" not in offered  # no other list has it
