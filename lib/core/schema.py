@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m011
+from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m012
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -469,11 +469,11 @@ def _m010_admin(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE")
 
 
-def _m011_reference_lists(cur: duckdb.DuckDBPyConnection) -> None:
+def _m012_reference_lists(cur: duckdb.DuckDBPyConnection) -> None:
     # The administration page's reference lists section (lib.customers.reference_admin).
-    # Rows: m011.py. The table itself needs no change: ``active`` and ``ordinal`` exist
+    # Rows: m012.py. The table itself needs no change: ``active`` and ``ordinal`` exist
     # since migration 1.
-    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m011.ADDED_PERMISSIONS)
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m012.ADDED_PERMISSIONS)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
@@ -487,7 +487,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (8, "export: customer.export for admins, managers and (own customers) salespeople", _m008_export),
     (9, "duplicates and merge: name keys, merge and page permissions", _m009_duplicates_and_merge),
     (10, "administration: the admin page; a password to change at the next login", _m010_admin),
-    (11, "reference lists managed by admins: lists.manage", _m011_reference_lists),
+    (12, "reference lists managed by admins: lists.manage", _m012_reference_lists),
 ]
 
 

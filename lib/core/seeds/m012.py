@@ -1,4 +1,4 @@
-"""The rows migration 11 adds (frozen, like every migration's seeds: see m001): the
+"""The rows migration 12 adds (frozen, like every migration's seeds: see m001): the
 reference lists section of the administration page (issue 10).
 
 * ``lists.manage``: add, rename, reorder, retire and bring back items of the reference
