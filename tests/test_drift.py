@@ -25,6 +25,7 @@ from lib.customers import contacts, files, followups, parts, relationships
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers import importing as imp
+from lib.customers import reference_admin as ra
 from lib.customers.analytics import customer_analytics
 from lib.customers.kinds import KINDS, kind_of, uscc_check_char
 from ui.kinds import UI_KINDS
@@ -53,6 +54,7 @@ FAMILIES = {
     "setting_help.": tuple(app_settings.BY_KEY),
     "admin.settings_group.": app_settings.GROUPS,
     "validation.setting_pattern.": tuple(s.key for s in app_settings.SETTINGS if s.pattern),
+    "lists.name.": ra.MANAGED_LISTS,  # ui/admin_lists.py
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 import streamlit as st
 
+from lib.core.i18n import t
 from lib.customers.customer import active_usernames, is_blank
 from lib.customers.fields import Field
 from lib.customers.kinds import DATE_MAX, DATE_MIN, MONEY_MAX
@@ -84,7 +85,14 @@ def _text_area(f: Field, w: Widget) -> None:
 def _choice_input(f: Field, w: Widget) -> None:
     labels = ref_labels(w.db, f.options or "", w.lang)
     codes = ref_codes(w.db, f.options or "")
-    if st.session_state.get(w.key) not in codes:
+    current = st.session_state.get(w.key)
+    if current in labels and current not in codes:
+        # A retired value the record already has (or the user chose before it was
+        # retired) stays shown, so saving other fields does not clear it; validation
+        # refuses it only as a new value.
+        codes.append(current)
+        labels[current] = t("lists.retired_mark", w.lang, label=labels[current])
+    elif current not in codes:
         st.session_state[w.key] = None
     st.selectbox(w.label, codes, key=w.key, format_func=lambda c: labels.get(c, c), help=w.help,
                  disabled=w.disabled, placeholder=w.placeholder_choose, persist_state="session")
@@ -112,8 +120,14 @@ def _text_column(f: Field, common: dict, db, lang: str):
 
 
 def _choice_column(f: Field, common: dict, db, lang: str):
-    labels = ref_labels(db, f.options or "", lang)
-    # Codes are stored and sent; the labels in the user's language are shown.
+    # Codes are stored and sent; the labels in the user's language are shown. Retired
+    # codes stay among the options (a cell shows an option's label only) but last and
+    # marked: old records keep their label, and choosing one anew is refused by the
+    # service's validation.
+    items = db.reference_lists().get(f.options or "", [])
+    labels = {it["code"]: item_label(it, lang) for it in items if it["active"]}
+    labels.update({it["code"]: t("lists.retired_mark", lang, label=item_label(it, lang))
+                   for it in items if not it["active"]})
     return st.column_config.SelectboxColumn(
         options=list(labels), format_func=lambda c, _l=labels: _l.get(c, c),
         width=col_width(max([len(common["label"]), *map(len, labels.values())]), lang), **common)

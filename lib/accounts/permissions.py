@@ -30,6 +30,8 @@ CUSTOMER_SET_OWNER = "customer.set_owner"
 CUSTOMER_SET_ACCESS_LEVEL = "customer.set_access_level"
 ANALYTICS_VIEW = "analytics.view"
 USERS_MANAGE = "users.manage"
+# Add, rename, reorder, retire and bring back reference list items (lib.customers.reference_admin).
+LISTS_MANAGE = "lists.manage"
 BACKUP_RUN = "backup.run"
 AUDIT_VIEW = "audit.view"  # a customer's history (scope as for reading the customer)
 # Change, remove or mark done any follow-up of a customer one may update, not only
@@ -52,7 +54,7 @@ PAGE_ACCOUNT = "page.account"
 PAGE_CUSTOMER = "page.customer"  # one customer's page (客户档案), opened by its code
 PAGE_IMPORT = "page.import"  # the import wizard
 PAGE_DUPLICATES = "page.duplicates"  # groups of likely duplicates, and merging them
-PAGE_ADMIN = "page.admin"  # administration: users (and the sections issue 10 adds)
+PAGE_ADMIN = "page.admin"  # administration: users, reference lists (and the sections issue 10 adds)
 
 PermissionTable = Mapping[str, Mapping[str, str]]
 

@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m011
+from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m011, m012
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -469,7 +469,6 @@ def _m010_admin(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE")
 
 
-
 def _m011_settings(cur: duckdb.DuckDBPyConnection) -> None:
     # The administration page's settings (lib.core.settings). Rows: m011.py.
     cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m011.ADDED_PERMISSIONS)
@@ -477,6 +476,13 @@ def _m011_settings(cur: duckdb.DuckDBPyConnection) -> None:
     # The idle timeout counts from a session's last action (lib.accounts.sessions).
     cur.execute("ALTER TABLE login_sessions ADD COLUMN last_seen_at TIMESTAMP")
     cur.execute("UPDATE login_sessions SET last_seen_at = issued_at")
+
+
+def _m012_reference_lists(cur: duckdb.DuckDBPyConnection) -> None:
+    # The administration page's reference lists section (lib.customers.reference_admin).
+    # Rows: m012.py. The table itself needs no change: ``active`` and ``ordinal`` exist
+    # since migration 1.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m012.ADDED_PERMISSIONS)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
@@ -491,6 +497,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (9, "duplicates and merge: name keys, merge and page permissions", _m009_duplicates_and_merge),
     (10, "administration: the admin page; a password to change at the next login", _m010_admin),
     (11, "settings: settings.manage, every setting stored, session idle and absolute lifetimes", _m011_settings),
+    (12, "reference lists managed by admins: lists.manage", _m012_reference_lists),
 ]
 
 

@@ -74,7 +74,11 @@ def _validate(db, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     values = dict(values)
     if is_blank(values.get("followup_occurred_on")):
         values["followup_occurred_on"] = local_today()
-    clean = validate_customer(values, cs.validation_context(db), fields=campaign_fields())
+    ctx = cs.validation_context(db)
+    clean = validate_customer(values, ctx, fields=campaign_fields())
+    # Every follow-up gets the kind ``care``: a retired kind is not written as new input.
+    if not ctx.choice("followup_kind", CARE)[1]:
+        raise ValidationError("followup_kind", "lists.care_retired")
     return clean.tables["campaign"]["campaign"], dict(clean.tables["followup"])
 
 

@@ -1,0 +1,115 @@
+"""The administration page's reference lists section: pick a list, see its items (code,
+labels, active) and add, rename, move, retire or bring back one
+(``lib.customers.reference_admin``; ``lists.manage``). Refused input stays in its
+inputs with the message in the user's language."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib.accounts import permissions as perm
+from lib.core.errors import CustomerMasterError, ValidationError
+from lib.customers import reference_admin as ra
+from ui.format import md_escape
+from ui.kinds import item_label
+
+LIST = "al_list"  # the list shown
+DONE = "al_done"  # (message key, code) of the last change, shown once after the rerun
+ADD = "al_add_"  # + code / label_zh / label_en: the add form's inputs
+_INPUT_LABELS = {"code": "lists.col_code", "label_zh": "lists.col_zh", "label_en": "lists.col_en"}
+
+
+def render(ctx) -> None:
+    t = ctx.t
+    st.caption(t("lists.intro"))
+    list_name = st.selectbox(t("lists.choose"), ra.MANAGED_LISTS, key=LIST,
+                             format_func=lambda n: t("lists.name." + n))
+    done = st.session_state.pop(DONE, None)
+    if done:
+        st.success(t(done[0], code=md_escape(done[1])), icon=":material/check_circle:")
+    items = ra.items(ctx.db, list_name)
+    st.caption(t("lists.caption", n=len(items), active=sum(it.active for it in items)))
+    st.dataframe(pd.DataFrame([{
+        t("lists.col_code"): it.code, t("lists.col_zh"): it.label_zh, t("lists.col_en"): it.label_en,
+        t("lists.col_active"): it.active,
+    } for it in items]), hide_index=True, width="stretch")
+    if not perm.can(ctx.actor, perm.LISTS_MANAGE):
+        return
+    _one_item(ctx, list_name, items)
+    _add_form(ctx, list_name)
+
+
+def _shown(ctx, it: ra.ReferenceItem) -> str:
+    label = f"{it.code} · {item_label(vars(it), ctx.lang)}"
+    return label if it.active else ctx.t("lists.retired_mark", label=label)
+
+
+def _one_item(ctx, list_name: str, items: list[ra.ReferenceItem]) -> None:
+    t = ctx.t
+    by_code = {it.code: it for it in items}
+    code = st.selectbox(t("lists.item"), list(by_code), key=f"al_item_{list_name}",
+                        format_func=lambda c: _shown(ctx, by_code[c]))
+    if code is None:
+        return
+    it = by_code[code]
+    i = list(by_code).index(code)
+    up, down, toggle = st.columns(3)
+    if up.button(t("lists.move_up"), key="al_up", icon=":material/arrow_upward:", disabled=i == 0,
+                 width="stretch"):
+        _apply(ctx, "lists.done_move", code, lambda: ra.move_item(ctx.db, ctx.actor, list_name, code, -1))
+    if down.button(t("lists.move_down"), key="al_down", icon=":material/arrow_downward:",
+                   disabled=i == len(items) - 1, width="stretch"):
+        _apply(ctx, "lists.done_move", code, lambda: ra.move_item(ctx.db, ctx.actor, list_name, code, 1))
+    if it.active:
+        if toggle.button(t("lists.retire"), key="al_retire", icon=":material/block:", width="stretch"):
+            _apply(ctx, "lists.done_retire", code, lambda: ra.set_active(ctx.db, ctx.actor, list_name, code, False))
+    elif toggle.button(t("lists.restore"), key="al_restore", icon=":material/undo:", width="stretch"):
+        _apply(ctx, "lists.done_restore", code, lambda: ra.set_active(ctx.db, ctx.actor, list_name, code, True))
+    # Rename: inputs keyed by the item, filled from it until the user types.
+    keys = {f: f"al_ren_{f}_{list_name}_{code}" for f in ("label_zh", "label_en")}
+    for f, key in keys.items():
+        st.session_state.setdefault(key, getattr(it, f))
+    with st.form(f"al_rename_{list_name}_{code}", border=True):
+        st.markdown(f"**{t('lists.rename_title')}**")
+        st.text_input(t("lists.col_zh"), key=keys["label_zh"])
+        st.text_input(t("lists.col_en"), key=keys["label_en"])
+        if st.form_submit_button(t("lists.rename"), icon=":material/save:"):
+            _apply(ctx, "lists.done_rename", code,
+                   lambda: ra.rename_item(ctx.db, ctx.actor, list_name, code, st.session_state[keys["label_zh"]],
+                                          st.session_state[keys["label_en"]]),
+                   clear=list(keys.values()))
+
+
+def _add_form(ctx, list_name: str) -> None:
+    t = ctx.t
+    with st.form("al_add", border=True):
+        st.markdown(f"**{t('lists.add_title')}**")
+        st.text_input(t("lists.col_code"), key=ADD + "code", help=t("lists.code_help"))
+        st.text_input(t("lists.col_zh"), key=ADD + "label_zh")
+        st.text_input(t("lists.col_en"), key=ADD + "label_en")
+        if st.form_submit_button(t("lists.add"), icon=":material/add:", type="primary"):
+            s = st.session_state
+            code = (s.get(ADD + "code") or "").strip()
+            _apply(ctx, "lists.done_add", code,
+                   lambda: ra.add_item(ctx.db, ctx.actor, list_name, s.get(ADD + "code"), s.get(ADD + "label_zh"),
+                                       s.get(ADD + "label_en")),
+                   clear=[ADD + f for f in ("code", "label_zh", "label_en")])
+
+
+def _apply(ctx, done_key: str, code: str, change, clear: list[str] = ()) -> None:
+    """Run ``change``; on success say so after a rerun (inputs in ``clear`` emptied), on
+    a refusal show why here, leaving what was typed in its inputs."""
+    try:
+        changed = change()
+    except ValidationError as exc:
+        for p in exc.problems:  # the input it is about, then why
+            where = ctx.t(_INPUT_LABELS[p.field]) + ": " if p.field in _INPUT_LABELS else ""
+            st.error(md_escape(where + p.translate(ctx.lang)), icon=":material/error:")
+        return
+    except CustomerMasterError as exc:  # a duplicate, a missing item, no permission
+        st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
+        return
+    for key in clear:
+        st.session_state.pop(key, None)
+    st.session_state[DONE] = (done_key if changed is not False else "lists.nothing_changed", code)
+    st.rerun()
