@@ -271,9 +271,15 @@ def _width(text: str) -> int:
 def cmd_backup(args, console: Console) -> int:
     from lib.ops import backup
 
+    if args.file is None and args.keep is None and args.dir is None:
+        console.warn("cli.backup_needs_target")
+        return EXIT_REFUSED
     db = _open(args)
     try:
-        info = backup.backup(db, args.file)
+        if args.file is not None:
+            info = backup.backup(db, args.file)
+        else:  # a timestamped file in the backup folder, the oldest beyond --keep removed
+            info = backup.backup_into(db, args.dir or backup.backup_dir(db.path), keep=args.keep)
     finally:
         db.close()
     console.say("cli.backup_done", path=info.path, size=f"{info.size_bytes:,}", customers=f"{info.customers:,}")
@@ -439,8 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("lift-login-delay", cmd_lift_login_delay, "forget a user's failed logins so they need not wait")
     p.add_argument("username")
 
-    p = command("backup", cmd_backup, "write a consistent copy of the database to a new file")
-    p.add_argument("file")
+    p = command("backup", cmd_backup, "write a consistent copy of the database to a new file, or (for cron)"
+                " a timestamped one in the backup folder keeping the newest N")
+    p.add_argument("file", nargs="?", default=None, help="the new file (else --keep N into the backup folder)")
+    p.add_argument("--keep", type=int, default=None, help="keep the newest N backups of the folder")
+    p.add_argument("--dir", default=None, help="the backup folder (default: $CM_BACKUP_DIR or backups/ beside"
+                   " the database, as the administration page uses)")
 
     p = command("restore", cmd_restore, "replace the database with a backup (the app must be stopped)")
     p.add_argument("file")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.accounts import permissions as perm
-from ui import admin_lists, admin_settings, admin_users, nav
+from ui import admin_backups, admin_lists, admin_settings, admin_users, nav
 from ui.context import page_context
 
 
@@ -14,12 +14,15 @@ def render() -> None:
     t = ctx.t
     st.title(t("nav.admin"), anchor=False)
     st.caption(t("admin.intro"))
-    users, lists, settings = st.tabs([t("admin.tab_users"), t("lists.tab"), t("admin.tab_settings")])
+    users, lists, settings, backups = st.tabs([t("admin.tab_users"), t("lists.tab"), t("admin.tab_settings"),
+                                               t("admin.tab_backups")])
     with users:
         admin_users.render(ctx)
     with lists:
         admin_lists.render(ctx)
     with settings:
         admin_settings.render(ctx)
+    with backups:
+        admin_backups.render(ctx)
 
 nav.leave_if_run_directly(__name__)

@@ -24,8 +24,9 @@ from lib.core.db import Database
 from lib.core.i18n import t
 from lib.customers import export as ex
 from lib.customers.search import CustomerFilters
+from lib.ops import backup
 from tests.browser import util
-from ui.downloads import CUSTOMERS_PATH
+from ui.downloads import BACKUP_PATH, CUSTOMERS_PATH
 
 KEY = util.COOKIE_KEY  # the key start_server gives the server
 DAYS = 7  # the default login lifetime
@@ -59,6 +60,11 @@ def served(tmp_path_factory):
         "expired": ex.download_ticket(actor["manager"], filters, "csv", "en", KEY,
                                       now=utcnow() - timedelta(minutes=ex.TICKET_MINUTES + 1)),
     }
+    stored = backup.backup_into(db, backup.backup_dir(demo.path), admin)  # where the server looks
+    stuff["backup"] = stored.path
+    stuff["backup_ticket"] = {u: backup.download_ticket(actor[u], stored.path.name, "en", KEY)
+                              for u in ("admin", "manager")}
+    stuff["cookie"]["admin"] = cookie("admin")
     users.set_active(db, admin, "leaver", False)
     with db.read() as cur:
         stuff["audits_before"] = cur.execute("SELECT count(*) FROM audit_log WHERE action = 'export'").fetchone()[0]
@@ -70,12 +76,13 @@ def served(tmp_path_factory):
         server.stop()
 
 
-def get(server, ticket: str | None, cookie: str | None = None, lang: str = "zh") -> tuple[int, Message, bytes]:
+def get(server, ticket: str | None, cookie: str | None = None, lang: str = "zh",
+        path: str = CUSTOMERS_PATH) -> tuple[int, Message, bytes]:
     query = "" if ticket is None else "?" + urlencode({"ticket": ticket})
     headers = {"Accept-Language": "en-US" if lang == "en" else "zh-CN"}
     if cookie:
         headers["Cookie"] = f"{COOKIE_NAME}={cookie}"
-    request = urllib.request.Request(server.base_url + CUSTOMERS_PATH + query, headers=headers)
+    request = urllib.request.Request(server.base_url + path + query, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:
             return resp.status, resp.headers, resp.read()
@@ -123,15 +130,29 @@ def test_a_good_link_streams_the_export_refusals_say_why_and_only_exports_are_au
     refused(410, "export.link_expired", "en", altered, cookie["manager"], "en",
             minutes=ex.TICKET_MINUTES)  # in the browser's language: nothing else is known
 
-    # Only the two exports served are in the audit log.
+    # A stored backup, for an administrator only.
+    status, headers, body = get(server, s["backup_ticket"]["admin"], cookie["admin"], path=BACKUP_PATH)
+    assert status == 200 and body == s["backup"].read_bytes()
+    assert headers["content-disposition"] == f'attachment; filename="{s["backup"].name}"'
+    status, _, body = get(server, s["backup_ticket"]["manager"], cookie["manager"], "en", path=BACKUP_PATH)
+    assert status == 403 and t("error.permission_denied", "en") in body.decode()
+    status, _, _ = get(server, s["backup_ticket"]["admin"], cookie["manager"], path=BACKUP_PATH)
+    assert status == 403
+    status, _, _ = get(server, s["ticket"]["manager", "csv", "zh"], cookie["manager"], path=BACKUP_PATH)
+    assert status == 410  # an export ticket opens no backup
+
+    # Only the two exports served are in the audit log, and the one backup download.
     server.stop()  # the file is the server's until it stops
     db = Database(server.db_path)
     try:
         with db.read() as cur:
             entries = cur.execute("SELECT actor, changes FROM audit_log WHERE action = 'export' ORDER BY id"
                                   ).fetchall()[s["audits_before"]:]
+            downloads = cur.execute("SELECT actor, changes FROM audit_log WHERE action = 'backup.download'"
+                                    ).fetchall()
     finally:
         db.close()
     assert [(a, json.loads(c)["format"]) for a, c in entries] == [("manager", "csv"), ("manager", "xlsx")]
+    assert [(a, json.loads(c)["file"]) for a, c in downloads] == [("admin", s["backup"].name)]
     assert all(json.loads(c)["rows"] == s["rows"] and json.loads(c)["filters"]["text"] == s["filters"].text
                for _, c in entries)

@@ -6,7 +6,10 @@ Pages start with ``ctx = page_context(perm.PAGE_X)``: it re-checks login and rol
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -17,6 +20,7 @@ from lib.core.db import Database, default_path
 from lib.customers import search_index
 from lib.accounts.permissions import Actor
 
+T = TypeVar("T")
 LANG_KEY = "lang"
 ACTOR_KEY = "cm_actor"
 LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -33,8 +37,29 @@ def _database(path: str) -> Database:
     return db
 
 
+# Held while the database file is replaced (a restore): whoever asks for the database
+# meanwhile waits for the new one instead of opening the old file again.
+_SWAP = threading.Lock()
+
+
 def database() -> Database:
-    return _database(str(default_path()))
+    with _SWAP:
+        return _database(str(default_path()))
+
+
+def with_database_closed(work: Callable[[Path], T]) -> T:
+    """Close this process's database, run ``work(path)`` (which may replace the file:
+    ``lib.ops.backup.restore``), then open it again, migrating it if it is older. Runs
+    of other sessions still holding the old object fail once and get the new one on
+    their next run; new requests wait until it is open."""
+    with _SWAP:
+        path = str(default_path())
+        _database(path).close()
+        _database.clear()
+        try:
+            return work(Path(path))
+        finally:
+            _database(path)
 
 
 def current_lang() -> str:

@@ -34,12 +34,21 @@ from lib.customers.search import CustomerFilters
 log = logging.getLogger(__name__)
 
 CUSTOMERS_PATH = "/download/customers"
+BACKUP_PATH = "/download/backup"
 
 
 def customers_url(actor, filters: CustomerFilters, fmt: str, lang: str) -> str:
     """The link that downloads ``actor``'s export of ``filters`` as ``fmt``."""
     key = app_config.load_config().signing_key()
     return f"{CUSTOMERS_PATH}?{urlencode({'ticket': ex.download_ticket(actor, filters, fmt, lang, key)})}"
+
+
+def backup_url(actor, name: str, lang: str) -> str:
+    """The link that downloads the stored backup ``name`` (administrators)."""
+    from lib.ops import backup
+
+    key = app_config.load_config().signing_key()
+    return f"{BACKUP_PATH}?{urlencode({'ticket': backup.download_ticket(actor, name, lang, key)})}"
 
 
 class Refused(Exception):
@@ -111,3 +120,48 @@ def make_route(database) -> Route:
                                           "Cache-Control": "no-store"})
 
     return Route(CUSTOMERS_PATH, customers_download, methods=["GET"])
+
+
+def _open_backup(db, ticket_raw: str | None, cookie: str | None, lang: str):
+    """The path of the backup the request may download (recorded in the audit log), or
+    ``Refused``."""
+    from lib.ops import backup
+
+    config = app_config.load_config()
+    key = config.signing_key()
+    ticket = backup.read_ticket(ticket_raw, key)
+    if ticket is None:
+        log.info("backup download refused: the ticket does not verify or has expired")
+        raise Refused(410, t("export.link_expired", lang, minutes=backup.TICKET_MINUTES), lang)
+    username, name, lang = ticket
+    if sessions.user_of_cookie(db, cookie, key, config.cookie_expiry_days) != username:
+        log.info("backup download refused: no live login of the ticket's user %s", username)
+        raise Refused(403, t("export.link_login", lang), lang)
+    actor = actor_for(db, username)
+    if actor is None:
+        raise Refused(403, t("export.link_login", lang), lang)
+    try:
+        path = backup.stored_backup(backup.backup_dir(db.path), name)
+        backup.record_download(db, actor, path)
+    except CustomerMasterError as exc:
+        log.info("backup download refused for %s: %s", username, exc.key)
+        raise Refused(403 if exc.key == "error.permission_denied" else 404, exc.translate(lang), lang) from exc
+    return path
+
+
+def make_backup_route(database) -> Route:
+    """The route that sends a stored backup file (administrators; ``backup.run``)."""
+    from starlette.responses import FileResponse
+
+    async def backup_download(request: Request) -> Response:
+        config = app_config.load_config()
+        try:
+            path = await anyio.to_thread.run_sync(
+                _open_backup, database(), request.query_params.get("ticket"),
+                request.cookies.get(config.cookie_name), _browser_lang(request))
+        except Refused as refused:
+            return _refusal_page(refused)
+        return FileResponse(path, media_type="application/octet-stream", filename=path.name,
+                            headers={"Cache-Control": "no-store"})
+
+    return Route(BACKUP_PATH, backup_download, methods=["GET"])

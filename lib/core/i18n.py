@@ -61,6 +61,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "没有可负责演示客户的启用用户（销售或经理）。请先运行 init --demo 或 create-user。",
         "en": "No active sales or manager user to own demo customers. Run init --demo or create-user first.",
     },
+    "error.backup_keep": {
+        "zh": "至少保留 1 份备份（收到 {keep}）。",
+        "en": "Keep at least 1 backup (got {keep}).",
+    },
     "error.backup_exists": {
         "zh": "备份文件 {path} 已存在，请换一个文件名。",
         "en": "The backup file {path} already exists; choose another name.",

@@ -138,4 +138,41 @@ ADMIN: dict[str, dict[str, str]] = {
         "zh": "请输入 1–4 个大写字母。",
         "en": "Enter 1–4 capital letters.",
     },
+    # -- backups (lib.ops.backup, ui/admin_backups.py) ------------------------------------
+    "admin.tab_backups": {"zh": "备份", "en": "Backups"},
+    "admin.backups_intro": {
+        "zh": "备份是数据库的一致副本，制作时应用照常运行。备份保存在服务器的 {folder}。",
+        "en": "A backup is a consistent copy of the database, made while the app keeps serving."
+              " Backups are kept on the server in {folder}.",
+    },
+    "admin.backup_now": {"zh": "立即备份", "en": "Back up now"},
+    "admin.backup_made": {
+        "zh": "已备份为 {name}（{size}，{customers} 个客户）。",
+        "en": "Backed up as {name} ({size}, {customers} customers).",
+    },
+    "admin.backups_none": {"zh": "还没有备份。", "en": "No backups yet."},
+    "admin.backup_download": {"zh": "下载", "en": "Download"},
+    "admin.restore_title": {"zh": "恢复", "en": "Restore"},
+    "admin.restore_warning": {
+        "zh": "恢复会用所选备份替换全部数据；恢复前会自动备份当前数据。恢复时其他用户的操作会短暂等待，"
+              "之后所有人（包括您）可能需要重新登录。",
+        "en": "A restore replaces all data with the chosen backup; the current data is backed up first."
+              " Other users wait a moment while it runs, and everyone (you too) may have to log in again.",
+    },
+    "admin.restore_upload": {"zh": "上传备份文件（.duckdb）", "en": "Upload a backup file (.duckdb)"},
+    "admin.restore_keep_upload": {"zh": "保存到备份列表", "en": "Add to the backups"},
+    "admin.backup_uploaded": {
+        "zh": "已检查并保存上传的备份：{name}。可以在下方选择它进行恢复。",
+        "en": "The uploaded backup is checked and kept as {name}; choose it below to restore it.",
+    },
+    "admin.restore_choose": {"zh": "选择要恢复的备份", "en": "Choose the backup to restore"},
+    "admin.restore_confirm": {
+        "zh": "我确认：用所选备份替换当前全部数据。",
+        "en": "Yes: replace all current data with the chosen backup.",
+    },
+    "admin.restore": {"zh": "恢复", "en": "Restore"},
+    "admin.restored": {
+        "zh": "已从 {name} 恢复（{customers} 个客户）。恢复前的数据已备份为 {before}。",
+        "en": "Restored from {name} ({customers} customers). The data before it is backed up as {before}.",
+    },
 }

@@ -26,6 +26,10 @@ CLI: dict[str, dict[str, str]] = {
     "cli.users_header": {"zh": "用户名|角色|姓名|启用|演示", "en": "username|role|name|active|demo"},
     "cli.yes": {"zh": "是", "en": "yes"},
     "cli.no": {"zh": "否", "en": "no"},
+    "cli.backup_needs_target": {
+        "zh": "请给出备份文件名，或用 --keep N 备份到备份目录并只保留最新的 N 份。",
+        "en": "Name the backup file, or give --keep N to back up into the backup folder keeping the newest N.",
+    },
     "cli.backup_done": {
         "zh": "已备份到 {path}（{size} 字节，{customers} 个客户）。",
         "en": "Backed up to {path} ({size} bytes, {customers} customers).",

@@ -228,3 +228,114 @@ def restore(backup_path: str | os.PathLike, db_path: str | os.PathLike, actor_na
             held.close()
     return RestoreInfo(path=target, schema_version=version, customers=customers, advanced=advanced,
                        replaced_copy=kept)
+
+
+# -- a directory of backups (the administration page, and the command for cron) -------------
+BACKUP_GLOB = "backup-*.duckdb"
+NAME_FORMAT = "backup-%Y%m%d-%H%M%S"
+
+
+def backup_dir(db_path: str | os.PathLike) -> Path:
+    """Where backups of the database at ``db_path`` are kept: ``CM_BACKUP_DIR``, else a
+    ``backups`` folder beside the database file."""
+    configured = os.environ.get("CM_BACKUP_DIR")
+    return Path(configured).expanduser() if configured else Path(db_path).expanduser().resolve().parent / "backups"
+
+
+@dataclass(frozen=True)
+class StoredBackup:
+    path: Path
+    size_bytes: int
+    made_at: float  # the file's modification time (epoch seconds)
+
+
+def list_backups(directory: str | os.PathLike) -> list[StoredBackup]:
+    """The backups in ``directory``, newest first (files named like ``NAME_FORMAT``)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [StoredBackup(p, p.stat().st_size, p.stat().st_mtime) for p in directory.glob(BACKUP_GLOB) if p.is_file()]
+    return sorted(found, key=lambda b: (b.made_at, b.path.name), reverse=True)
+
+
+def backup_into(db, directory: str | os.PathLike, actor=None, keep: int | None = None,
+                label: str = "") -> BackupInfo:
+    """A backup into ``directory`` under a new timestamped name (``label`` added, e.g.
+    "before-restore"); with ``keep``, the oldest backups beyond the newest ``keep`` are
+    then removed (for a daily cron job)."""
+    directory = Path(directory)
+    stamp = utcnow().strftime(NAME_FORMAT)
+    name = f"{stamp}-{label}" if label else stamp
+    target = directory / f"{name}.duckdb"
+    n = 1
+    while target.exists():  # two backups in one second
+        n += 1
+        target = directory / f"{name}-{n}.duckdb"
+    info = backup(db, target, actor)
+    if keep is not None:
+        prune(directory, keep)
+    return info
+
+
+def prune(directory: str | os.PathLike, keep: int) -> list[Path]:
+    """Remove all but the newest ``keep`` backups of ``directory``; returns those removed."""
+    if keep < 1:
+        raise BackupError("error.backup_keep", keep=keep)
+    removed = [b.path for b in list_backups(directory)[keep:]]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def stored_backup(directory: str | os.PathLike, name: str) -> Path:
+    """The backup file ``name`` of ``directory`` (a bare file name of a listed backup;
+    anything else, such as a path, is refused)."""
+    for b in list_backups(directory):
+        if b.path.name == name:
+            return b.path
+    raise BackupError("error.backup_invalid", path=str(name)[:200])
+
+
+# -- download links ------------------------------------------------------------------------
+# A backup is downloaded through the server's download route (ui/downloads.py), which
+# sends the file from disk; the link carries a signed ticket like an export's
+# (lib.customers.export.download_ticket): which backup, for whom, until when.
+TICKET_PURPOSE = "backup-download"
+TICKET_MINUTES = 60
+
+
+def download_ticket(actor, name: str, lang: str, key: str, now=None) -> str:
+    from datetime import timedelta
+
+    from lib.accounts import sessions
+
+    until = (now or utcnow()) + timedelta(minutes=TICKET_MINUTES)
+    return sessions.sign({"purpose": TICKET_PURPOSE, "username": actor.username, "name": name, "lang": lang,
+                          "until": until.isoformat()}, key)
+
+
+def read_ticket(raw, key: str, now=None) -> tuple[str, str, str] | None:
+    """(username, backup name, language) of a good backup ticket, else None."""
+    from datetime import datetime
+
+    from lib.accounts import sessions
+    from lib.core import i18n
+
+    claims = sessions.verify(raw, key)
+    if not claims or claims.get("purpose") != TICKET_PURPOSE:
+        return None
+    username, name, lang, until = (claims.get(k) for k in ("username", "name", "lang", "until"))
+    if not (isinstance(username, str) and isinstance(name, str) and lang in i18n.LANGS and isinstance(until, str)):
+        return None
+    try:
+        if datetime.fromisoformat(until) <= (now or utcnow()):
+            return None
+    except ValueError:
+        return None
+    return username, name, lang
+
+
+def record_download(db, actor, path: Path) -> None:
+    """A backup file leaves the server: who took which (audit log)."""
+    perm.require(actor, perm.BACKUP_RUN)
+    _record(db, actor.username, "backup.download", {"file": path.name, "size_bytes": path.stat().st_size})
