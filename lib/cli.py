@@ -274,7 +274,12 @@ def cmd_backup(args, console: Console) -> int:
     if args.file is None and args.keep is None and args.dir is None:
         console.warn("cli.backup_needs_target")
         return EXIT_REFUSED
-    db = _open(args)
+    try:
+        db = _open(args)
+    except DatabaseInUse:
+        if args.server is None or args.file is not None or args.dir is not None:
+            raise  # only the server's own backup folder can be written through it
+        return _backup_through_server(args, console)
     try:
         if args.file is not None:
             info = backup.backup(db, args.file)
@@ -283,6 +288,34 @@ def cmd_backup(args, console: Console) -> int:
     finally:
         db.close()
     console.say("cli.backup_done", path=info.path, size=f"{info.size_bytes:,}", customers=f"{info.customers:,}")
+    return 0
+
+
+def _backup_through_server(args, console: Console) -> int:
+    """The app holds the database: ask the running server (``--server``) for the backup
+    (``POST /backup/run``, authorised by a token derived from the signing key)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from lib.core import config
+    from lib.ops import backup
+
+    key = config.load_config().cookie_key
+    if not key:
+        console.warn("cli.backup_server_key")
+        return EXIT_REFUSED
+    query = f"?keep={args.keep}" if args.keep is not None else ""
+    request = urllib.request.Request(args.server.rstrip("/") + "/backup/run" + query, method="POST",
+                                     headers={"Authorization": f"Bearer {backup.run_token(key)}"})
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as resp:
+            done = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        console.warn("cli.backup_server_failed", server=args.server, reason=str(exc)[:200])
+        return EXIT_REFUSED
+    console.say("cli.backup_done", path=done["path"], size=f"{done['size_bytes']:,}",
+                customers=f"{done['customers']:,}")
     return 0
 
 
@@ -451,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", type=int, default=None, help="keep the newest N backups of the folder")
     p.add_argument("--dir", default=None, help="the backup folder (default: $CM_BACKUP_DIR or backups/ beside"
                    " the database, as the administration page uses)")
+    p.add_argument("--server", default=os.environ.get("CM_SERVER_URL", "http://127.0.0.1:8501"),
+                   help="while the app holds the database, ask this running server for the backup"
+                   " (default: $CM_SERVER_URL or http://127.0.0.1:8501)")
 
     p = command("restore", cmd_restore, "replace the database with a backup (the app must be stopped)")
     p.add_argument("file")

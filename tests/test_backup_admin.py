@@ -124,3 +124,41 @@ def test_restore_needs_the_confirmation(db, db_path, actors, monkeypatch):
     run(at)
     assert at.button(key="ad_restore").disabled  # not without the box ticked
     assert t("admin.restore_warning", "zh") in [w.value for w in at.warning]
+
+
+def test_the_cron_command_asks_the_running_server_when_the_app_holds_the_file(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.browser import util
+
+    demo = util.seed_demo_db(tmp_path / "served.duckdb", customers=50)
+    server = util.start_server("backup-run", demo.path)
+
+    def cron(key: str):
+        env = {**os.environ, "CM_BCRYPT_ROUNDS": "4", "CM_COOKIE_KEY": key, "LANG": "en_US.UTF-8"}
+        env.pop("CM_LANG", None)
+        return subprocess.run([sys.executable, "-m", "lib.cli", "--db", str(demo.path), "backup", "--keep", "1",
+                               "--server", server.base_url], capture_output=True, text=True, cwd=util.ROOT, env=env,
+                              timeout=120)
+
+    try:
+        # The server opens the database at its first request (a page, or any route).
+        import urllib.error
+        import urllib.request
+
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(server.base_url + "/download/customers?ticket=x", timeout=60)
+        held = subprocess.run([sys.executable, "-m", "lib.cli", "--db", str(demo.path), "list-users"],
+                              capture_output=True, text=True, cwd=util.ROOT, timeout=120)
+        assert held.returncode != 0  # the file is the server's now
+        first, second = cron(util.COOKIE_KEY), cron(util.COOKIE_KEY)
+        forged = cron("another-key-" + "x" * 40)
+    finally:
+        server.stop()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert "Backed up to" in second.stdout and "50 customers" in second.stdout
+    (kept,) = backup.list_backups(backup.backup_dir(demo.path))  # --keep 1
+    assert kept.path.name in second.stdout
+    assert backup.inspect(kept.path)[1] == 50
+    assert forged.returncode == 1 and "403" in forged.stderr

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CUSTOMERS_PATH = "/download/customers"
 BACKUP_PATH = "/download/backup"
+BACKUP_RUN_PATH = "/backup/run"  # POST: the command line's backup while the server holds the file
 
 
 def customers_url(actor, filters: CustomerFilters, fmt: str, lang: str) -> str:
@@ -165,3 +166,37 @@ def make_backup_route(database) -> Route:
                             headers={"Cache-Control": "no-store"})
 
     return Route(BACKUP_PATH, backup_download, methods=["GET"])
+
+
+def make_backup_run_route(database) -> Route:
+    """``POST /backup/run?keep=N``: a backup into the backup folder, keeping the newest N,
+    for ``python -m lib.cli backup --keep N`` while the server holds the database file.
+    Only from this machine (a loopback address) and with ``Authorization: Bearer`` the
+    token ``backup.run_token`` derives from the signing key."""
+    from starlette.responses import JSONResponse
+
+    from lib.ops import backup
+
+    async def backup_run(request: Request) -> Response:
+        host = request.client.host if request.client else ""
+        key = app_config.load_config().signing_key()
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if host not in ("127.0.0.1", "::1", "localhost") or not backup.run_token_ok(given, key):
+            log.info("backup run refused (from %s)", host or "?")
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        try:
+            keep = int(request.query_params["keep"]) if "keep" in request.query_params else None
+        except ValueError:
+            return JSONResponse({"error": "keep"}, status_code=400)
+
+        def work():
+            db = database()
+            return backup.backup_into(db, backup.backup_dir(db.path), keep=keep)
+
+        try:
+            info = await anyio.to_thread.run_sync(work)
+        except CustomerMasterError as exc:
+            return JSONResponse({"error": exc.key, "message": exc.translate("en")}, status_code=400)
+        return JSONResponse({"path": str(info.path), "size_bytes": info.size_bytes, "customers": info.customers})
+
+    return Route(BACKUP_RUN_PATH, backup_run, methods=["POST"])

@@ -30,6 +30,15 @@ CLI: dict[str, dict[str, str]] = {
         "zh": "请给出备份文件名，或用 --keep N 备份到备份目录并只保留最新的 N 份。",
         "en": "Name the backup file, or give --keep N to back up into the backup folder keeping the newest N.",
     },
+    "cli.backup_server_key": {
+        "zh": "应用正在使用数据库；向服务器请求备份需要配置的 cookie 密钥（CM_COOKIE_KEY 或 .streamlit/secrets.toml）。",
+        "en": "The app holds the database; asking the server for a backup needs the configured cookie key"
+              " (CM_COOKIE_KEY or .streamlit/secrets.toml).",
+    },
+    "cli.backup_server_failed": {
+        "zh": "应用正在使用数据库，向服务器 {server} 请求备份失败：{reason}",
+        "en": "The app holds the database, and the backup asked of the server {server} failed: {reason}",
+    },
     "cli.backup_done": {
         "zh": "已备份到 {path}（{size} 字节，{customers} 个客户）。",
         "en": "Backed up to {path} ({size} bytes, {customers} customers).",

@@ -232,7 +232,7 @@ def restore(backup_path: str | os.PathLike, db_path: str | os.PathLike, actor_na
 
 # -- a directory of backups (the administration page, and the command for cron) -------------
 BACKUP_GLOB = "backup-*.duckdb"
-NAME_FORMAT = "backup-%Y%m%d-%H%M%S"
+NAME_FORMAT = "backup-%Y%m%d-%H%M%S-%f"  # UTC, to the microsecond: names sort by time
 
 
 def backup_dir(db_path: str | os.PathLike) -> Path:
@@ -250,12 +250,13 @@ class StoredBackup:
 
 
 def list_backups(directory: str | os.PathLike) -> list[StoredBackup]:
-    """The backups in ``directory``, newest first (files named like ``NAME_FORMAT``)."""
+    """The backups in ``directory``, newest first by name (``NAME_FORMAT``: the time they
+    were made; a file's modification time is not relied on, a copy changes it)."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
     found = [StoredBackup(p, p.stat().st_size, p.stat().st_mtime) for p in directory.glob(BACKUP_GLOB) if p.is_file()]
-    return sorted(found, key=lambda b: (b.made_at, b.path.name), reverse=True)
+    return sorted(found, key=lambda b: b.path.name, reverse=True)
 
 
 def backup_into(db, directory: str | os.PathLike, actor=None, keep: int | None = None,
@@ -339,3 +340,23 @@ def record_download(db, actor, path: Path) -> None:
     """A backup file leaves the server: who took which (audit log)."""
     perm.require(actor, perm.BACKUP_RUN)
     _record(db, actor.username, "backup.download", {"file": path.name, "size_bytes": path.stat().st_size})
+
+
+# -- a backup asked of the running server (the command line while the app holds the file) --
+CRON_PURPOSE = b"customer-master backup run"
+
+
+def run_token(key: str) -> str:
+    """The secret a backup request to the running server carries: an HMAC of a fixed
+    purpose under the app's signing key, so whoever can read the key (the machine's
+    operator: the command line) may ask, and nobody else."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key.encode("utf-8"), CRON_PURPOSE, hashlib.sha256).hexdigest()
+
+
+def run_token_ok(given: str | None, key: str) -> bool:
+    import hmac
+
+    return isinstance(given, str) and hmac.compare_digest(given, run_token(key))
