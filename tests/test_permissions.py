@@ -169,7 +169,8 @@ _MANAGER = {
     perm.CUSTOMER_MERGE: "all", perm.PAGE_DUPLICATES: "all", perm.CUSTOMER_EXPORT: "all", **_PAGES_ALL,
 }
 EXPECTED = {
-    "admin": {**_MANAGER, perm.USERS_MANAGE: "all", perm.BACKUP_RUN: "all", perm.PAGE_ADMIN: "all"},
+    "admin": {**_MANAGER, perm.USERS_MANAGE: "all", perm.BACKUP_RUN: "all", perm.PAGE_ADMIN: "all",
+              perm.AUDIT_VIEW_LOG: "all"},
     "manager": _MANAGER,
     "sales": {
         perm.CUSTOMER_READ: "own", perm.CUSTOMER_CREATE: "all", perm.CUSTOMER_UPDATE: "own",

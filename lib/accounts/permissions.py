@@ -32,6 +32,8 @@ ANALYTICS_VIEW = "analytics.view"
 USERS_MANAGE = "users.manage"
 BACKUP_RUN = "backup.run"
 AUDIT_VIEW = "audit.view"  # a customer's history (scope as for reading the customer)
+# The whole audit log: every entry, filtered, paged and exported (lib.accounts.audit_log).
+AUDIT_VIEW_LOG = "audit.view_log"
 # Change, remove or mark done any follow-up of a customer one may update, not only
 # one's own (authors and assignees may always); lib.customers.followups.
 FOLLOWUP_EDIT_ANY = "followup.edit_any"

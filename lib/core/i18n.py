@@ -1,8 +1,8 @@
 """Every user-facing message, in Simplified Chinese and English: this module's errors and
 validation messages, plus the parts in ``i18n_shell`` (app shell), ``i18n_pages`` (business
 pages), ``i18n_file`` (the customer file), ``i18n_import`` (import), ``i18n_export`` (export and
-import template), ``i18n_cli`` (command line), ``i18n_merge`` (duplicates and merge) and
-``i18n_admin`` (the administration page), assembled into ``MESSAGES`` at import.
+import template), ``i18n_cli`` (command line), ``i18n_merge`` (duplicates and merge), ``i18n_admin`` (the
+administration page) and ``i18n_audit`` (the audit log), assembled into ``MESSAGES`` at import.
 
 Keys are stable identifiers used by errors (``lib.core.errors``) and pages; a drift test
 checks that every key has both languages and that every key the code uses exists.
@@ -170,6 +170,7 @@ def _merge() -> None:
     # pages, the customer file, the command line, duplicates and merge. ``MESSAGES`` (the errors and validation above) becomes the
     # whole catalogue, assembled once at import.
     from lib.core.i18n_admin import ADMIN
+    from lib.core.i18n_audit import AUDIT_MESSAGES
     from lib.core.i18n_cli import CLI
     from lib.core.i18n_export import EXPORT
     from lib.core.i18n_file import FILE
@@ -178,7 +179,7 @@ def _merge() -> None:
     from lib.core.i18n_pages import PAGES
     from lib.core.i18n_shell import SHELL
 
-    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE, ADMIN)
+    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE, ADMIN, AUDIT_MESSAGES)
     MESSAGES.clear()
     MESSAGES.update(whole)
 
