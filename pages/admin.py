@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.accounts import permissions as perm
-from ui import admin_users, nav
+from ui import admin_audit, admin_users, nav
 from ui.context import page_context
 
 
@@ -14,8 +14,10 @@ def render() -> None:
     t = ctx.t
     st.title(t("nav.admin"), anchor=False)
     st.caption(t("admin.intro"))
-    (users,) = st.tabs([t("admin.tab_users")])
+    users, audit = st.tabs([t("admin.tab_users"), t("audit.tab")])
     with users:
         admin_users.render(ctx)
+    with audit:  # the last tab
+        admin_audit.render(ctx)
 
 nav.leave_if_run_directly(__name__)
