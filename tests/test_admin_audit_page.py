@@ -12,7 +12,7 @@ import pytest
 from lib.accounts import audit_log as A
 from lib.customers import customer as cs
 from lib.core.i18n import t
-from tests.apptest_util import make_app, open_page, run, texts
+from tests.apptest_util import current_page, make_app, open_page, run, texts
 from ui import admin_audit
 from ui.format import md_escape
 
@@ -136,3 +136,34 @@ def test_an_export_over_the_cap_is_disabled_with_a_message(db, db_path, monkeypa
     at = audit_app(db_path)
     assert t("audit.export_too_large", "en", rows=5, limit=3) in texts(at)
     assert A.count_entries(db, db.actor("admin", "admin")) == 5
+
+
+# -- access denials --------------------------------------------------------------------------
+def denials(db):
+    with db.read() as cur:
+        return [(a, json.loads(c)) for a, c in cur.execute(
+            "SELECT actor, changes FROM audit_log WHERE action = 'access.denied' ORDER BY id").fetchall()]
+
+
+def test_a_page_the_role_may_not_open_is_an_audited_denial_once_per_session(db, db_path):
+    at = run(open_page(make_app(db_path, "sales"), "admin"))
+    assert current_page(at) != "admin"
+    run(at)  # the same refused request again in this session: recorded once
+    assert denials(db) == [("sales", {"action": "page.admin", "role": "sales", "where": "page", "page": "admin"})]
+    run(open_page(make_app(db_path, "viewer"), "new_customer"))
+    assert denials(db)[1] == ("viewer", {"action": "page.new_customer", "role": "viewer", "where": "page",
+                                         "page": "new_customer"})
+    run(open_page(make_app(db_path, "sales"), "customers"))  # allowed: nothing more
+    assert len(denials(db)) == 2
+
+
+def test_a_service_refusal_the_page_shows_is_an_audited_denial(db, db_path):
+    # A manager given the administration page and the users section, but not the log.
+    with db.transaction() as cur:
+        cur.executemany("INSERT INTO role_permissions VALUES ('manager', ?, 'all', 99)",
+                        [["page.admin"], ["users.manage"]])
+    db.invalidate()
+    at = run(open_page(make_app(db_path, "manager", lang="en"), "admin"))
+    assert md_escape(t("error.permission_denied", "en")) in texts(at)
+    assert not any(t("audit.col.changed_at", "en") in df.value.columns for df in at.dataframe)
+    assert denials(db) == [("manager", {"action": "audit.view_log", "role": "manager", "where": "action"})]

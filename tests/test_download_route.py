@@ -123,15 +123,19 @@ def test_a_good_link_streams_the_export_refusals_say_why_and_only_exports_are_au
     refused(410, "export.link_expired", "en", altered, cookie["manager"], "en",
             minutes=ex.TICKET_MINUTES)  # in the browser's language: nothing else is known
 
-    # Only the two exports served are in the audit log.
+    # Only the two exports served are in the audit log, and the one refusal by permission.
     server.stop()  # the file is the server's until it stops
     db = Database(server.db_path)
     try:
         with db.read() as cur:
             entries = cur.execute("SELECT actor, changes FROM audit_log WHERE action = 'export' ORDER BY id"
                                   ).fetchall()[s["audits_before"]:]
+            denied = cur.execute("SELECT actor, changes FROM audit_log WHERE action = 'access.denied'").fetchall()
     finally:
         db.close()
+    # The viewer's refusal by permission is an access denial (the others are no login).
+    assert [(a, json.loads(c)) for a, c in denied] == [
+        ("viewer", {"action": "customer.export", "role": "viewer", "where": "download"})]
     assert [(a, json.loads(c)["format"]) for a, c in entries] == [("manager", "csv"), ("manager", "xlsx")]
     assert all(json.loads(c)["rows"] == s["rows"] and json.loads(c)["filters"]["text"] == s["filters"].text
                for _, c in entries)

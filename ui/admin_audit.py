@@ -38,8 +38,7 @@ def render(ctx) -> None:
     t = ctx.t
     st.caption(t("audit.intro"))
     if not perm.can(ctx.actor, perm.AUDIT_VIEW_LOG):  # a role given the page but not the log
-        A.record_denial(ctx.db, ctx.actor, perm.AUDIT_VIEW_LOG, page="admin")
-        show_error(PermissionDenied(action=perm.AUDIT_VIEW_LOG), ctx.lang)
+        show_error(PermissionDenied(action=perm.AUDIT_VIEW_LOG), ctx.lang)  # recorded there
         return
     filters = _filter_form(ctx)
     cursor = st.session_state.get(CURSOR)
