@@ -229,6 +229,45 @@ def test_the_actions_the_app_writes_are_declared(db, actors, make_customer):
     assert entities <= set(A.ENTITIES), entities - set(A.ENTITIES)
 
 
+def _written_action_literals() -> set[str]:
+    """Action names lib/ writes, read from the source: ``action="..."`` keywords (either
+    branch of a conditional too) and literals shaped like ``user.…``, ``access.…`` or
+    ``audit.…`` that are neither permission names nor message keys (not lib/cli.py, whose
+    ``action=`` keywords are argparse's)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    shaped = re.compile(r"^(user|access|audit)\.[a-z_]+$")
+    permissions = {v for k, v in vars(perm).items() if k.isupper() and isinstance(v, str)}
+    found: set[str] = set()
+
+    def constants(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.IfExp):
+            yield from constants(node.body)
+            yield from constants(node.orelse)
+
+    for path in (root / "lib").rglob("*.py"):
+        if path.name in ("permissions.py", "cli.py") or "seeds" in path.parts or path.name.startswith("i18n"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "action":
+                found.update(constants(node.value))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and shaped.match(node.value):
+                if node.value not in permissions and node.value not in MESSAGES:  # not a message key
+                    found.add(node.value)
+    return found
+
+
+def test_every_action_written_in_the_source_is_declared():
+    written = _written_action_literals()
+    assert {"user.create", "user.login_failed", "access.denied", "audit.export", "export", "import"} <= written
+    assert written <= set(A.ACTIONS), written - set(A.ACTIONS)
+
+
 def test_is_diff_tells_field_changes_from_facts(db, actors, make_customer):
     rec = make_customer()
     cs.update_customer(db, actors["manager"], rec["id"], {"notes": "x"}, rec["version"])

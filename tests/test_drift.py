@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from lib.accounts import audit_log
 from lib.core.errors import ValidationError
 from lib.customers import contacts, files, followups, parts, relationships
 from lib.customers import customer as cs
@@ -48,6 +49,9 @@ FAMILIES = {
     "import.match.": imp.MATCH_BY,
     "import.holds.": imp.HOLDS,
     "import.reason.": ("phone", "name", "similar_name"),  # lib.customers.importing.Lookalike.reason
+    "audit.action.": audit_log.ACTIONS,  # lib.accounts.audit_log.action_label, ui/admin_audit.py
+    "audit.entity.": audit_log.ENTITIES,
+    "audit.col.": audit_log.EXPORT_COLUMNS,
 }
 
 

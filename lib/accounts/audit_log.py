@@ -132,7 +132,8 @@ def _where(cur, filters: AuditFilters) -> tuple[str, list[Any]]:
         params.append(action)
     code = _text("customer_code", filters.customer_code)
     if code:
-        row = cur.execute("SELECT id FROM customers WHERE code = ?", [code.upper()]).fetchone()
+        row = cur.execute("SELECT id FROM customers WHERE code IN (?, ?) ORDER BY code = ? DESC LIMIT 1",
+                          [code, code.upper(), code]).fetchone()  # as typed, else upper-cased
         if row is None:
             raise NotFound("audit.unknown_customer", code=code)
         # As the customer's history: its entries and those of customers merged into it.
