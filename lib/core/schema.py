@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m012
+from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m013
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -469,9 +469,9 @@ def _m010_admin(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE")
 
 
-def _m012_audit_log(cur: duckdb.DuckDBPyConnection) -> None:
-    # The administration page's audit log section (lib.accounts.audit_log). Rows: m012.py.
-    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m012.ADDED_PERMISSIONS)
+def _m013_audit_log(cur: duckdb.DuckDBPyConnection) -> None:
+    # The administration page's audit log section (lib.accounts.audit_log). Rows: m013.py.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m013.ADDED_PERMISSIONS)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
@@ -485,7 +485,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (8, "export: customer.export for admins, managers and (own customers) salespeople", _m008_export),
     (9, "duplicates and merge: name keys, merge and page permissions", _m009_duplicates_and_merge),
     (10, "administration: the admin page; a password to change at the next login", _m010_admin),
-    (12, "audit log: audit.view_log for admins", _m012_audit_log),
+    (13, "audit log: audit.view_log for admins", _m013_audit_log),
 ]
 
 

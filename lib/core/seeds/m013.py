@@ -1,4 +1,4 @@
-"""The rows migration 12 adds (frozen, like every migration's seeds: see m001): the
+"""The rows migration 13 adds (frozen, like every migration's seeds: see m001): the
 administration page's audit log section (issue 10), for admins only.
 
 * ``audit.view_log``: read, filter and export the whole audit log, every user's and
