@@ -19,7 +19,7 @@ import streamlit as st
 from lib.core import config as app_config
 from lib.accounts import permissions as perm
 from lib.core.errors import CustomerMasterError
-from ui import auth, nav, shell
+from ui import auth, context, nav, shell
 from ui.context import current_lang, database, t
 
 # Each registry entry bound to its page module's render(); importing a page runs nothing.
@@ -53,6 +53,9 @@ else:
     allowed = [p for p in nav.PAGES if perm.can(actor, p.action)]
     if gate.must_change_password:  # an administrator set the password: the user chooses one first
         allowed = [p for p in allowed if p.module == nav.ACCOUNT_PAGE]
+    refused = nav.refused_page(actor)
+    if refused is not None:  # a URL of a page this role may not open: audited, landing page shown
+        context.note_denial(actor, refused.action, once=True, where="page", page=refused.url_path)
     pages = nav.logged_in_pages(allowed, t, RENDER)
     page = st.navigation(pages, position="sidebar")
     nav.open_page_asked_for(pages)

@@ -141,7 +141,8 @@ def test_a_good_link_streams_the_export_refusals_say_why_and_only_exports_are_au
     status, _, _ = get(server, s["ticket"]["manager", "csv", "zh"], cookie["manager"], path=BACKUP_PATH)
     assert status == 410  # an export ticket opens no backup
 
-    # Only the two exports served are in the audit log, and the one backup download.
+    # Only the two exports served are in the audit log, the one backup download and the one
+    # refusal by permission.
     server.stop()  # the file is the server's until it stops
     db = Database(server.db_path)
     try:
@@ -150,8 +151,13 @@ def test_a_good_link_streams_the_export_refusals_say_why_and_only_exports_are_au
                                   ).fetchall()[s["audits_before"]:]
             downloads = cur.execute("SELECT actor, changes FROM audit_log WHERE action = 'backup.download'"
                                     ).fetchall()
+            denied = cur.execute("SELECT actor, changes FROM audit_log WHERE action = 'access.denied'").fetchall()
     finally:
         db.close()
+    # The viewer's refusal by permission is an access denial (the others are no login).
+    assert [(a, json.loads(c)) for a, c in denied] == [
+        ("viewer", {"action": "customer.export", "role": "viewer", "where": "download"}),
+        ("manager", {"action": "backup.run", "role": "manager", "where": "download"})]
     assert [(a, json.loads(c)["format"]) for a, c in entries] == [("manager", "csv"), ("manager", "xlsx")]
     assert [(a, json.loads(c)["file"]) for a, c in downloads] == [("admin", s["backup"].name)]
     assert all(json.loads(c)["rows"] == s["rows"] and json.loads(c)["filters"]["text"] == s["filters"].text

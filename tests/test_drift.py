@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from lib.core import settings as app_settings
+from lib.accounts import audit_log
 from lib.core.errors import ValidationError
 from lib.customers import contacts, files, followups, parts, relationships
 from lib.customers import customer as cs
@@ -55,6 +56,9 @@ FAMILIES = {
     "admin.settings_group.": app_settings.GROUPS,
     "validation.setting_pattern.": tuple(s.key for s in app_settings.SETTINGS if s.pattern),
     "lists.name.": ra.MANAGED_LISTS,  # ui/admin_lists.py
+    "audit.action.": audit_log.ACTIONS,  # lib.accounts.audit_log.action_label, ui/admin_audit.py
+    "audit.entity.": audit_log.ENTITIES,
+    "audit.col.": audit_log.EXPORT_COLUMNS,
 }
 
 

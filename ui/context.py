@@ -14,6 +14,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from lib.core import i18n
+from lib.accounts import audit_log
 from lib.accounts import permissions as perm
 from lib.accounts.users import set_preferred_lang
 from lib.core.db import Database, default_path
@@ -26,6 +27,7 @@ ACTOR_KEY = "cm_actor"
 LANG_NAMES = {"zh": "中文", "en": "English"}
 SIDEBAR_LANG_KEY = "cm_lang_switch"
 LOGIN_LANG_KEY = "cm_lang_switch_login"
+DENIALS_KEY = "cm_denials_noted"  # the page refusals this session already recorded
 
 
 @st.cache_resource(show_spinner=False)
@@ -128,6 +130,22 @@ def page_context(page_action: str) -> PageContext:
     actor = current_actor()
     lang = current_lang()
     if actor is None or not perm.can(actor, page_action):
+        if actor is not None:
+            note_denial(actor, page_action, once=True, where="page")
         st.warning(i18n.t("page.no_access", lang))
         st.stop()
     return PageContext(db=database(), actor=actor, lang=lang)
+
+
+def note_denial(actor: Actor | None, action: str, *, once: bool = False, **details) -> None:
+    """Record that ``actor`` was refused ``action`` (a page's or a service action's
+    permission) in the audit log and the server log (``audit_log.record_denial``).
+    ``once``: only the first time in this session, for a refusal drawn again on every
+    rerun (a page), not for one the user asked for again (a button)."""
+    if once:
+        seen = st.session_state.setdefault(DENIALS_KEY, set())
+        key = (action, tuple(sorted(details.items())))
+        if key in seen:
+            return
+        seen.add(key)
+    audit_log.record_denial(database(), actor, action, **details)

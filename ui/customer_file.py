@@ -35,6 +35,7 @@ from lib.customers.duplicates import edit_warnings
 from ui import duplicate_warning
 from ui import grid as G
 from ui import widgets as W
+from ui.context import note_denial
 from ui.format import local_datetime, md_escape, money
 from ui.kinds import ui_kind
 
@@ -296,6 +297,8 @@ def _save(ctx, rec: Mapping) -> None:
         state[_k(cid, "errors")] = exc.problems
         return
     except PermissionDenied as exc:
+        note_denial(ctx.actor, exc.params.get("action", ""), where="action", code=rec["code"],
+                    field=exc.params.get("field"))
         field = exc.params.get("field")
         if field and F.by_name(field) is not None:
             state[_k(cid, "errors")] = [FieldProblem(field, exc.key, exc.params)]

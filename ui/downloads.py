@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from lib.accounts import sessions
+from lib.accounts import audit_log, sessions
 from lib.accounts.users import actor_for
 from lib.core import config as app_config
-from lib.core.errors import CustomerMasterError
+from lib.core.errors import CustomerMasterError, PermissionDenied
 from lib.core.i18n import t
 from lib.customers import export as ex
 from lib.customers.search import CustomerFilters
@@ -82,6 +82,8 @@ def _open_stream(db, ticket_raw: str | None, cookie: str | None, lang: str) -> e
         stream = ex.ExportStream(db, actor, ticket.filters, ticket.fmt, lang)
     except CustomerMasterError as exc:  # e.g. no longer allowed to export
         log.info("export download refused for %s: %s", username, exc.key)
+        if isinstance(exc, PermissionDenied):
+            audit_log.record_denial(db, actor, exc.params.get("action", ""), where="download")
         raise Refused(403, exc.translate(lang), lang) from exc
     return stream.start()
 
@@ -144,9 +146,12 @@ def _open_backup(db, ticket_raw: str | None, cookie: str | None, lang: str):
     try:
         path = backup.stored_backup(backup.backup_dir(db.path), name)
         backup.record_download(db, actor, path)
+    except PermissionDenied as exc:
+        audit_log.record_denial(db, actor, exc.params.get("action", ""), where="download")
+        raise Refused(403, exc.translate(lang), lang) from exc
     except CustomerMasterError as exc:
         log.info("backup download refused for %s: %s", username, exc.key)
-        raise Refused(403 if exc.key == "error.permission_denied" else 404, exc.translate(lang), lang) from exc
+        raise Refused(404, exc.translate(lang), lang) from exc
     return path
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.util import calc_hash
 
 from lib.accounts import permissions as perm
 
@@ -138,3 +140,19 @@ def keep_page(pages: Sequence[st.Page], page: st.Page, cookie_confirmed: bool) -
         if target is not None:
             st.switch_page(target, query_params=last[1])
     st.session_state[LAST_PAGE_KEY] = here
+
+
+def refused_page(actor: perm.Actor) -> NavPage | None:
+    """The page this run asked for by its URL if ``actor``'s role may not open it, else
+    None. The router registers only the role's pages, so Streamlit answers such a request
+    with "page not found" and the landing page; this says which page was refused, so the
+    router can record the denial. (Read from Streamlit's page manager: the page a run was
+    asked for by hash, from a link, or by name, from a typed URL.)"""
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    if manager is None:
+        return None
+    asked_hash, asked_name = manager.intended_page_script_hash, manager.intended_page_name
+    for entry in PAGES:
+        if (asked_hash and asked_hash == calc_hash(entry.url_path)) or (asked_name and asked_name == entry.url_path):
+            return None if perm.can(actor, entry.action) else entry
+    return None

@@ -34,6 +34,8 @@ USERS_MANAGE = "users.manage"
 LISTS_MANAGE = "lists.manage"
 BACKUP_RUN = "backup.run"
 AUDIT_VIEW = "audit.view"  # a customer's history (scope as for reading the customer)
+# The whole audit log: every entry, filtered, paged and exported (lib.accounts.audit_log).
+AUDIT_VIEW_LOG = "audit.view_log"
 # Change, remove or mark done any follow-up of a customer one may update, not only
 # one's own (authors and assignees may always); lib.customers.followups.
 FOLLOWUP_EDIT_ANY = "followup.edit_any"

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 import bcrypt
 
+from lib.accounts import audit_log
 from lib.accounts import permissions as perm
 from lib.accounts import sessions
 from lib.core.clock import utcnow
@@ -378,9 +379,17 @@ def verify_credentials(db, username: str, password: str, browser_id: str | None 
     ``browser_id`` is the id the browser's signed browser cookie carries (or a new one
     the caller will write on success). If that browser logged in as this user before,
     its failures are counted on their own; all other browsers share one count. A
-    delayed attempt is refused at once, without a password check and without a write,
-    so hammering costs the server nothing and cannot extend anyone's wait. A success
-    marks the browser as trusted for this user."""
+    delayed attempt is refused at once, without a password check and with one append-only
+    audit row as its only write, so hammering costs the server little and cannot extend
+    anyone's wait. A success marks the browser as trusted for this user.
+
+    Every attempt is in the audit log and the server log (``lib.accounts.audit_log``):
+    ``user.login``; ``user.login_failed`` with the reason the user is not told
+    (unknown_user, inactive, wrong_password; a name that cannot be a username is not
+    recorded, as it may be a password typed in the wrong box); ``user.login_delayed`` for
+    the failure that starts a wait; ``user.login_refused`` for an attempt refused during
+    a wait (one append-only row: it cannot extend the wait, which counts
+    ``login_attempts`` only). Never the password."""
     username = (username or "").strip().lower()
     password = password or ""
     rules = DelayRules.from_settings(db.settings())
@@ -392,6 +401,11 @@ def verify_credentials(db, username: str, password: str, browser_id: str | None 
         failures, last = _counted_failures(cur, name, browser_hash, now - rules.window)
     wait = _seconds_to_wait(rules, failures, last, now)
     if wait:
+        if USERNAME_RE.match(name):
+            refused = {"username": name, "known_browser": trusted, "seconds": wait}
+            db.run_in_transaction(
+                lambda cur: audit_log.record_event(cur, "-", audit_log.LOGIN_REFUSED, "user", refused))
+            audit_log.log_event("-", audit_log.LOGIN_REFUSED, refused)
         raise AuthError("auth.login_delayed", seconds=wait)
 
     user = get_user(db, username) if USERNAME_RE.match(username) else None
@@ -400,6 +414,16 @@ def verify_credentials(db, username: str, password: str, browser_id: str | None 
     ok = bcrypt.checkpw(pw[:72] if pw else b"", user.password_hash.encode() if user else _dummy_hash())
     # More than 72 bytes is never a stored password, even if its first 72 bytes match.
     ok = ok and pw is not None and len(pw) <= 72 and user is not None and user.active
+    # What the audit log and the server log say (the user is told none of it).
+    events: list[tuple[str, str, dict]] = []
+    if ok:
+        events.append((name, audit_log.LOGIN, {"username": name, "known_browser": trusted}))
+    elif USERNAME_RE.match(name):
+        reason = "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
+        events.append(("-", audit_log.LOGIN_FAILED, {"username": name, "known_browser": trusted, "reason": reason}))
+        if failures + 1 == rules.free_failures:
+            events.append(("-", audit_log.LOGIN_DELAYED, {"username": name, "known_browser": trusted,
+                                                          "seconds": rules.wait(failures + 1)}))
     if name:
         def record(cur):
             at = utcnow()
@@ -407,17 +431,14 @@ def verify_credentials(db, username: str, password: str, browser_id: str | None 
             cur.execute(
                 "INSERT INTO login_attempts (id, username, attempted_at, success, browser_hash)"
                 " VALUES (nextval('login_attempt_id_seq'), ?, ?, ?, ?)", [name, at, ok, browser_hash])
-            if ok:
-                if browser_id:
-                    sessions.trust(cur, browser_id, name, at)
-                _user_audit(cur, name, "user.login", name, {"known_browser": trusted})
-            elif USERNAME_RE.match(name):
-                _user_audit(cur, "-", "user.login_failed", name, {"known_browser": trusted})
-                if failures + 1 == rules.free_failures:
-                    _user_audit(cur, "-", "user.login_delayed", name,
-                                {"known_browser": trusted, "seconds": rules.wait(failures + 1)})
+            if ok and browser_id:
+                sessions.trust(cur, browser_id, name, at)
+            for actor_name, action, details in events:
+                audit_log.record_event(cur, actor_name, action, "user", details)
 
         db.run_in_transaction(record)
+        for actor_name, action, details in events:
+            audit_log.log_event(actor_name, action, details)
     if not ok:
         raise AuthError("auth.invalid_credentials")
     return db.actor(user.username, user.role, user.display_name)

@@ -2,8 +2,8 @@
 validation messages, plus the parts in ``i18n_shell`` (app shell), ``i18n_pages`` (business
 pages), ``i18n_file`` (the customer file), ``i18n_import`` (import), ``i18n_export`` (export and
 import template), ``i18n_cli`` (command line), ``i18n_merge`` (duplicates and merge),
-``i18n_admin`` (the administration page) and ``i18n_admin_lists`` (its reference lists
-section), assembled into ``MESSAGES`` at import.
+``i18n_admin`` (the administration page), ``i18n_admin_lists`` (its reference lists
+section) and ``i18n_audit`` (the audit log), assembled into ``MESSAGES`` at import.
 
 Keys are stable identifiers used by errors (``lib.core.errors``) and pages; a drift test
 checks that every key has both languages and that every key the code uses exists.
@@ -182,6 +182,7 @@ def _merge() -> None:
     # whole catalogue, assembled once at import.
     from lib.core.i18n_admin import ADMIN
     from lib.core.i18n_admin_lists import ADMIN_LISTS
+    from lib.core.i18n_audit import AUDIT_MESSAGES
     from lib.core.i18n_cli import CLI
     from lib.core.i18n_export import EXPORT
     from lib.core.i18n_file import FILE
@@ -190,7 +191,7 @@ def _merge() -> None:
     from lib.core.i18n_pages import PAGES
     from lib.core.i18n_shell import SHELL
 
-    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE, ADMIN, ADMIN_LISTS)
+    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE, ADMIN, ADMIN_LISTS, AUDIT_MESSAGES)
     MESSAGES.clear()
     MESSAGES.update(whole)
 

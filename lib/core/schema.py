@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m011, m012
+from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m011, m012, m013
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -485,6 +485,11 @@ def _m012_reference_lists(cur: duckdb.DuckDBPyConnection) -> None:
     cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m012.ADDED_PERMISSIONS)
 
 
+def _m013_audit_log(cur: duckdb.DuckDBPyConnection) -> None:
+    # The administration page's audit log section (lib.accounts.audit_log). Rows: m013.py.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m013.ADDED_PERMISSIONS)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
@@ -498,6 +503,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (10, "administration: the admin page; a password to change at the next login", _m010_admin),
     (11, "settings: settings.manage, every setting stored, session idle and absolute lifetimes", _m011_settings),
     (12, "reference lists managed by admins: lists.manage", _m012_reference_lists),
+    (13, "audit log: audit.view_log for admins", _m013_audit_log),
 ]
 
 
