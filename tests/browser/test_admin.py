@@ -1,0 +1,73 @@
+"""Administration in real browsers (issue 10): an administrator creates a salesperson,
+who logs in with the password shown once, must first choose their own, then sees only
+a salesperson's pages; the administrator deactivates them, and their open session goes
+to the login page at its next action."""
+from __future__ import annotations
+
+from lib.core.i18n import t
+from tests.browser.util import after_run, login, login_form, shot, wait_for_login_form, wait_idle
+
+NEW_PASSWORD = "zhang-wei-own-2026"
+
+
+def sidebar_pages(page) -> str:
+    return page.locator('[data-testid="stSidebarNav"]').inner_text()
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick ``option`` in the selectbox with widget key ``key``."""
+    box = page.locator(f".st-key-{key}").get_by_role("combobox")
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option).first.click()
+    wait_idle(page)
+
+
+def test_admin_creates_a_salesperson_then_deactivates_them(fresh_server, new_page):
+    admin = new_page()
+    login(admin, fresh_server.base_url, "admin", path="admin")
+    admin.get_by_role("heading", name=t("nav.admin", "zh")).wait_for()
+    wait_idle(admin)
+
+    # Create: the password is shown once.
+    admin.locator(".st-key-ad_new_username_0 input").fill("zhang.wei")
+    admin.locator(".st-key-ad_new_name_0 input").fill("张伟")
+    choose(admin, "ad_new_role_0", "销售")
+    after_run(admin, admin.get_by_role("button", name=t("admin.create", "zh")).click)
+    admin.get_by_text(t("admin.created", "zh", username="zhang.wei")).wait_for()
+    password = admin.locator('[data-testid="stCode"]').inner_text().strip()
+    assert len(password) == 14, password
+    shot(admin, "admin-1-user-created")
+
+    # The salesperson logs in elsewhere: first their own password, then their pages.
+    sales = new_page()
+    sales.goto(f"{fresh_server.base_url}/")
+    form = wait_for_login_form(sales)
+    form.locator('input[type="text"]').fill("zhang.wei")
+    form.locator('input[type="password"]').fill(password)
+    form.locator('[data-testid="stFormSubmitButton"] button').click()
+    sales.get_by_text(t("account.must_change", "zh")).wait_for()
+    wait_idle(sales)
+    assert sales.locator('[data-testid="stSidebarNav"]').count() == 0  # one page only: no menu
+    shot(sales, "admin-2-must-change-password")
+    for label, value in (("account.current_password", password), ("account.new_password", NEW_PASSWORD),
+                         ("account.repeat_password", NEW_PASSWORD)):
+        sales.get_by_role("textbox", name=t(label, "zh"), exact=True).fill(value)
+    sales.get_by_role("button", name=t("account.submit", "zh")).click()
+    sales.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.customers", "zh"), exact=True).wait_for()
+    wait_idle(sales)
+    pages = sidebar_pages(sales)
+    assert t("nav.new_customer", "zh") in pages and t("nav.admin", "zh") not in pages
+    assert t("nav.import_customers", "zh") not in pages  # a salesperson's pages only
+    sales.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.customers", "zh"), exact=True).click()
+    sales.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()
+    wait_idle(sales)
+    shot(sales, "admin-3-salesperson-pages")
+
+    # Deactivated: the open session goes to the login page at its next action.
+    choose(admin, "ad_manage_user", "zhang.wei")
+    after_run(admin, admin.get_by_role("button", name=t("admin.deactivate", "zh"), exact=True).click)
+    admin.get_by_text(t("admin.deactivated", "zh", username="zhang.wei")).wait_for()
+    sales.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.home", "zh"), exact=True).click()
+    login_form(sales).wait_for(state="visible")
+    shot(sales, "admin-4-deactivated-session-ends")
