@@ -94,9 +94,9 @@ def test_the_drill_back_up_lose_a_customer_restore_and_everything_is_back(db, db
     db.close()  # the test's own connection: the file must be free for the swap
 
     run(admin)
-    admin.selectbox(key="ad_restore_name").set_value(made.path.name)
+    admin.selectbox(key="ad_restore_name_0").set_value(made.path.name)
     run(admin)
-    admin.checkbox(key="ad_restore_sure").check()
+    admin.checkbox(key="ad_restore_sure_0").check()
     run(admin)
     _click(admin, "ad_restore")
     assert not admin.error, [e.value for e in admin.error]
@@ -120,7 +120,7 @@ def test_restore_needs_the_confirmation(db, db_path, actors, monkeypatch):
     monkeypatch.setenv("CM_BACKUP_DIR", str(db_path.parent / "backups"))
     backup.backup_into(db, backup.backup_dir(db_path), actors["admin"])
     at = run(open_page(make_app(db_path, "admin", lang="zh"), "admin"))
-    at.selectbox(key="ad_restore_name").set_value(backup.list_backups(backup.backup_dir(db_path))[0].path.name)
+    at.selectbox(key="ad_restore_name_0").set_value(backup.list_backups(backup.backup_dir(db_path))[0].path.name)
     run(at)
     assert at.button(key="ad_restore").disabled  # not without the box ticked
     assert t("admin.restore_warning", "zh") in [w.value for w in at.warning]

@@ -22,6 +22,7 @@ from ui.context import with_database_closed
 from ui.format import local_datetime
 
 DONE = "ad_backup_done"  # (message key, params) after an action
+RESTORE_GEN = "ad_restore_gen"  # a new generation = the restore's choice and confirmation empty again
 
 
 def _size(n: int) -> str:
@@ -72,9 +73,10 @@ def _restore(ctx, folder, stored) -> None:
     names = [b.path.name for b in stored]
     if not names:
         return
-    name = st.selectbox(t("admin.restore_choose"), names, index=None, key="ad_restore_name",
+    gen = st.session_state.get(RESTORE_GEN, 0)
+    name = st.selectbox(t("admin.restore_choose"), names, index=None, key=f"ad_restore_name_{gen}",
                         placeholder=t("admin.restore_choose"))
-    sure = st.checkbox(t("admin.restore_confirm"), key="ad_restore_sure", disabled=name is None)
+    sure = st.checkbox(t("admin.restore_confirm"), key=f"ad_restore_sure_{gen}", disabled=name is None)
     if st.button(t("admin.restore"), key="ad_restore", disabled=not (name and sure)):
         try:
             source = backup.stored_backup(folder, name)
@@ -86,6 +88,7 @@ def _restore(ctx, folder, stored) -> None:
             return
         st.session_state[DONE] = ("admin.restored", {"name": name, "customers": f"{info.customers:,}",
                                                       "before": before.path.name})
+        st.session_state[RESTORE_GEN] = gen + 1  # a next restore is chosen and confirmed anew
         st.rerun()
 
 

@@ -71,3 +71,59 @@ def test_admin_creates_a_salesperson_then_deactivates_them(fresh_server, new_pag
     sales.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.home", "zh"), exact=True).click()
     login_form(sales).wait_for(state="visible")
     shot(sales, "admin-4-deactivated-session-ends")
+
+
+def test_backup_download_a_change_and_restore(fresh_server, new_page, tmp_path):
+    import re
+
+    import duckdb
+
+    from tests.browser.util import search_for
+
+    def admin_tab(label_key: str) -> None:
+        page.get_by_role("tab", name=t(label_key, "zh")).click()
+
+    def nav(key: str) -> None:
+        page.locator('[data-testid="stSidebarNav"]').get_by_text(t(key, "zh"), exact=True).click()
+        page.get_by_role("heading", name=t(key, "zh")).wait_for()
+        wait_idle(page)
+
+    page = new_page(height=1000)
+    login(page, fresh_server.base_url, "admin", path="admin")
+    page.get_by_role("heading", name=t("nav.admin", "zh")).wait_for()
+    wait_idle(page)
+    admin_tab("admin.tab_backups")
+    after_run(page, page.get_by_role("button", name=t("admin.backup_now", "zh")).click)
+    made = page.get_by_text(re.compile(r"已备份为 backup-")).inner_text()
+    name = re.search(r"backup-[\d-]+\.duckdb", made).group(0)
+    customers = int(re.search(r"（[\d.,]+ MB，([\d,]+) 个客户）", made).group(1).replace(",", ""))
+
+    # Downloaded, it is that backup: a database with the customers it said.
+    with page.expect_download() as download:
+        page.get_by_role("link", name=t("admin.backup_download", "zh")).first.click()
+    saved = tmp_path / "downloaded.duckdb"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == name
+    with duckdb.connect(str(saved), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM customers").fetchone()[0] == customers
+
+    # A change after the backup ...
+    nav("nav.new_customer")
+    page.get_by_role("textbox", name="客户名称 *").fill("备份之后新建有限公司")
+    page.locator('[data-testid="stFormSubmitButton"] button').filter(has_text=t("new.save", "zh")).first.click()
+    page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
+    wait_idle(page)
+
+    # ... is gone once the backup is restored.
+    nav("nav.admin")
+    admin_tab("admin.tab_backups")
+    choose(page, "ad_restore_name_0", name)
+    page.get_by_text(t("admin.restore_confirm", "zh")).click()
+    wait_idle(page)
+    after_run(page, page.get_by_role("button", name=t("admin.restore", "zh"), exact=True).click)
+    page.get_by_text(re.compile("已从 " + re.escape(name) + " 恢复")).wait_for(timeout=60_000)
+    shot(page, "admin-5-restored")
+    assert not page.get_by_role("checkbox", name=t("admin.restore_confirm", "zh")).is_checked()
+    nav("nav.customers")
+    search_for(page, "备份之后新建")
+    page.get_by_text(t("customers.no_match", "zh")).wait_for()
