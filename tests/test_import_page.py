@@ -124,6 +124,23 @@ def test_a_contacts_file_is_imported_from_the_page(db, db_path, make_customer):
     assert "页面联系人" in names
 
 
+def test_the_problems_table_is_made_once_per_dry_run_and_language(db, db_path, monkeypatch):
+    made = []
+    real = imp.problem_rows
+    monkeypatch.setattr(imp, "problem_rows", lambda out, lang: made.append(lang) or real(out, lang))
+    at = upload(open_import(db_path), BAD)
+    at.button(key="im_dry_run").click().run()
+    assert made == ["zh"]
+    at.run()
+    at.run()
+    assert made == ["zh"] and len(at.dataframe[0].value) == 2  # reruns show the table kept
+    at.session_state["lang"] = "en"
+    at.run()
+    assert made == ["zh", "en"] and t("import.col.row", "en") in at.dataframe[0].value.columns
+    at.button(key="im_dry_run").click().run()  # a new dry run, a new table
+    assert made == ["zh", "en", "en"]
+
+
 def test_removing_the_file_lets_go_of_what_was_read(db, db_path):
     at = upload(open_import(db_path), GOOD)
     at.button(key="im_dry_run").click().run()
@@ -131,6 +148,7 @@ def test_removing_the_file_lets_go_of_what_was_read(db, db_path):
     at.file_uploader(key="im_file").set_value(None)
     at.run()
     assert "im_read" not in at.session_state and "im_dry" not in at.session_state
+    assert "im_problems" not in at.session_state
 
 
 def test_the_page_offers_the_blank_template(db, db_path):
