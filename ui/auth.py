@@ -235,14 +235,15 @@ class Gate:
         if user is None:  # deactivated since the check
             return
         st.session_state[SESSION_KEY] = (username, secret)
+        # The session was started just now with its last action at its start: nothing to write.
+        st.session_state[SEEN_KEY] = (secret, utcnow())
         if st.session_state.get("username") != username or not st.session_state.get("authentication_status"):
             for key, value in (("email", user.get("email")), ("name", user.get("name")), ("roles", user.get("roles")),
                                ("username", username), ("authentication_status", True)):
                 st.session_state[key] = value
         st.session_state[RENEW_COOKIE_KEY] = True  # written by current_actor in this run
         st.session_state.pop(LOGIN_ERROR_KEY, None)
-        st.session_state[PASSWORD_KEY] = ""
-        log.info("%r logged in", username)
+        st.session_state[PASSWORD_KEY] = ""  # the login is logged with its audit entry (users.verify_credentials)
 
     def _login_cookie_value(self) -> str:
         """The value the library writes as the login cookie: this session's token."""
