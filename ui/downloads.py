@@ -62,6 +62,18 @@ def _browser_lang(request: Request) -> str:
     return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
 
 
+def _ticket_holder(db, username: str, cookie: str | None, config, key: str, lang: str, what: str):
+    """The ``Actor`` of a ticket's user if the request's login cookie names a live session
+    of that user and they are active; else ``Refused``."""
+    if sessions.user_of_cookie(db, cookie, key, config.cookie_expiry_days) != username:
+        log.info("%s download refused: no live login of the ticket's user %s", what, username)
+        raise Refused(403, t("export.link_login", lang), lang)
+    actor = actor_for(db, username)
+    if actor is None:
+        raise Refused(403, t("export.link_login", lang), lang)
+    return actor
+
+
 def _open_stream(db, ticket_raw: str | None, cookie: str | None, lang: str) -> ex.ExportStream:
     """The started export the request may have, or ``Refused``."""
     config = app_config.load_config()
@@ -71,17 +83,11 @@ def _open_stream(db, ticket_raw: str | None, cookie: str | None, lang: str) -> e
         log.info("export download refused: the ticket does not verify or has expired")
         raise Refused(410, t("export.link_expired", lang, minutes=ex.TICKET_MINUTES), lang)
     lang = ticket.lang
-    username = sessions.user_of_cookie(db, cookie, key, config.cookie_expiry_days)
-    if username != ticket.username:
-        log.info("export download refused: no live login of the ticket's user %s", ticket.username)
-        raise Refused(403, t("export.link_login", lang), lang)
-    actor = actor_for(db, username)
-    if actor is None:
-        raise Refused(403, t("export.link_login", lang), lang)
+    actor = _ticket_holder(db, ticket.username, cookie, config, key, lang, "export")
     try:
         stream = ex.ExportStream(db, actor, ticket.filters, ticket.fmt, lang)
     except CustomerMasterError as exc:  # e.g. no longer allowed to export
-        log.info("export download refused for %s: %s", username, exc.key)
+        log.info("export download refused for %s: %s", actor.username, exc.key)
         if isinstance(exc, PermissionDenied):
             audit_log.record_denial(db, actor, exc.params.get("action", ""), where="download")
         raise Refused(403, exc.translate(lang), lang) from exc
@@ -137,12 +143,7 @@ def _open_backup(db, ticket_raw: str | None, cookie: str | None, lang: str):
         log.info("backup download refused: the ticket does not verify or has expired")
         raise Refused(410, t("export.link_expired", lang, minutes=backup.TICKET_MINUTES), lang)
     username, name, lang = ticket
-    if sessions.user_of_cookie(db, cookie, key, config.cookie_expiry_days) != username:
-        log.info("backup download refused: no live login of the ticket's user %s", username)
-        raise Refused(403, t("export.link_login", lang), lang)
-    actor = actor_for(db, username)
-    if actor is None:
-        raise Refused(403, t("export.link_login", lang), lang)
+    actor = _ticket_holder(db, username, cookie, config, key, lang, "backup")
     try:
         path = backup.stored_backup(backup.backup_dir(db.path), name)
         backup.record_download(db, actor, path)
