@@ -74,16 +74,23 @@ def _ticket_holder(db, username: str, cookie: str | None, config, key: str, lang
     return actor
 
 
-def _open_stream(db, ticket_raw: str | None, cookie: str | None, lang: str) -> ex.ExportStream:
-    """The started export the request may have, or ``Refused``."""
+def _ticket_and_holder(db, read, minutes: int, ticket_raw: str | None, cookie: str | None, lang: str, what: str):
+    """(ticket, its holder's ``Actor``): the ticket ``read(raw, key)`` makes of the link's,
+    and its user as ``_ticket_holder`` finds them; else ``Refused`` (an unreadable or
+    expired ticket in the browser's language ``lang``)."""
     config = app_config.load_config()
     key = config.signing_key()
-    ticket = ex.read_ticket(ticket_raw, key)
+    ticket = read(ticket_raw, key)
     if ticket is None:
-        log.info("export download refused: the ticket does not verify or has expired")
-        raise Refused(410, t("export.link_expired", lang, minutes=ex.TICKET_MINUTES), lang)
+        log.info("%s download refused: the ticket does not verify or has expired", what)
+        raise Refused(410, t("export.link_expired", lang, minutes=minutes), lang)
+    return ticket, _ticket_holder(db, ticket.username, cookie, config, key, ticket.lang, what)
+
+
+def _open_stream(db, ticket_raw: str | None, cookie: str | None, lang: str) -> ex.ExportStream:
+    """The started export the request may have, or ``Refused``."""
+    ticket, actor = _ticket_and_holder(db, ex.read_ticket, ex.TICKET_MINUTES, ticket_raw, cookie, lang, "export")
     lang = ticket.lang
-    actor = _ticket_holder(db, ticket.username, cookie, config, key, lang, "export")
     try:
         stream = ex.ExportStream(db, actor, ticket.filters, ticket.fmt, lang)
     except CustomerMasterError as exc:  # e.g. no longer allowed to export
@@ -136,22 +143,17 @@ def _open_backup(db, ticket_raw: str | None, cookie: str | None, lang: str):
     ``Refused``."""
     from lib.ops import backup
 
-    config = app_config.load_config()
-    key = config.signing_key()
-    ticket = backup.read_ticket(ticket_raw, key)
-    if ticket is None:
-        log.info("backup download refused: the ticket does not verify or has expired")
-        raise Refused(410, t("export.link_expired", lang, minutes=backup.TICKET_MINUTES), lang)
-    username, name, lang = ticket
-    actor = _ticket_holder(db, username, cookie, config, key, lang, "backup")
+    ticket, actor = _ticket_and_holder(db, backup.read_ticket, backup.TICKET_MINUTES, ticket_raw, cookie, lang,
+                                       "backup")
+    lang = ticket.lang
     try:
-        path = backup.stored_backup(backup.backup_dir(db.path), name)
+        path = backup.stored_backup(backup.backup_dir(db.path), ticket.name)
         backup.record_download(db, actor, path)
     except PermissionDenied as exc:
         audit_log.record_denial(db, actor, exc.params.get("action", ""), where="download")
         raise Refused(403, exc.translate(lang), lang) from exc
     except CustomerMasterError as exc:
-        log.info("backup download refused for %s: %s", username, exc.key)
+        log.info("backup download refused for %s: %s", actor.username, exc.key)
         raise Refused(404, exc.translate(lang), lang) from exc
     return path
 

@@ -169,9 +169,31 @@ def sign(claims: dict, key: str) -> str:
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def verify(raw, key: str) -> dict | None:
-    """The claims of a token ``sign`` made with ``key``, or None if it does not verify."""
-    return _decode(raw, key)
+def link_ticket(purpose: str, username: str, lang: str, key: str, minutes: int, now: datetime | None = None,
+                **claims) -> str:
+    """A signed ticket for a link (a download): what it is for, for whom, in which
+    language, until when, and ``claims`` about what it opens."""
+    until = (now or utcnow()) + timedelta(minutes=minutes)
+    return sign({**claims, "purpose": purpose, "username": username, "lang": lang, "until": until.isoformat()}, key)
+
+
+def read_link_ticket(raw, key: str, purpose: str, now: datetime | None = None) -> dict | None:
+    """The claims of a ``link_ticket`` for ``purpose`` that verifies, names a user and a
+    language and has not expired; else None. Never raises."""
+    from lib.core import i18n
+
+    claims = _decode(raw, key)
+    if not claims or claims.get("purpose") != purpose:
+        return None
+    username, lang, until = claims.get("username"), claims.get("lang"), claims.get("until")
+    if not (isinstance(username, str) and username and lang in i18n.LANGS and isinstance(until, str)):
+        return None
+    try:
+        if datetime.fromisoformat(until) <= (now or utcnow()):
+            return None
+    except ValueError:
+        return None
+    return claims
 
 
 def browser_token(browser_id: str, key: str) -> str:

@@ -273,31 +273,19 @@ def download_ticket(actor, filters: CustomerFilters, fmt: str, lang: str, key: s
 
     if fmt not in FORMATS:
         raise ExportFormatError(format=str(fmt)[:20])
-    until = (now or utcnow()) + timedelta(minutes=TICKET_MINUTES)
-    return sessions.sign({"purpose": TICKET_PURPOSE, "username": actor.username, "fmt": fmt, "lang": lang,
-                          "filters": filters_json(filters), "until": until.isoformat()}, key)
+    return sessions.link_ticket(TICKET_PURPOSE, actor.username, lang, key, TICKET_MINUTES, now,
+                                fmt=fmt, filters=filters_json(filters))
 
 
 def read_ticket(raw: Any, key: str, now: datetime | None = None) -> Ticket | None:
     """The ticket ``download_ticket`` made, or None if it does not verify, is not an
     export ticket, or has expired."""
     from lib.accounts import sessions
-    from lib.core import i18n
 
-    claims = sessions.verify(raw, key)
-    if not claims or claims.get("purpose") != TICKET_PURPOSE:
+    claims = sessions.read_link_ticket(raw, key, TICKET_PURPOSE, now)
+    if claims is None or claims.get("fmt") not in FORMATS:
         return None
-    username, fmt, lang, until = (claims.get(k) for k in ("username", "fmt", "lang", "until"))
-    if not (isinstance(username, str) and username and fmt in FORMATS and lang in i18n.LANGS
-            and isinstance(until, str)):
-        return None
-    try:
-        expired = datetime.fromisoformat(until) <= (now or utcnow())
-    except ValueError:
-        return None
-    if expired:
-        return None
-    return Ticket(username, fmt, lang, filters_from_json(claims.get("filters")))
+    return Ticket(claims["username"], claims["fmt"], claims["lang"], filters_from_json(claims.get("filters")))
 
 
 @contextlib.contextmanager

@@ -306,34 +306,26 @@ TICKET_MINUTES = 60
 
 
 def download_ticket(actor, name: str, lang: str, key: str, now=None) -> str:
-    from datetime import timedelta
-
     from lib.accounts import sessions
 
-    until = (now or utcnow()) + timedelta(minutes=TICKET_MINUTES)
-    return sessions.sign({"purpose": TICKET_PURPOSE, "username": actor.username, "name": name, "lang": lang,
-                          "until": until.isoformat()}, key)
+    return sessions.link_ticket(TICKET_PURPOSE, actor.username, lang, key, TICKET_MINUTES, now, name=name)
 
 
-def read_ticket(raw, key: str, now=None) -> tuple[str, str, str] | None:
-    """(username, backup name, language) of a good backup ticket, else None."""
-    from datetime import datetime
+@dataclass(frozen=True)
+class Ticket:
+    username: str
+    name: str  # the backup file's name in the backup folder
+    lang: str
 
+
+def read_ticket(raw, key: str, now=None) -> Ticket | None:
+    """The ticket ``download_ticket`` made, else None (altered, expired, another kind)."""
     from lib.accounts import sessions
-    from lib.core import i18n
 
-    claims = sessions.verify(raw, key)
-    if not claims or claims.get("purpose") != TICKET_PURPOSE:
+    claims = sessions.read_link_ticket(raw, key, TICKET_PURPOSE, now)
+    if claims is None or not isinstance(claims.get("name"), str):
         return None
-    username, name, lang, until = (claims.get(k) for k in ("username", "name", "lang", "until"))
-    if not (isinstance(username, str) and isinstance(name, str) and lang in i18n.LANGS and isinstance(until, str)):
-        return None
-    try:
-        if datetime.fromisoformat(until) <= (now or utcnow()):
-            return None
-    except ValueError:
-        return None
-    return username, name, lang
+    return Ticket(claims["username"], claims["name"], claims["lang"])
 
 
 def record_download(db, actor, path: Path) -> None:
