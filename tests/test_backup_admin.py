@@ -162,3 +162,15 @@ def test_the_cron_command_asks_the_running_server_when_the_app_holds_the_file(tm
     assert kept.path.name in second.stdout
     assert backup.inspect(kept.path)[1] == 50
     assert forged.returncode == 1 and "403" in forged.stderr
+
+
+def test_an_uploaded_backup_is_checked_before_it_joins_the_folder(db, actors, tmp_path):
+    folder = tmp_path / "backups"
+    made = backup.backup(db, tmp_path / "elsewhere.duckdb", actors["admin"])
+    kept = backup.keep_upload(folder, made.path.read_bytes(), actors["admin"])
+    assert [b.path for b in backup.list_backups(folder)] == [kept] and kept.name.endswith("-uploaded.duckdb")
+    with pytest.raises(CustomerMasterError):
+        backup.keep_upload(folder, b"not a database", actors["admin"])
+    with pytest.raises(PermissionDenied):
+        backup.keep_upload(folder, made.path.read_bytes(), actors["manager"])
+    assert [b.path for b in backup.list_backups(folder)] == [kept] and list(folder.glob("*.partial")) == []

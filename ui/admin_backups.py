@@ -64,7 +64,7 @@ def _restore(ctx, folder, stored) -> None:
     upload = st.file_uploader(t("admin.restore_upload"), type=["duckdb"], key="ad_restore_upload")
     if upload is not None and st.button(t("admin.restore_keep_upload"), key="ad_restore_keep"):
         try:
-            path = _keep_upload(folder, upload.getvalue())
+            path = backup.keep_upload(folder, upload.getvalue(), ctx.actor)
         except CustomerMasterError as exc:
             st.error(exc.translate(lang))
         else:
@@ -90,20 +90,3 @@ def _restore(ctx, folder, stored) -> None:
                                                       "before": before.path.name})
         st.session_state[RESTORE_GEN] = gen + 1  # a next restore is chosen and confirmed anew
         st.rerun()
-
-
-def _keep_upload(folder, data: bytes):
-    """An uploaded backup, checked and stored in the backup folder under a new name."""
-    from lib.core.clock import utcnow
-
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{utcnow().strftime(backup.NAME_FORMAT)}-uploaded.duckdb"
-    partial = target.with_name(target.name + ".partial")
-    partial.write_bytes(data)
-    try:
-        backup.inspect(partial)
-    except CustomerMasterError:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(target)
-    return target

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 import jwt
 
+from lib.core import settings
 from lib.core.clock import utcnow
 
 ALGORITHM = "HS256"
@@ -66,8 +67,6 @@ def is_active(db, secret: str, username: str, lifetime_days: float, now: datetim
     the setting ``session_max_hours``, has seen no action for ``session_idle_minutes``
     (``seen``), was issued before the user's sessions were revoked, or the user is
     inactive. The settings are read now: a change applies to open sessions too."""
-    from lib.core import settings
-
     now = now or utcnow()
     with db.read() as cur:
         row = cur.execute(

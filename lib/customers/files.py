@@ -39,6 +39,7 @@ from typing import Any, Mapping
 
 import puremagic
 
+from lib.core import settings
 from lib.core.errors import CustomerMasterError, NotFound, ValidationError
 from lib.customers import fields as F
 from lib.customers import parts
@@ -170,8 +171,6 @@ def max_bytes(db) -> int:
     """The upload limit in bytes, from the setting ``upload_max_mb`` as it is now (a value
     that is not a whole number of MB within the declared bounds counts as the default:
     an administrator's typo is not "no limit")."""
-    from lib.core import settings
-
     return settings.value(db, "upload_max_mb") * 1024 * 1024
 
 

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from lib.accounts import permissions as perm
+from lib.core import settings
 from lib.core.clock import local_today, utcnow
 from lib.core.errors import CustomerMasterError
 from lib.customers.followups import FOLLOW_UP, NEED, NEED_OPEN
@@ -157,8 +158,6 @@ def open_needs(db, actor, limit: int = 50, offset: int = 0) -> OpenNeeds:
 
 def review_days(db) -> int:
     """The review period (定期更新) in days: the setting ``review_days``."""
-    from lib.core import settings
-
     return settings.value(db, "review_days")
 
 

@@ -278,6 +278,25 @@ def backup_into(db, directory: str | os.PathLike, actor=None, keep: int | None =
     return info
 
 
+def keep_upload(directory: str | os.PathLike, data: bytes, actor) -> Path:
+    """An uploaded backup file, checked (``inspect``) and stored in ``directory`` under a
+    new timestamped name, so it can be restored like the others; ``BackupError`` (and
+    nothing stored) if it is not a backup of this application."""
+    perm.require(actor, perm.BACKUP_RUN)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{utcnow().strftime(NAME_FORMAT)}-uploaded.duckdb"
+    partial = target.with_name(target.name + ".partial")
+    partial.write_bytes(data)
+    try:
+        inspect(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    return target
+
+
 def prune(directory: str | os.PathLike, keep: int) -> list[Path]:
     """Remove all but the newest ``keep`` backups of ``directory``; returns those removed."""
     if keep < 1:
