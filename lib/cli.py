@@ -306,7 +306,7 @@ def _backup_through_server(args, console: Console) -> int:
         console.warn("cli.backup_server_key")
         return EXIT_REFUSED
     query = f"?keep={args.keep}" if args.keep is not None else ""
-    request = urllib.request.Request(args.server.rstrip("/") + "/backup/run" + query, method="POST",
+    request = urllib.request.Request(args.server.rstrip("/") + backup.RUN_PATH + query, method="POST",
                                      headers={"Authorization": f"Bearer {backup.run_token(key)}"})
     try:
         with urllib.request.urlopen(request, timeout=3600) as resp:

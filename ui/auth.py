@@ -345,7 +345,7 @@ class Gate:
                 secret = sessions.start(self.db, username, self.config.cookie_expiry_days).secret
             st.session_state[SESSION_KEY] = (username, secret)
         user = users.get_user(self.db, username)
-        actor = self.db.actor(user.username, user.role, user.display_name) if user and user.active else None
+        actor = users.actor_of(self.db, user)
         # A password an administrator set must be replaced first (app.py).
         self.must_change_password = bool(user and user.must_change_password)
         if actor is None or not sessions.is_active(self.db, session_id(username), username,

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 CUSTOMERS_PATH = "/download/customers"
 BACKUP_PATH = "/download/backup"
-BACKUP_RUN_PATH = "/backup/run"  # POST: the command line's backup while the server holds the file
 
 
 def customers_url(actor, filters: CustomerFilters, fmt: str, lang: str) -> str:
@@ -207,4 +206,4 @@ def make_backup_run_route(database) -> Route:
             return JSONResponse({"error": exc.key, "message": exc.translate("en")}, status_code=400)
         return JSONResponse({"path": str(info.path), "size_bytes": info.size_bytes, "customers": info.customers})
 
-    return Route(BACKUP_RUN_PATH, backup_run, methods=["POST"])
+    return Route(backup.RUN_PATH, backup_run, methods=["POST"])

@@ -485,7 +485,11 @@ def lift_login_delay(db, actor, username: str) -> None:
 
 def actor_for(db, username: str):
     """The ``Actor`` of an active user, or None."""
-    user = get_user(db, username)
+    return actor_of(db, get_user(db, username))
+
+
+def actor_of(db, user: User | None):
+    """The ``Actor`` of ``user`` (as read) if they are active, or None."""
     if user is None or not user.active:
         return None
     return db.actor(user.username, user.role, user.display_name)

@@ -355,6 +355,7 @@ def record_download(db, actor, path: Path) -> None:
 
 # -- a backup asked of the running server (the command line while the app holds the file) --
 CRON_PURPOSE = b"customer-master backup run"
+RUN_PATH = "/backup/run"  # the server's route for it (ui/downloads.py); POST, ?keep=N
 
 
 def run_token(key: str) -> str:
