@@ -75,6 +75,10 @@ KIND_SAMPLES = {
     "choice": None,  # the first two active codes of the field's reference list
     "user": ("sales", "sales2"),
     "date": ("2026-03-01", date(2026, 4, 15)),  # text and a date; stored and audited as ISO dates
+    # Kinds for administrator-defined fields (test_every_kind_round_trips_in_a_field_of_its_own).
+    "number": ("-0.0001", "1234.5"),  # audited as plain text with every place
+    "yesno": (True, False),
+    "url": ("https://a.example.com", "https://b.example.com/x"),
 }
 
 
@@ -255,22 +259,22 @@ def test_a_write_path_that_ignores_a_field_fails_the_round_trip(db, actors, webs
 
 
 def test_a_new_kind_is_one_entry_in_lib_and_one_in_ui(db, actors, monkeypatch):
-    """A ``url`` kind: its lib entry (cleaning), its UI entry (the text widgets), a field
+    """A ``link`` kind: its lib entry (cleaning), its UI entry (the text widgets), a field
     of that kind and its column — and it goes everywhere the built-in kinds go."""
     from lib.customers import kinds as K
     from ui import kinds as UK
 
-    def clean_url(raw, f, problems, ctx, check, current):
+    def clean_link(raw, f, problems, ctx, check, current):
         text = K.clean_text(raw, f, problems)
         if text is not None and not text.startswith(("http://", "https://")):
             problems.error(f.name, "validation.invalid")
             return {"": None}
         return {"": text}
 
-    monkeypatch.setitem(K.KINDS, "url", K.Kind("url", clean_url))
-    monkeypatch.setitem(UK.UI_KINDS, "url", UK.UI_KINDS["text"])
-    monkeypatch.setitem(KIND_SAMPLES, "url", ("https://a.example.com", "https://b.example.com/x"))
-    homepage = F.Field("homepage", "url", "主页", "Homepage", "basic", max_length=200, searchable=True)
+    monkeypatch.setitem(K.KINDS, "link", K.Kind("link", clean_link))
+    monkeypatch.setitem(UK.UI_KINDS, "link", UK.UI_KINDS["text"])
+    monkeypatch.setitem(KIND_SAMPLES, "link", ("https://a.example.com", "https://b.example.com/x"))
+    homepage = F.Field("homepage", "link", "主页", "Homepage", "basic", max_length=200, searchable=True)
     monkeypatch.setattr(F, "FIELDS", F.FIELDS + (homepage,))
     with db.transaction() as cur:
         cur.execute("ALTER TABLE customers ADD COLUMN homepage VARCHAR")
@@ -278,6 +282,20 @@ def test_a_new_kind_is_one_entry_in_lib_and_one_in_ui(db, actors, monkeypatch):
     with pytest.raises(ValidationError) as ei:
         cs.create_customer(db, actors["admin"], customer_values(homepage="ftp://x"))
     assert ei.value.fields.keys() == {"homepage"}
+
+
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - {f.kind for d in F.DECLARATIONS.values() for f in d}))
+def test_every_kind_round_trips_in_a_field_of_its_own(db, actors, monkeypatch, kind):
+    """Kinds no declared field uses yet (for fields an administrator adds): a field of
+    the kind plus its column goes everywhere the declared fields go, searchable where
+    its value is something a person would type into the search box."""
+    searchable = kind != "yesno"
+    extra = F.Field(f"extra_{kind}", kind, "附加", "Extra", "basic", max_length=200, searchable=searchable)
+    monkeypatch.setattr(F, "FIELDS", F.FIELDS + (extra,))
+    with db.transaction() as cur:
+        for column, sql_type in kind_of(extra).columns(extra).items():
+            cur.execute(f"ALTER TABLE customers ADD COLUMN {column} {sql_type}")
+    assert roundtrip(db, actors["admin"], extra) == []
 
 
 def test_every_declared_column_exists_in_the_schema(db):

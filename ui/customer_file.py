@@ -37,7 +37,7 @@ from ui import grid as G
 from ui import widgets as W
 from ui.context import note_denial
 from ui.format import local_datetime, md_escape, money
-from ui.kinds import ui_kind
+from ui.kinds import input_value, ui_kind
 
 PREFIX = "cf_"
 TOAST = "cf_toast"  # (key, params) shown once on the next run
@@ -197,15 +197,9 @@ def detail_fields() -> tuple[F.Field, ...]:
     return F.stored_in("customer")
 
 
-def _input_value(f: F.Field, v: Any) -> Any:
-    if G._empty(v):
-        return None if f.kind in ("choice", "user") else ""
-    return str(v) if f.kind == "money" else v
-
-
 def _load_inputs(cid: int, rec: Mapping) -> None:
     for f in detail_fields():
-        st.session_state[_k(cid, "f_" + f.name)] = _input_value(f, rec.get(f.name))
+        st.session_state[_k(cid, "f_" + f.name)] = input_value(f, rec.get(f.name))
     st.session_state[_k(cid, "base")] = dict(rec)
     for name in ("errors", "warnings", "conflict"):
         st.session_state.pop(_k(cid, name), None)
@@ -255,7 +249,7 @@ def details(ctx, rec: Mapping) -> None:
                 with col, st.container():
                     allowed = writable and W.may_write_field(ctx.actor, f, rec)
                     if not allowed:
-                        st.session_state[_k(cid, "f_" + f.name)] = _input_value(f, rec.get(f.name))
+                        st.session_state[_k(cid, "f_" + f.name)] = input_value(f, rec.get(f.name))
                     W.form_input(f, lang=lang, db=ctx.db, key=_k(cid, "f_" + f.name), disabled=not allowed, t=t)
                     W.show_problems(errors.get(f.name, []), lang)
                     for w in warnings.get(f.name, []):
@@ -429,7 +423,7 @@ def _contact_key(cid: int, contact_id: int | None, name: str) -> str:
 def _start_edit(cid: int, c: Mapping) -> None:
     st.session_state[_k(cid, "editing")] = c["id"]
     for f in F.CONTACT_FIELDS:
-        st.session_state[_contact_key(cid, c["id"], "f_" + f.name)] = _input_value(f, c.get(f.name))
+        st.session_state[_contact_key(cid, c["id"], "f_" + f.name)] = input_value(f, c.get(f.name))
     st.session_state.pop(_contact_key(cid, c["id"], "errors"), None)
 
 

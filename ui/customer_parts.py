@@ -34,7 +34,7 @@ from ui import grid as G
 from ui import widgets as W
 from ui.customer_file import TOAST, _k, may_change, shown
 from ui.format import local_datetime, md_escape
-from ui.kinds import ref_labels
+from ui.kinds import input_value, ref_labels
 
 PAGE_SIZE = 10
 
@@ -45,16 +45,9 @@ def _pk(cid: int, tab: str, part_id: int | None, name: str) -> str:
     return _k(cid, f"{tab}{part_id or 'new'}_{name}")
 
 
-def _input_value(f: F.Field, v: Any) -> Any:
-    """A stored value as its input holds it (None for an empty list, user or date)."""
-    if G._empty(v):
-        return None if f.kind in ("choice", "user", "date") else ""
-    return v
-
-
 def _load(cid: int, tab: str, part_id: int | None, fields: Sequence[F.Field], values: Mapping) -> None:
     for f in fields:
-        st.session_state[_pk(cid, tab, part_id, "f_" + f.name)] = _input_value(f, values.get(f.name))
+        st.session_state[_pk(cid, tab, part_id, "f_" + f.name)] = input_value(f, values.get(f.name))
     for name in ("errors", "warnings"):
         st.session_state.pop(_pk(cid, tab, part_id, name), None)
 
@@ -92,7 +85,7 @@ def _inputs(ctx, cid: int, tab: str, part_id: int | None, fields: Sequence[F.Fie
     elif warnings:
         st.warning(t("error.confirmation_required"), icon=":material/warning:")
     for f in fields:  # a new input starts at the field's default, or empty (not a list's first item)
-        st.session_state.setdefault(_pk(cid, tab, part_id, "f_" + f.name), _input_value(f, f.default))
+        st.session_state.setdefault(_pk(cid, tab, part_id, "f_" + f.name), input_value(f, f.default))
     for row in range(0, len(fields), 2):
         for col, f in zip(st.columns(2), fields[row:row + 2]):
             with col, st.container():

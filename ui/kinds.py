@@ -2,8 +2,9 @@
 
 One ``UiKind`` per kind, under the same name: the entry form's input, the grid's
 column config, how a stored value becomes a grid cell and a cell a value for the
-service, how a value reads to a person (labels for codes, ¥ for money), and the filter
-panel's options for kinds whose values come from a list.
+service, how a value reads to a person (labels for codes, ¥ for money), how a stored
+value fills the entry form's input, and the filter panel's options for kinds whose
+values come from a list.
 ``tests/test_drift.py`` checks that every kind of ``lib`` has its entry here.
 
 Form inputs carry no ``max_chars``: the browser would refuse a whole paste that is too
@@ -23,7 +24,7 @@ import streamlit as st
 from lib.core.i18n import t
 from lib.customers.customer import active_usernames, is_blank
 from lib.customers.fields import Field
-from lib.customers.kinds import DATE_MAX, DATE_MIN, MONEY_MAX
+from lib.customers.kinds import DATE_MAX, DATE_MIN, MONEY_MAX, NUMBER_MAX, plain_number
 from ui.format import money
 
 
@@ -103,6 +104,20 @@ def _user_input(f: Field, w: Widget) -> None:
                  placeholder=w.placeholder_choose, persist_state="session")
 
 
+def _yes_no_label(lang: str) -> Callable[[Any], str]:
+    labels = {True: t("kinds.yes", lang), False: t("kinds.no", lang)}
+    return lambda v: labels.get(v, str(v))
+
+
+def _yesno_input(f: Field, w: Widget) -> None:
+    # A select box, not a checkbox: "not set" (None) is a value of its own. Without a
+    # state it would start at its first option, and a new record would say "yes" unasked.
+    if st.session_state.get(w.key) not in (True, False):
+        st.session_state[w.key] = None
+    st.selectbox(w.label, [True, False], key=w.key, format_func=_yes_no_label(w.lang), help=w.help,
+                 disabled=w.disabled, placeholder=w.placeholder_choose, persist_state="session")
+
+
 def _date_input(f: Field, w: Widget) -> None:
     # No value means empty (st.date_input would otherwise fill in today on its own);
     # a default such as "today" is the service's, shown by the page that sets it.
@@ -142,6 +157,23 @@ def _money_column(f: Field, common: dict, db, lang: str):
                                          **common)
 
 
+def _number_column(f: Field, common: dict, db, lang: str):
+    # "plain": the number with the places it has (12.5, 0.0001), where the step alone
+    # would show four places everywhere and "localized" rounds to three.
+    return st.column_config.NumberColumn(min_value=-float(NUMBER_MAX), max_value=float(NUMBER_MAX), step=0.0001,
+                                         format="plain", width=150, **common)
+
+
+def _yesno_column(f: Field, common: dict, db, lang: str):
+    # Not a CheckboxColumn: a checkbox cannot show "not set".
+    return st.column_config.SelectboxColumn(options=[True, False], format_func=_yes_no_label(lang),
+                                            width=col_width(len(common["label"]), lang), **common)
+
+
+def _url_column(f: Field, common: dict, db, lang: str):
+    return st.column_config.LinkColumn(max_chars=f.max_length, display_text=None, width=240, **common)
+
+
 def _date_column(f: Field, common: dict, db, lang: str):
     return st.column_config.DateColumn(format="YYYY-MM-DD", min_value=DATE_MIN, max_value=DATE_MAX, width=120,
                                        **common)
@@ -172,6 +204,15 @@ def _money_to_service(v: Any) -> Any:
 
 def _money_cell(v: Any) -> Any:
     return None if v is None else float(v)
+
+
+def _number_input(v: Any) -> Any:
+    """A stored number as its form input holds it: its plain text ("12.5")."""
+    return plain_number(v) if isinstance(v, Decimal) else str(v)
+
+
+def _money_input(v: Any) -> Any:
+    return str(v)
 
 
 def _date_text(v: Any) -> str:
@@ -206,6 +247,15 @@ def _shown_money(f: Field, v: Any, db, lang: str) -> str:
     return money(v, lang)
 
 
+def _shown_number(f: Field, v: Any, db, lang: str) -> str:
+    value = _money_value(v)  # the grid hands back a float, a stored number is a Decimal
+    return plain_number(value) if isinstance(value, Decimal) else str(v)
+
+
+def _shown_yesno(f: Field, v: Any, db, lang: str) -> str:
+    return _yes_no_label(lang)(v)
+
+
 # -- filter options --------------------------------------------------------------------------
 def _choice_options(f: Field, db, lang: str) -> tuple[list, Callable[[Any], str]]:
     labels = ref_labels(db, f.options or "", lang)
@@ -227,20 +277,28 @@ class UiKind:
     shown: Callable[[Field, Any, Any, str], str] = _shown_plain  # a non-empty value as text for a person
     # (options, format_func) for the filter panel; kinds whose values come from a list.
     filter_options: Callable[[Field, Any, str], tuple[list, Callable[[Any], str]]] | None = None
+    to_input: Callable[[Any], Any] = _identity  # non-empty stored value -> entry-form input value
+    blank_input: Any = ""  # an empty value's entry-form input value (None for a select box or date)
 
 
 UI_KINDS: dict[str, UiKind] = {
     "text": UiKind(_text_input(), _text_column),
     "longtext": UiKind(_text_area, _text_column),
-    "choice": UiKind(_choice_input, _choice_column, filter_options=_choice_options, shown=_shown_choice),
-    "user": UiKind(_user_input, _user_column, filter_options=_user_options),
+    "choice": UiKind(_choice_input, _choice_column, filter_options=_choice_options, shown=_shown_choice,
+                     blank_input=None),
+    "user": UiKind(_user_input, _user_column, filter_options=_user_options, blank_input=None),
     "phone": UiKind(_text_input("13800138000 / 0755-12345678 转 12"), _text_column),
     "email": UiKind(_text_input("name@example.com"), _text_column),
     "uscc": UiKind(_text_input("91110108551385082Q"), _text_column),
     # Money is a text input in the form, so what the user typed ("1,234.50") stays as typed.
     "money": UiKind(_text_input("50000"), _money_column, dtype="float64", to_cell=_money_cell,
-                    to_service=_money_to_service, same=_money_same, shown=_shown_money),
-    "date": UiKind(_date_input, _date_column, same=_date_same, shown=_shown_date),
+                    to_service=_money_to_service, same=_money_same, shown=_shown_money, to_input=_money_input),
+    "date": UiKind(_date_input, _date_column, same=_date_same, shown=_shown_date, blank_input=None),
+    # A number is typed as text too (what was typed stays), and compared as money is.
+    "number": UiKind(_text_input("12.5"), _number_column, dtype="float64", to_cell=_money_cell,
+                     to_service=_money_to_service, same=_money_same, shown=_shown_number, to_input=_number_input),
+    "yesno": UiKind(_yesno_input, _yesno_column, shown=_shown_yesno, blank_input=None),
+    "url": UiKind(_text_input("https://"), _url_column),
 }
 
 
@@ -249,3 +307,9 @@ def ui_kind(f: Field) -> UiKind:
         return UI_KINDS[f.kind]
     except KeyError:
         raise AssertionError(f"field {f.name}: kind {f.kind!r} has no UI entry in ui.kinds") from None
+
+
+def input_value(f: Field, v: Any) -> Any:
+    """A stored value as field ``f``'s entry-form input holds it."""
+    uk = ui_kind(f)
+    return uk.blank_input if empty(v) else uk.to_input(v)

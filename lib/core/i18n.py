@@ -151,6 +151,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "金额请用半角数字 0-9（请关闭全角输入）。",
         "en": "Use the digits 0-9 for amounts (not full-width or other digits).",
     },
+    "validation.number_invalid": {"zh": "请输入数字，例如 12.5 或 -3。", "en": "Enter a number, e.g. 12.5 or -3."},
+    "validation.number_decimals": {"zh": "最多四位小数。", "en": "At most four decimal places."},
+    "validation.number_too_large": {
+        "zh": "数值须在 -{max} 到 {max} 之间。",
+        "en": "The number must be between -{max} and {max}.",
+    },
+    "validation.number_exponent": {
+        "zh": "请直接写出数字（如 1000），不要用科学计数法（如 1e3）。",
+        "en": "Write the number out (e.g. 1000), not in exponent notation (e.g. 1e3).",
+    },
+    "validation.number_digits": {
+        "zh": "数字请用半角 0-9（请关闭全角输入）。",
+        "en": "Use the digits 0-9 for numbers (not full-width or other digits).",
+    },
+    "validation.yesno_invalid": {"zh": "请填写“是”或“否”。", "en": "Enter yes or no."},
+    "validation.url_invalid": {
+        "zh": "“{value}”不是有效的网址，请以 http:// 或 https:// 开头，例如 https://www.example.com。",
+        "en": "“{value}” is not a web address: start it with http:// or https://, e.g. https://www.example.com.",
+    },
     "validation.possible_duplicates": {
         "zh": "可能已有 {n} 个相同的客户。确认仍要保存吗？",
         "en": "{n} existing customer(s) may be the same. Save anyway?",

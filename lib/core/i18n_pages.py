@@ -12,6 +12,9 @@ PAGES: dict[str, dict[str, str]] = {
     "form.group.credit": {"zh": "信用与状态", "en": "Credit and status"},
     "form.group.notes": {"zh": "备注", "en": "Notes"},
     "form.choose": {"zh": "请选择", "en": "Choose"},
+    # A yes/no field's value (ui.kinds: the form's and the grid's options, and how it reads).
+    "kinds.yes": {"zh": "是", "en": "Yes"},
+    "kinds.no": {"zh": "否", "en": "No"},
     "form.locked_field": {
         "zh": "您的角色不能设置此项，保存时将使用默认值。",
         "en": "Your role cannot set this; the default is used when saving.",

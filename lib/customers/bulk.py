@@ -18,7 +18,8 @@ from lib.customers import customer as cs
 
 _TS = pa.timestamp("us")
 _ARROW = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": _TS,
-          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2), "DATE": pa.date32(), "BLOB": pa.binary()}
+          "VARCHAR": pa.string(), "DECIMAL(14,2)": pa.decimal128(14, 2),
+          "DECIMAL(18,4)": pa.decimal128(18, 4), "DATE": pa.date32(), "BLOB": pa.binary()}
 
 
 def arrow_type(sql_type: str) -> pa.DataType:

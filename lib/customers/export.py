@@ -13,9 +13,12 @@ Headers are the labels in the user's language. Cells:
 * users (owner, updated by): the **username**, not the display name: usernames are
   unique and are what the form, the grid and an import accept, so an exported file
   re-imports unchanged; display names may repeat and change;
-* money: a number (CSV ``100000.00``; XLSX a number cell shown ``#,##0.00``);
+* money: a number (CSV ``100000.00``; XLSX a number cell shown ``#,##0.00``); a number
+  field's value (kind ``number``) with the places it has (CSV ``12.5``; XLSX a number
+  cell in the General format, so beyond 15 significant digits as Excel rounds it);
 * timestamps: Asia/Shanghai local time, ``2026-03-01 14:05:00`` (XLSX a date cell in
-  that format); dates ``2026-03-01``; yes/no in the user's language;
+  that format); dates ``2026-03-01``; yes/no (archived, a ``yesno`` field) as 是/否 or
+  yes/no in the user's language, which an import reads back; web addresses as text;
 * text: as stored, through ``lib.core.text.formula_safe``: a value starting with
   ``= + - @``, tab or carriage return gets a leading apostrophe, so no spreadsheet
   reads it as a formula (XLSX cells are written as strings besides, never formulas).
@@ -58,6 +61,7 @@ from lib.core.text import formula_safe
 from lib.customers import customer as cs
 from lib.customers import fields as F
 from lib.customers.fields import Field, SystemColumn
+from lib.customers.kinds import plain_number
 from lib.customers.search import CustomerFilters, list_filters, where_clause
 
 FORMATS = ("csv", "xlsx")
@@ -80,9 +84,11 @@ _XLSX_OPTIONS = {
 # What a cell holds, by the kind of the field or system column. Every kind of
 # lib.customers.kinds has an entry (tests/test_export.py checks it).
 TEXT, LABEL, MONEY, NUMBER, DAY, TIME, YES_NO = "text", "label", "money", "number", "date", "time", "yes_no"
+DECIMAL = "decimal"  # a number kind's value: every place it has, none added
 CELL_OF_KIND = {
     "text": TEXT, "longtext": TEXT, "phone": TEXT, "email": TEXT, "uscc": TEXT, "user": TEXT, "code": TEXT,
     "choice": LABEL, "money": MONEY, "date": DAY, "timestamp": TIME, "bool": YES_NO, "int": NUMBER,
+    "number": DECIMAL, "yesno": YES_NO, "url": TEXT,
 }
 
 
@@ -96,7 +102,7 @@ class Column:
 
     name: str
     sql: str  # the SELECT expression (customers ``c``, primary contact ``p``)
-    cell: str  # one of TEXT, LABEL, MONEY, NUMBER, DAY, TIME, YES_NO
+    cell: str  # one of TEXT, LABEL, MONEY, NUMBER, DECIMAL, DAY, TIME, YES_NO
     source: Field | SystemColumn
 
     def label(self, lang: str) -> str:
@@ -133,6 +139,10 @@ def _converters(db, columns: Sequence[Column], lang: str, fmt: str) -> list[Call
     def number(v):
         return v
 
+    def decimal(v):
+        # 12.5, not the column's 12.5000 (nor 1.25E+1): a Decimal the CSV writes as it reads.
+        return None if v is None else Decimal(plain_number(v))
+
     as_text = fmt == "csv"
     # Asia/Shanghai has a fixed offset (lib.core.clock): adding it is to_local without
     # the time-zone arithmetic, a tenth of the export's time at 1M rows.
@@ -163,7 +173,8 @@ def _converters(db, columns: Sequence[Column], lang: str, fmt: str) -> list[Call
         if c.cell == LABEL:
             out.append(label_of(c.source.options))
         else:
-            out.append({TEXT: text, MONEY: number, NUMBER: number, DAY: day, TIME: time, YES_NO: yes_no}[c.cell])
+            out.append({TEXT: text, MONEY: number, NUMBER: number, DECIMAL: decimal, DAY: day, TIME: time,
+                        YES_NO: yes_no}[c.cell])
     return out
 
 
@@ -480,7 +491,7 @@ def _write_xlsx(out: BinaryIO, head: list[str], columns: Sequence[Column], batch
     book = xlsxwriter.Workbook(out, _XLSX_OPTIONS)
     bold = book.add_format({"bold": True})
     formats = {TIME: book.add_format({"num_format": _XLSX_TIME}), DAY: book.add_format({"num_format": _XLSX_DATE}),
-               MONEY: book.add_format({"num_format": _XLSX_MONEY}), NUMBER: None}
+               MONEY: book.add_format({"num_format": _XLSX_MONEY}), NUMBER: None, DECIMAL: None}
     cells = [c.cell for c in columns]
     title = t("export.sheet_customers", lang)
     sheets = 0
@@ -509,7 +520,7 @@ def _write_xlsx(out: BinaryIO, head: list[str], columns: Sequence[Column], batch
                 if v is None:
                     continue
                 cell = cells[i]
-                if cell == MONEY or cell == NUMBER:
+                if cell == MONEY or cell == NUMBER or cell == DECIMAL:
                     sheet.write_number(row_no, i, float(v), formats[cell])
                 elif cell == TIME:
                     sheet.write_datetime(row_no, i, v, formats[TIME])
@@ -537,6 +548,9 @@ _SAMPLES: dict[str, Callable[[Field, str], Any]] = {
     "email": lambda f, lang: "name@example.com",
     "uscc": lambda f, lang: "91110108551385082Q",
     "money": lambda f, lang: Decimal("100000.00"),
+    "number": lambda f, lang: 12.5,  # a float: written as a plain number cell (a Decimal is money's)
+    "yesno": lambda f, lang: t("export.yes", lang),
+    "url": lambda f, lang: "https://www.example.com",
     "date": lambda f, lang: local_today(),
     "choice": lambda f, lang: None,  # the default's label, else the first active item's
     "user": lambda f, lang: None,  # the actor's username, when given
@@ -589,6 +603,8 @@ def import_template(db, lang: str, *, actor=None, fields: Sequence[Field] | None
         sheet.write_string(0, i, formula_safe(f.label(lang)), bold)
         if isinstance(sample, Decimal):
             sheet.write_number(1, i, float(sample), money)
+        elif isinstance(sample, float):
+            sheet.write_number(1, i, sample)
         elif isinstance(sample, date):
             sheet.write_datetime(1, i, datetime(sample.year, sample.month, sample.day), day)
         elif sample is not None:

@@ -47,7 +47,8 @@ GROUPS = ("basic", "contact", "classification", "credit", "notes")
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # a key of lib.customers.kinds.KINDS: text, longtext, choice, phone, email, uscc, money, user, date
+    kind: str  # a key of lib.customers.kinds.KINDS: text, longtext, choice, phone, email, uscc, money, user, date,
+    #            number, yesno, url
     label_zh: str
     label_en: str
     group: str

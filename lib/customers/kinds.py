@@ -5,7 +5,7 @@ how such a value is cleaned and validated, which columns store it (a phone store
 number as typed plus its E.164 form and extension), its storage type, what it adds to
 the free-text search haystack and how it is written in the audit log. Validation, the
 write path, search and the bulk loader read these entries; nothing else switches on a
-kind's name. A new kind (say ``url``) is one entry here plus its UI half in
+kind's name. A new kind (say ``isbn``) is one entry here plus its UI half in
 ``ui.kinds`` (form widget, grid column, grid cell conversion; ``lib`` never imports
 streamlit), which a drift test checks exists for every kind.
 
@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -35,6 +36,8 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 MONEY_MAX = Decimal("999999999999.99")  # DECIMAL(14, 2)
+NUMBER_MAX = Decimal("99999999999999.9999")  # DECIMAL(18, 4)
+NUMBER_PLACES = Decimal("0.0001")
 _MONEY_STRIP = re.compile(r"[\s,，¥￥]|^(?:RMB|CNY)", re.I)
 _MONEY_TEXT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 _MONEY_EXPONENT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)e[+-]?[0-9]+$", re.I)
@@ -236,17 +239,21 @@ def clean_uscc(value: Any, f: Field, problems: Problems, check: bool) -> str | N
     return code
 
 
-def clean_money(value: Any, f: Field, problems: Problems) -> Decimal | None:
+def _decimal(value: Any, f: Field, problems: Problems, what: str) -> Decimal | None:
+    """A finite Decimal read from a number or from text written with 0-9, at most one
+    point, and thousand separators, spaces, ¥ or RMB/CNY as decoration; None when empty
+    or refused (the refusal is in ``problems``, under ``validation.<what>_invalid``,
+    ``_digits`` or ``_exponent``). Range and places are the caller's."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        problems.error(f.name, "validation.money_invalid")
+        problems.error(f.name, f"validation.{what}_invalid")
         return None
     if isinstance(value, float):
         if value != value:  # NaN: an empty grid cell
             return None
         if value in (float("inf"), float("-inf")):
-            problems.error(f.name, "validation.money_invalid")
+            problems.error(f.name, f"validation.{what}_invalid")
             return None
         value = Decimal(repr(value))  # repr: the shortest text that reads back as this float
     if isinstance(value, int):
@@ -257,22 +264,29 @@ def clean_money(value: Any, f: Field, problems: Problems) -> Decimal | None:
             return None
         text = _MONEY_STRIP.sub("", value.strip())
         if len(text) > 40:
-            problems.error(f.name, "validation.money_invalid")
+            problems.error(f.name, f"validation.{what}_invalid")
             return None
         # Python's Decimal reads "1e3", "1_000" and digits of any script ("１０００");
-        # an amount is refused unless it is written with 0-9 and at most one point
+        # a number is refused unless it is written with 0-9 and at most one point
         # (see lib.customers.fields, credit_limit).
         if not _MONEY_TEXT.match(text):
             if any(ch.isdigit() and not ch.isascii() for ch in text):
-                problems.error(f.name, "validation.money_digits")
+                problems.error(f.name, f"validation.{what}_digits")
             elif _MONEY_EXPONENT.match(text):
-                problems.error(f.name, "validation.money_exponent")
+                problems.error(f.name, f"validation.{what}_exponent")
             else:
-                problems.error(f.name, "validation.money_invalid")
+                problems.error(f.name, f"validation.{what}_invalid")
             return None
         value = Decimal(text)
     if not isinstance(value, Decimal) or not value.is_finite():
-        problems.error(f.name, "validation.money_invalid")
+        problems.error(f.name, f"validation.{what}_invalid")
+        return None
+    return value
+
+
+def clean_money(value: Any, f: Field, problems: Problems) -> Decimal | None:
+    value = _decimal(value, f, problems, "money")
+    if value is None:
         return None
     if value < 0:
         problems.error(f.name, "validation.money_negative")
@@ -286,6 +300,94 @@ def clean_money(value: Any, f: Field, problems: Problems) -> Decimal | None:
         return None
     # copy_abs: "-0" is zero; stored as 0.00, it must not be "-0.00" in the audit log.
     return value.quantize(Decimal("0.01")).copy_abs()
+
+
+def clean_number(value: Any, f: Field, problems: Problems) -> Decimal | None:
+    """A decimal number, negative allowed, with at most four places (more is refused,
+    not rounded, as for money) and at most ``NUMBER_MAX`` either side of zero; read as
+    money is (``_decimal``). Returned normalized without trailing zeros ("-0" is 0)."""
+    value = _decimal(value, f, problems, "number")
+    if value is None:
+        return None
+    if abs(value) > NUMBER_MAX:
+        problems.error(f.name, "validation.number_too_large", max="99,999,999,999,999.9999")
+        return None
+    if value != value.quantize(NUMBER_PLACES):
+        problems.error(f.name, "validation.number_decimals")
+        return None
+    return _normalized(value)
+
+
+def _normalized(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros and never in exponent form (Decimal's normalize
+    makes 100 "1E+2"); "-0" is 0."""
+    if not value:
+        return Decimal(0)
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+
+
+def plain_number(value: Decimal) -> str:
+    """A number as plain text: "12.5", "-3", "0.0001" (no exponent, no trailing zeros)."""
+    return f"{_normalized(value):f}"
+
+
+_YES = frozenset(("是", "yes", "y", "true", "1", "√", "✓"))
+_NO = frozenset(("否", "no", "n", "false", "0", "×", "✗"))
+
+
+def clean_yesno(value: Any, f: Field, problems: Problems) -> bool | None:
+    """True or False from a bool, 1 or 0, or text such as 是/否, yes/no, y/n, true/false,
+    1/0, √/× or ✓/✗ (any case, trimmed); empty is None (not set)."""
+    if value is None or (isinstance(value, float) and value != value):  # NaN: an empty grid cell
+        return None
+    if isinstance(value, bool):
+        return value
+    # An int 1 or 0 (a spreadsheet's number cell may arrive as 1.0). Not ``in (0, 1)``
+    # on a Decimal sNaN: comparing one raises.
+    if isinstance(value, (int, float)) or (isinstance(value, Decimal) and not value.is_nan()):
+        if value == 1 or value == 0:
+            return value == 1
+    if isinstance(value, str):
+        text = value.strip().casefold()
+        if not text:
+            return None
+        if text in _YES:
+            return True
+        if text in _NO:
+            return False
+    problems.error(f.name, "validation.yesno_invalid")
+    return None
+
+
+def clean_url(value: Any, f: Field, problems: Problems) -> str | None:
+    """A web address as typed (trimmed): http:// or https:// and a host that has a dot
+    or is localhost. Nothing is added or changed ("example.com" is refused, not given a
+    scheme)."""
+    text = clean_text(value, f, problems)
+    if text is None:
+        return None
+    if not _web_address(text):
+        problems.error(f.name, "validation.url_invalid", value=text[:80])
+        return None
+    return text
+
+
+def _web_address(text: str) -> bool:
+    if any(ch.isspace() for ch in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:  # "http://[x", "http://a.com:port"
+        return False
+    if parts.scheme.lower() not in ("http", "https"):
+        return False
+    if host == "localhost":
+        return True
+    labels = host.removesuffix(".").split(".")  # a fully qualified "example.com." too
+    return len(labels) > 1 and all(labels)
 
 
 _DATE_TEXT = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})$")
@@ -414,6 +516,21 @@ def _phone_parts(stored: Mapping[str, Any]) -> list[str]:
     return [p for p in (digits(stored.get("")), digits(stored.get("_e164"))) if p]
 
 
+def _number_json(v: Any) -> Any:
+    """A number in the audit log: its plain text with every place it has ("12.5", "-3",
+    "0.0001"), where money's two-place format would lose places."""
+    return plain_number(v) if isinstance(v, Decimal) else v
+
+
+def _number_parts(stored: Mapping[str, Any]) -> list[str]:
+    v = stored.get("")
+    return [plain_number(v)] if isinstance(v, Decimal) else _text_parts(stored)
+
+
+def _no_parts(stored: Mapping[str, Any]) -> list[str]:
+    return []  # "True" in the search haystack would find nothing anyone types
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("text", lambda raw, f, p, ctx, check, cur: {"": clean_text(raw, f, p)}),
     Kind("longtext", lambda raw, f, p, ctx, check, cur: {"": clean_text(raw, f, p, multiline=True)}),
@@ -425,6 +542,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("money", lambda raw, f, p, ctx, check, cur: {"": clean_money(raw, f, p)}, sql_type="DECIMAL(14,2)"),
     # Stored as DATE, written ISO (2026-03-01) in the audit log's JSON.
     Kind("date", lambda raw, f, p, ctx, check, cur: {"": clean_date(raw, f, p)}, sql_type="DATE"),
+    # Kinds for fields an administrator adds; no built-in field uses them yet.
+    Kind("number", lambda raw, f, p, ctx, check, cur: {"": clean_number(raw, f, p)}, sql_type="DECIMAL(18,4)",
+         search_parts=_number_parts, to_json=_number_json),
+    # Stored as BOOLEAN (None: not set), written true/false in the audit log's JSON.
+    Kind("yesno", lambda raw, f, p, ctx, check, cur: {"": clean_yesno(raw, f, p)}, sql_type="BOOLEAN",
+         search_parts=_no_parts),
+    Kind("url", lambda raw, f, p, ctx, check, cur: {"": clean_url(raw, f, p)}),
 )}
 
 
