@@ -65,8 +65,11 @@ class Console:
 # -- commands ---------------------------------------------------------------------------
 def _open(args):
     from lib.core.db import Database
+    from lib.customers import custom_fields
 
-    return Database(args.db)
+    db = Database(args.db)
+    custom_fields.install(db)  # import and export read the customer's custom fields too
+    return db
 
 
 def _progress(console: Console) -> Callable[[int, int], None]:

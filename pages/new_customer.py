@@ -71,9 +71,11 @@ def render() -> None:
             st.warning(t("error.confirmation_required"), icon=":material/warning:")
         defaults = new_customer_defaults(ctx.actor)
         for group in F.GROUPS:
+            fields = F.form_fields(group)
+            if not fields:  # "custom" until an administrator adds a field
+                continue
             with st.container(border=True):
                 st.markdown("##### " + t("form.group." + group))
-                fields = F.form_fields(group)
                 per_row = 2 if len(fields) > 1 else 1
                 for row in range(0, len(fields), per_row):
                     # Fields in rows (a message under one field does not shift the

@@ -29,6 +29,16 @@ _PYTEST_MAIN = sys.modules["__main__"]
 def _restore_main_module():
     yield
     sys.modules["__main__"] = _PYTEST_MAIN
+
+
+@pytest.fixture(autouse=True)
+def _builtin_declaration():
+    """A test that installed a database's custom fields leaves the next test the
+    built-in declaration (the process-wide declaration follows the open database)."""
+    yield
+    from lib.customers import fields as F
+
+    F.install()
 ROLES = {"admin": "admin", "manager": "manager", "sales": "sales", "sales2": "sales", "viewer": "viewer"}
 
 

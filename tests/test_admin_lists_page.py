@@ -46,7 +46,7 @@ def tier_items(db):
 def test_the_section_offers_every_managed_list_and_shows_its_items(db, db_path, lang):
     at = run(open_page(make_app(db_path, "admin", lang=lang), "admin"))
     assert [tab.label for tab in at.tabs] == [t("admin.tab_users", lang), t("lists.tab", lang),
-                                             t("admin.tab_settings", lang), t("admin.tab_backups", lang),
+                                             t("fields.tab", lang), t("admin.tab_settings", lang), t("admin.tab_backups", lang),
                                              t("audit.tab", lang)]
     chooser = at.selectbox(key="al_list")
     assert chooser.options == [t("lists.name." + n, lang) for n in ra.MANAGED_LISTS]

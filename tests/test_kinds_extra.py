@@ -27,9 +27,9 @@ from lib.customers.sheets import read_sheet
 from lib.customers.validation import validate_customer
 from tests.conftest import customer_values
 
-NUMBER = F.Field("extra_number", "number", "附加数字", "Extra number", "basic")
-YESNO = F.Field("extra_yesno", "yesno", "附加是否", "Extra yes/no", "basic")
-URL = F.Field("extra_url", "url", "附加网址", "Extra web address", "basic", max_length=200)
+NUMBER = F.Field("cf_extra_number", "number", "附加数字", "Extra number", "basic")
+YESNO = F.Field("cf_extra_yesno", "yesno", "附加是否", "Extra yes/no", "basic")
+URL = F.Field("cf_extra_url", "url", "附加网址", "Extra web address", "basic", max_length=200)
 EXTRA = (NUMBER, YESNO, URL)
 
 
@@ -153,7 +153,7 @@ def test_number_search_text_is_its_plain_text():
 
 
 def test_number_is_stored_as_decimal_18_4():
-    assert kind_of(NUMBER).columns(NUMBER) == {"extra_number": "DECIMAL(18,4)"}
+    assert kind_of(NUMBER).columns(NUMBER) == {"cf_extra_number": "DECIMAL(18,4)"}
 
 
 @settings(max_examples=300, deadline=None)
@@ -225,7 +225,7 @@ def test_yes_no_message_and_audit_value():
     assert MESSAGES["validation.yesno_invalid"] == {"zh": "请填写“是”或“否”。", "en": "Enter yes or no."}
     assert KINDS["yesno"].to_json(True) is True and KINDS["yesno"].to_json(False) is False
     assert KINDS["yesno"].to_json(None) is None
-    assert kind_of(YESNO).columns(YESNO) == {"extra_yesno": "BOOLEAN"}
+    assert kind_of(YESNO).columns(YESNO) == {"cf_extra_yesno": "BOOLEAN"}
     assert KINDS["yesno"].search_parts({"": True}) == []
 
 
@@ -291,30 +291,30 @@ def test_messages_take_the_same_parameters_in_both_languages():
 
 # -- through the write path, export and import ------------------------------------------------------
 @pytest.fixture
-def extra(db, monkeypatch):
-    """The three kinds as fields an administrator added: declaration plus columns."""
-    monkeypatch.setattr(F, "FIELDS", F.FIELDS + EXTRA)
-    with db.transaction() as cur:
-        for f in EXTRA:
-            for column, sql_type in kind_of(f).columns(f).items():
-                cur.execute(f"ALTER TABLE customers ADD COLUMN {column} {sql_type}")
+def extra(db, actors):
+    """The three kinds as fields an administrator added (lib.customers.custom_fields)."""
+    from lib.customers import custom_fields
+
+    for f in EXTRA:
+        custom_fields.add_field(db, actors["admin"], key=f.name.removeprefix("cf_"), label_zh=f.label_zh,
+                                label_en=f.label_en, kind=f.kind, max_length=f.max_length, edit_roles=list(db.roles()))
     return EXTRA
 
 
 def test_values_are_stored_and_read_back(db, actors, extra):
     rec = cs.create_customer(db, actors["manager"], customer_values(
-        extra_number="1,234.5", extra_yesno="否", extra_url="https://www.example.com"))
+        cf_extra_number="1,234.5", cf_extra_yesno="否", cf_extra_url="https://www.example.com"))
     got = cs.get_customer(db, actors["manager"], rec["id"])
-    assert got["extra_number"] == Decimal("1234.5") and got["extra_yesno"] is False
-    assert got["extra_url"] == "https://www.example.com"
+    assert got["cf_extra_number"] == Decimal("1234.5") and got["cf_extra_yesno"] is False
+    assert got["cf_extra_url"] == "https://www.example.com"
     [entry] = cs.history(db, actors["manager"], rec["id"])
-    assert entry["changes"]["extra_number"] == [None, "1234.5"]
-    assert entry["changes"]["extra_yesno"] == [None, False]
+    assert entry["changes"]["cf_extra_number"] == [None, "1234.5"]
+    assert entry["changes"]["cf_extra_yesno"] == [None, False]
     # "no" for a stored False is no change; clearing it is one.
-    same = cs.update_customer(db, actors["manager"], rec["id"], {"extra_yesno": "no"}, rec["version"])
+    same = cs.update_customer(db, actors["manager"], rec["id"], {"cf_extra_yesno": "no"}, rec["version"])
     assert same["version"] == rec["version"]
-    cleared = cs.update_customer(db, actors["manager"], rec["id"], {"extra_yesno": None}, rec["version"])
-    assert cleared["extra_yesno"] is None and cleared["version"] == rec["version"] + 1
+    cleared = cs.update_customer(db, actors["manager"], rec["id"], {"cf_extra_yesno": None}, rec["version"])
+    assert cleared["cf_extra_yesno"] is None and cleared["version"] == rec["version"] + 1
 
 
 def test_refusals_come_back_by_field(db, actors, extra):
@@ -322,65 +322,65 @@ def test_refusals_come_back_by_field(db, actors, extra):
 
     with pytest.raises(ValidationError) as ei:
         cs.create_customer(db, actors["manager"], customer_values(
-            extra_number="1.23456", extra_yesno="maybe", extra_url="www.example.com"))
+            cf_extra_number="1.23456", cf_extra_yesno="maybe", cf_extra_url="www.example.com"))
     assert {f: [p.key for p in ps] for f, ps in ei.value.fields.items()} == {
-        "extra_number": ["validation.number_decimals"], "extra_yesno": ["validation.yesno_invalid"],
-        "extra_url": ["validation.url_invalid"]}
+        "cf_extra_number": ["validation.number_decimals"], "cf_extra_yesno": ["validation.yesno_invalid"],
+        "cf_extra_url": ["validation.url_invalid"]}
 
 
 @pytest.mark.parametrize("lang, yes, no", [("zh", "是", "否"), ("en", "yes", "no")])
 def test_csv_export_writes_the_number_plainly_and_yes_no_in_words(db, actors, extra, lang, yes, no):
     a = cs.create_customer(db, actors["manager"], customer_values(
-        extra_number="-0.0001", extra_yesno="yes", extra_url="https://a.example.com/x"))
-    b = cs.create_customer(db, actors["manager"], customer_values(extra_number="12.5", extra_yesno=False))
-    c = cs.create_customer(db, actors["manager"], customer_values(extra_number="100"))
+        cf_extra_number="-0.0001", cf_extra_yesno="yes", cf_extra_url="https://a.example.com/x"))
+    b = cs.create_customer(db, actors["manager"], customer_values(cf_extra_number="12.5", cf_extra_yesno=False))
+    c = cs.create_customer(db, actors["manager"], customer_values(cf_extra_number="100"))
     out = io.BytesIO()
     ex.export_customers(db, actors["manager"], CustomerFilters(), "csv", out, lang)
     rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline="")))
     names = [col.name for col in ex.export_columns()]
-    assert rows[0][names.index("extra_number")] == NUMBER.label(lang)
+    assert rows[0][names.index("cf_extra_number")] == NUMBER.label(lang)
     cells = {r[0]: dict(zip(names, r)) for r in rows[1:]}
-    assert (cells[a["code"]]["extra_number"], cells[a["code"]]["extra_yesno"], cells[a["code"]]["extra_url"]) == \
+    assert (cells[a["code"]]["cf_extra_number"], cells[a["code"]]["cf_extra_yesno"], cells[a["code"]]["cf_extra_url"]) == \
         ("-0.0001", yes, "https://a.example.com/x")
-    assert (cells[b["code"]]["extra_number"], cells[b["code"]]["extra_yesno"], cells[b["code"]]["extra_url"]) == \
+    assert (cells[b["code"]]["cf_extra_number"], cells[b["code"]]["cf_extra_yesno"], cells[b["code"]]["cf_extra_url"]) == \
         ("12.5", no, "")
-    assert (cells[c["code"]]["extra_number"], cells[c["code"]]["extra_yesno"]) == ("100", "")
+    assert (cells[c["code"]]["cf_extra_number"], cells[c["code"]]["cf_extra_yesno"]) == ("100", "")
 
 
 def test_xlsx_export_writes_the_number_as_a_number_cell(db, actors, extra):
     rec = cs.create_customer(db, actors["manager"], customer_values(
-        extra_number="-1234.5678", extra_yesno=True, extra_url="https://a.example.com"))
+        cf_extra_number="-1234.5678", cf_extra_yesno=True, cf_extra_url="https://a.example.com"))
     out = io.BytesIO()
     ex.export_customers(db, actors["manager"], CustomerFilters(), "xlsx", out, "zh")
     sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue())).worksheets[0]
     names = [col.name for col in ex.export_columns()]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == rec["code"])
     cells = {names[i]: cell for i, cell in enumerate(row)}
-    assert cells["extra_number"].data_type == "n" and cells["extra_number"].value == -1234.5678
-    assert cells["extra_yesno"].data_type == "s" and cells["extra_yesno"].value == "是"
-    assert cells["extra_url"].data_type == "s" and cells["extra_url"].value == "https://a.example.com"
-    assert cells["extra_url"].hyperlink is None  # text, not a link the file opens
+    assert cells["cf_extra_number"].data_type == "n" and cells["cf_extra_number"].value == -1234.5678
+    assert cells["cf_extra_yesno"].data_type == "s" and cells["cf_extra_yesno"].value == "是"
+    assert cells["cf_extra_url"].data_type == "s" and cells["cf_extra_url"].value == "https://a.example.com"
+    assert cells["cf_extra_url"].hyperlink is None  # text, not a link the file opens
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_import_template_sample_row_is_accepted(db, actors, extra, lang):
     wb = openpyxl.load_workbook(io.BytesIO(ex.import_template(db, lang, actor=actors["manager"])))
     ws = wb.worksheets[0]
-    sample = {f.name: c.value for f, c in zip(F.FIELDS, ws[2])}
-    assert sample["extra_number"] == 12.5 and sample["extra_url"] == "https://www.example.com"
+    sample = {f.name: c.value for f, c in zip(F.declared(), ws[2])}
+    assert sample["cf_extra_number"] == 12.5 and sample["cf_extra_url"] == "https://www.example.com"
     clean = validate_customer(sample, cs.validation_context(db))
-    assert clean.customer["extra_number"] == Decimal("12.5") and clean.customer["extra_yesno"] is True
+    assert clean.customer["cf_extra_number"] == Decimal("12.5") and clean.customer["cf_extra_yesno"] is True
 
 
 def test_an_exported_file_imports_back_unchanged(db, actors, extra):
     manager = actors["manager"]
     rec = cs.create_customer(db, manager, customer_values(
-        extra_number="-7.25", extra_yesno="是", extra_url="https://a.example.com"))
+        cf_extra_number="-7.25", cf_extra_yesno="是", cf_extra_url="https://a.example.com"))
     out = io.BytesIO()
     ex.export_customers(db, manager, CustomerFilters(), "xlsx", out, "zh")
     sheet = read_sheet(out.getvalue(), header_score=imp.names_a_field)
     mapping = imp.suggest_mapping(sheet.headers)
-    assert {"extra_number", "extra_yesno", "extra_url"} <= set(mapping)
+    assert {"cf_extra_number", "cf_extra_yesno", "cf_extra_url"} <= set(mapping)
     result = imp.dry_run(db, manager, sheet, mapping)
     assert result.failing == 0 and result.unchanged == 1, imp.problem_rows(result, "en")
     assert cs.get_customer(db, manager, rec["id"])["version"] == rec["version"]
@@ -393,7 +393,7 @@ def test_an_import_reads_the_words_a_sheet_holds(db, actors, extra):
             "附加丙有限公司,1e3,也许,www.example.com\r\n").encode("utf-8")
     sheet = read_sheet(data, header_score=imp.names_a_field)
     mapping = imp.suggest_mapping(sheet.headers)
-    assert mapping == ["name", "extra_number", "extra_yesno", "extra_url"]
+    assert mapping == ["name", "cf_extra_number", "cf_extra_yesno", "cf_extra_url"]
     result = imp.dry_run(db, actors["manager"], sheet, mapping)
     problems = {(p["row"], p["column"]): p["message"] for p in imp.problem_rows(result, "en")}
     assert set(problems) == {(4, "附加数字"), (4, "附加是否"), (4, "附加网址")}
@@ -403,7 +403,7 @@ def test_an_import_reads_the_words_a_sheet_holds(db, actors, extra):
     result = imp.run_import(db, actors["manager"], sheet, mapping)
     assert result.clean and result.new == 3
     with db.read() as cur:
-        stored = cur.execute("SELECT name, extra_number, extra_yesno, extra_url FROM customers"
+        stored = cur.execute("SELECT name, cf_extra_number, cf_extra_yesno, cf_extra_url FROM customers"
                              " WHERE name LIKE '附加%' ORDER BY name").fetchall()
     assert sorted(stored) == sorted([
         ("附加甲有限公司", Decimal("1234.5000"), True, "https://a.example.com"),
@@ -448,20 +448,20 @@ def test_the_form_inputs_render(db_path):
         from lib.customers.fields import Field
         from ui import widgets as W
 
-        for f in (Field("extra_number", "number", "附加数字", "Extra number", "basic"),
-                  Field("extra_yesno", "yesno", "附加是否", "Extra yes/no", "basic"),
-                  Field("extra_url", "url", "附加网址", "Extra web address", "basic")):
+        for f in (Field("cf_extra_number", "number", "附加数字", "Extra number", "basic"),
+                  Field("cf_extra_yesno", "yesno", "附加是否", "Extra yes/no", "basic"),
+                  Field("cf_extra_url", "url", "附加网址", "Extra web address", "basic")):
             W.form_input(f, lang="zh", db=None, key="in_" + f.name, t=lambda key: "请选择")
-        st.write(repr(st.session_state.get("in_extra_yesno")))
+        st.write(repr(st.session_state.get("in_cf_extra_yesno")))
 
     at = AppTest.from_function(script).run()
     assert not at.exception
-    yesno = at.selectbox(key="in_extra_yesno")
+    yesno = at.selectbox(key="in_cf_extra_yesno")
     assert yesno.options == ["是", "否"] and yesno.value is None and yesno.placeholder == "请选择"
-    assert at.text_input(key="in_extra_url").placeholder == "https://"
-    assert at.text_input(key="in_extra_number").value == ""
+    assert at.text_input(key="in_cf_extra_url").placeholder == "https://"
+    assert at.text_input(key="in_cf_extra_number").value == ""
     yesno.set_value(False).run()
-    assert at.session_state["in_extra_yesno"] is False
+    assert at.session_state["in_cf_extra_yesno"] is False
 
 
 def test_the_pages_show_fields_of_the_new_kinds(db, db_path, actors, extra):
@@ -471,33 +471,33 @@ def test_the_pages_show_fields_of_the_new_kinds(db, db_path, actors, extra):
     from tests.apptest_util import make_app, open_page
 
     rec = cs.create_customer(db, actors["manager"], customer_values(
-        extra_number="0.0001", extra_yesno="否", extra_url="https://a.example.com"))
+        cf_extra_number="0.0001", cf_extra_yesno="否", cf_extra_url="https://a.example.com"))
     at = make_app(db_path, "admin", lang="zh")
     open_page(at, "customers").run()
     assert not at.exception
     grid = at.data_editor[0]
     config = json.loads(grid.proto.columns)
-    assert config["extra_number"]["type_config"]["type"] == "number"
-    assert config["extra_yesno"]["type_config"]["type"] == "selectbox"
-    assert config["extra_url"]["type_config"]["type"] == "link"
+    assert config["cf_extra_number"]["type_config"]["type"] == "number"
+    assert config["cf_extra_yesno"]["type_config"]["type"] == "selectbox"
+    assert config["cf_extra_url"]["type_config"]["type"] == "link"
     row = grid.value.set_index("code").loc[rec["code"]]
-    assert (row["extra_number"], row["extra_yesno"], row["extra_url"]) == (0.0001, False, "https://a.example.com")
+    assert (row["cf_extra_number"], row["cf_extra_yesno"], row["cf_extra_url"]) == (0.0001, False, "https://a.example.com")
 
     at = make_app(db_path, "admin", lang="zh")
     open_page(at, "new_customer").run()
     assert not at.exception
-    assert at.selectbox(key="nc_extra_yesno").value is None  # not "yes" unasked
-    assert at.text_input(key="nc_extra_url").placeholder == "https://"
+    assert at.selectbox(key="nc_cf_extra_yesno").value is None  # not "yes" unasked
+    assert at.text_input(key="nc_cf_extra_url").placeholder == "https://"
 
 
 def test_the_customer_page_edits_fields_of_the_new_kinds(db, db_path, actors, extra):
     from tests.apptest_util import open_customer
 
     rec = cs.create_customer(db, actors["manager"], customer_values(
-        extra_number="-12.5", extra_yesno=True, extra_url="https://a.example.com"))
+        cf_extra_number="-12.5", cf_extra_yesno=True, cf_extra_url="https://a.example.com"))
     at = open_customer(db_path, "admin", rec["code"], lang="en")
     prefix = f"cf_{rec['id']}_f_"
-    assert at.text_input(key=prefix + "extra_number").value == "-12.5"
-    assert at.selectbox(key=prefix + "extra_yesno").value is True
-    assert at.text_input(key=prefix + "extra_url").value == "https://a.example.com"
-    assert "Yes" in at.selectbox(key=prefix + "extra_yesno").options
+    assert at.text_input(key=prefix + "cf_extra_number").value == "-12.5"
+    assert at.selectbox(key=prefix + "cf_extra_yesno").value is True
+    assert at.text_input(key=prefix + "cf_extra_url").value == "https://a.example.com"
+    assert "Yes" in at.selectbox(key=prefix + "cf_extra_yesno").options

@@ -170,7 +170,8 @@ _MANAGER = {
 }
 EXPECTED = {
     "admin": {**_MANAGER, perm.USERS_MANAGE: "all", perm.BACKUP_RUN: "all", perm.PAGE_ADMIN: "all",
-              perm.SETTINGS_MANAGE: "all", perm.LISTS_MANAGE: "all", perm.AUDIT_VIEW_LOG: "all"},
+              perm.SETTINGS_MANAGE: "all", perm.LISTS_MANAGE: "all", perm.AUDIT_VIEW_LOG: "all",
+              perm.FIELDS_MANAGE: "all"},
     "manager": _MANAGER,
     "sales": {
         perm.CUSTOMER_READ: "own", perm.CUSTOMER_CREATE: "all", perm.CUSTOMER_UPDATE: "own",

@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib.accounts import permissions as perm
 from lib.core.errors import CustomerMasterError, ValidationError
+from lib.customers import custom_fields
 from lib.customers import reference_admin as ra
 from ui.format import md_escape
 from ui.kinds import item_label
@@ -22,8 +23,10 @@ _INPUT_LABELS = {"code": "lists.col_code", "label_zh": "lists.col_zh", "label_en
 def render(ctx) -> None:
     t = ctx.t
     st.caption(t("lists.intro"))
-    list_name = st.selectbox(t("lists.choose"), ra.MANAGED_LISTS, key=LIST,
-                             format_func=lambda n: t("lists.name." + n))
+    lists = ra.managed_lists(ctx.db)
+    custom = {n: custom_fields.list_label(ctx.db, n, ctx.lang) for n in lists if n not in ra.MANAGED_LISTS}
+    list_name = st.selectbox(t("lists.choose"), lists, key=LIST,
+                             format_func=lambda n: custom.get(n) or t("lists.name." + n))
     done = st.session_state.pop(DONE, None)
     if done:
         st.success(t(done[0], code=md_escape(done[1])), icon=":material/check_circle:")

@@ -18,7 +18,7 @@ from lib.accounts import audit_log
 from lib.accounts import permissions as perm
 from lib.accounts.users import set_preferred_lang
 from lib.core.db import Database, default_path
-from lib.customers import search_index
+from lib.customers import custom_fields, search_index
 from lib.accounts.permissions import Actor
 
 T = TypeVar("T")
@@ -35,6 +35,7 @@ def _database(path: str) -> Database:
     # One connection per process; each unit of work takes its own cursor. The search
     # index starts building now, in the background (searches use SQL until it is ready).
     db = Database(path)
+    custom_fields.install(db)  # the customer's declaration: built-in and custom fields
     search_index.index(db).build(background=True)
     return db
 

@@ -24,6 +24,7 @@ import streamlit as st
 from lib.customers import fields as F
 from lib.accounts import permissions as perm
 from lib.core.errors import FieldProblem
+from lib.customers.customer import may_set_field
 from lib.customers.search import ARCHIVED_CHOICES, PAGE_SIZES, SORTS, CustomerFilters, list_filters
 from ui import kinds as K
 from ui import nav
@@ -62,7 +63,7 @@ item_label, ref_labels, ref_codes, usernames = K.item_label, K.ref_labels, K.ref
 def may_write_field(actor, f: F.Field, record: Mapping | None = None) -> bool:
     """May the actor set this field (on ``record``)? The service enforces the same rule;
     the UI only uses it to lock inputs and columns."""
-    return not f.write_permission or perm.can(actor, f.write_permission, record)
+    return may_set_field(actor, f, record)
 
 
 # -- the entry form ---------------------------------------------------------------------------

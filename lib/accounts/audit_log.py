@@ -64,10 +64,12 @@ ACTIONS = (
     "settings.update", "backup.download",
     "reference_item.add", "reference_item.rename", "reference_item.move", "reference_item.retire",
     "reference_item.restore",
+    "custom_field.add", "custom_field.change", "custom_field.move", "custom_field.retire", "custom_field.restore",
 )
 # Entities an entry is about (``audit_log.entity``).
 ENTITIES = ("customer", "contact", "relationship", "followup", "file", "user", "system", "export", "access",
-            "audit_log", "settings", "reference_item")
+            "audit_log", "settings", "reference_item",
+            "custom_field")
 # Entries whose ``changes`` are field -> [before, after] (the customer and its parts).
 DIFF_ENTITIES = ("customer", "contact", "relationship", "followup", "file")
 

@@ -45,6 +45,7 @@ CUSTOMER_MERGE = "customer.merge"  # merge duplicates into one customer (lib.cus
 # Export a search as CSV / XLSX (lib.customers.export); scope ``own``: one's own customers.
 CUSTOMER_EXPORT = "customer.export"
 SETTINGS_MANAGE = "settings.manage"  # the administration page's settings (lib.core.settings)
+FIELDS_MANAGE = "fields.manage"  # fields an administrator adds to the customer (lib.customers.custom_fields)
 
 # Pages are actions too, so the router's page list is data like everything else
 # (``ui/nav.py`` names each page's action).

@@ -77,12 +77,16 @@ def default_path() -> Path:
 def is_write_conflict(exc: BaseException) -> bool:
     """DuckDB's optimistic concurrency failures: another transaction changed the row
     ("Conflict on update!" and its siblings), or committed the same unique key first
-    ("Failed to commit: ... constraint violation"). Both are worth one more try: the
-    retry sees the winner's commit, and the service's own checks then say what is wrong."""
+    ("Failed to commit: ... constraint violation"), or altered the table being written
+    ("Transaction conflict: ... has been altered by a different transaction": an
+    administrator adding a custom field, lib.customers.custom_fields). All are worth one
+    more try: the retry sees the winner's commit, and the service's own checks then say
+    what is wrong."""
     if isinstance(exc, WriteConflict):
         return True
     msg = str(exc)
-    return "Conflict on" in msg or (isinstance(exc, duckdb.TransactionException) and "Failed to commit" in msg)
+    return "Conflict on" in msg or (isinstance(exc, duckdb.TransactionException)
+                                    and ("Failed to commit" in msg or "Transaction conflict" in msg))
 
 
 def lock_holder(message: str) -> tuple[str, str]:

@@ -204,13 +204,15 @@ def _merge() -> None:
     from lib.core.i18n_audit import AUDIT_MESSAGES
     from lib.core.i18n_cli import CLI
     from lib.core.i18n_export import EXPORT
+    from lib.core.i18n_fields import FIELDS_MESSAGES
     from lib.core.i18n_file import FILE
     from lib.core.i18n_import import IMPORT
     from lib.core.i18n_merge import MERGE
     from lib.core.i18n_pages import PAGES
     from lib.core.i18n_shell import SHELL
 
-    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE, ADMIN, ADMIN_LISTS, AUDIT_MESSAGES)
+    whole = combine(MESSAGES, SHELL, PAGES, FILE, IMPORT, EXPORT, CLI, MERGE, ADMIN, ADMIN_LISTS, FIELDS_MESSAGES,
+                    AUDIT_MESSAGES)
     MESSAGES.clear()
     MESSAGES.update(whole)
 

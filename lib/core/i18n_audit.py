@@ -90,6 +90,11 @@ AUDIT_MESSAGES: dict[str, dict[str, str]] = {
     "audit.action.reference_item.move": {"zh": "调整基础数据项顺序", "en": "Moved a list item"},
     "audit.action.reference_item.retire": {"zh": "停用基础数据项", "en": "Retired a list item"},
     "audit.action.reference_item.restore": {"zh": "恢复基础数据项", "en": "Brought back a list item"},
+    "audit.action.custom_field.add": {"zh": "新增自定义字段", "en": "Added a custom field"},
+    "audit.action.custom_field.change": {"zh": "修改自定义字段", "en": "Changed a custom field"},
+    "audit.action.custom_field.move": {"zh": "调整自定义字段顺序", "en": "Moved a custom field"},
+    "audit.action.custom_field.retire": {"zh": "停用自定义字段", "en": "Retired a custom field"},
+    "audit.action.custom_field.restore": {"zh": "恢复自定义字段", "en": "Brought back a custom field"},
     "audit.action.user.login": {"zh": "登录", "en": "Logged in"},
     "audit.action.user.login_failed": {"zh": "登录失败", "en": "Failed login"},
     "audit.action.user.login_delayed": {"zh": "登录须等待", "en": "Login wait started"},
@@ -109,4 +114,5 @@ AUDIT_MESSAGES: dict[str, dict[str, str]] = {
     "audit.entity.audit_log": {"zh": "审计日志", "en": "Audit log"},
     "audit.entity.settings": {"zh": "设置", "en": "Settings"},
     "audit.entity.reference_item": {"zh": "基础数据", "en": "Reference list"},
+    "audit.entity.custom_field": {"zh": "自定义字段", "en": "Custom field"},
 }

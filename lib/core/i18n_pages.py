@@ -9,6 +9,7 @@ PAGES: dict[str, dict[str, str]] = {
     "form.group.basic": {"zh": "基本信息", "en": "Basic information"},
     "form.group.contact": {"zh": "联系人", "en": "Contact person"},
     "form.group.classification": {"zh": "客户分类", "en": "Classification"},
+    "form.group.custom": {"zh": "其他信息", "en": "More"},
     "form.group.credit": {"zh": "信用与状态", "en": "Credit and status"},
     "form.group.notes": {"zh": "备注", "en": "Notes"},
     "form.choose": {"zh": "请选择", "en": "Choose"},

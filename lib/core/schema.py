@@ -14,7 +14,7 @@ from typing import Callable
 import duckdb
 
 from lib.core.clock import utcnow
-from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m011, m012, m013
+from lib.core.seeds import m001, m004, m006, m007, m008, m009, m010, m011, m012, m013, m014
 
 USCC_PATTERN = "[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
 
@@ -490,6 +490,37 @@ def _m013_audit_log(cur: duckdb.DuckDBPyConnection) -> None:
     cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m013.ADDED_PERMISSIONS)
 
 
+def _m014_custom_fields(cur: duckdb.DuckDBPyConnection) -> None:
+    # Fields an administrator adds to the customer (lib.customers.custom_fields). Each
+    # one's values live in its own column of ``customers``, ``cf_<key>``, added by
+    # ALTER TABLE when the field is added (and never dropped: a retired field keeps its
+    # data). A choice field's items are the reference list ``cf_<key>``. Rows: m014.py.
+    cur.executemany("INSERT INTO role_permissions VALUES (?, ?, ?, ?)", m014.ADDED_PERMISSIONS)
+    cur.execute(
+        """
+        CREATE TABLE custom_fields (
+            key VARCHAR PRIMARY KEY CHECK (regexp_full_match(key, '[a-z][a-z0-9_]{1,29}')),
+            label_zh VARCHAR NOT NULL CHECK (length(label_zh) BETWEEN 1 AND 100),
+            label_en VARCHAR NOT NULL CHECK (length(label_en) BETWEEN 1 AND 100),
+            kind VARCHAR NOT NULL,
+            required BOOLEAN NOT NULL DEFAULT FALSE,
+            max_length INTEGER,
+            edit_roles VARCHAR[],  -- NULL: whoever may edit the customer
+            searchable BOOLEAN NOT NULL DEFAULT FALSE,
+            is_filter BOOLEAN NOT NULL DEFAULT FALSE,
+            is_dimension BOOLEAN NOT NULL DEFAULT FALSE,
+            ordinal INTEGER NOT NULL,
+            active BOOLEAN NOT NULL DEFAULT TRUE,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
@@ -504,6 +535,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (11, "settings: settings.manage, every setting stored, session idle and absolute lifetimes", _m011_settings),
     (12, "reference lists managed by admins: lists.manage", _m012_reference_lists),
     (13, "audit log: audit.view_log for admins", _m013_audit_log),
+    (14, "custom fields: the custom_fields table, fields.manage for admins", _m014_custom_fields),
 ]
 
 

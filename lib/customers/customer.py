@@ -56,6 +56,9 @@ AUDIT_COLUMN_TYPES = {
 AUDIT_COLUMNS = tuple(AUDIT_COLUMN_TYPES)
 # The note_change topic of a customer's searchable data (lib.customers.search_index).
 CHANGES = "customers"
+# Topic of a change of the customer's declaration (lib.customers.custom_fields): records
+# read before it lack the new columns.
+FIELD_CHANGES = "custom_fields"
 # The system columns a customer record carries for pages (besides every field by name).
 RECORD_SYSTEM_COLUMNS = ("id", "code", "created_at", "created_by", "updated_at", "updated_by", "reviewed_at",
                          "version", "archived", "archived_at", "archived_by")
@@ -354,10 +357,18 @@ def _attach_primary(rec: dict, contacts: Sequence[Mapping[str, Any]], fields: Se
         rec[f.name] = primary.get(f.db_column) if primary else None
 
 
+def may_set_field(actor, f: Field, record: Mapping | None) -> bool:
+    """May ``actor`` set or change field ``f`` (on top of creating/updating the customer)?"""
+    if f.edit_roles is not None and actor.role not in f.edit_roles:
+        return False
+    return not f.write_permission or perm.can(actor, f.write_permission, record)
+
+
 def check_field_permissions(actor, names: Iterable[str], record: Mapping | None) -> None:
+    by_name = F.named(F.declared())
     for name in names:
-        f = F.by_name(name)
-        if f is not None and f.write_permission and not perm.can(actor, f.write_permission, record):
+        f = by_name.get(name)
+        if f is not None and not may_set_field(actor, f, record):
             raise PermissionDenied("error.field_permission", field=name)
 
 

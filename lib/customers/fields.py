@@ -11,8 +11,9 @@ migration in ``lib.core.schema`` adding its columns, done; ``tests/test_drift.py
 round-trips every declared field through create, read, update, search and audit.
 
 The functions below read the declaration when called (not at import) and take it as
-an argument, so the same code serves other record kinds and, later, fields an
-administrator adds at run time.
+an argument, so the same code serves other record kinds and the fields an administrator
+adds at run time: ``declared()`` is ``FIELDS`` plus the open database's active custom
+fields, installed by ``lib.customers.custom_fields`` (``install`` below).
 
 Choices the domain notes leave open are documented on the field they concern:
 
@@ -40,8 +41,9 @@ from typing import Any, Callable, Sequence, TypeVar
 
 from lib.accounts import permissions as perm
 
-# Groups of the entry form, in display order.
-GROUPS = ("basic", "contact", "classification", "credit", "notes")
+# Groups of the entry form, in display order ("custom": the fields an administrator
+# added, lib.customers.custom_fields).
+GROUPS = ("basic", "contact", "classification", "credit", "notes", "custom")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ class Field:
     # Other column headings that mean this field in an imported file (besides its name
     # and both labels; compared ignoring case, width, spaces and punctuation).
     synonyms: tuple[str, ...] = ()
+    # Added by an administrator (lib.customers.custom_fields), not declared here.
+    custom: bool = False
+    # The roles that may set or change this field (None: whoever may create/update the
+    # customer). Custom fields carry it as data; built-in fields use write_permission.
+    edit_roles: tuple[str, ...] | None = None
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -229,10 +236,31 @@ DECLARATIONS: dict[str, tuple[Field, ...]] = {"customer": FIELDS, "contact": CON
 # functions below instead.
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
+# The customer's declaration as it stands now: the built-in fields above, then the
+# active custom fields of the open database (``install``, called by
+# lib.customers.custom_fields when the database opens and after every change of its
+# custom fields). Retired custom fields are kept apart: hidden from every channel, but
+# their labels still read well in history.
+_current: tuple[Field, ...] = FIELDS
+_retired: dict[str, Field] = {}
+
+
+def install(custom: Sequence[Field] = (), retired: Sequence[Field] = ()) -> None:
+    """Make the customer's declaration the built-in fields plus ``custom`` (in order).
+    One tuple replaces the other in one assignment, so a reader sees the old or the new
+    declaration, never a mixture."""
+    global _current, _retired
+    for f in (*custom, *retired):
+        if not f.custom or f.name in FIELDS_BY_NAME:
+            raise AssertionError(f"not a custom field: {f.name}")
+    _retired = {f.name: f for f in retired}
+    _current = FIELDS + tuple(custom)
+
 
 def declared(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
-    """``fields``, or the customer's declaration as it stands now."""
-    return tuple(FIELDS if fields is None else fields)
+    """``fields``, or the customer's declaration as it stands now (built-in and active
+    custom fields)."""
+    return _current if fields is None else tuple(fields)
 
 
 _T = TypeVar("_T")
@@ -323,7 +351,8 @@ def grid_fields(fields: Sequence[Field] | None = None) -> tuple[Field, ...]:
 
 def label(name: str, lang: str) -> str:
     """Label of a field (of the customer or one of its parts) or system column by name."""
-    f = by_name(name) or next((f for d in DECLARATIONS.values() for f in d if f.name == name), None)
+    f = (by_name(name) or _retired.get(name)
+         or next((f for d in DECLARATIONS.values() for f in d if f.name == name), None))
     if f is not None:
         return f.label(lang)
     if name in SYSTEM_BY_NAME:

@@ -44,9 +44,17 @@ class ReferenceItem:
     active: bool
 
 
+def managed_lists(db) -> tuple[str, ...]:
+    """``MANAGED_LISTS``, then the list of each custom choice field (``cf_<key>``,
+    lib.customers.custom_fields), retired fields' included."""
+    from lib.customers import custom_fields
+
+    return MANAGED_LISTS + custom_fields.choice_lists(db)
+
+
 def items(db, list_name: str) -> list[ReferenceItem]:
     """One managed list's items in display order, retired ones included."""
-    _check_list(list_name)
+    _check_list(db, list_name)
     return [ReferenceItem(list_name, it["code"], it["label_zh"], it["label_en"], it["active"])
             for it in db.reference_lists().get(list_name, [])]
 
@@ -54,7 +62,7 @@ def items(db, list_name: str) -> list[ReferenceItem]:
 def add_item(db, actor, list_name: str, code: str, label_zh: str, label_en: str) -> ReferenceItem:
     """Append a new, active item at the end of the list."""
     perm.require(actor, perm.LISTS_MANAGE)
-    _check_list(list_name)
+    _check_list(db, list_name)
     code = _clean_code(code)
     zh, en = _clean_labels(label_zh, label_en)
 
@@ -78,7 +86,7 @@ def add_item(db, actor, list_name: str, code: str, label_zh: str, label_en: str)
 def rename_item(db, actor, list_name: str, code: str, label_zh: str, label_en: str) -> bool:
     """New labels in both languages; the code stays. False if nothing changed."""
     perm.require(actor, perm.LISTS_MANAGE)
-    _check_list(list_name)
+    _check_list(db, list_name)
     zh, en = _clean_labels(label_zh, label_en)
 
     def work(cur) -> bool:
@@ -101,7 +109,7 @@ def move_item(db, actor, list_name: str, code: str, step: int) -> bool:
     """Move an item one place up (``step=-1``) or down (``+1``). False at either end.
     The list is renumbered 0..n-1 in its new order."""
     perm.require(actor, perm.LISTS_MANAGE)
-    _check_list(list_name)
+    _check_list(db, list_name)
     if step not in (-1, 1):
         raise ValidationError("step", "lists.bad_step")
 
@@ -128,7 +136,7 @@ def set_active(db, actor, list_name: str, code: str, active: bool) -> bool:
     """Retire an item (``active=False``) or bring it back. False if it already was so.
     The last active item of a list is not retired: nothing could be entered any more."""
     perm.require(actor, perm.LISTS_MANAGE)
-    _check_list(list_name)
+    _check_list(db, list_name)
     active = bool(active)
 
     def work(cur) -> bool:
@@ -151,8 +159,8 @@ def set_active(db, actor, list_name: str, code: str, active: bool) -> bool:
 
 
 # -- checks ------------------------------------------------------------------------------
-def _check_list(list_name: str) -> None:
-    if list_name not in MANAGED_LISTS:
+def _check_list(db, list_name: str) -> None:
+    if list_name not in managed_lists(db):
         raise ValidationError("list", "lists.unknown_list", list=str(list_name)[:40])
 
 

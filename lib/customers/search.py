@@ -35,7 +35,7 @@ from lib.accounts import permissions as perm
 from lib.core.clock import local_date_start_utc, utcnow
 from lib.customers import fields as F
 from lib.customers import search_index
-from lib.customers.customer import (CHANGES, customer_record_columns, merge_primary_contacts,
+from lib.customers.customer import (CHANGES, FIELD_CHANGES, customer_record_columns, merge_primary_contacts,
                                     primary_contact_rows)
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.core.text import SEP, digits, normalise_query, pinyin_keys
@@ -430,6 +430,7 @@ class RecordCache:
         self._rows: OrderedDict[int, dict] = OrderedDict()
         self._version = 0
         db.on_commit(CHANGES, self._noted)
+        db.on_commit(FIELD_CHANGES, lambda keys: self._noted([None]))
 
     def _noted(self, keys: list[Any]) -> None:
         with self._lock:

@@ -88,7 +88,10 @@ def validate_customer(
     for f, kind in kinds:
         stored = kind.clean(merged[f.name], f, problems, ctx, f.name in changed, current.get(f.name))
         out.tables.setdefault(f.storage, {}).update(kind.store(f, stored))
-        if f.required and stored[""] is None and not any(p.field == f.name for p in problems.errors):
+        # A custom field made required after customers were saved does not block their
+        # other changes: it is required when given (and for every new customer).
+        if f.required and stored[""] is None and not (f.custom and current and f.name not in values) \
+                and not any(p.field == f.name for p in problems.errors):
             problems.error(f.name, "validation.required")
 
     # Cross-field rules.

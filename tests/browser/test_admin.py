@@ -5,7 +5,7 @@ to the login page at its next action."""
 from __future__ import annotations
 
 from lib.core.i18n import t
-from tests.browser.util import after_run, login, login_form, shot, wait_for_login_form, wait_idle
+from tests.browser.util import after_run, login, login_form, open_expander, shot, wait_for_login_form, wait_idle
 
 NEW_PASSWORD = "zhang-wei-own-2026"
 
@@ -127,3 +127,62 @@ def test_backup_download_a_change_and_restore(fresh_server, new_page, tmp_path):
     nav("nav.customers")
     search_for(page, "备份之后新建")
     page.get_by_text(t("customers.no_match", "zh")).wait_for()
+
+
+def test_admin_adds_a_choice_field_a_salesperson_enters_filters_and_counts_it(fresh_server, new_page):
+    """A custom field (字段自定义) reaches every channel with no restart: the admin adds a
+    single choice field; a salesperson already logged in enters a customer with it, finds
+    the customer by its filter, and analytics counts it."""
+    import re
+
+    from playwright.sync_api import expect
+
+    sales = new_page(height=1000)
+    login(sales, fresh_server.base_url, "sales", path="new_customer")  # open before the field exists
+    sales.get_by_role("heading", name=t("nav.new_customer", "zh")).wait_for()
+    assert sales.get_by_role("combobox", name="来源渠道").count() == 0
+
+    admin = new_page(height=1000)
+    login(admin, fresh_server.base_url, "admin", path="admin")
+    admin.get_by_role("heading", name=t("nav.admin", "zh")).wait_for()
+    wait_idle(admin)
+    admin.get_by_role("tab", name=t("fields.tab", "zh")).click()
+    admin.locator(".st-key-af_add_key input").fill("channel")
+    admin.locator(".st-key-af_add_label_zh input").fill("来源渠道")
+    admin.locator(".st-key-af_add_label_en input").fill("Channel")
+    choose(admin, "af_add_kind", t("fields.kind.choice", "zh"))
+    admin.locator(".st-key-af_add_filter label").click()
+    admin.locator(".st-key-af_add_dimension label").click()
+    admin.locator(".st-key-af_add_choices textarea").fill("展会 / Trade fair\n网络 / Web")
+    after_run(admin, admin.locator(".st-key-af_save_add button").click)
+    admin.get_by_text(t("fields.done_add", "zh", field="来源渠道")).wait_for()
+    shot(admin, "admin-5-custom-field-added")
+
+    # The salesperson's next run has it.
+    after_run(sales, lambda: sales.locator('[data-testid="stSidebarNav"]').get_by_text(
+        t("nav.new_customer", "zh"), exact=True).click())
+    sales.get_by_role("textbox", name="客户名称 *").fill("渠道浏览器测试有限公司")
+    channel = sales.get_by_role("combobox", name="来源渠道")
+    channel.click()
+    channel.fill("网络")  # as choose() does: typing narrows the list to the option
+    sales.get_by_role("option", name="网络", exact=True).click()
+    sales.locator('[data-testid="stFormSubmitButton"] button').filter(has_text=t("new.save", "zh")).first.click()
+    sales.locator('[data-testid="stAlertContentSuccess"]').wait_for()
+    wait_idle(sales)
+    shot(sales, "admin-6-custom-field-entered")
+
+    sales.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.customers", "zh"), exact=True).click()
+    sales.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()
+    wait_idle(sales)
+    open_expander(sales.locator("body"), t("filters.title", "zh"))
+    sales.get_by_role("combobox", name=re.compile("^来源渠道")).click()
+    sales.get_by_role("option", name="网络", exact=True).click()
+    sales.get_by_text(t("customers.count", "zh", total=1, first=1, last=1)).wait_for()
+    wait_idle(sales)
+    shot(sales, "admin-7-custom-field-filter")
+
+    sales.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.analytics", "zh"), exact=True).click()
+    sales.get_by_role("heading", name=t("nav.analytics", "zh")).wait_for()
+    wait_idle(sales)
+    expect(sales.get_by_text(t("analytics.by_field", "zh", label="来源渠道"), exact=True)).to_have_count(1)
+    shot(sales, "admin-8-custom-field-analytics")
