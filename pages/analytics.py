@@ -16,7 +16,7 @@ from lib.core.errors import CustomerMasterError
 from lib.accounts.users import list_users
 from ui import charts, nav
 from ui import widgets as W
-from ui.context import page_context
+from ui.context import note_refusal, page_context
 from ui.format import md_escape, money, money_short, month, number
 
 _CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -32,6 +32,7 @@ def render() -> None:
     try:
         a = customer_analytics(ctx.db, ctx.actor, filters)
     except CustomerMasterError as exc:
+        note_refusal(exc)
         st.error(md_escape(exc.translate(lang)), icon=":material/error:")
         return
     if perm.sees_only_own(ctx.actor, perm.ANALYTICS_VIEW):

@@ -25,7 +25,7 @@ from ui import grid as G
 from ui import widgets as W
 from ui.campaign import campaign_panel
 from ui.export import export_buttons
-from ui.context import page_context
+from ui.context import note_refusal, page_context
 from ui.kinds import ui_kind
 from ui.format import local_datetime, md_escape, number
 
@@ -62,6 +62,7 @@ def render() -> None:
             result = search(ctx.db, ctx.actor, filters, sort=sort,
                             page=PageRequest(size=size, after=view.cursor))
         except CustomerMasterError as exc:
+            note_refusal(exc)
             st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
             view.stack.clear()
             return

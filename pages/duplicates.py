@@ -17,7 +17,8 @@ from lib.customers.duplicates import duplicate_groups
 from lib.customers.merge import differing_fields, merge_candidates, merge_customers
 from ui import nav
 from ui import widgets as W
-from ui.context import page_context
+from ui.auth import as_live_user
+from ui.context import note_refusal, page_context
 from ui.customer_file import shown
 from ui.format import local_datetime, md_escape
 
@@ -49,6 +50,7 @@ def render() -> None:
         page, offset = W.paged(OFFSET, SIZE, lambda size, off: duplicate_groups(ctx.db, ctx.actor, offset=off,
                                                                                 size=size))
     except CustomerMasterError as exc:
+        note_refusal(exc)
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
         return
     if page.preparing:
@@ -142,6 +144,7 @@ def _merge_panel(ctx, ids) -> None:
         c2.button(t("dp.cancel"), key="dp_m_cancel", on_click=_close, width="stretch")
 
 
+@as_live_user
 def _merge(ctx, survivor: int, versions: dict[int, int], keep: dict[str, int]) -> None:
     others = {i: v for i, v in versions.items() if i != survivor}
     try:
@@ -150,6 +153,7 @@ def _merge(ctx, survivor: int, versions: dict[int, int], keep: dict[str, int]) -
         st.session_state[ERROR] = "dp.stale"  # the panel has read them again: check and merge again
         return
     except CustomerMasterError as exc:
+        note_refusal(exc)
         st.session_state[ERROR] = exc
         return
     _close()

@@ -20,7 +20,8 @@ from lib.customers import followups as fu
 from lib.customers import home
 from ui import nav
 from ui import widgets as W
-from ui.context import PageContext, page_context
+from ui.auth import as_live_user
+from ui.context import PageContext, note_refusal, page_context
 from ui.format import local_datetime, md_escape, number
 
 PAGE_SIZE = 10
@@ -133,6 +134,7 @@ def _may_mark_done(actor, row: dict) -> bool:
     return perm.can(actor, perm.CUSTOMER_UPDATE, customer) and fu.may_edit(actor, row, customer)
 
 
+@as_live_user
 def _mark_done(ctx: PageContext, row: dict) -> None:
     # A button callback: runs before the page, so the lists below already leave the row out.
     try:
@@ -142,6 +144,7 @@ def _mark_done(ctx: PageContext, row: dict) -> None:
         st.session_state[FLASH] = ("error", ctx.t("home.done_conflict", by=exc.params.get("by", ""),
                                                   at=exc.params.get("at", "")))
     except CustomerMasterError as exc:  # removed meanwhile, or no longer the actor's to change
+        note_refusal(exc)
         st.session_state[FLASH] = ("error", exc.translate(ctx.lang))
 
 

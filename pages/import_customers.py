@@ -21,7 +21,7 @@ from lib.customers import importing as imp
 from lib.customers.sheets import cell_text, read_sheet
 from ui import nav
 from ui import widgets as W
-from ui.context import page_context
+from ui.context import note_refusal, page_context
 from ui.format import md_escape
 
 SHEET = "im_sheet"  # the chosen XLSX sheet
@@ -54,6 +54,7 @@ def render() -> None:
     try:
         sheet = _read(data, digest, st.session_state.get(SHEET))
     except CustomerMasterError as exc:
+        note_refusal(exc)
         st.error(md_escape(exc.translate(lang)), icon=":material/error:")
         return
     if len(sheet.sheet_names) > 1:
@@ -77,6 +78,7 @@ def render() -> None:
                               progress=lambda d, n: bar.progress(d / max(n, 1),
                                                                  text=t("import.checking", done=d, total=n)))
         except CustomerMasterError as exc:
+            note_refusal(exc)
             st.error(md_escape(exc.translate(lang)), icon=":material/error:")
             return
         finally:
@@ -186,6 +188,7 @@ def _dry_run_report(ctx, out: imp.Outcome, sheet, mapping, match_by: str, holds:
             st.error(md_escape(exc.translate(lang)), icon=":material/error:")
             return
         except CustomerMasterError as exc:
+            note_refusal(exc)
             st.error(md_escape(exc.translate(lang)), icon=":material/error:")
             return
         finally:

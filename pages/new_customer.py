@@ -27,7 +27,8 @@ from lib.core.errors import (
 )
 from ui import nav
 from ui import widgets as W
-from ui.context import page_context
+from ui.auth import as_live_user
+from ui.context import note_refusal, page_context
 from ui.format import md_escape
 
 KEY = "nc_"  # widget keys: nc_name, nc_phone, … and nc_confirm_<warning code>
@@ -175,6 +176,7 @@ def _reset_messages() -> None:
         st.session_state.pop(k, None)
 
 
+@as_live_user
 def _submit(ctx, show: str, anyway: bool = False) -> None:
     """Form callback: one call of the entry service. Runs before the page is drawn, so
     it may also clear the form's widgets."""
@@ -206,6 +208,7 @@ def _submit(ctx, show: str, anyway: bool = False) -> None:
         state[ERRORS] = [FieldProblem("uscc", exc.key, exc.params)]
         return
     except PermissionDenied as exc:
+        note_refusal(exc)
         field = exc.params.get("field")
         if F.by_name(field or "") is not None:
             state[ERRORS] = [FieldProblem(field, exc.key, exc.params)]

@@ -3,10 +3,12 @@
 languages. The data behind them is tested in tests/test_home.py and test_campaigns.py."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
+from lib.accounts import users
 from lib.core.clock import local_today
 from lib.core.i18n import t
 from lib.customers import followups as fu
@@ -270,3 +272,29 @@ def test_who_may_not_run_a_campaign_does_not_see_it(db, db_path, make_customer, 
     at = open_campaign(db_path, role)
     assert t("campaign.title", "en") not in [e.label for e in at.expander]
     assert not any(b.label == t("campaign.run", "en") for b in at.button)
+
+
+# -- a click that arrives after the user changed ----------------------------------------------
+# Streamlit runs a button's callback before the page script, with the previous run's
+# arguments: the callbacks re-check the user (ui.auth.as_live_user).
+def test_a_click_after_deactivation_writes_nothing_and_shows_the_login(db, db_path, actors, world):
+    at = run_home(db_path, "sales", "en")
+    (key,) = done_buttons(at)
+    users.set_active(db, actors["admin"], "sales", False)
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    assert not fu.get_followup(db, actors["manager"], int(key.removeprefix("hm_done_")))["done"]
+    assert done_buttons(at) == [] and t("auth.session_ended", "en") in texts(at)
+
+
+def test_a_click_after_a_role_change_is_refused_and_recorded(db, db_path, actors, world):
+    at = run_home(db_path, "sales", "en")
+    (key,) = done_buttons(at)
+    users.set_role(db, actors["admin"], "sales", "viewer")
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    assert not fu.get_followup(db, actors["manager"], int(key.removeprefix("hm_done_")))["done"]
+    assert done_buttons(at) == []  # the page is drawn for a viewer now
+    (facts,) = [json.loads(r[0]) for r in db.cursor().execute(
+        "SELECT changes FROM audit_log WHERE action = 'access.denied' AND actor = 'sales'").fetchall()]
+    assert facts["role"] == "viewer" and facts["where"] == "action"

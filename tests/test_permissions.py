@@ -364,3 +364,94 @@ def test_role_labels_for_the_ui_come_from_the_roles_table(db, db_path, monkeypat
         cur.execute("UPDATE roles SET label_en = 'Read-only' WHERE code = 'viewer'")
     context.database().invalidate("roles")
     assert context.role_label("viewer", "en") == "Read-only"
+
+
+# -- refusals the pages surface are recorded --------------------------------------------------
+# Calls that record a PermissionDenied in the audit log (ui.context.note_refusal and
+# note_denial, ui.shell.show_error, audit_log.record_denial).
+_RECORDERS = {"note_refusal", "note_denial", "show_error", "record_denial"}
+# Handlers that catch service errors where no user was refused anything: (file, function).
+_NO_USER = {
+    ("ui/downloads.py", "backup_run"),  # the cron request: a token, not a user; backup_into(actor=None)
+}
+
+
+def _own_nodes(fn):
+    """The nodes of a function's body, not those of functions defined inside it."""
+    import ast
+
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _unrecorded_refusals() -> list[str]:
+    """Every ``except`` in ui/ and pages/ that would catch a ``PermissionDenied`` (by that
+    name or as ``CustomerMasterError``) and neither records it nor raises it on."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted([*root.glob("ui/*.py"), *root.glob("pages/*.py"), root / "app.py"]):
+        rel = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for fn in functions:
+            if (rel, fn.name) in _NO_USER:
+                continue
+            for node in _own_nodes(fn):
+                if not isinstance(node, ast.Try):
+                    continue
+                for handler in node.handlers:
+                    names = {n.id for n in ast.walk(handler.type) if isinstance(n, ast.Name)} if handler.type else set()
+                    if not names & {"PermissionDenied", "CustomerMasterError"}:
+                        continue
+                    calls = {c.func.id if isinstance(c.func, ast.Name) else c.func.attr
+                             for c in ast.walk(handler) if isinstance(c, ast.Call)
+                             and isinstance(c.func, (ast.Name, ast.Attribute))}
+                    raises_on = any(isinstance(r, ast.Raise) and r.exc is None for r in ast.walk(handler))
+                    if not (calls & _RECORDERS or raises_on):
+                        found.append(f"{rel}:{handler.lineno} ({fn.name})")
+                    break  # the first handler that catches a PermissionDenied is the one that runs
+    return sorted(set(found))
+
+
+def test_every_refusal_a_page_catches_is_recorded():
+    assert _unrecorded_refusals() == []
+
+
+def _unchecked_callbacks() -> list[str]:
+    """Every button or input in ui/ and pages/ whose callback is given the page context
+    (``args=(ctx, ...)``) but is not a function of that module decorated with
+    ``ui.auth.as_live_user``: it would run with the actor of the run that drew it."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted([*root.glob("ui/*.py"), *root.glob("pages/*.py")]):
+        rel = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        live = {fn.name for fn in ast.walk(tree) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and any(isinstance(d, ast.Name) and d.id == "as_live_user" for d in fn.decorator_list)}
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
+                continue
+            kw = {k.arg: k.value for k in call.keywords}
+            args = kw.get("args")
+            if not (isinstance(args, ast.Tuple) and args.elts and isinstance(args.elts[0], ast.Name)
+                    and args.elts[0].id == "ctx"):
+                continue
+            for name in ("on_click", "on_change"):
+                callback = kw.get(name)
+                if callback is not None and not (isinstance(callback, ast.Name) and callback.id in live):
+                    found.append(f"{rel}:{call.lineno} {ast.unparse(callback)}")
+    return found
+
+
+def test_every_callback_given_the_page_context_checks_the_user_again():
+    assert _unchecked_callbacks() == []

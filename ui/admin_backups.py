@@ -18,7 +18,7 @@ import streamlit as st
 from lib.core.errors import CustomerMasterError
 from lib.ops import backup
 from ui import downloads
-from ui.context import with_database_closed
+from ui.context import note_refusal, with_database_closed
 from ui.format import local_datetime
 
 DONE = "ad_backup_done"  # (message key, params) after an action
@@ -40,6 +40,7 @@ def render(ctx) -> None:
         try:
             info = backup.backup_into(ctx.db, folder, ctx.actor)
         except CustomerMasterError as exc:
+            note_refusal(exc)
             st.error(exc.translate(lang))
         else:
             st.session_state[DONE] = ("admin.backup_made", {"name": info.path.name, "size": _size(info.size_bytes),
@@ -66,6 +67,7 @@ def _restore(ctx, folder, stored) -> None:
         try:
             path = backup.keep_upload(folder, upload.getvalue(), ctx.actor)
         except CustomerMasterError as exc:
+            note_refusal(exc)
             st.error(exc.translate(lang))
         else:
             st.session_state[DONE] = ("admin.backup_uploaded", {"name": path.name})
@@ -84,6 +86,7 @@ def _restore(ctx, folder, stored) -> None:
             before = backup.backup_into(ctx.db, folder, ctx.actor, label="before-restore")
             info = with_database_closed(lambda path: backup.restore(source, path, actor_name=ctx.actor.username))
         except CustomerMasterError as exc:
+            note_refusal(exc)
             st.error(exc.translate(lang))
             return
         st.session_state[DONE] = ("admin.restored", {"name": name, "customers": f"{info.customers:,}",

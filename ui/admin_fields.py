@@ -10,6 +10,7 @@ import streamlit as st
 from lib.accounts import permissions as perm
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.customers import custom_fields as cf
+from ui.context import note_refusal
 from ui.format import md_escape
 
 DONE = "af_done"  # (message key, field label) of the last change, shown once after the rerun
@@ -184,6 +185,7 @@ def _apply(ctx, done_key: str, label: str, change, clear: list[str] = ()) -> Non
             st.error(md_escape(where + p.translate(ctx.lang)), icon=":material/error:")
         return
     except CustomerMasterError as exc:  # a duplicate, a stale version, no permission
+        note_refusal(exc)
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
         return
     for key in clear:

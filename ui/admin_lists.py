@@ -11,6 +11,7 @@ from lib.accounts import permissions as perm
 from lib.core.errors import CustomerMasterError, ValidationError
 from lib.customers import custom_fields
 from lib.customers import reference_admin as ra
+from ui.context import note_refusal
 from ui.format import md_escape
 from ui.kinds import item_label
 
@@ -110,6 +111,7 @@ def _apply(ctx, done_key: str, code: str, change, clear: list[str] = ()) -> None
             st.error(md_escape(where + p.translate(ctx.lang)), icon=":material/error:")
         return
     except CustomerMasterError as exc:  # a duplicate, a missing item, no permission
+        note_refusal(exc)
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
         return
     for key in clear:

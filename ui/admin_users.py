@@ -14,7 +14,7 @@ import streamlit as st
 
 from lib.accounts import users
 from lib.core.errors import CustomerMasterError, ValidationError
-from ui.context import role_label
+from ui.context import note_refusal, role_label
 from ui.format import local_datetime, md_escape
 
 LIFTED = "ad_lifted"  # the username whose wait was just lifted
@@ -78,6 +78,7 @@ def _create_form(ctx) -> None:
         user = users.create_user(ctx.db, ctx.actor, username, name, role, password, email=email or None,
                                  must_change=True)
     except CustomerMasterError as exc:  # the form keeps what was typed
+        note_refusal(exc)
         _show_error(ctx, exc)
         return
     st.session_state[FORM_GEN] = gen + 1
@@ -116,6 +117,7 @@ def _manage(ctx, everyone) -> None:
             try:
                 password = users.reset_password(ctx.db, ctx.actor, user.username)
             except CustomerMasterError as exc:
+                note_refusal(exc)
                 _show_error(ctx, exc)
                 return
             st.session_state[DONE] = ("admin.password_reset", {"username": user.username}, password)
@@ -126,6 +128,7 @@ def _act(ctx, action, done) -> None:
     try:
         action()
     except CustomerMasterError as exc:
+        note_refusal(exc)
         _show_error(ctx, exc)
         return
     st.session_state[DONE] = done

@@ -19,13 +19,15 @@ never used.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Mapping
+from typing import Callable, Mapping
 
 import extra_streamlit_components as stx
 import streamlit as st
@@ -463,6 +465,41 @@ class Gate:
             self.authenticator.cookie_controller.delete_cookie()
         # The library would otherwise try the (deleted) cookie again in this session.
         st.session_state["logout"] = True
+
+
+def live_actor(db) -> Actor | None:
+    """This browser session's actor as the database has it now: the session must still
+    be good (``sessions.is_active``) and the user active, with the role's permissions as
+    they are now. None otherwise."""
+    held = st.session_state.get(SESSION_KEY)
+    if not held:
+        return None
+    username, secret = held
+    actor = users.actor_of(db, users.get_user(db, username))
+    if actor is None or not sessions.is_active(db, secret, username, load_config().cookie_expiry_days):
+        return None
+    return actor
+
+
+def as_live_user(callback: Callable[..., None]) -> Callable[..., None]:
+    """For a button's callback taking the page's ``PageContext`` first. Streamlit runs
+    a callback at the start of the next run, before the page script and so before the
+    login gate, with the arguments of the run that drew the button: its actor may have
+    been deactivated, logged out or given another role since. The wrapped callback runs
+    with the actor the database knows now (``live_actor``), and not at all when there is
+    none: the gate then sends the page to the login form in that same run.
+    tests/test_permissions.py checks that every callback given a context is wrapped."""
+
+    @functools.wraps(callback)
+    def run(ctx, *args, **kwargs) -> None:
+        actor = live_actor(ctx.db)
+        if actor is None:
+            log.info("a click of an ended session was ignored (%s)", callback.__name__)
+            return None
+        st.session_state[context.ACTOR_KEY] = actor  # what a refusal it meets records
+        return callback(dataclasses.replace(ctx, actor=actor), *args, **kwargs)
+
+    return run
 
 
 def renew_session(db, username: str) -> None:

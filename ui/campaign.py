@@ -16,6 +16,7 @@ from lib.core.errors import CustomerMasterError, ValidationError
 from lib.customers import campaigns
 from lib.customers.search import CustomerFilters
 from ui import widgets as W
+from ui.context import note_refusal
 from ui.format import md_escape, number
 
 OPEN = "cu_cmp_open"  # the expander's state
@@ -72,6 +73,7 @@ def _run(ctx, filters: CustomerFilters, fields) -> None:
         st.session_state[PROBLEMS] = exc.fields  # shown under each input on the rerun
         st.rerun()
     except CustomerMasterError as exc:  # above the cap (CampaignTooLarge), or refused
+        note_refusal(exc)
         bar.empty()
         st.session_state.pop(PROBLEMS, None)
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")

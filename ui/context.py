@@ -20,6 +20,7 @@ from lib.accounts.users import set_preferred_lang
 from lib.core.db import Database, default_path
 from lib.customers import custom_fields, search_index
 from lib.accounts.permissions import Actor
+from lib.core.errors import CustomerMasterError, PermissionDenied
 
 T = TypeVar("T")
 LANG_KEY = "lang"
@@ -150,3 +151,14 @@ def note_denial(actor: Actor | None, action: str, *, once: bool = False, **detai
             return
         seen.add(key)
     audit_log.record_denial(database(), actor, action, **details)
+
+
+def note_refusal(exc: CustomerMasterError, **details) -> None:
+    """Record ``exc`` when it is a permission refusal (``PermissionDenied``: the actor
+    was refused a service action), as ``note_denial`` does. Every handler of a page that
+    catches service errors calls it (or ``ui.shell.show_error``, which does):
+    tests/test_permissions.py checks. Other errors (bad input, a conflict) are not
+    security events and are not recorded."""
+    if isinstance(exc, PermissionDenied):
+        note_denial(current_actor(), exc.params.get("action", ""), where="action",
+                    code=exc.params.get("code", ""), field=exc.params.get("field"), **details)

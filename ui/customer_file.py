@@ -35,7 +35,8 @@ from lib.customers.duplicates import edit_warnings
 from ui import duplicate_warning
 from ui import grid as G
 from ui import widgets as W
-from ui.context import note_denial
+from ui.auth import as_live_user
+from ui.context import note_denial, note_refusal
 from ui.format import local_datetime, md_escape, money
 from ui.kinds import input_value, ui_kind
 
@@ -156,11 +157,13 @@ def header(ctx, rec: Mapping) -> None:
                 st.badge(t(key, **params), icon=":material/warning:", color="orange")
 
 
+@as_live_user
 def _set_archived(ctx, rec: Mapping, archived: bool) -> None:
     try:
         service = cs.archive_customer if archived else cs.restore_customer
         service(ctx.db, ctx.actor, rec["id"], rec["version"])
     except CustomerMasterError as exc:
+        note_refusal(exc)
         st.session_state[_k(rec["id"], "general")] = exc
         return
     st.session_state[TOAST] = ("cf.archived_toast" if archived else "cf.restored_toast", {"code": rec["code"]})
@@ -268,6 +271,7 @@ def details(ctx, rec: Mapping) -> None:
     st.caption(t("cf.last_reviewed", at=local_datetime(rec.get("reviewed_at"), lang)))
 
 
+@as_live_user
 def _save(ctx, rec: Mapping) -> None:
     cid = rec["id"]
     state = st.session_state
@@ -309,6 +313,7 @@ def _save(ctx, rec: Mapping) -> None:
     state[_k(cid, "look_alikes")] = edit_warnings(ctx.db, ctx.actor, saved, changes)
 
 
+@as_live_user
 def _mark_reviewed(ctx, rec: Mapping) -> None:
     cid = rec["id"]
     base = st.session_state.get(_k(cid, "base")) or rec
@@ -318,6 +323,7 @@ def _mark_reviewed(ctx, rec: Mapping) -> None:
         st.session_state[_k(cid, "conflict")] = exc
         return
     except CustomerMasterError as exc:
+        note_refusal(exc)
         st.session_state[_k(cid, "general")] = exc
         return
     if not _changes(cid):
@@ -477,6 +483,7 @@ def _contact_values(cid: int, contact_id: int | None) -> dict[str, Any]:
     return out
 
 
+@as_live_user
 def _contact_call(ctx, cid: int, op: str, c: Mapping | None) -> None:
     """One contact service call; refusals land by field (the form's input stays) or,
     for a stale edit or removal, as a message above the list."""
@@ -515,6 +522,7 @@ def _contact_call(ctx, cid: int, op: str, c: Mapping | None) -> None:
         state[_contact_key(cid, contact_id, "errors")] = exc.problems
         return
     except CustomerMasterError as exc:
+        note_refusal(exc)
         state[_k(cid, "contact_general")] = exc
         return
     state[TOAST] = (toast[0], {"name": md_escape(toast[1].get("contact_name") or "")})
@@ -570,11 +578,13 @@ def _page_history(key: str, offset: int) -> None:
     st.session_state[key] = offset
 
 
+@as_live_user
 def _restore(ctx, rec: Mapping, audit_id: int) -> None:
     cid = rec["id"]
     try:
         saved = cs.restore_version(ctx.db, ctx.actor, cid, audit_id, rec["version"])
     except CustomerMasterError as exc:
+        note_refusal(exc)
         st.session_state[_k(cid, "general")] = exc
         return
     _load_inputs(cid, saved)

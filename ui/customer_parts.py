@@ -32,6 +32,8 @@ from lib.customers import followups as fu
 from lib.customers import relationships as rl
 from ui import grid as G
 from ui import widgets as W
+from ui.auth import as_live_user
+from ui.context import note_refusal
 from ui.customer_file import TOAST, _k, may_change, shown
 from ui.format import local_datetime, md_escape
 from ui.kinds import input_value, ref_labels
@@ -116,6 +118,7 @@ def _call(ctx, cid: int, tab: str, part_id: int | None, work: Callable[[list[str
         state[_pk(cid, tab, part_id, "errors")] = exc.problems
         return False
     except CustomerMasterError as exc:
+        note_refusal(exc)
         state[_k(cid, tab + "_general")] = exc
         return False
     state[TOAST] = toast
@@ -230,6 +233,7 @@ def _start_note(cid: int, r: Mapping) -> None:
     _load(cid, RL, r["id"], NOTE_FIELDS, r)
 
 
+@as_live_user
 def _save_note(ctx, cid: int, r: Mapping) -> None:
     def work(confirm):
         note = _typed(cid, RL, r["id"], NOTE_FIELDS)["relationship_note"]
@@ -240,6 +244,7 @@ def _save_note(ctx, cid: int, r: Mapping) -> None:
         _pop(_k(cid, RL + "_editing"))
 
 
+@as_live_user
 def _unlink(ctx, cid: int, r: Mapping) -> None:
     def work(confirm):
         rl.unlink(ctx.db, ctx.actor, r["id"], r["version"])
@@ -278,6 +283,7 @@ def _link_form(ctx, rec: Mapping) -> None:
               on_click=_link, args=(ctx, cid))
 
 
+@as_live_user
 def _link(ctx, cid: int) -> None:
     other = st.session_state.get(_pk(cid, RL, None, "other"))
 
@@ -396,6 +402,7 @@ def _followup_form(ctx, rec: Mapping, item: Mapping | None) -> None:
                                   key=_pk(cid, FU, fid, "cancel"), width="stretch")
 
 
+@as_live_user
 def _followup_op(ctx, cid: int, op: str, item: Mapping | None, arg: Any) -> None:
     fid = item["id"] if item else None
     db, actor = ctx.db, ctx.actor
@@ -522,6 +529,7 @@ def _upload_key(cid: int) -> str:
     return _pk(cid, FL, None, f"upload{st.session_state.get(_pk(cid, FL, None, 'round'), 0)}")
 
 
+@as_live_user
 def _file_op(ctx, cid: int, op: str, item: Mapping | None) -> None:
     file_id = item["id"] if item else None
     db, actor = ctx.db, ctx.actor

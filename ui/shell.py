@@ -12,7 +12,7 @@ from lib.core import i18n
 
 
 from lib.core.config import AppConfig, startup_problems
-from lib.core.errors import CustomerMasterError, PermissionDenied, ValidationError
+from lib.core.errors import CustomerMasterError, ValidationError
 from lib.accounts.permissions import Actor
 from ui import context
 from ui.format import md_escape
@@ -65,9 +65,7 @@ def sidebar(gate: Gate, actor: Actor) -> Actor | None:
 def show_error(exc: CustomerMasterError, lang: str) -> None:
     """A typed error in the user's language (each field problem on its own line).
     Messages may quote what a user typed, so they are shown as text, not Markdown."""
-    if isinstance(exc, PermissionDenied):  # a service refusal the page surfaces: recorded
-        context.note_denial(context.current_actor(), exc.params.get("action", ""), where="action",
-                            code=exc.params.get("code", ""))
+    context.note_refusal(exc)  # a service refusal the page surfaces: recorded
     text = md_escape(exc.translate(lang))
     if isinstance(exc, ValidationError) and exc.problems:
         text += "\n\n" + "\n".join(f"- {md_escape(p.translate(lang))}" for p in exc.problems)
