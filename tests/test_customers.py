@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from lib.customers import customer as cs
+from lib.core import audit
 from lib.core.clock import to_local, utcnow
 from lib.core.errors import (
     ConfirmationRequired,
@@ -310,14 +311,10 @@ def test_update_and_its_audit_entry_commit_together(db, actors, make_customer, m
 
 
 def test_create_and_its_audit_entry_commit_together(db, actors, monkeypatch):
-    real_insert = cs.insert_row
+    def insert(cur, entry):
+        raise AuditDown()
 
-    def insert(cur, table, row):
-        if table == "audit_log":
-            raise AuditDown()
-        real_insert(cur, table, row)
-
-    monkeypatch.setattr(cs, "insert_row", insert)
+    monkeypatch.setattr(audit, "insert", insert)
     with pytest.raises(AuditDown):
         cs.create_customer(db, actors["manager"], customer_values(contact_name="张三"))
     assert (row_count(db, "customers"), row_count(db, "contacts")) == (0, 0)

@@ -7,6 +7,7 @@ literal or f-string name, so a module cannot slip past by importing by name."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,3 +234,13 @@ def test_every_page_url_is_its_file_name():
     from ui import nav
 
     assert [p.url_path for p in nav.PAGES] == [p.module for p in nav.PAGES]
+
+
+def test_audit_entries_are_written_only_through_core_audit():
+    """The audit log has one writer (lib/core/audit.py: ``append``, ``insert``); the care
+    campaign's one statement for a batch of follow-ups is the one INSERT beside it (the
+    demo loader and the import load Arrow tables through lib/customers/bulk.py)."""
+    allowed = {"lib/core/audit.py", "lib/customers/campaigns.py"}
+    writers = sorted({p.relative_to(ROOT).as_posix() for p in (ROOT / "lib").rglob("*.py")
+                      if re.search(r"INSERT\s+INTO\s+audit_log", p.read_text(encoding="utf-8"), re.I)})
+    assert writers == sorted(allowed)

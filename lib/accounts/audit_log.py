@@ -39,7 +39,8 @@ from datetime import date, timedelta
 from typing import Any, BinaryIO, Iterator
 
 from lib.accounts import permissions as perm
-from lib.core.clock import local_date_start_utc, to_local, utcnow
+from lib.core import audit
+from lib.core.clock import local_date_start_utc, to_local
 from lib.core.errors import NotFound, ValidationError
 from lib.core.i18n import MESSAGES, t
 from lib.core.text import formula_safe
@@ -336,10 +337,7 @@ def record_event(cur, actor: str, action: str, entity: str, details: dict) -> No
     INSERT drawing its own id: no read, nothing another writer could conflict with.
     ``details`` never name a password, cookie, token or secret (ValueError)."""
     _check_details(details)
-    cur.execute(
-        "INSERT INTO audit_log (id, changed_at, actor, action, entity, entity_id, customer_id, version, changes)"
-        " VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, 0, NULL, NULL, ?)",
-        [utcnow(), actor, action, entity, json.dumps(details, ensure_ascii=False, sort_keys=True)])
+    audit.append(cur, actor=actor, action=action, entity=entity, changes=dict(sorted(details.items())))
 
 
 def log_event(actor: str, action: str, details: dict) -> None:

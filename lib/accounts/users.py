@@ -11,7 +11,6 @@ deactivation end the user's login sessions (``lib.accounts.sessions``) on the se
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -24,6 +23,7 @@ import bcrypt
 from lib.accounts import audit_log
 from lib.accounts import permissions as perm
 from lib.accounts import sessions
+from lib.core import audit
 from lib.core.clock import utcnow
 from lib.core.errors import AuthError, DuplicateError, NotFound, ValidationError
 
@@ -130,12 +130,7 @@ def active_users(db) -> tuple[User, ...]:
 
 
 def _user_audit(cur, actor_name: str, action: str, username: str, changes: dict) -> None:
-    audit_id = cur.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
-    cur.execute(
-        "INSERT INTO audit_log (id, changed_at, actor, action, entity, entity_id, customer_id, version, changes)"
-        " VALUES (?, ?, ?, ?, 'user', 0, NULL, NULL, ?)",
-        [audit_id, utcnow(), actor_name, action, json.dumps({"username": username, **changes}, ensure_ascii=False)],
-    )
+    audit.append(cur, actor=actor_name, action=action, entity="user", changes={"username": username, **changes})
 
 
 def _require_admin(actor) -> str:

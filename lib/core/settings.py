@@ -8,13 +8,12 @@ this module is the only one that writes it after the migrations' seeds.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from lib.accounts import permissions as perm
-from lib.core.clock import utcnow
+from lib.core import audit
 from lib.core.errors import FieldProblem, ValidationError
 
 INT, TEXT, BOOL = "int", "text", "bool"
@@ -129,10 +128,7 @@ def update(db, actor, given: Mapping[str, Any]) -> dict[str, list[str]]:
             cur.execute("INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                         [key, raw])
         if changes:
-            cur.execute(
-                "INSERT INTO audit_log (id, changed_at, actor, action, entity, entity_id, customer_id, version,"
-                " changes) VALUES (nextval('audit_id_seq'), ?, ?, 'settings.update', 'settings', 0, NULL, NULL, ?)",
-                [utcnow(), actor.username, json.dumps(changes, ensure_ascii=False)])
+            audit.append(cur, actor=actor.username, action="settings.update", entity="settings", changes=changes)
         return changes
 
     changes = db.run_in_transaction(work)

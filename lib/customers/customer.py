@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import duckdb
 
 from lib.accounts import permissions as perm
+from lib.core import audit
 from lib.core.clock import to_local, utcnow
 from lib.core.db import note_change
 from lib.core.errors import (
@@ -49,11 +50,8 @@ CONTACT_SYSTEM_COLUMNS = {
     "created_by": "VARCHAR", "updated_at": "TIMESTAMP", "updated_by": "VARCHAR", "version": "INTEGER",
     "deleted": "BOOLEAN",
 }
-AUDIT_COLUMN_TYPES = {
-    "id": "BIGINT", "changed_at": "TIMESTAMP", "actor": "VARCHAR", "action": "VARCHAR", "entity": "VARCHAR",
-    "entity_id": "BIGINT", "customer_id": "BIGINT", "version": "INTEGER", "changes": "VARCHAR",
-}
-AUDIT_COLUMNS = tuple(AUDIT_COLUMN_TYPES)
+AUDIT_COLUMN_TYPES = audit.COLUMN_TYPES
+AUDIT_COLUMNS = audit.COLUMNS
 # The note_change topic of a customer's searchable data (lib.customers.search_index).
 CHANGES = "customers"
 # Topic of a change of the customer's declaration (lib.customers.custom_fields): records
@@ -254,9 +252,9 @@ def build_rows(
     after = audit_values(clean.field_values(), clean.fields)
     changes = {name: [None, v] for name, v in after.items() if v is not None}
     changes["code"] = [None, code]
-    audit = dict(id=audit_id, changed_at=now, actor=actor, action="create", entity="customer", entity_id=customer_id,
-                 customer_id=customer_id, version=1, changes=json.dumps(changes, ensure_ascii=False))
-    return row, contact, audit
+    entry = audit.row(audit_id, now=now, actor=actor, action="create", entity="customer", entity_id=customer_id,
+                      customer_id=customer_id, version=1, changes=changes)
+    return row, contact, entry
 
 
 def insert_row(cur, table: str, row: Mapping[str, Any]) -> None:
@@ -266,28 +264,24 @@ def insert_row(cur, table: str, row: Mapping[str, Any]) -> None:
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
         [row[c] for c in cols],
     )
-    if table in ("customers", "audit_log") and row.get("customer_id", row.get("id")) is not None:
-        note_change(cur, CHANGES, row.get("customer_id", row.get("id")))  # keeps the search index in step
+    if table == "customers":
+        note_change(cur, CHANGES, row["id"])  # keeps the search index in step
 
 
 def audit_row(audit_id: int, *, now, actor, action, customer_id, version, changes, entity="customer",
               entity_id=None) -> dict:
-    """One audit entry as stored (``changes``: field -> [before, after]); ``append_audit``
-    writes it, the bulk (demo) path builds it for its own inserts."""
-    return dict(id=audit_id, changed_at=now, actor=actor, action=action, entity=entity,
-                entity_id=entity_id if entity_id is not None else customer_id, customer_id=customer_id,
-                version=version, changes=json.dumps(changes, ensure_ascii=False))
+    """One audit entry as stored (``changes``: field -> [before, after]); the bulk
+    (demo, import) paths build theirs with it."""
+    return audit.row(audit_id, now=now, actor=actor, action=action, entity=entity,
+                     entity_id=entity_id if entity_id is not None else customer_id, customer_id=customer_id,
+                     version=version, changes=changes)
 
 
 def append_audit(cur, *, now, actor, action, customer_id, version, changes, entity="customer", entity_id=None):
     """Append one audit entry in the caller's transaction (``changes``: field -> [before, after])."""
-    # The id is drawn in the INSERT itself (one statement instead of two).
-    row = audit_row(0, now=now, actor=actor, action=action, customer_id=customer_id, version=version,
-                    changes=changes, entity=entity, entity_id=entity_id)
-    cur.execute(
-        f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
-        [row[c] for c in AUDIT_COLUMNS[1:]],
-    )
+    audit.append(cur, now=now, actor=actor, action=action, entity=entity,
+                 entity_id=entity_id if entity_id is not None else customer_id, customer_id=customer_id,
+                 version=version, changes=changes)
     if customer_id is not None:
         note_change(cur, CHANGES, customer_id)  # keeps the search index in step
 
@@ -559,12 +553,12 @@ def insert_new(db, actor, new: NewCustomer) -> dict:
             " nextval('contact_id_seq'), nextval('audit_id_seq')"
         ).fetchone()
         code = format_code(seq, now, settings)
-        row, contact, audit = build_rows(clean, customer_id=customer_id, code=code, contact_id=contact_id,
+        row, contact, entry = build_rows(clean, customer_id=customer_id, code=code, contact_id=contact_id,
                                          audit_id=audit_id, actor=actor.username, now=now)
         insert_row(cur, "customers", row)
         if contact:
             insert_row(cur, "contacts", contact)
-        insert_row(cur, "audit_log", {c: audit[c] for c in AUDIT_COLUMNS})
+        audit.insert(cur, entry)
         return _written_record(row, contact, clean.fields)
 
     try:

@@ -15,7 +15,6 @@ value it had in the file being replaced. The replaced file is kept next to it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from lib.accounts import permissions as perm
+from lib.core import audit
 from lib.core.clock import utcnow
 from lib.core.db import connect
 from lib.core.errors import CustomerMasterError, DatabaseInUse
@@ -124,11 +124,7 @@ def _record(db, actor_name: str, action: str, changes: dict) -> None:
 
 
 def _audit(cur, actor_name: str, action: str, changes: dict) -> None:
-    audit_id = cur.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
-    cur.execute(
-        "INSERT INTO audit_log (id, changed_at, actor, action, entity, entity_id, customer_id, version, changes)"
-        " VALUES (?, ?, ?, ?, 'system', 0, NULL, NULL, ?)",
-        [audit_id, utcnow(), actor_name, action, json.dumps(changes, ensure_ascii=False)])
+    audit.append(cur, actor=actor_name, action=action, entity="system", changes=changes)
 
 
 def inspect(backup_path: str | os.PathLike) -> tuple[int, int, dict[str, int | None]]:
