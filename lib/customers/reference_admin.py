@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from lib.accounts import permissions as perm
 from lib.core.clock import utcnow
 from lib.core.errors import DuplicateError, FieldProblem, NotFound, ValidationError
+from lib.customers import custom_fields
 from lib.customers.customer import append_audit
 
 # The lists an administrator manages, in the order the page offers them. Not here:
@@ -47,8 +48,6 @@ class ReferenceItem:
 def managed_lists(db) -> tuple[str, ...]:
     """``MANAGED_LISTS``, then the list of each custom choice field (``cf_<key>``,
     lib.customers.custom_fields), retired fields' included."""
-    from lib.customers import custom_fields
-
     return MANAGED_LISTS + custom_fields.choice_lists(db)
 
 
