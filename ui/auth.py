@@ -346,12 +346,10 @@ class Gate:
             else:  # only a login seeded by a test (tests/apptest_util.py) gets here
                 secret = sessions.start(self.db, username, self.config.cookie_expiry_days).secret
             st.session_state[SESSION_KEY] = (username, secret)
-        user = users.get_user(self.db, username)
-        actor = users.actor_of(self.db, user)
+        user, actor = _checked(self.db, username, session_id(username), self.config.cookie_expiry_days)
         # A password an administrator set must be replaced first (app.py).
         self.must_change_password = bool(user and user.must_change_password)
-        if actor is None or not sessions.is_active(self.db, session_id(username), username,
-                                                   self.config.cookie_expiry_days):
+        if actor is None:
             log.info("session of %r ended: user inactive, unknown or session ended", username)
             self.end_session(notice="auth.session_ended")
             return None
@@ -467,18 +465,25 @@ class Gate:
         st.session_state["logout"] = True
 
 
+def _checked(db, username: str, secret: str | None, lifetime_days: float) -> tuple[users.User | None, Actor | None]:
+    """The user as stored, and their actor if they are active and the login session
+    ``secret`` is still good (``sessions.is_active``), else None: the gate's check of
+    every run and of every callback (``live_actor``)."""
+    user = users.get_user(db, username)
+    actor = users.actor_of(db, user)
+    if actor is not None and not (secret and sessions.is_active(db, secret, username, lifetime_days)):
+        actor = None
+    return user, actor
+
+
 def live_actor(db) -> Actor | None:
-    """This browser session's actor as the database has it now: the session must still
-    be good (``sessions.is_active``) and the user active, with the role's permissions as
-    they are now. None otherwise."""
+    """This browser session's actor as the database has it now, with the role's
+    permissions as they are now; None when the session or the user is no longer good."""
     held = st.session_state.get(SESSION_KEY)
     if not held:
         return None
     username, secret = held
-    actor = users.actor_of(db, users.get_user(db, username))
-    if actor is None or not sessions.is_active(db, secret, username, load_config().cookie_expiry_days):
-        return None
-    return actor
+    return _checked(db, username, secret, load_config().cookie_expiry_days)[1]
 
 
 def as_live_user(callback: Callable[..., None]) -> Callable[..., None]:
