@@ -344,3 +344,18 @@ def test_a_write_that_meets_a_field_being_added_is_a_conflict_to_retry(db, actor
     # Through the write path, the retry then succeeds.
     again = cs.update_customer(db, actors["admin"], rec["id"], {"notes": "z", "cf_wechat": "wx"}, rec["version"])
     assert (again["notes"], again["cf_wechat"]) == ("z", "wx")
+
+
+def test_the_max_length_never_drops_below_a_stored_value(db, actors):
+    admin = actors["admin"]
+    field = add_wechat(db, admin, max_length=40)
+    rec = cs.create_customer(db, admin, customer_values(cf_wechat="w" * 12))
+    with pytest.raises(ValidationError) as ei:
+        cf.change_field(db, admin, "wechat", field.version, max_length=11)
+    assert [(p.field, p.key, p.params) for p in ei.value.problems] == [
+        ("max_length", "custom_fields.shorter_than_stored", {"longest": 12})]
+    assert cf.all_fields(db)[0].max_length == 40
+    shorter = cf.change_field(db, admin, "wechat", field.version, max_length=12)
+    assert shorter.max_length == 12 and F.by_name("cf_wechat").max_length == 12
+    # The customer's other fields still save.
+    assert cs.update_customer(db, admin, rec["id"], {"notes": "短"}, rec["version"])["notes"] == "短"

@@ -66,6 +66,10 @@ FIELDS_MESSAGES: dict[str, dict[str, str]] = {
                                       "en": "The label “{label}” is used by another field."},
     "custom_fields.bad_max_length": {"zh": "最大长度须为 1 到 {max} 之间的整数。",
                                      "en": "The max length must be a whole number from 1 to {max}."},
+    "custom_fields.shorter_than_stored": {
+        "zh": "已有客户在此字段中存了 {longest} 个字符，最大长度不能小于这个数。",
+        "en": "A customer already has {longest} characters in this field: the max length cannot be less.",
+    },
     "custom_fields.no_max_length": {"zh": "只有文本、长文本和网址字段有最大长度。",
                                     "en": "Only text, long text and URL fields have a max length."},
     "custom_fields.not_searchable": {"zh": "只有文本、长文本和网址字段可以搜索。",

@@ -18,7 +18,8 @@ Rules an administrator meets here (each refused with a message, nothing half don
   customers saved since).
 * Labels in both languages, unique among the customer's fields in each language (an
   imported file's headings are matched by label).
-* ``max_length`` for the text kinds (text, long text, URL) only.
+* ``max_length`` for the text kinds (text, long text, URL) only, never below the
+  longest value already stored.
 * ``filter`` and ``dimension`` for single choice only (its values come from a list);
   a choice field has its own reference list ``cf_<key>``, given at least one item when
   the field is added, then managed like every list (lib.customers.reference_admin).
@@ -219,6 +220,12 @@ def change_field(db, actor, key: str, expected_version: int, **changes: Any) -> 
     def work(cur):
         if cf.active:
             _refuse_taken_labels(cur, key, zh, en)
+        if "max_length" in diff:
+            # A stored value longer than the new limit would fail validation on every
+            # later save of its customer, whichever field the user changed.
+            longest = cur.execute(f'SELECT max(length("{PREFIX + key}")) FROM customers').fetchone()[0]
+            if longest and longest > after["max_length"]:
+                raise ValidationError([_problem("max_length", "custom_fields.shorter_than_stored", longest=longest)])
         n = cur.execute(
             "UPDATE custom_fields SET label_zh = ?, label_en = ?, required = ?, max_length = ?, edit_roles = ?, "
             "is_filter = ?, is_dimension = ?, version = version + 1, updated_at = ?, updated_by = ? "
