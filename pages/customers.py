@@ -110,9 +110,11 @@ def _grid(ctx, view: G.GridView, size: int) -> None:
     editable = W.grid_editable_fields(actor)
     can_archive = perm.can(actor, perm.CUSTOMER_ARCHIVE)
     read_only = not editable and not can_archive
+    columns = tuple(W.grid_column_order())
+    locked_columns = [c for c in columns if c not in editable and not (c == W.ROW_SELECT and can_archive)]
+    view.keep_edits_across((columns, tuple(locked_columns), read_only), st.session_state.get(view.editor_key))
     frame = G.build_frame(view, actor, lang)
     config = W.grid_column_config(lang=lang, db=ctx.db, editable=editable, can_select=can_archive, t=t)
-    locked_columns = [c for c in frame.columns if c not in editable and not (c == W.ROW_SELECT and can_archive)]
     st.data_editor(
         frame,
         key=view.editor_key,

@@ -555,3 +555,23 @@ def test_a_new_warning_keeps_the_confirmed_one(db, db_path):
     at.button(key="nc_save").click().run()
     assert not at.exception
     assert search(db, db.actor("manager", "manager"), CustomerFilters(text="某某贸易")).total == 1
+
+
+def test_an_unsaved_grid_edit_survives_a_custom_field_being_added(db, db_path, three, actors):
+    """A new column gives the editor another identity in Streamlit, and the new editor
+    starts empty: the page folds the old one's edits into pending first."""
+    from lib.customers import custom_fields
+
+    at = open_as(db_path, "manager", "customers", lang="en")
+    key = at.session_state["cu_view"].editor_key
+    at.session_state[key] = {"edited_rows": {row_position(at, three[0]["code"]): {"tier": "A"}},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    custom_fields.add_field(db, actors["admin"], key="channel", label_zh="来源渠道", label_en="Channel",
+                            kind="choice", edit_roles=["admin"], choices=[("展会", "Fair")])
+    at.run()
+    assert not at.exception, at.exception
+    assert "cf_channel" in editor(at).value.columns
+    assert editor(at).value.loc[three[0]["id"]]["tier"] == "A"  # shown as pending
+    at.button(key="cu_save").click().run()
+    assert cs.get_customer(db, actors["manager"], three[0]["id"])["tier"] == "A"

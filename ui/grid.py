@@ -62,6 +62,9 @@ class GridView:
     # and a value the service normalised ("05925555555" -> "0592-5555555") is no new change
     saved_cells: dict[int, dict[str, Any]] = field(default_factory=dict)
     generation: int = 0  # part of the editor's key: changes only when edits are thrown away
+    # The columns the editor was last drawn with and which of them were locked: its
+    # identity in Streamlit (``keep_edits_across``).
+    shape: tuple | None = None
     needs_load: bool = True  # read the page (again) before drawing it
 
     @property
@@ -118,6 +121,18 @@ class GridView:
                 self.pending[cid] = {**self.pending.get(cid, {}), **changes}
         self.saved_cells = {}
         self.generation += 1
+
+    def keep_edits_across(self, shape: tuple, state: Mapping | None) -> bool:
+        """Before drawing the editor with ``shape`` (its columns and locked columns):
+        Streamlit gives a keyed editor another identity when these change (an
+        administrator added or retired a custom field, or changed who may edit one),
+        and the new one starts without the old one's edits. So fold them into
+        ``pending`` first (a fresh editor shows them). True if it did."""
+        changed = self.shape is not None and self.shape != shape
+        if changed:
+            self.fold_editor(state)
+        self.shape = shape
+        return changed
 
     def carry_from(self, old: "GridView", state: Mapping | None) -> None:
         """A new search: keep the old view's unsaved edits (and their errors), with the
