@@ -477,3 +477,25 @@ def test_history_pages(db, db_path, actors, make_customer):
     click(at, key(rec, "hist_next"))
     assert t("cf.hist.count", "en", first=21, last=22, total=22) in texts(at)
     assert at.button(key=key(rec, "hist_next")).disabled
+
+
+def test_a_field_added_meanwhile_keeps_what_a_refused_save_left_typed(db, db_path, actors, make_customer):
+    from lib.customers import custom_fields
+
+    rec = make_customer("sales")
+    at = open_customer(db_path, "sales", rec["code"], "en")
+    at.text_input(key=key(rec, "f_email")).input("not-an-email")
+    at.text_input(key=key(rec, "f_address")).input("厦门市思明区")
+    click(at, key(rec, "save"))
+    assert at.error
+    custom_fields.add_field(db, actors["admin"], key="wechat", label_zh="微信号", label_en="WeChat ID", kind="text",
+                            edit_roles=["admin", "manager", "sales"])
+    at.run()
+    assert at.text_input(key=key(rec, "f_cf_wechat")).value == ""
+    assert (at.text_input(key=key(rec, "f_email")).value, at.text_input(key=key(rec, "f_address")).value) == (
+        "not-an-email", "厦门市思明区")
+    at.text_input(key=key(rec, "f_email")).input("buyer@example.com")
+    at.text_input(key=key(rec, "f_cf_wechat")).input("wx_77")
+    click(at, key(rec, "save"))
+    stored = cs.get_customer(db, actors["sales"], rec["id"])
+    assert (stored["email"], stored["address"], stored["cf_wechat"]) == ("buyer@example.com", "厦门市思明区", "wx_77")

@@ -223,10 +223,16 @@ def details(ctx, rec: Mapping) -> None:
     saved through ``update_customer`` at the version read; "Mark as reviewed"."""
     t, lang, cid = ctx.t, ctx.lang, rec["id"]
     base = st.session_state.get(_k(cid, "base"))
-    missing = any(_k(cid, "f_" + f.name) not in st.session_state for f in detail_fields())
-    if base is None or missing or (base["version"] != rec["version"] and not _changes(cid)
-                        and _k(cid, "conflict") not in st.session_state):
+    fields = detail_fields()
+    missing = [f for f in fields if _k(cid, "f_" + f.name) not in st.session_state]
+    if base is None or len(missing) == len(fields) or (base["version"] != rec["version"] and not _changes(cid)
+                                                       and _k(cid, "conflict") not in st.session_state):
         _load_inputs(cid, rec)  # nothing typed: show the record as stored now
+    else:
+        # A field an administrator added since the inputs were loaded: fill its input
+        # alone, so what the user typed in the others (a refused save) stays.
+        for f in missing:
+            st.session_state[_k(cid, "f_" + f.name)] = input_value(f, rec.get(f.name))
     writable = may_change(ctx.actor, rec)
     if rec["archived"]:
         st.caption(":material/lock: " + t("cf.archived_read_only"))
