@@ -359,3 +359,17 @@ def test_the_max_length_never_drops_below_a_stored_value(db, actors):
     assert shorter.max_length == 12 and F.by_name("cf_wechat").max_length == 12
     # The customer's other fields still save.
     assert cs.update_customer(db, admin, rec["id"], {"notes": "短"}, rec["version"])["notes"] == "短"
+
+
+def test_a_merge_chooses_a_custom_fields_value_like_any_other(db, actors):
+    from lib.customers.merge import differing_fields, merge_customers
+
+    admin = actors["admin"]
+    add_channel(db, admin)
+    keep = cs.create_customer(db, admin, customer_values(cf_channel="1"))
+    gone = cs.create_customer(db, admin, customer_values(cf_channel="3"))
+    assert "cf_channel" in [f.name for f in differing_fields([keep, gone])]
+    out = merge_customers(db, admin, keep["id"], keep["version"], {gone["id"]: gone["version"]},
+                          {"cf_channel": gone["id"]})
+    assert out["cf_channel"] == "3"
+    assert cs.history(db, admin, keep["id"])[-1]["changes"]["cf_channel"] == ["1", "3"]
