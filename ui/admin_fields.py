@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from lib.accounts import permissions as perm
-from lib.core.errors import CustomerMasterError, ValidationError
+from lib.core.errors import ValidationError
 from lib.customers import custom_fields as cf
-from ui.context import note_refusal
+from ui import widgets as W
 from ui.format import md_escape
 
 DONE = "af_done"  # (message key, field label) of the last change, shown once after the rerun
@@ -175,20 +175,5 @@ def _whole_number(text) -> int | str | None:
 
 
 def _apply(ctx, done_key: str, label: str, change, clear: list[str] = ()) -> None:
-    """Run ``change``; on success say so after a rerun (inputs in ``clear`` emptied), on
-    a refusal show why here, leaving what was typed in its inputs."""
-    try:
-        change()
-    except ValidationError as exc:
-        for p in exc.problems:  # the input it is about, then why
-            where = ctx.t(_INPUT_LABELS[p.field]) + ": " if p.field in _INPUT_LABELS else ""
-            st.error(md_escape(where + p.translate(ctx.lang)), icon=":material/error:")
-        return
-    except CustomerMasterError as exc:  # a duplicate, a stale version, no permission
-        note_refusal(exc)
-        st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
-        return
-    for key in clear:
-        st.session_state.pop(key, None)
-    st.session_state[DONE] = (done_key, label)
-    st.rerun()
+    W.apply_change(ctx, change, input_labels=_INPUT_LABELS, clear=clear, done_key=DONE,
+                   done=lambda _field: (done_key, label))

@@ -8,10 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from lib.accounts import permissions as perm
-from lib.core.errors import CustomerMasterError, ValidationError
 from lib.customers import custom_fields
 from lib.customers import reference_admin as ra
-from ui.context import note_refusal
+from ui import widgets as W
 from ui.format import md_escape
 from ui.kinds import item_label
 
@@ -101,20 +100,5 @@ def _add_form(ctx, list_name: str) -> None:
 
 
 def _apply(ctx, done_key: str, code: str, change, clear: list[str] = ()) -> None:
-    """Run ``change``; on success say so after a rerun (inputs in ``clear`` emptied), on
-    a refusal show why here, leaving what was typed in its inputs."""
-    try:
-        changed = change()
-    except ValidationError as exc:
-        for p in exc.problems:  # the input it is about, then why
-            where = ctx.t(_INPUT_LABELS[p.field]) + ": " if p.field in _INPUT_LABELS else ""
-            st.error(md_escape(where + p.translate(ctx.lang)), icon=":material/error:")
-        return
-    except CustomerMasterError as exc:  # a duplicate, a missing item, no permission
-        note_refusal(exc)
-        st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
-        return
-    for key in clear:
-        st.session_state.pop(key, None)
-    st.session_state[DONE] = (done_key if changed is not False else "lists.nothing_changed", code)
-    st.rerun()
+    W.apply_change(ctx, change, input_labels=_INPUT_LABELS, clear=clear, done_key=DONE,
+                   done=lambda changed: (done_key if changed is not False else "lists.nothing_changed", code))

@@ -23,11 +23,12 @@ import streamlit as st
 
 from lib.customers import fields as F
 from lib.accounts import permissions as perm
-from lib.core.errors import FieldProblem
+from lib.core.errors import CustomerMasterError, FieldProblem, ValidationError
 from lib.customers.customer import may_set_field
 from lib.customers.search import ARCHIVED_CHOICES, PAGE_SIZES, SORTS, CustomerFilters, list_filters
 from ui import kinds as K
 from ui import nav
+from ui.context import note_refusal
 from ui.format import md_escape, number
 
 FILTERS_KEY = "cm_filters"  # the shared filter values (a plain dict, not a widget key)
@@ -342,3 +343,27 @@ def customer_link(code: str, name: str | None, t) -> None:
     """A list row's link to its customer: "code name", the name shown as typed (a link
     label is Markdown). Opens the customer through ``link_to_customer``."""
     link_to_customer(code, md_escape(f"{code} {name or ''}".strip()), t)
+
+
+# -- an administration form's change ------------------------------------------------------------
+def apply_change(ctx, change: Callable[[], Any], *, input_labels: Mapping[str, str], done_key: str,
+                 done: Callable[[Any], Any], clear: Iterable[str] = ()) -> None:
+    """Run ``change`` (the service call of a form). A refusal is shown here, each field
+    problem after the label of its input (``input_labels``: field -> message key), and
+    what was typed stays in the inputs. On success ``done(result)`` is kept under
+    ``done_key`` for the page to show after the rerun, and the inputs ``clear`` empty."""
+    try:
+        result = change()
+    except ValidationError as exc:
+        for p in exc.problems:  # the input it is about, then why
+            where = ctx.t(input_labels[p.field]) + ": " if p.field in input_labels else ""
+            st.error(md_escape(where + p.translate(ctx.lang)), icon=":material/error:")
+        return
+    except CustomerMasterError as exc:  # a duplicate, a stale version, a missing item, no permission
+        note_refusal(exc)
+        st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
+        return
+    for key in clear:
+        st.session_state.pop(key, None)
+    st.session_state[done_key] = done(result)
+    st.rerun()
