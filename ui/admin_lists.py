@@ -24,7 +24,7 @@ def render(ctx) -> None:
     t = ctx.t
     st.caption(t("lists.intro"))
     lists = ra.managed_lists(ctx.db)
-    custom = {n: custom_fields.list_label(ctx.db, n, ctx.lang) for n in lists if n not in ra.MANAGED_LISTS}
+    custom = {n: f.label(ctx.lang) for n, f in custom_fields.choice_lists(ctx.db).items()}
     list_name = st.selectbox(t("lists.choose"), lists, key=LIST,
                              format_func=lambda n: custom.get(n) or t("lists.name." + n))
     done = st.session_state.pop(DONE, None)

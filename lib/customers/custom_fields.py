@@ -131,14 +131,10 @@ def _install_from(db) -> None:
     F.install([to_field(r) for r in rows if r.active], [to_field(r) for r in rows if not r.active])
 
 
-def choice_lists(db) -> tuple[str, ...]:
-    """The reference lists of the choice fields (``cf_<key>``), retired fields' too."""
-    return tuple(PREFIX + cf.key for cf in all_fields(db) if cf.kind == "choice")
-
-
-def list_label(db, list_name: str, lang: str) -> str | None:
-    """The label of a choice field's list (its field's label), None for other lists."""
-    return next((cf.label(lang) for cf in all_fields(db) if PREFIX + cf.key == list_name), None)
+def choice_lists(db) -> dict[str, CustomField]:
+    """The reference list of each choice field (``cf_<key>``) -> its field, retired
+    fields' too, in display order (one read)."""
+    return {PREFIX + cf.key: cf for cf in all_fields(db) if cf.kind == "choice"}
 
 
 # -- changes ------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class ReferenceItem:
 def managed_lists(db) -> tuple[str, ...]:
     """``MANAGED_LISTS``, then the list of each custom choice field (``cf_<key>``,
     lib.customers.custom_fields), retired fields' included."""
-    return MANAGED_LISTS + custom_fields.choice_lists(db)
+    return MANAGED_LISTS + tuple(custom_fields.choice_lists(db))
 
 
 def items(db, list_name: str) -> list[ReferenceItem]:
