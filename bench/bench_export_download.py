@@ -104,7 +104,7 @@ def main(argv=None) -> int:
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=util.CHROMIUM, headless=True, args=util.CHROMIUM_ARGS)
-            page = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900}).new_page()
+            page = util.watch_runs(browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900}).new_page())
             page.set_default_timeout(120_000)
             util.login(page, server.base_url, args.user, path="customers", timeout=120_000)
             page.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()

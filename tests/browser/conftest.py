@@ -87,7 +87,8 @@ def new_page(browser):
         context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
         context.set_default_timeout(30_000)
         contexts.append(context)
-        return context.new_page()
+        context.on("page", util.watch_runs)  # pages a test opens itself too
+        return util.watch_runs(context.new_page())
 
     yield make
     for context in contexts:

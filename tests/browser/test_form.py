@@ -37,7 +37,7 @@ def test_an_over_long_paste_shows_the_limit_and_is_kept(browser, own_server, dem
                                   permissions=["clipboard-read", "clipboard-write"])
     context.set_default_timeout(30_000)
     try:
-        page = context.new_page()
+        page = util.watch_runs(context.new_page())
         util.login(page, own_server.base_url, "manager")
         page.locator('[data-testid="stSidebarNav"]').get_by_text(t("nav.new_customer", "zh"), exact=True).click()
         page.get_by_role("heading", name=t("nav.new_customer", "zh")).wait_for()

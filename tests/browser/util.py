@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,24 +196,79 @@ def wait_idle(page, timeout: int = 20_000) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
 
 
-WATCH_RUN = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (window.cmRunWatch) window.cmRunWatch.disconnect();
-  window.cmRunSeen = false;
-  window.cmRunWatch = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.cmRunSeen = true;
-  });
-  window.cmRunWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
+class RunWatch:
+    """Script runs of one page, read from its websocket (Streamlit's own protobuf
+    messages): how many reruns the browser asked for, and each run that ended since.
+
+    The page's ``data-test-script-state`` attribute is no proof that a run happened: when
+    the browser is busy, React may draw "running" and "not running" in one commit, and
+    the attribute never changes (seen in CI on a loaded machine)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requests = 0  # BackMsg.rerun_script sent
+        self.finished: list[tuple[int, int]] = []  # (requests sent before it, status)
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws) -> None:
+        if not ws.url.endswith("/_stcore/stream"):
+            return
+        ws.on("framesent", self._sent)
+        ws.on("framereceived", self._received)
+
+    def _sent(self, payload) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if isinstance(payload, bytes):
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "rerun_script":
+                self.requests += 1
+
+    def _received(self, payload) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "script_finished":
+                self.finished.append((self.requests, msg.script_finished))
+
+    def wait_for_run_after(self, requests_before: int, timeout: int) -> None:
+        """Until a rerun was asked for after ``requests_before`` requests and a run
+        asked for then has ended (not one stopped early for a newer rerun)."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        early = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
+        deadline = time.monotonic() + timeout / 1000
+        while not any(sent > requests_before and status != early for sent, status in self.finished):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no script run ended after the input: {self.requests - requests_before}"
+                                   f" rerun request(s) sent, runs ended since: {self.finished[-3:]}")
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the websocket events
+
+
+_WATCHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def watch_runs(page):
+    """Start reading ``page``'s script runs; call before the page opens the app (the
+    browser fixtures do it for every page their contexts open)."""
+    if page not in _WATCHES:
+        _WATCHES[page] = RunWatch(page)
+    return page
 
 
 def after_run(page, action, timeout: int = 20_000) -> None:
     """Do ``action`` (an input that starts a script run) and return once that run has
-    finished. ``wait_idle`` alone may return before the run starts: the page is still
-    idle from the last run while the input is on its way to the server."""
-    page.evaluate(WATCH_RUN)
+    finished and the page is drawn. ``wait_idle`` alone may return before the run
+    starts: the page is still idle from the last run while the input is on its way."""
+    watch = _WATCHES.get(page)
+    if watch is None:
+        raise RuntimeError("this page's runs are not watched: util.watch_runs(page) before it opens the app")
+    before = watch.requests
     action()
-    page.wait_for_function("() => window.cmRunSeen === true", timeout=timeout)
+    watch.wait_for_run_after(before, timeout)
     wait_idle(page, timeout)
 
 
