@@ -200,9 +200,10 @@ class RunWatch:
     """Script runs of one page, read from its websocket (Streamlit's own protobuf
     messages): how many reruns the browser asked for, and each run that ended since.
 
-    The page's ``data-test-script-state`` attribute is no proof that a run happened: when
-    the browser is busy, React may draw "running" and "not running" in one commit, and
-    the attribute never changes (seen in CI on a loaded machine)."""
+    The page's ``data-test-script-state`` attribute is no reliable sign of a run: React
+    may draw "running" and "not running" in one commit when the browser is busy, and
+    the attribute never changes. (In CI, on a loaded machine, a wait for that change
+    after a search's Enter timed out; the messages on the websocket say what happened.)"""
 
     def __init__(self, page):
         self.page = page
