@@ -137,7 +137,9 @@ def _industry_tier(ctx, a, not_set: str, height: int) -> None:
 
 
 def _download(ctx, df: pd.DataFrame, name: str) -> None:
-    st.download_button(ctx.t("analytics.download"), charts.csv_bytes(df),
+    """The chart's data as a CSV file, written when the button is clicked (not on every
+    run of the page: at 0.7 ms a file, the eight cost every run ~5 ms of server CPU)."""
+    st.download_button(ctx.t("analytics.download"), lambda: charts.csv_bytes(df),
                        file_name=f"customers_{name}.csv", mime="text/csv", icon=":material/download:",
                        on_click="ignore", key=f"an_csv_{name}", type="tertiary")
 

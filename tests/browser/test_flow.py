@@ -126,6 +126,11 @@ def test_manager_enters_finds_edits_and_counts_a_customer(streamlit_server, new_
     total = page.locator('[data-testid="stMetric"]').first.locator('[data-testid="stMetricValue"]')
     assert total.inner_text().strip() == "1"
     assert "战略客户" in page.locator(".js-plotly-plot").nth(1).inner_text()
+    # A chart's data as a file, written when the button is clicked.
+    with page.expect_download() as download:
+        page.locator(".st-key-an_csv_tier button").click()
+    tier_csv = download.value.path().read_bytes().decode("utf-8-sig")
+    assert "战略客户,1\r\n" in tier_csv, tier_csv
     full_shot(page, "flow-5-analytics-one")
     search_for(page, "")
     expect(total).not_to_have_text("1")
