@@ -114,7 +114,7 @@ def _counts_and_page(cur, cond: str, params: list[Any], *, key: str, group: str 
     Returns the count rows (``group``, ``is_total`` and the counts; the total first, then
     the most first) and the page's follow-ups in order. The matches are found once and
     both answers read them; found by two statements, they were found twice (at 1M, a
-    manager's my_due took 34 ms of CPU, now 22-25; open_needs 23-25, now 15)."""
+    manager's my_due took 32 ms of CPU, now 21; open_needs 21, now 15: bench_home.py)."""
     names = list(counts)
     sql = (f"WITH m AS MATERIALIZED (SELECT f.id, f.{key} AS sort_key, {group or 'NULL'} AS grp"
            f" {_FOLLOWUPS_FROM} WHERE {cond})"
