@@ -287,3 +287,48 @@ def test_a_large_text_is_sorted_in_a_child_process_with_the_same_result(demo_db,
     assert SI.index(db).current() is not None and started
     f = CustomerFilters(text="公司")
     assert search(db, manager, f).total == plain(db, manager, f)[0]
+
+
+def _sql_only(monkeypatch):
+    """As while the index is not built: the callers use the SQL."""
+    monkeypatch.setattr(SI.SearchIndex, "ids_containing", lambda self, patterns=(), *, starts=(): None)
+
+
+def _found(db, actor, values, exclude_id=None):
+    return sorted((m.code, m.reasons, round(m.score, 3), m.visible)
+                  for m in S.find_duplicates(db, actor, values, exclude_id=exclude_id, limit=200))
+
+
+def test_the_entry_duplicate_check_finds_through_the_index_what_the_sql_finds(demo_db, actors, monkeypatch):
+    db, manager = demo_db, actors["manager"]
+    assert SI.index(db).current() is not None
+    ct.add_contact(db, manager, 7, {"contact_name": "欧阳锋锐", "contact_phone": "0592-7654321"})  # a delta row
+    with db.read() as cur:
+        rows = cur.execute("SELECT c.id, c.name, c.uscc, c.phone, p.phone FROM customers c"
+                           " LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary AND NOT p.deleted"
+                           " WHERE c.merged_into IS NULL ORDER BY c.id LIMIT 60").fetchall()
+    asked = [{"name": "某某新客户有限公司", "contact_phone": "05927654321"}]  # the new contact's phone
+    for cid, name, uscc, phone, contact_phone in rows:
+        asked += [{"name": name}, {"name": name.upper() + " "}, {"name": name[:-2] + "集团"},
+                  {"name": "另一家公司", "phone": phone}, {"name": "另一家公司", "contact_phone": contact_phone},
+                  {"name": "另一家公司", "uscc": uscc}, {"name": pinyin_keys(name)[0]}]
+    with_index = [(_found(db, manager, v), _found(db, actors["sales"], v), _found(db, manager, v, exclude_id=7))
+                  for v in asked]
+    _sql_only(monkeypatch)
+    by_sql = [(_found(db, manager, v), _found(db, actors["sales"], v), _found(db, manager, v, exclude_id=7))
+              for v in asked]
+    assert with_index == by_sql
+    assert sum(bool(found[0]) for found in with_index) > len(rows) * 5  # most questions find something
+    assert any("phone" in m[1] for m in with_index[0][0])  # the contact added after the build
+
+
+def test_an_exact_match_is_compared_before_customers_that_only_share_part_of_the_name(demo_db, actors,
+                                                                                       monkeypatch):
+    db, manager = demo_db, actors["manager"]
+    for suffix in ("一部", "二部", "三部", "四部"):  # older customers whose text holds the new name's core
+        cs.create_customer(db, manager, {"name": f"鹭岛测试贸易{suffix}", "owner": "sales"})
+    same = cs.create_customer(db, manager, {"name": "鹭岛测试贸易有限公司", "owner": "sales"})
+    assert SI.index(db).current() is not None
+    monkeypatch.setattr(S, "_DUPLICATE_CANDIDATES", 3)  # fewer candidates than customers with the core
+    found = S.find_duplicates(db, manager, {"name": "鹭岛测试贸易有限公司"})
+    assert [m.code for m in found if "name" in m.reasons] == [same["code"]]

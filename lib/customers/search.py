@@ -511,6 +511,9 @@ class DuplicateMatch:
     visible: bool = True  # False: someone else's customer — only name, code, owner shown
 
 
+_DUPLICATE_CANDIDATES = 200  # customers read and compared at most for one check
+
+
 def find_duplicates(db, actor, values: Mapping[str, Any], *, exclude_id: int | None = None,
                     limit: int = 10) -> list[DuplicateMatch]:
     """Existing customers that look like the one being entered: same USCC, same
@@ -552,14 +555,28 @@ def find_duplicates(db, actor, values: Mapping[str, Any], *, exclude_id: int | N
         params.append(core)
     if not conds:
         return []
-    sql = (
-        "SELECT c.id, c.code, c.name, c.owner, c.archived, c.uscc_key, c.phone_e164, c.name_pinyin,"
-        " (SELECT list(phone_e164) FROM contacts p WHERE p.customer_id = c.id AND NOT p.deleted) AS contact_phones"
-        f" FROM customers c WHERE c.merged_into IS NULL AND c.id IS DISTINCT FROM ? AND ({' OR '.join(conds)})"
-        " LIMIT 200"
-    )
+    select = ("SELECT c.id, c.code, c.name, c.owner, c.archived, c.uscc_key, c.phone_e164, c.name_pinyin,"
+              " (SELECT list(phone_e164) FROM contacts p WHERE p.customer_id = c.id AND NOT p.deleted)"
+              " AS contact_phones FROM customers c WHERE c.merged_into IS NULL AND c.id IS DISTINCT FROM ?")
+    # The in-memory search index finds the candidates (every condition above is a part
+    # of the search text, which is lower-case: the name first, the full pinyin a part,
+    # each phone's E.164 digits a part), the USCC its unique index; only they are read.
+    # The same conditions as SQL are one scan of every customer's search text (at 1M:
+    # ~180 ms, ~340 ms of CPU on two cores), used while the index is not built.
+    exact = search_index.index(db).ids_containing(
+        [*([SEP + full + SEP] if len(full) >= 4 else []), *(SEP + digits(e) for e in phones)],
+        starts=[name.lower() + SEP] if name else [])
     with db.read() as cur:
-        rows = cur.execute(sql, [exclude_id, *params]).fetchall()
+        if exact is None:
+            rows = cur.execute(f"{select} AND ({' OR '.join(conds)}) LIMIT {_DUPLICATE_CANDIDATES}",
+                               [exclude_id, *params]).fetchall()
+        else:
+            if len(uscc) == 18:
+                exact += [r[0] for r in cur.execute("SELECT id FROM customers WHERE uscc_key = ?", [uscc]).fetchall()]
+            similar = search_index.index(db).ids_containing([core]) if len(core) >= 2 else []
+            ids = list(dict.fromkeys([*exact, *(similar or [])]))[:_DUPLICATE_CANDIDATES]  # the exact ones first
+            rows = cur.execute(f"{select} AND c.id IN ({', '.join('?' * len(ids))})",
+                               [exclude_id, *ids]).fetchall() if ids else []
     matches = []
     for cid, code, other, owner, archived, o_uscc, o_phone, o_pinyin, o_contact_phones in rows:
         reasons = []

@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -551,6 +551,27 @@ class SearchIndex:
             self._state = None
 
     # -- answering ---------------------------------------------------------------------
+    def ids_containing(self, patterns: Sequence[str] = (), *, starts: Sequence[str] = ()) -> list[int] | None:
+        """Ids (ascending) of the customers whose search text contains one of
+        ``patterns`` or starts with one of ``starts`` (lower-case, as the text is),
+        merged ones included; None while the index is not built (the caller then uses
+        the SQL)."""
+        state = self.current()
+        if state is None:
+            return None
+        base = state.base
+        hit = np.zeros(base.n, dtype=bool)
+        for pattern in patterns:
+            hit[base.rows_with(pattern)] = True
+        for pattern in starts:
+            hit[base.rows_with(pattern, at_start=True)] = True
+        if state.stale is not None:
+            hit &= ~state.stale
+        ids = set(base.ids[np.flatnonzero(hit)].tolist())
+        ids.update(row.id for row in state.delta.values() if row is not None and (
+            any(p in row.text for p in patterns) or any(row.text.startswith(p) for p in starts)))
+        return sorted(ids)
+
     def relevance_page(self, cond, rules, cursor: dict | None, backwards: bool, limit: int):
         """``(total, keys)`` for a relevance-ordered search, as the SQL would give them:
         the keys ``{"r", "u", "i"}`` of up to ``limit`` rows after ``cursor`` in
