@@ -59,6 +59,21 @@ def test_cached_value_stays_until_invalidated(db):
     assert db.cached("tx_test", load) == 2
 
 
+def test_a_value_loaded_while_a_write_invalidates_is_not_kept(db):
+    """A load reads the old table; a write commits and invalidates before the load
+    stores its value. Kept, the old value would outlive the write."""
+    loads = []
+
+    def load_meeting_a_write():
+        loads.append("old")
+        db.invalidate("users_test")  # the write's invalidation, while this load runs
+        return "old"
+
+    assert db.cached("users_test", load_meeting_a_write) == "old"  # this caller gets what it read
+    assert db.cached("users_test", lambda: "new") == "new"  # the next one reads again
+    assert db.cached("users_test", lambda: "newer") == "new"  # and that is kept
+
+
 def _next_customer_id(db):
     with db.transaction() as cur:
         return cur.execute("SELECT nextval('customer_id_seq')").fetchone()[0]

@@ -122,6 +122,7 @@ class Database:
         self._con.execute("SET index_scan_percentage = 1.0")
         self._cache_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
+        self._invalidations = 0  # how many invalidate() calls so far (see ``cached``)
         self._listening: list[tuple[tuple[str, str], Callable[[list[Any]], None]]] = []
         self._file = str(self.path.resolve())  # the listeners' key: every Database on this file
         self._services: dict[str, Any] = {}
@@ -281,18 +282,23 @@ class Database:
     # -- cached small tables ---------------------------------------------------------
     def invalidate(self, *names: str) -> None:
         with self._cache_lock:
+            self._invalidations += 1
             for n in names or list(self._cache):
                 self._cache.pop(n, None)
 
     def cached(self, name: str, load: Callable[[], T]) -> T:
         """``load()``'s value, kept until ``invalidate(name)``: for small tables every
-        request reads (write paths that change them call ``invalidate``)."""
+        request reads (write paths that change them call ``invalidate``). A value whose
+        load overlapped an invalidation is returned but not kept: it may have been read
+        before the write that invalidated, and kept it would outlive that write."""
         with self._cache_lock:
             if name in self._cache:
                 return self._cache[name]
+            invalidations = self._invalidations
         value = load()
         with self._cache_lock:
-            self._cache[name] = value
+            if self._invalidations == invalidations:
+                self._cache[name] = value
         return value
 
     def permissions(self) -> dict[str, dict[str, str]]:
