@@ -244,3 +244,12 @@ def test_audit_entries_are_written_only_through_core_audit():
     writers = sorted({p.relative_to(ROOT).as_posix() for p in (ROOT / "lib").rglob("*.py")
                       if re.search(r"INSERT\s+INTO\s+audit_log", p.read_text(encoding="utf-8"), re.I)})
     assert writers == sorted(allowed)
+
+
+def test_sql_stays_in_lib():
+    """Pages and the Streamlit glue call services; only ``lib/`` runs statements (a
+    second database backend then changes ``lib/`` alone)."""
+    outside = [ROOT / "app.py", *sorted((ROOT / "ui").rglob("*.py")), *sorted((ROOT / "pages").rglob("*.py"))]
+    running = sorted(p.relative_to(ROOT).as_posix() for p in outside
+                     if re.search(r"\.(execute|executemany|sql)\(", p.read_text(encoding="utf-8")))
+    assert running == []

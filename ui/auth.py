@@ -254,10 +254,7 @@ class Gate:
         if not secret:  # never expected: every login starts a session first
             secret = sessions.start(self.db, username, self.config.cookie_expiry_days).secret
             st.session_state[SESSION_KEY] = (username, secret)
-        with self.db.read() as cur:
-            row = cur.execute("SELECT issued_at, expires_at FROM login_sessions WHERE id_hash = ?",
-                              [sessions.digest(secret)]).fetchone()
-        issued, expires = row if row else (utcnow(), utcnow())
+        issued, expires = sessions.lifetime(self.db, secret) or (utcnow(), utcnow())
         return sessions.login_token(sessions.LoginSession(secret, username, issued, expires), self._key)
 
     def _read_login_cookie(self) -> dict | None:
@@ -469,11 +466,9 @@ def _checked(db, username: str, secret: str | None, lifetime_days: float) -> tup
     """The user as stored, and their actor if they are active and the login session
     ``secret`` is still good (``sessions.is_active``), else None: the gate's check of
     every run and of every callback (``live_actor``)."""
-    user = users.get_user(db, username)
+    user, session_good = users.user_and_session(db, username, secret, lifetime_days)
     actor = users.actor_of(db, user)
-    if actor is not None and not (secret and sessions.is_active(db, secret, username, lifetime_days)):
-        actor = None
-    return user, actor
+    return user, actor if session_good else None
 
 
 def live_actor(db) -> Actor | None:

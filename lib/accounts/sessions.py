@@ -60,6 +60,14 @@ def start(db, username: str, lifetime_days: float) -> LoginSession:
     return session
 
 
+def lifetime(db, secret: str) -> tuple[datetime, datetime] | None:
+    """(issued_at, expires_at) of the session ``secret``, None if there is none."""
+    with db.read() as cur:
+        row = cur.execute("SELECT issued_at, expires_at FROM login_sessions WHERE id_hash = ?",
+                          [digest(secret)]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def is_active(db, secret: str, username: str, lifetime_days: float, now: datetime | None = None) -> bool:
     """Is the session ``secret`` of ``username`` still good? No when it does not exist or
     belongs to someone else, has ended, has expired, is older than ``lifetime_days``
@@ -67,13 +75,19 @@ def is_active(db, secret: str, username: str, lifetime_days: float, now: datetim
     the setting ``session_max_hours``, has seen no action for ``session_idle_minutes``
     (``seen``), was issued before the user's sessions were revoked, or the user is
     inactive. The settings are read now: a change applies to open sessions too."""
-    now = now or utcnow()
     with db.read() as cur:
-        row = cur.execute(
-            "SELECT s.issued_at, s.expires_at, s.ended_at, coalesce(s.last_seen_at, s.issued_at), u.active,"
-            " u.sessions_valid_after"
-            " FROM login_sessions s JOIN users u ON u.username = s.username"
-            " WHERE s.id_hash = ? AND s.username = ?", [digest(secret), username]).fetchone()
+        return is_active_in(cur, db, secret, username, lifetime_days, now)
+
+
+def is_active_in(cur, db, secret: str, username: str, lifetime_days: float, now: datetime | None = None) -> bool:
+    """``is_active`` inside the caller's read ``cur`` (the login gate reads the user in
+    the same one: ``users.user_and_session``)."""
+    now = now or utcnow()
+    row = cur.execute(
+        "SELECT s.issued_at, s.expires_at, s.ended_at, coalesce(s.last_seen_at, s.issued_at), u.active,"
+        " u.sessions_valid_after"
+        " FROM login_sessions s JOIN users u ON u.username = s.username"
+        " WHERE s.id_hash = ? AND s.username = ?", [digest(secret), username]).fetchone()
     if row is None:
         return False
     issued_at, expires_at, ended_at, last_seen, active, valid_after = row

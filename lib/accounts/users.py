@@ -111,6 +111,16 @@ def get_user(db, username: str) -> User | None:
     return User(*row) if row else None
 
 
+def user_and_session(db, username: str, secret: str | None, lifetime_days: float) -> tuple[User | None, bool]:
+    """The user as stored, and whether their login session ``secret`` is still good
+    (``sessions.is_active``), in one read: the login gate asks on every run and every
+    click (``ui.auth``), so one transaction instead of two."""
+    with db.read() as cur:
+        row = cur.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", [username]).fetchone()
+        good = bool(row and secret and sessions.is_active_in(cur, db, secret, username, lifetime_days))
+    return (User(*row) if row else None), good
+
+
 def list_users(db) -> list[User]:
     with db.read() as cur:
         rows = cur.execute(f"SELECT {_USER_COLS} FROM users ORDER BY username").fetchall()
