@@ -76,21 +76,23 @@ def is_active(db, secret: str, username: str, lifetime_days: float, now: datetim
     (``seen``), was issued before the user's sessions were revoked, or the user is
     inactive. The settings are read now: a change applies to open sessions too."""
     with db.read() as cur:
-        return is_active_in(cur, db, secret, username, lifetime_days, now)
+        user = cur.execute("SELECT active, sessions_valid_after FROM users WHERE username = ?", [username]).fetchone()
+        return user is not None and is_good(cur, db, secret, username, active=user[0], valid_after=user[1],
+                                            lifetime_days=lifetime_days, now=now)
 
 
-def is_active_in(cur, db, secret: str, username: str, lifetime_days: float, now: datetime | None = None) -> bool:
-    """``is_active`` inside the caller's read ``cur`` (the login gate reads the user in
-    the same one: ``users.user_and_session``)."""
+def is_good(cur, db, secret: str, username: str, *, active: bool, valid_after: datetime | None,
+            lifetime_days: float, now: datetime | None = None) -> bool:
+    """``is_active`` inside the caller's read ``cur``, given the user's ``active`` flag and
+    ``sessions_valid_after`` as that read has them: the login gate reads the user row
+    anyway (``users.user_and_session``), so only the session's row is read here."""
     now = now or utcnow()
     row = cur.execute(
-        "SELECT s.issued_at, s.expires_at, s.ended_at, coalesce(s.last_seen_at, s.issued_at), u.active,"
-        " u.sessions_valid_after"
-        " FROM login_sessions s JOIN users u ON u.username = s.username"
-        " WHERE s.id_hash = ? AND s.username = ?", [digest(secret), username]).fetchone()
+        "SELECT issued_at, expires_at, ended_at, coalesce(last_seen_at, issued_at) FROM login_sessions"
+        " WHERE id_hash = ? AND username = ?", [digest(secret), username]).fetchone()
     if row is None:
         return False
-    issued_at, expires_at, ended_at, last_seen, active, valid_after = row
+    issued_at, expires_at, ended_at, last_seen = row
     return (ended_at is None and active and now < expires_at
             and now < issued_at + timedelta(days=lifetime_days)
             and now < issued_at + timedelta(hours=settings.value(db, "session_max_hours"))

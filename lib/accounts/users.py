@@ -117,8 +117,11 @@ def user_and_session(db, username: str, secret: str | None, lifetime_days: float
     click (``ui.auth``), so one transaction instead of two."""
     with db.read() as cur:
         row = cur.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", [username]).fetchone()
-        good = bool(row and secret and sessions.is_active_in(cur, db, secret, username, lifetime_days))
-    return (User(*row) if row else None), good
+        user = User(*row) if row else None
+        good = bool(user and secret and sessions.is_good(cur, db, secret, username, active=user.active,
+                                                          valid_after=user.sessions_valid_after,
+                                                          lifetime_days=lifetime_days))
+    return user, good
 
 
 def list_users(db) -> list[User]:
