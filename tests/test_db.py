@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from lib.core.db import WriteInRead
+from lib.core.db import WriteInRead, page_and_total
 from lib.core.errors import ConflictError
 
 
@@ -154,3 +154,14 @@ def test_read_beside_runs_a_read_of_its_own_on_another_thread(db):
     with pytest.raises(WriteInRead):
         db.read_beside(lambda cur: cur.execute("UPDATE settings SET value = 'X' WHERE key = 'code_prefix'")).result()
     assert _setting(db, "code_prefix") == prefix
+
+
+def test_page_and_total_gives_a_page_and_the_count_of_every_row(db):
+    with db.read() as cur:
+        rest = "FROM range(25) t(n) WHERE n % 2 = ?"  # 13 even numbers, 12 odd
+        rows, total = page_and_total(cur, "n", rest, [0], order_by="n DESC", limit=5, offset=0)
+        assert ([r["n"] for r in rows], total) == ([24, 22, 20, 18, 16], 13)
+        rows, total = page_and_total(cur, "n", rest, [1], order_by="n", limit=5, offset=10)
+        assert ([r["n"] for r in rows], total) == ([21, 23], 12)
+        assert page_and_total(cur, "n", rest, [1], order_by="n", limit=5, offset=40) == ([], 12)  # past the end
+        assert page_and_total(cur, "n", rest, [2], order_by="n", limit=5, offset=0) == ([], 0)  # nothing at all

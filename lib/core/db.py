@@ -56,6 +56,26 @@ def note_change(cur, topic: str, key: Any = None) -> None:
         notes.setdefault(topic, []).append(key)
 
 
+def page_and_total(cur, select: str, rest: str, params: list[Any], *, order_by: str, limit: int,
+                   offset: int) -> tuple[list[dict], int]:
+    """``SELECT {select} {rest} ORDER BY {order_by}``: the rows from ``offset`` (at most
+    ``limit``, as dicts) and how many rows it has in all, in one statement (the count
+    rides on the page as a window); a page past the end has no row to carry it, so it
+    is counted then. For a customer's lists (its follow-ups, files, links, history):
+    a count and then the ordered page cost twice as much at 1M customers."""
+    res = cur.execute(f"SELECT {select}, count(*) OVER () AS _total {rest} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                      [*params, limit, offset])
+    cols = [d[0] for d in res.description]
+    rows = [dict(zip(cols, r)) for r in res.fetchall()]
+    if rows:
+        total = rows[0]["_total"]
+    else:
+        total = cur.execute(f"SELECT count(*) {rest}", params).fetchone()[0] if offset else 0
+    for r in rows:
+        del r["_total"]
+    return rows, total
+
+
 class WriteInRead(AssertionError):
     """A write was attempted inside ``Database.read()``: a bug in our code, not bad input."""
 

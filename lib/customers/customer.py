@@ -20,7 +20,7 @@ import duckdb
 from lib.accounts import permissions as perm
 from lib.core import audit
 from lib.core.clock import to_local, utcnow
-from lib.core.db import note_change
+from lib.core.db import note_change, page_and_total
 from lib.core.errors import (
     ConflictError,
     CustomerMasterError,
@@ -882,13 +882,8 @@ def history_page(db, actor, customer_id: int, *, limit: int = 20, offset: int = 
     (their ``customer_id`` and ``customer_code`` say whose they were)."""
     with db.read() as cur:
         perm.require(actor, perm.AUDIT_VIEW, check_readable(cur, actor, customer_id))
-        total = cur.execute(f"SELECT count(*) FROM audit_log WHERE {_HISTORY_OF}",
-                            [customer_id, customer_id]).fetchone()[0]
-        res = cur.execute(
-            f"SELECT {_HISTORY_COLUMNS} FROM audit_log WHERE {_HISTORY_OF} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [customer_id, customer_id, limit, offset])
-        cols = [d[0] for d in res.description]
-        rows = [dict(zip(cols, r)) for r in res.fetchall()]
+        rows, total = page_and_total(cur, _HISTORY_COLUMNS, f"FROM audit_log WHERE {_HISTORY_OF}",
+                                     [customer_id, customer_id], order_by="id DESC", limit=limit, offset=offset)
         merged = sorted({r["customer_id"] for r in rows} - {customer_id})
         codes = dict(cur.execute(f"SELECT id, code FROM customers WHERE id IN ({', '.join('?' * len(merged))})",
                                  merged).fetchall()) if merged else {}

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from lib.accounts import permissions as perm
 from lib.core.clock import to_local, utcnow
+from lib.core.db import page_and_total
 from lib.core.errors import ConflictError, FieldProblem, NotFound, ValidationError
 from lib.customers import customer as cs
 from lib.customers.fields import Field
@@ -119,19 +120,18 @@ def parts_of(db, actor, kind: PartKind, customer_id: int, *, limit: int | None =
              offset: int = 0) -> tuple[list[dict], int]:
     """One page of a customer's parts of one kind (in the kind's order) and their count;
     the customer must be one the actor may read."""
-    where = f"{kind.customer_column} = ? AND NOT deleted"
+    rest = f"FROM {kind.table} WHERE {kind.customer_column} = ? AND NOT deleted"
     with db.read() as cur:
         cs.check_readable(cur, actor, customer_id)
-        total = cur.execute(f"SELECT count(*) FROM {kind.table} WHERE {where}", [customer_id]).fetchone()[0]
-        sql = f"SELECT * FROM {kind.table} WHERE {where} ORDER BY {kind.order_by}"
-        params: list[Any] = [customer_id]
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            params += [limit, offset]
-        res = cur.execute(sql, params)
-        cols = [d[0] for d in res.description]
-        rows = [_as_record(kind, dict(zip(cols, r))) for r in res.fetchall()]
-    return rows, total
+        if limit is None:
+            res = cur.execute(f"SELECT * {rest} ORDER BY {kind.order_by}", [customer_id])
+            cols = [d[0] for d in res.description]
+            rows = [dict(zip(cols, r)) for r in res.fetchall()]
+            total = len(rows)
+        else:
+            rows, total = page_and_total(cur, "*", rest, [customer_id], order_by=kind.order_by, limit=limit,
+                                         offset=offset)
+    return [_as_record(kind, r) for r in rows], total
 
 
 def get_part(db, actor, kind: PartKind, part_id: int) -> dict:

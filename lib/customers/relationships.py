@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 
 from lib.accounts import permissions as perm
-from lib.core.db import WriteConflict
+from lib.core.db import WriteConflict, page_and_total
 from lib.core.errors import CustomerMasterError, DuplicateError
 from lib.core.text import normalise_query
 from lib.customers import customer as cs
@@ -240,14 +240,12 @@ def links_of(db, actor, customer_id: int, limit: int = 50, offset: int = 0) -> t
     )
     with db.read() as cur:
         cs.check_readable(cur, actor, customer_id)
-        total = cur.execute(f"SELECT count(*) FROM ({mine})", [customer_id, customer_id]).fetchone()[0]
-        res = cur.execute(
-            f"SELECT m.*, o.code, o.name, o.owner, o.archived, o.merged_into, s.owner AS self_owner,"
-            f" s.archived AS self_archived FROM ({mine}) m JOIN customers o ON o.id = m.other"
-            " JOIN customers s ON s.id = ? ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?",
-            [customer_id, customer_id, customer_id, limit, offset])
-        cols = [d[0] for d in res.description]
-        rows = [dict(zip(cols, r)) for r in res.fetchall()]
+        rows, total = page_and_total(
+            cur, "m.*, o.code, o.name, o.owner, o.archived, o.merged_into, s.owner AS self_owner,"
+                 " s.archived AS self_archived",
+            f"FROM ({mine}) m JOIN customers o ON o.id = m.other JOIN customers s ON s.id = ?",
+            [customer_id, customer_id, customer_id], order_by="m.created_at DESC, m.id DESC", limit=limit,
+            offset=offset)
     out = []
     for r in rows:
         other = {"owner": r["owner"]}
