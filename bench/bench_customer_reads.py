@@ -12,36 +12,26 @@ Only reads (a demo database: the demo manager must exist).
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import checkout
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", required=True, type=Path)
-    ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose lib/ is timed (default: this one)")
-    args = ap.parse_args(argv)
-    sys.path.insert(0, str(args.code.resolve()))
-
+    args = checkout.arguments(__doc__).parse_args(argv)
+    db = checkout.open_database(args)
     from lib.accounts import users
-    from lib.core.db import Database
     from lib.customers import contacts as ct
-    from lib.customers import custom_fields
     from lib.customers import customer as cs
     from lib.customers import files as fl
     from lib.customers import followups as fu
     from lib.customers import relationships as rl
 
-    db = Database(str(args.db))
-    custom_fields.install(db)
     actor = users.actor_for(db, "manager")
+    customers = checkout.customers(db)
     with db.read() as cur:
-        customers = cur.execute("SELECT count(*) FROM customers").fetchone()[0]
         sample = cur.execute("SELECT code, id FROM customers WHERE merged_into IS NULL AND id IN"
                              " (SELECT customer_id FROM follow_ups) ORDER BY hash(id) LIMIT 20").fetchall()
     calls = {

@@ -12,33 +12,23 @@ Only reads (a demo database: the demo manager must exist).
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import checkout
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", required=True, type=Path)
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose lib/ is timed (default: this one)")
-    args = ap.parse_args(argv)
-    sys.path.insert(0, str(args.code.resolve()))
-
+    args = checkout.arguments(__doc__, rounds=7).parse_args(argv)
+    db = checkout.open_database(args)
     from lib.accounts import users
-    from lib.core.db import Database
-    from lib.customers import custom_fields, search, search_index
+    from lib.customers import search, search_index
 
-    db = Database(str(args.db))
-    custom_fields.install(db)
     started = time.perf_counter()
     search_index.index(db).build(background=False)
+    customers = checkout.customers(db)
     with db.read() as cur:
-        customers = cur.execute("SELECT count(*) FROM customers").fetchone()[0]
         name, phone = cur.execute("SELECT name, phone FROM customers WHERE phone IS NOT NULL"
                                   " ORDER BY id LIMIT 1 OFFSET 4321").fetchone()
         uscc = cur.execute("SELECT uscc FROM customers WHERE uscc IS NOT NULL ORDER BY id LIMIT 1 OFFSET 999").fetchone()

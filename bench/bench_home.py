@@ -12,33 +12,20 @@ Only reads (the demo users must exist: a demo database).
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import checkout
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", required=True, type=Path)
-    ap.add_argument("--rounds", type=int, default=20)
-    ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose lib/ is timed (default: this one)")
-    args = ap.parse_args(argv)
-    sys.path.insert(0, str(args.code.resolve()))
-
+    args = checkout.arguments(__doc__, rounds=20).parse_args(argv)
+    db = checkout.open_database(args)
     from lib.accounts import users
-    from lib.core.db import Database
-    from lib.customers import custom_fields
     from lib.customers import home
 
-    db = Database(str(args.db))
-    custom_fields.install(db)
-    with db.read() as cur:
-        customers = cur.execute("SELECT count(*) FROM customers").fetchone()[0]
-    print(f"{customers:,} customers; lib/ of {args.code.resolve()}; {args.rounds} rounds; ms (median)")
+    print(f"{checkout.customers(db):,} customers; lib/ of {args.code.resolve()}; {args.rounds} rounds; ms (median)")
     print(f"{'call':34s} {'wall':>7s} {'cpu':>7s}")
     for username in ("manager", "sales"):
         actor = users.actor_for(db, username)
