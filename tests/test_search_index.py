@@ -70,7 +70,13 @@ def terms_from(db, rng, n):
     return [t for t in out if t.strip()]
 
 
-def test_index_answers_like_the_sql_for_random_queries_roles_and_filters(demo_db, actors):
+@pytest.mark.parametrize("path", ["few rows", "many rows, gathered", "many rows, walked in key order"])
+def test_index_answers_like_the_sql_for_random_queries_roles_and_filters(demo_db, actors, monkeypatch, path):
+    # Each way the index finds a page, forced for every term: the rows of the terms
+    # filtered one by one and all ranked; or whole columns filtered and a page taken a
+    # rank at a time, each rank's rows gathered and sorted or walked in key order.
+    monkeypatch.setattr(SI, "_DENSE", 0 if path == "few rows" else 10**9)
+    monkeypatch.setattr(SI, "_WALK_ABOVE", 10**9 if path.endswith("key order") else 0)
     db = demo_db
     assert SI.index(db).current() is not None  # small base: built on first use
     rng = random.Random(8)

@@ -142,6 +142,8 @@ _ONE = np.uint64(1)
 _LOOK_BEFORE_ABOVE = 250_000  # a rest found this often: look up each byte before the term instead
 _MAX_CODE_BITS = 8  # enough for a code of every byte value that occurs
 _CODE_STEP = 2_000_000  # array entries given their code at a time (bounds the temporaries: ~50 MB)
+_DENSE = 16  # terms held by more than one customer in this many: filter and rank whole columns
+_WALK_ABOVE = 64  # a rank held by more than one row in this many: walk the key order for a page
 
 
 class _Base:
@@ -297,8 +299,8 @@ class _Base:
             return np.flatnonzero(self.text != _ROW_MARK)
         lo, hi = self._slice(p)
         even = (self.sa[lo:hi] & self.pos_mask).astype(np.int64)
-        if len(p) == 1:  # no shorter rest to look up: scan the odd positions
-            odd = np.flatnonzero(self.text[1::2] == p[0]) * 2 + 1
+        if len(p) == 1:  # no shorter rest to look up: each byte, then p (not a scan of the text)
+            return np.concatenate([even, self._after_any_byte(p)])
         else:  # the rest, one byte later, where the byte before it is p[0]
             lo, hi = self._slice(p[1:])
             if hi - lo > _LOOK_BEFORE_ABOVE:
@@ -336,16 +338,27 @@ class _Base:
         out[rows] = True
         return out
 
-    def matching(self, cond, stale: np.ndarray | None) -> np.ndarray:
-        """The rows (ascending) that meet ``cond``: the terms through the suffix array,
-        then the other conditions on those rows only."""
+    def matching(self, cond, stale: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The rows that meet ``cond``, as ``(mask, rows)``: the terms through the suffix
+        array, then the other conditions. When few rows hold the terms (at most one in
+        ``_DENSE``), the conditions are evaluated on those rows alone and ``rows`` lists
+        them (ascending) and ``mask`` is None; otherwise they are evaluated on whole
+        columns, and ``rows`` is None."""
         m = self.mask(self.rows_with(cond.terms[0]))
         for term in cond.terms[1:]:
             m &= self.mask(self.rows_with(term))
         if stale is not None:
             m &= ~stale
+        if np.count_nonzero(m) * _DENSE > self.n:
+            m &= self._passing(cond, slice(None))
+            return m, None
         rows = np.flatnonzero(m)
-        keep = self.live[rows]
+        return None, rows[self._passing(cond, rows)]
+
+    def _passing(self, cond, rows: np.ndarray | slice) -> np.ndarray:
+        """For each of ``rows`` (``slice(None)``: every row): does it meet the conditions
+        of ``cond`` other than its terms?"""
+        keep = self.live[rows].copy()
         if cond.owner is not None:
             keep &= self.owner.isin([cond.owner], rows)
         if cond.archived == "active":
@@ -360,20 +373,103 @@ class _Base:
             keep &= self.created_us[rows] < micros(cond.created_before)
         if cond.reviewed_before:
             keep &= self.reviewed_us[rows] < micros(cond.reviewed_before)
-        return rows[keep]
+        return keep
+
+    def rule_hits(self, rule) -> np.ndarray:
+        """A mask of the rows for which ``rule`` holds."""
+        hit = np.zeros(self.n, dtype=bool)
+        for s in rule.starts:
+            hit[self.rows_with(s, at_start=True)] = True
+        for s in rule.contains:
+            hit[self.rows_with(s)] = True
+        for p in rule.parts:
+            hit[self.rows_with(f"\x1f{p}\x1f")] = True
+        return hit
 
     def ranks(self, rules, rows: np.ndarray) -> np.ndarray:
         rank = np.full(len(rows), 3, dtype=np.int64)
         for rule in reversed(rules):  # the first rule that holds wins: apply it last
-            hit = np.zeros(self.n, dtype=bool)
-            for s in rule.starts:
-                hit[self.rows_with(s, at_start=True)] = True
-            for s in rule.contains:
-                hit[self.rows_with(s)] = True
-            for p in rule.parts:
-                hit[self.rows_with(f"\x1f{p}\x1f")] = True
-            rank[hit[rows]] = rule.rank
+            rank[self.rule_hits(rule)[rows]] = rule.rank
         return rank
+
+    def in_key_order(self, tier: np.ndarray, lo: int, hi: int, k: int, backwards: bool) -> np.ndarray:
+        """Up to ``k`` rows of mask ``tier`` whose place in the key order lies in
+        [lo, hi): the first ones in that order (``backwards``: the last ones, last
+        first). A tier of many rows is walked in key order (``by_key``) until ``k`` are
+        found, so a term in a third of all customers costs a few thousand look-ups, not
+        a sort of its hundreds of thousands of rows."""
+        count = int(np.count_nonzero(tier))
+        if count == 0 or k <= 0 or lo >= hi:
+            return np.zeros(0, dtype=np.int64)
+        if count * _WALK_ABOVE < self.n:
+            rows = np.flatnonzero(tier)
+            place = self.place[rows]
+            inside = (place >= lo) & (place < hi)
+            rows, place = rows[inside], place[inside]
+            order = np.argsort(-place if backwards else place, kind="stable")[:k]
+            return rows[order]
+        found: list[np.ndarray] = []
+        need, step = k, max(4_096, 2 * k * self.n // count)
+        at = hi if backwards else lo
+        while need > 0 and lo < hi and (at > lo if backwards else at < hi):
+            if backwards:
+                start, end = max(lo, at - step), at
+                chunk = self.by_key[start:end][::-1]
+                at = start
+            else:
+                start, end = at, min(hi, at + step)
+                chunk = self.by_key[start:end]
+                at = end
+            got = chunk[tier[chunk]][:need]
+            found.append(got)
+            need -= len(got)
+            step *= 2
+        return np.concatenate(found).astype(np.int64)
+
+    def dense_page(self, m: np.ndarray, rules, cursor: dict | None, backwards: bool,
+                   limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """For a mask ``m`` of many rows: the rows and ranks of up to ``limit`` of them
+        after ``cursor`` (``backwards``: before it) in relevance order, found a rank at a
+        time (``in_key_order``) instead of ranking every row. Needs ``rules`` of rising
+        ranks below 3 (``rank_rules`` gives 0, 1, 2)."""
+        tiers = [rule.rank for rule in rules] + [3]
+        at_rank, at = None, None
+        if cursor is not None:
+            at_rank = cursor["r"]
+            at = self.place_of(cursor["u"], cursor["i"], inclusive=not backwards)
+        # Mask of each rank: its rule holds and no earlier rule does; rank 3: none holds.
+        taken = np.zeros(self.n, dtype=bool)
+        masks = []
+        for i, rank in enumerate(tiers):
+            if i < len(rules):
+                hit = self.rule_hits(rules[i])
+                masks.append(m & hit & ~taken)
+                taken |= hit
+            else:
+                masks.append(m & ~taken)
+        order = range(len(tiers) - 1, -1, -1) if backwards else range(len(tiers))
+        rows_out, ranks_out = [], []
+        need = limit
+        for i in order:
+            rank = tiers[i]
+            lo, hi = 0, self.n
+            if at_rank is not None:
+                if (rank > at_rank) if backwards else (rank < at_rank):
+                    continue
+                if rank == at_rank:
+                    if backwards:
+                        hi = at
+                    else:
+                        lo = at
+            got = self.in_key_order(masks[i], lo, hi, need, backwards)
+            rows_out.append(got)
+            ranks_out.append(np.full(len(got), rank, dtype=np.int64))
+            need -= len(got)
+            if need <= 0:
+                break
+        if not rows_out:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows_out), np.concatenate(ranks_out)
 
     def place_of(self, neg_updated: int, cid: int, *, inclusive: bool) -> int:
         """How many rows sort before (or, ``inclusive``, up to) key (neg_updated, id)."""
@@ -582,18 +678,24 @@ class SearchIndex:
         if state is None:
             return None
         base = state.base
-        rows = base.matching(cond, state.stale)
-        total = len(rows)
-        rank = base.ranks(rules, rows)
-        key = rank * base.n + base.place[rows]
-        if cursor is not None:
-            at = base.place_of(cursor["u"], cursor["i"], inclusive=not backwards)
-            bound = cursor["r"] * base.n + at
-            keep = key < bound if backwards else key >= bound
-            rows, key, rank = rows[keep], key[keep], rank[keep]
-        if len(key) > limit:
-            pick = np.argpartition(-key if backwards else key, limit - 1)[:limit]
-            rows, key, rank = rows[pick], key[pick], rank[pick]
+        m, rows = base.matching(cond, state.stale)
+        ranks = [rule.rank for rule in rules]
+        if m is not None and ranks == sorted(set(ranks)) and all(r < 3 for r in ranks):
+            total = int(np.count_nonzero(m))
+            rows, rank = base.dense_page(m, rules, cursor, backwards, limit)
+        else:
+            rows = np.flatnonzero(m) if rows is None else rows
+            total = len(rows)
+            rank = base.ranks(rules, rows)
+            key = rank * base.n + base.place[rows]
+            if cursor is not None:
+                at = base.place_of(cursor["u"], cursor["i"], inclusive=not backwards)
+                bound = cursor["r"] * base.n + at
+                keep = key < bound if backwards else key >= bound
+                rows, key, rank = rows[keep], key[keep], rank[keep]
+            if len(key) > limit:
+                pick = np.argpartition(-key if backwards else key, limit - 1)[:limit]
+                rows, key, rank = rows[pick], key[pick], rank[pick]
         neg_updated = base.sorted_neg_updated[base.place[rows]]
         found = [(int(r), int(u), int(base.ids[i])) for r, u, i in zip(rank, neg_updated, rows)]
         for row in state.delta.values():
