@@ -139,10 +139,11 @@ class _Row:
 
 _ROW_MARK = 0xFF  # before each haystack in the text: a byte no UTF-8 string contains
 _ONE = np.uint64(1)
-_LOOK_BEFORE_ABOVE = 250_000  # a rest found this often: look up each byte before the term instead
+_LOOK_BEFORE_ABOVE = 50_000  # a rest found this often: look up each byte found before the term instead
 _MAX_CODE_BITS = 8  # enough for a code of every byte value that occurs
 _CODE_STEP = 2_000_000  # array entries given their code at a time (bounds the temporaries: ~50 MB)
 _DENSE = 16  # terms held by more than one customer in this many: filter and rank whole columns
+_PAIRS = 256 * 257  # two-byte starts of a suffix: the first byte, then the second or none
 _WALK_ABOVE = 64  # a rank held by more than one row in this many: walk the key order for a page
 
 
@@ -236,7 +237,6 @@ class _Base:
         counts = np.zeros(256, dtype=np.int64)  # by slices: bincount counts in 8-byte integers
         for i in range(0, len(self.text), _CODE_STEP):
             counts += np.bincount(self.text[i:i + _CODE_STEP], minlength=256)
-        self.present = [int(b) for b in np.flatnonzero(counts)]  # the bytes the text holds
         if self.code_bits:
             counts[[_ROW_MARK, ord(SEP)]] = len(self.text) + 1  # always their own
             own = np.argsort(-counts, kind="stable")[:(1 << self.code_bits) - 1]
@@ -248,6 +248,20 @@ class _Base:
                 part = sa[i:i + _CODE_STEP]
                 part |= self.prev_code[self.text[part.astype(np.int64) - 1]] << shift
         self.sa = sa
+        # Where each two-byte start begins in the array: a search starts within its
+        # pair's range, and a term found one byte late tries only the bytes that occur
+        # before its first byte (``_after_any_byte``). Key a*257 + b+1 (0: the last byte
+        # of the text alone, which sorts before any longer suffix of a).
+        counts = np.zeros(_PAIRS, dtype=np.int64)
+        even = self.text[0::2]
+        for i in range(0, len(even), _CODE_STEP):
+            first = even[i:i + _CODE_STEP].astype(np.int64)
+            second = self.text[2 * i + 1:2 * (i + len(first)):2].astype(np.int64) + 1
+            if len(second) < len(first):  # the text's last byte, at an even position
+                second = np.append(second, 0)
+            counts += np.bincount(first * 257 + second, minlength=_PAIRS)
+        self.pair_start = np.zeros(_PAIRS + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.pair_start[1:])
 
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """The rows of those of ``ids`` that this base holds."""
@@ -275,7 +289,13 @@ class _Base:
     def _slice(self, pattern: bytes) -> tuple[int, int]:
         """The suffix array's slice of the (even) suffixes that start with ``pattern``."""
         sa, data, m, mask = self.sa, self.data, len(pattern), int(self.pos_mask)
-        lo, hi = 0, len(sa)
+        if m == 1:
+            return int(self.pair_start[pattern[0] * 257]), int(self.pair_start[(pattern[0] + 1) * 257])
+        key = pattern[0] * 257 + pattern[1] + 1
+        lo, hi = int(self.pair_start[key]), int(self.pair_start[key + 1])
+        if m == 2 or lo == hi:
+            return lo, hi
+        end = hi
         while lo < hi:
             mid = (lo + hi) // 2
             s = int(sa[mid]) & mask
@@ -283,7 +303,7 @@ class _Base:
                 lo = mid + 1
             else:
                 hi = mid
-        first, hi = lo, len(sa)
+        first, hi = lo, end
         while lo < hi:
             mid = (lo + hi) // 2
             s = int(sa[mid]) & mask
@@ -320,7 +340,9 @@ class _Base:
         ``p``: a slice for each byte that occurs in the text (for a short rest such as
         the "i" of "li", whose slice is millions long, this is the cheaper way)."""
         found = []
-        for x in self.present:
+        before = self.pair_start[np.arange(256) * 257 + p[0] + 1]
+        after = self.pair_start[np.arange(256) * 257 + p[0] + 2]
+        for x in np.flatnonzero(after > before).tolist():  # the bytes found before p[0]
             lo, hi = self._slice(bytes([x]) + p)
             if hi > lo:
                 found.append((self.sa[lo:hi] & self.pos_mask).astype(np.int64) + 1)
