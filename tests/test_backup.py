@@ -26,6 +26,12 @@ def dump(path) -> dict[str, list[tuple]]:
                 for t in ("customers", "contacts", "users", "reference_items", "settings", "schema_version")}
 
 
+def definitions(path) -> list[tuple]:
+    """Every table's definition, with its columns' compression (schema migration 15)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT table_name, sql FROM duckdb_tables() ORDER BY 1").fetchall()
+
+
 def test_round_trip_keeps_rows_and_never_reuses_codes(db, db_path, make_customer, actors, tmp_path):
     before = [make_customer(contact_name=f"联系人{i}") for i in range(3)]
     target = tmp_path / "backups" / "b1.duckdb"
@@ -38,6 +44,8 @@ def test_round_trip_keeps_rows_and_never_reuses_codes(db, db_path, make_customer
         "SELECT action, entity, changes FROM audit_log WHERE entity = 'system'").fetchall()]
     assert audit[0][:2] == ("backup", "system") and json.loads(audit[0][2])["customers"] == 3
     db.close()
+    assert definitions(target) == definitions(db_path)
+    assert "code VARCHAR USING COMPRESSION Uncompressed" in dict(definitions(target))["customers"]
 
     snapshot = dump(target)
     result = bk.restore(target, db_path)

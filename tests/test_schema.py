@@ -140,6 +140,64 @@ def test_migration_4_upgrades_a_version_3_file(db_path, monkeypatch):
         db.close()
 
 
+def test_migration_15_stores_the_look_up_columns_plainly_and_keeps_every_row_column_and_index(
+        db_path, monkeypatch):
+    from lib.accounts import users
+    from lib.customers import custom_fields as cf
+    from lib.ops.demo import loader
+    from tests.conftest import ROLES, TEST_PASSWORD
+
+    declared = schema.MIGRATIONS
+    monkeypatch.setattr(schema, "MIGRATIONS", [m for m in declared if m[0] < 15])
+    old = Database(db_path)
+    for username, role in ROLES.items():
+        users.create_user(old, None, username, username.title(), role, TEST_PASSWORD)
+    loader.generate(old, 120, seed=4, now=datetime(2026, 6, 1, 9, 0), chunk_size=60, workers=1)
+    admin = old.actor("admin", "admin", "Admin")
+    cf.add_field(old, admin, key="wechat", label_zh="微信号", label_en="WeChat ID", kind="text", max_length=40,
+                 edit_roles=["admin"], searchable=True)
+    with old.transaction() as cur:
+        cur.execute("UPDATE customers SET cf_wechat = 'wx-' || id WHERE id % 3 = 0")
+
+    def dump(database):
+        with database.read() as cur:
+            return {t: cur.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in ("customers", "contacts")}
+
+    def definition(database):
+        with database.read() as cur:
+            tables = dict(cur.execute("SELECT table_name, sql FROM duckdb_tables()"
+                                      " WHERE table_name IN ('customers', 'contacts')").fetchall())
+            indexes = sorted(cur.execute("SELECT table_name, sql FROM duckdb_indexes()"
+                                         " WHERE table_name IN ('customers', 'contacts')").fetchall())
+        return tables, indexes
+
+    before, (tables_before, indexes_before) = dump(old), definition(old)
+    old.close()
+    monkeypatch.setattr(schema, "MIGRATIONS", declared)
+    db = Database(db_path)
+    try:
+        assert dump(db) == before  # every row and column, in the same storage order
+        tables, indexes = definition(db)
+        assert indexes == indexes_before and len(indexes) == 2
+        for table, cols in schema.M015_UNCOMPRESSED.items():
+            assert tables[table] != tables_before[table]
+            # the same definition but for the compression of the look-up columns
+            plain = tables[table].replace(" USING COMPRESSION Uncompressed", "")
+            assert plain == tables_before[table].replace(" USING COMPRESSION Uncompressed", "")
+            for col in cols:
+                assert re.search(rf'"?{col}"? VARCHAR USING COMPRESSION Uncompressed', tables[table]), (table, col)
+        assert "search_text VARCHAR USING COMPRESSION Uncompressed" in tables["customers"]
+        assert '"cf_wechat" VARCHAR' in tables["customers"] or "cf_wechat VARCHAR" in tables["customers"]
+        # the constraints hold as before: codes unique, names checked
+        with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
+            cur.execute("UPDATE customers SET code = (SELECT min(code) FROM customers) WHERE id = "
+                        "(SELECT max(id) FROM customers)")
+        with pytest.raises(duckdb.ConstraintException), db.transaction() as cur:
+            cur.execute("UPDATE customers SET name = ' x' WHERE id = (SELECT min(id) FROM customers)")
+    finally:
+        db.close()
+
+
 def test_migrations_use_only_their_own_frozen_rows():
     """An old migration must not change when today's code does: the schema module and its
     seeds import nothing outside lib.core (no permission or reference constants)."""

@@ -9,6 +9,7 @@ in reports.
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import duckdb
@@ -521,6 +522,44 @@ def _m014_custom_fields(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# The text columns of a listed customer's row and of its primary contact that are read
+# by id, a few rows at a time, and hold a different value in nearly every row.
+M015_UNCOMPRESSED = {"customers": ("code", "uscc", "phone", "email"),
+                     "contacts": ("name", "title", "phone", "email")}
+
+
+def _m015_uncompressed_look_up_columns(cur: duckdb.DuckDBPyConnection) -> None:
+    # Reading a page of rows by id decodes, for each row, a vector of every column read;
+    # DuckDB's dictionary+FSST form of a column of distinct strings makes that the most
+    # of a page's read (50 random customers at 1M: 8-10 ms, 4-5 ms with these columns
+    # stored plainly; their contacts 6-8 -> 3 ms; docs/benchmarks.md). A column's
+    # compression is fixed when its table is created, so each table is made again with
+    # the same columns (custom fields' included), rows, constraints and indexes.
+    for table, columns in M015_UNCOMPRESSED.items():
+        _rebuild_with_uncompressed(cur, table, columns)
+
+
+def _rebuild_with_uncompressed(cur: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> None:
+    ddl = cur.execute("SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+                      [table]).fetchone()[0]
+    indexes = [r[0] for r in cur.execute(
+        "SELECT sql FROM duckdb_indexes() WHERE schema_name = 'main' AND table_name = ?", [table]).fetchall()]
+    head, temp = f"CREATE TABLE {table}(", f"{table}__rebuilt"
+    if not ddl.startswith(head):
+        raise RuntimeError(f"unexpected definition of {table}: {ddl[:80]}")
+    ddl = f"CREATE TABLE {temp}(" + ddl[len(head):]
+    for column in columns:
+        ddl, n = re.subn(rf'((?:\(|, )"?{column}"? VARCHAR)(?! USING)', r"\1 USING COMPRESSION uncompressed", ddl)
+        if n != 1:
+            raise RuntimeError(f"column {table}.{column} not found once in {ddl[:80]}...")
+    cur.execute(ddl)
+    cur.execute(f"INSERT INTO {temp} SELECT * FROM {table} ORDER BY rowid")  # storage order kept
+    cur.execute(f"DROP TABLE {table}")
+    cur.execute(f"ALTER TABLE {temp} RENAME TO {table}")
+    for sql in indexes:
+        cur.execute(sql)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     (1, "core tables", lambda cur: (_m001_core(cur), _seed_001(cur))),
     (2, "look-up indexes", _m002_indexes),
@@ -536,6 +575,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]] =
     (12, "reference lists managed by admins: lists.manage", _m012_reference_lists),
     (13, "audit log: audit.view_log for admins", _m013_audit_log),
     (14, "custom fields: the custom_fields table, fields.manage for admins", _m014_custom_fields),
+    (15, "customers and contacts: the text columns read by id stored uncompressed", _m015_uncompressed_look_up_columns),
 ]
 
 
