@@ -251,19 +251,19 @@ def _base_of(texts: list[str]) -> SI._Base:
     return SI._Base(pa.table(cols))
 
 
-@pytest.mark.parametrize("code_bits, look_before_above", [(8, 250_000), (2, 250_000), (0, 250_000), (8, 0)])
+@pytest.mark.parametrize("code_bits, look_before_per_byte", [(8, 10**9), (2, 10**9), (0, 10**9), (8, 0)])
 def test_the_array_of_even_suffixes_finds_every_occurrence_at_any_byte_offset(monkeypatch, code_bits,
-                                                                              look_before_above):
+                                                                              look_before_per_byte):
     # The array lists only suffixes at even byte offsets; multi-byte characters (2, 3, 4
     # bytes), separators and empty haystacks shift the rest to odd ones. Every substring
     # (and every prefix, for the rank's "starts with") must be found as a plain scan finds
     # it: in the first and the last haystack, never across two of them. The byte before
     # an entry is coded in its spare bits: a code for each byte (8), a few bytes sharing
     # code 0 (2), none at all (0, a text too long to leave a bit) give the same answers.
-    # An odd occurrence is found either from the term's rest or (look_before_above=0) as
+    # An odd occurrence is found either from the term's rest or (look_before_per_byte=0) as
     # each byte of the text followed by the term.
     monkeypatch.setattr(SI, "_MAX_CODE_BITS", code_bits)
-    monkeypatch.setattr(SI, "_LOOK_BEFORE_ABOVE", look_before_above)
+    monkeypatch.setattr(SI, "_LOOK_BEFORE_PER_BYTE", look_before_per_byte)
     rng = random.Random(5)
     alphabet = ["a", "b", "1", "\x1f", "华", "门", "é", "😀"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7))) for _ in range(300)]

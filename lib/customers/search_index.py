@@ -139,7 +139,10 @@ class _Row:
 
 _ROW_MARK = 0xFF  # before each haystack in the text: a byte no UTF-8 string contains
 _ONE = np.uint64(1)
-_LOOK_BEFORE_ABOVE = 50_000  # a rest found this often: look up each byte found before the term instead
+# A term's rest (less its first byte) found more often than this many times the number of
+# bytes seen before the term's first byte: look up each such byte followed by the term
+# instead (a look-up costs about what filtering 4,000 entries of the rest's slice costs).
+_LOOK_BEFORE_PER_BYTE = 4_000
 _MAX_CODE_BITS = 8  # enough for a code of every byte value that occurs
 _CODE_STEP = 2_000_000  # array entries given their code at a time (bounds the temporaries: ~50 MB)
 _DENSE = 16  # terms held by more than one customer in this many: filter and rank whole columns
@@ -323,7 +326,7 @@ class _Base:
             return np.concatenate([even, self._after_any_byte(p)])
         else:  # the rest, one byte later, where the byte before it is p[0]
             lo, hi = self._slice(p[1:])
-            if hi - lo > _LOOK_BEFORE_ABOVE:
+            if hi - lo > _LOOK_BEFORE_PER_BYTE and hi - lo > _LOOK_BEFORE_PER_BYTE * len(self._bytes_before(p[0])):
                 return np.concatenate([even, self._after_any_byte(p)])
             after = self.sa[lo:hi]
             if self.code_bits:
@@ -335,14 +338,17 @@ class _Base:
             odd = after - 1
         return np.concatenate([even, odd])
 
+    def _bytes_before(self, b: int) -> list[int]:
+        """The bytes found at an even position just before byte ``b``."""
+        at = np.arange(256) * 257 + b + 1
+        return np.flatnonzero(self.pair_start[at + 1] > self.pair_start[at]).tolist()
+
     def _after_any_byte(self, p: bytes) -> np.ndarray:
         """The odd positions of ``p``, as the even suffixes that are one byte and then
-        ``p``: a slice for each byte that occurs in the text (for a short rest such as
+        ``p``: a slice for each byte found before ``p[0]`` (for a short rest such as
         the "i" of "li", whose slice is millions long, this is the cheaper way)."""
         found = []
-        before = self.pair_start[np.arange(256) * 257 + p[0] + 1]
-        after = self.pair_start[np.arange(256) * 257 + p[0] + 2]
-        for x in np.flatnonzero(after > before).tolist():  # the bytes found before p[0]
+        for x in self._bytes_before(p[0]):
             lo, hi = self._slice(bytes([x]) + p)
             if hi > lo:
                 found.append((self.sa[lo:hi] & self.pos_mask).astype(np.int64) + 1)
