@@ -57,6 +57,7 @@ def render() -> None:
     export_buttons(ctx, filters)
 
     view = _view(W.filters_signature())
+    turned = _turn_page(view)
     if view.needs_load:
         try:
             result = search(ctx.db, ctx.actor, filters, sort=sort,
@@ -71,7 +72,27 @@ def render() -> None:
     if view.total == 0 and not view.rows:
         _empty_state(ctx, filters)
         return
-    _grid(ctx, view, size)
+    _grid(ctx, view, size, turned)
+
+
+def _turn_page(view: G.GridView) -> bool:
+    """A click on "previous" or "next" (drawn below the grid) turns the page before the
+    grid is drawn, so it costs one run instead of a run that draws the page it leaves
+    and a second one. Only when nothing is edited, neither kept in the view nor in the
+    editor (the buttons are disabled while edits wait to be saved; with anything else
+    in the editor, such as a row selection, the button below decides as before).
+    True if the page was turned."""
+    state = st.session_state.get(view.editor_key)
+    if view.pending or (isinstance(state, dict) and state.get("edited_rows")):
+        return False
+    if st.session_state.get("cu_next") and view.next_cursor is not None:
+        view.stack.append(view.next_cursor)
+    elif st.session_state.get("cu_prev") and view.stack:
+        view.stack.pop()
+    else:
+        return False
+    view.needs_load = True
+    return True
 
 
 def _view(signature: tuple) -> G.GridView:
@@ -101,7 +122,9 @@ def _empty_state(ctx, filters) -> None:
                 nav.page_link("new_customer", t, label=t("customers.empty_action"))
 
 
-def _grid(ctx, view: G.GridView, size: int) -> None:
+def _grid(ctx, view: G.GridView, size: int, turned: bool = False) -> None:
+    """The grid and its buttons; ``turned``: this run's click on "previous" or "next"
+    already turned the page (``_turn_page``)."""
     t, lang, actor = ctx.t, ctx.lang, ctx.actor
     first = len(view.stack) * size + 1
     last = len(view.stack) * size + len(view.rows)
@@ -162,14 +185,14 @@ def _grid(ctx, view: G.GridView, size: int) -> None:
             _set_archived(ctx, view, selected, False)
     with cols[4]:
         if st.button(t("grid.prev"), disabled=not view.stack or busy, icon=":material/chevron_left:", key="cu_prev",
-                     width="stretch", help=t("grid.archive_busy") if busy else None):
+                     width="stretch", help=t("grid.archive_busy") if busy else None) and not turned:
             view.stack.pop()
             view.needs_load = True
             st.rerun()
     with cols[5]:
         if st.button(t("grid.next"), disabled=view.next_cursor is None or busy, icon=":material/chevron_right:",
                      icon_position="right", key="cu_next", width="stretch",
-                     help=t("grid.archive_busy") if busy else None):
+                     help=t("grid.archive_busy") if busy else None) and not turned:
             view.stack.append(view.next_cursor)
             view.needs_load = True
             st.rerun()

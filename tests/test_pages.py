@@ -399,6 +399,24 @@ def test_paging_with_next_and_previous(db, db_path, make_customer):
     assert len(editor(at).value) == 53
 
 
+def test_a_page_turn_draws_the_grid_once(db, db_path, make_customer, monkeypatch):
+    # The click on "next" turns the page before the grid is drawn: one run draws the new
+    # page, instead of a run drawing the page it leaves and a rerun drawing the next.
+    from ui import grid as G
+
+    for i in range(53):
+        make_customer(actor="manager", name=f"翻页测试{i:02d}有限公司")
+    at = open_as(db_path, "manager", "customers", lang="en")
+    first_page = list(editor(at).value.index)
+    drawn = []
+    build_frame = G.build_frame
+    monkeypatch.setattr(G, "build_frame", lambda view, *a, **kw: drawn.append(list(view.ids)) or build_frame(view, *a, **kw))
+    at.button(key="cu_next").click().run()
+    assert len(drawn) == 1 and len(drawn[0]) == 3 and len(editor(at).value) == 3
+    at.button(key="cu_prev").click().run()
+    assert len(drawn) == 2 and drawn[1] == first_page == list(editor(at).value.index)
+
+
 def test_empty_state_tells_what_to_do(db, db_path):
     at = open_as(db_path, "manager", "customers")
     assert any("还没有客户" in i.value for i in at.info)

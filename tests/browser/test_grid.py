@@ -179,3 +179,40 @@ def test_after_search_reopen_search_one_click_selects_and_the_keys_typed_next_la
     after = stored(own_server.db_path, [code])[code]
     assert after["address"] == typed, after
     assert after["version"] == before["version"] + 1, (before, after)
+
+
+def test_pages_turn_in_one_run_and_an_edit_on_the_next_page_lands_on_its_customer(
+        own_server, new_page, demo_db, tmp_path):
+    # "Next" turns the page before the grid is drawn (pages/customers.py, _turn_page):
+    # the editor, keyed as before, must show the new page's rows and put an edit made
+    # there on the customer shown, not on the row of the page it left.
+    page = new_page(height=1600)
+    util.login(page, own_server.base_url, "manager", path="customers")
+    page.get_by_role("heading", name=t("nav.customers", "zh")).wait_for()
+    wait_idle(page)
+    first = [grid_cell_text(page, "code", r) for r in range(3)]
+    util.after_run(page, lambda: page.locator(".st-key-cu_next button").click())
+    expect(page.get_by_text(re.compile(r"51[–-]100"))).to_be_visible()
+    second = [grid_cell_text(page, "code", r) for r in range(3)]
+    assert not set(first) & set(second), (first, second)
+    before = stored(util.copy_db(demo_db.path, tmp_path / "before.duckdb"), first + second)
+
+    select_cell(page, "address", 1)
+    open_cell_editor(page)
+    commit_text(page, "翻页后编辑路1号", "Enter")
+    save = page.get_by_role("button", name=re.compile(re.escape(t("grid.save", "zh", n=1))))
+    save.wait_for(timeout=30_000)
+    wait_idle(page)
+    save.click()
+    page.get_by_text(t("grid.saved_toast", "zh", ok=1)).first.wait_for()
+    wait_idle(page)
+    util.after_run(page, lambda: page.locator(".st-key-cu_prev button").click())
+    expect(page.get_by_text(re.compile(r"1[–-]50"))).to_be_visible()
+    # the first page again, read afresh: newest first, so the customer just saved leads it
+    assert [grid_cell_text(page, "code", r) for r in range(3)] == [second[1], *first[:2]]
+
+    own_server.stop()
+    after = stored(own_server.db_path, first + second)
+    assert after[second[1]]["address"] == "翻页后编辑路1号"
+    changed = [c for c in first + second if after[c]["version"] != before[c]["version"]]
+    assert changed == [second[1]]
