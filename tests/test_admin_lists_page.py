@@ -92,35 +92,35 @@ def test_move_up_and_down_through_the_page(db, db_path):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_add_an_item_then_the_inputs_are_empty(db, db_path, lang):
     at = admin_lists(db_path, lang)
-    at.text_input(key="al_add_code").input("E")
-    at.text_input(key="al_add_label_zh").input("观察")
-    at.text_input(key="al_add_label_en").input("Watch list")
+    at.text_input(key="al_add0_code").input("E")
+    at.text_input(key="al_add0_label_zh").input("观察")
+    at.text_input(key="al_add0_label_en").input("Watch list")
     button(at, t("lists.add", lang)).click()
     run(at)
     assert tier(db, "E").label_en == "Watch list"
     assert t("lists.done_add", lang, code="E") in texts(at)
-    assert at.text_input(key="al_add_code").value == ""
+    assert at.text_input(key="al_add1_code").value == ""  # the next round: empty again
     assert "E" in list(table(at)[t("lists.col_code", lang)])
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_refused_add_says_why_in_the_users_language_and_keeps_the_input(db, db_path, lang):
     at = admin_lists(db_path, lang)
-    at.text_input(key="al_add_code").input("a b")
-    at.text_input(key="al_add_label_zh").input("观察")
-    at.text_input(key="al_add_label_en").input("Watch list")
+    at.text_input(key="al_add0_code").input("a b")
+    at.text_input(key="al_add0_label_zh").input("观察")
+    at.text_input(key="al_add0_label_en").input("Watch list")
     button(at, t("lists.add", lang)).click()
     run(at)
     assert [e.value for e in at.error] == [
         md_escape(t("lists.col_code", lang) + ": " + t("lists.bad_code", lang, code="a b"))]
-    assert (at.text_input(key="al_add_code").value, at.text_input(key="al_add_label_en").value) == (
+    assert (at.text_input(key="al_add0_code").value, at.text_input(key="al_add0_label_en").value) == (
         "a b", "Watch list")
     # A taken code: the same, as a duplicate.
-    at.text_input(key="al_add_code").input("A")
+    at.text_input(key="al_add0_code").input("A")
     button(at, t("lists.add", lang)).click()
     run(at)
     assert [e.value for e in at.error] == [md_escape(t("lists.duplicate_code", lang, code="A"))]
-    assert at.text_input(key="al_add_code").value == "A"
+    assert at.text_input(key="al_add0_code").value == "A"
     assert [it.code for it in tier_items(db)] == ["A", "B", "C", "D"]
 
 
@@ -128,18 +128,19 @@ def test_rename_through_the_page_and_a_refused_rename(db, db_path):
     at = admin_lists(db_path, "en")
     at.selectbox(key="al_item_tier").set_value("B")
     run(at)
-    en = at.text_input(key="al_ren_label_en_tier_B")
+    en = at.text_input(key="al_ren_tier_B0_label_en")
     assert en.value == tier(db, "B").label_en
     en.input("Key account")
     button(at, t("lists.rename", "en")).click()
     run(at)
     assert tier(db, "B").label_en == "Key account"
     assert t("lists.done_rename", "en", code="B") in texts(at)
-    at.text_input(key="al_ren_label_zh_tier_B").input("")
+    assert at.text_input(key="al_ren_tier_B1_label_en").value == "Key account"  # the next round, from the list
+    at.text_input(key="al_ren_tier_B1_label_zh").input("")
     button(at, t("lists.rename", "en")).click()
     run(at)
     assert [e.value for e in at.error] == [md_escape(t("lists.col_zh", "en") + ": " + t("lists.label_required", "en"))]
-    assert at.text_input(key="al_ren_label_zh_tier_B").value == ""
+    assert at.text_input(key="al_ren_tier_B1_label_zh").value == ""
     assert tier(db, "B").label_zh != ""
 
 

@@ -14,7 +14,7 @@ from ui import widgets as W
 from ui.format import md_escape
 
 DONE = "af_done"  # (message key, field label) of the last change, shown once after the rerun
-ADD = "af_add_"  # + input name: the add form's inputs
+ADD = "af_add"  # the add form; its inputs' keys: W.form_round(ADD) + input name
 _INPUT_LABELS = {"key": "fields.col_key", "label_zh": "fields.col_zh", "label_en": "fields.col_en",
                  "kind": "fields.col_kind", "max_length": "fields.col_max_length", "edit_roles": "fields.col_roles",
                  "searchable": "fields.col_searchable", "filter": "fields.col_filter",
@@ -77,26 +77,24 @@ def _one_field(ctx, fields: list[cf.CustomField], roles: dict) -> None:
             _apply(ctx, "fields.done_retire", label, lambda: cf.set_active(ctx.db, ctx.actor, key, False, f.version))
     elif toggle.button(t("fields.restore"), key="af_restore", icon=":material/undo:", width="stretch"):
         _apply(ctx, "fields.done_restore", label, lambda: cf.set_active(ctx.db, ctx.actor, key, True, f.version))
-    # Inputs keyed by the field and its version: filled from the stored field until the
-    # user types, and again after anyone saves it.
+    # Inputs keyed by the field and its version, each given the stored value as its own
+    # (not through the session state: a value put there reaches the browser with one run
+    # only, and an input the browser first draws in a later run would show empty).
+    # Anyone's save makes a new version: new inputs from the stored field.
     k = f"af_edit_{key}_{f.version}_"
-    defaults = {"label_zh": f.label_zh, "label_en": f.label_en, "required": f.required,
-                "max_length": "" if f.max_length is None else str(f.max_length), "edit_roles": list(f.edit_roles),
-                "filter": f.filter, "dimension": f.dimension}
-    for name, value in defaults.items():
-        st.session_state.setdefault(k + name, value)
     with st.form(f"af_edit_{key}", border=True):
         st.markdown(f"**{t('fields.edit')}** · {md_escape(f.key)} · {t('fields.kind.' + f.kind)}")
-        st.text_input(t("fields.col_zh"), key=k + "label_zh")
-        st.text_input(t("fields.col_en"), key=k + "label_en")
-        st.checkbox(t("fields.col_required"), key=k + "required")
+        st.text_input(t("fields.col_zh"), value=f.label_zh, key=k + "label_zh")
+        st.text_input(t("fields.col_en"), value=f.label_en, key=k + "label_en")
+        st.checkbox(t("fields.col_required"), value=f.required, key=k + "required")
         if f.kind in cf.TEXT_KINDS:
-            st.text_input(t("fields.col_max_length"), key=k + "max_length", help=t("fields.help_max_length"))
-        st.multiselect(t("fields.col_roles"), list(roles), key=k + "edit_roles",
+            st.text_input(t("fields.col_max_length"), value="" if f.max_length is None else str(f.max_length),
+                          key=k + "max_length", help=t("fields.help_max_length"))
+        st.multiselect(t("fields.col_roles"), list(roles), default=list(f.edit_roles), key=k + "edit_roles",
                        format_func=lambda r: _role_label(roles, r, ctx.lang))
         if f.kind in cf.LISTED_KINDS:
-            st.checkbox(t("fields.col_filter"), key=k + "filter")
-            st.checkbox(t("fields.col_dimension"), key=k + "dimension")
+            st.checkbox(t("fields.col_filter"), value=f.filter, key=k + "filter")
+            st.checkbox(t("fields.col_dimension"), value=f.dimension, key=k + "dimension")
         if st.form_submit_button(t("fields.save"), icon=":material/save:", key="af_save_edit"):
             s = st.session_state
             changes = {name: s[k + name] for name in ("label_zh", "label_en", "required", "edit_roles")}
@@ -111,41 +109,39 @@ def _one_field(ctx, fields: list[cf.CustomField], roles: dict) -> None:
 def _add_form(ctx, roles: dict) -> None:
     t = ctx.t
     editors = [r for r, actions in ctx.db.permissions().items() if perm.CUSTOMER_UPDATE in actions and r in roles]
-    st.session_state.setdefault(ADD + "edit_roles", editors)
-    with st.form("af_add", border=True):
+    k = W.form_round(ADD)  # a field added: the next round's inputs are empty again
+    with st.form(ADD, border=True):
         st.markdown(f"**{t('fields.add')}**")
         a, b, c = st.columns(3)
-        a.text_input(t("fields.col_key"), key=ADD + "key", help=t("fields.help_key"))
-        b.text_input(t("fields.col_zh"), key=ADD + "label_zh")
-        c.text_input(t("fields.col_en"), key=ADD + "label_en")
+        a.text_input(t("fields.col_key"), key=k + "key", help=t("fields.help_key"))
+        b.text_input(t("fields.col_zh"), key=k + "label_zh")
+        c.text_input(t("fields.col_en"), key=k + "label_en")
         a, b = st.columns(2)
-        a.selectbox(t("fields.col_kind"), cf.CUSTOM_KINDS, key=ADD + "kind",
-                    format_func=lambda k: t("fields.kind." + k))
-        b.text_input(t("fields.col_max_length"), key=ADD + "max_length", help=t("fields.help_max_length"))
-        st.multiselect(t("fields.col_roles"), list(roles), key=ADD + "edit_roles",
+        a.selectbox(t("fields.col_kind"), cf.CUSTOM_KINDS, key=k + "kind",
+                    format_func=lambda kind: t("fields.kind." + kind))
+        b.text_input(t("fields.col_max_length"), key=k + "max_length", help=t("fields.help_max_length"))
+        st.multiselect(t("fields.col_roles"), list(roles), default=editors, key=k + "edit_roles",
                        format_func=lambda r: _role_label(roles, r, ctx.lang))
         a, b, c, d = st.columns(4)
-        a.checkbox(t("fields.col_required"), key=ADD + "required")
-        b.checkbox(t("fields.col_searchable"), key=ADD + "searchable", help=t("fields.help_searchable"))
-        c.checkbox(t("fields.col_filter"), key=ADD + "filter", help=t("fields.help_listed"))
-        d.checkbox(t("fields.col_dimension"), key=ADD + "dimension", help=t("fields.help_listed"))
-        st.text_area(t("fields.col_choices"), key=ADD + "choices", help=t("fields.help_choices"), height=120)
+        a.checkbox(t("fields.col_required"), key=k + "required")
+        b.checkbox(t("fields.col_searchable"), key=k + "searchable", help=t("fields.help_searchable"))
+        c.checkbox(t("fields.col_filter"), key=k + "filter", help=t("fields.help_listed"))
+        d.checkbox(t("fields.col_dimension"), key=k + "dimension", help=t("fields.help_listed"))
+        st.text_area(t("fields.col_choices"), key=k + "choices", help=t("fields.help_choices"), height=120)
         if st.form_submit_button(t("fields.save"), icon=":material/add:", type="primary", key="af_save_add"):
             s = st.session_state
-            label = (s.get(ADD + "label_zh") if ctx.lang == "zh" else s.get(ADD + "label_en")) or ""
+            label = (s.get(k + "label_zh") if ctx.lang == "zh" else s.get(k + "label_en")) or ""
 
             def add():
-                choices = parse_choices(s.get(ADD + "choices") or "") if s.get(ADD + "kind") == "choice" else []
+                choices = parse_choices(s.get(k + "choices") or "") if s.get(k + "kind") == "choice" else []
                 return cf.add_field(
-                    ctx.db, ctx.actor, key=s.get(ADD + "key") or "", label_zh=s.get(ADD + "label_zh"),
-                    label_en=s.get(ADD + "label_en"), kind=s.get(ADD + "kind"), required=s.get(ADD + "required"),
-                    max_length=_whole_number(s.get(ADD + "max_length")), edit_roles=s.get(ADD + "edit_roles"),
-                    searchable=s.get(ADD + "searchable"), filter=s.get(ADD + "filter"),
-                    dimension=s.get(ADD + "dimension"), choices=choices)
+                    ctx.db, ctx.actor, key=s.get(k + "key") or "", label_zh=s.get(k + "label_zh"),
+                    label_en=s.get(k + "label_en"), kind=s.get(k + "kind"), required=s.get(k + "required"),
+                    max_length=_whole_number(s.get(k + "max_length")), edit_roles=s.get(k + "edit_roles"),
+                    searchable=s.get(k + "searchable"), filter=s.get(k + "filter"),
+                    dimension=s.get(k + "dimension"), choices=choices)
 
-            _apply(ctx, "fields.done_add", label.strip(), add,
-                   clear=[ADD + n for n in ("key", "label_zh", "label_en", "kind", "max_length", "edit_roles",
-                                            "required", "searchable", "filter", "dimension", "choices")])
+            _apply(ctx, "fields.done_add", label.strip(), add, new_round=ADD)
 
 
 def parse_choices(text: str) -> list[tuple[str, str]]:
@@ -174,6 +170,6 @@ def _whole_number(text) -> int | str | None:
     return int(text) if isinstance(text, str) and text.isdigit() else text
 
 
-def _apply(ctx, done_key: str, label: str, change, clear: list[str] = ()) -> None:
-    W.apply_change(ctx, change, input_labels=_INPUT_LABELS, clear=clear, done_key=DONE,
+def _apply(ctx, done_key: str, label: str, change, new_round: str | None = None) -> None:
+    W.apply_change(ctx, change, input_labels=_INPUT_LABELS, new_round=new_round, done_key=DONE,
                    done=lambda _field: (done_key, label))

@@ -16,7 +16,7 @@ from ui.kinds import item_label
 
 LIST = "al_list"  # the list shown
 DONE = "al_done"  # (message key, code) of the last change, shown once after the rerun
-ADD = "al_add_"  # + code / label_zh / label_en: the add form's inputs
+ADD = "al_add"  # the add form; its inputs' keys: W.form_round(ADD) + code / label_zh / label_en
 _INPUT_LABELS = {"code": "lists.col_code", "label_zh": "lists.col_zh", "label_en": "lists.col_en"}
 
 
@@ -68,37 +68,38 @@ def _one_item(ctx, list_name: str, items: list[ra.ReferenceItem]) -> None:
             _apply(ctx, "lists.done_retire", code, lambda: ra.set_active(ctx.db, ctx.actor, list_name, code, False))
     elif toggle.button(t("lists.restore"), key="al_restore", icon=":material/undo:", width="stretch"):
         _apply(ctx, "lists.done_restore", code, lambda: ra.set_active(ctx.db, ctx.actor, list_name, code, True))
-    # Rename: inputs keyed by the item, filled from it until the user types.
-    keys = {f: f"al_ren_{f}_{list_name}_{code}" for f in ("label_zh", "label_en")}
-    for f, key in keys.items():
-        st.session_state.setdefault(key, getattr(it, f))
-    with st.form(f"al_rename_{list_name}_{code}", border=True):
+    # Rename: inputs keyed by the item and given its labels as their own values (not
+    # through the session state, whose value reaches the browser with one run only).
+    rename = f"al_ren_{list_name}_{code}"
+    k = W.form_round(rename)  # renamed: the next round's inputs show the new labels
+    with st.form(rename, border=True):
         st.markdown(f"**{t('lists.rename_title')}**")
-        st.text_input(t("lists.col_zh"), key=keys["label_zh"])
-        st.text_input(t("lists.col_en"), key=keys["label_en"])
+        st.text_input(t("lists.col_zh"), value=it.label_zh, key=k + "label_zh")
+        st.text_input(t("lists.col_en"), value=it.label_en, key=k + "label_en")
         if st.form_submit_button(t("lists.rename"), icon=":material/save:"):
             _apply(ctx, "lists.done_rename", code,
-                   lambda: ra.rename_item(ctx.db, ctx.actor, list_name, code, st.session_state[keys["label_zh"]],
-                                          st.session_state[keys["label_en"]]),
-                   clear=list(keys.values()))
+                   lambda: ra.rename_item(ctx.db, ctx.actor, list_name, code, st.session_state[k + "label_zh"],
+                                          st.session_state[k + "label_en"]),
+                   new_round=rename)
 
 
 def _add_form(ctx, list_name: str) -> None:
     t = ctx.t
-    with st.form("al_add", border=True):
+    k = W.form_round(ADD)  # an item added: the next round's inputs are empty again
+    with st.form(ADD, border=True):
         st.markdown(f"**{t('lists.add_title')}**")
-        st.text_input(t("lists.col_code"), key=ADD + "code", help=t("lists.code_help"))
-        st.text_input(t("lists.col_zh"), key=ADD + "label_zh")
-        st.text_input(t("lists.col_en"), key=ADD + "label_en")
+        st.text_input(t("lists.col_code"), key=k + "code", help=t("lists.code_help"))
+        st.text_input(t("lists.col_zh"), key=k + "label_zh")
+        st.text_input(t("lists.col_en"), key=k + "label_en")
         if st.form_submit_button(t("lists.add"), icon=":material/add:", type="primary"):
             s = st.session_state
-            code = (s.get(ADD + "code") or "").strip()
+            code = (s.get(k + "code") or "").strip()
             _apply(ctx, "lists.done_add", code,
-                   lambda: ra.add_item(ctx.db, ctx.actor, list_name, s.get(ADD + "code"), s.get(ADD + "label_zh"),
-                                       s.get(ADD + "label_en")),
-                   clear=[ADD + f for f in ("code", "label_zh", "label_en")])
+                   lambda: ra.add_item(ctx.db, ctx.actor, list_name, s.get(k + "code"), s.get(k + "label_zh"),
+                                       s.get(k + "label_en")),
+                   new_round=ADD)
 
 
-def _apply(ctx, done_key: str, code: str, change, clear: list[str] = ()) -> None:
-    W.apply_change(ctx, change, input_labels=_INPUT_LABELS, clear=clear, done_key=DONE,
+def _apply(ctx, done_key: str, code: str, change, new_round: str | None = None) -> None:
+    W.apply_change(ctx, change, input_labels=_INPUT_LABELS, new_round=new_round, done_key=DONE,
                    done=lambda changed: (done_key if changed is not False else "lists.nothing_changed", code))

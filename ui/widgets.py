@@ -346,12 +346,25 @@ def customer_link(code: str, name: str | None, t) -> None:
 
 
 # -- an administration form's change ------------------------------------------------------------
+_ROUND = "cm_round_"  # + form name: how many changes that form has made (its inputs' round)
+
+
+def form_round(form: str) -> str:
+    """The key prefix of form ``form``'s inputs in this round: the form's name and its
+    round. ``apply_change(..., new_round=form)`` starts the next round when a change
+    succeeds, so the inputs are new widgets, drawn from the values they are given: the
+    browser shows them empty again. (A key taken out of the session state does not do
+    that: the browser keeps what was typed and sends it with the next submit.)"""
+    return f"{form}{st.session_state.get(_ROUND + form, 0)}_"
+
+
 def apply_change(ctx, change: Callable[[], Any], *, input_labels: Mapping[str, str], done_key: str,
-                 done: Callable[[Any], Any], clear: Iterable[str] = ()) -> None:
+                 done: Callable[[Any], Any], new_round: str | None = None) -> None:
     """Run ``change`` (the service call of a form). A refusal is shown here, each field
     problem after the label of its input (``input_labels``: field -> message key), and
     what was typed stays in the inputs. On success ``done(result)`` is kept under
-    ``done_key`` for the page to show after the rerun, and the inputs ``clear`` empty."""
+    ``done_key`` for the page to show after the rerun, and form ``new_round`` (keyed by
+    ``form_round``) starts its next round."""
     try:
         result = change()
     except ValidationError as exc:
@@ -363,7 +376,7 @@ def apply_change(ctx, change: Callable[[], Any], *, input_labels: Mapping[str, s
         note_refusal(exc)
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
         return
-    for key in clear:
-        st.session_state.pop(key, None)
+    if new_round:
+        st.session_state[_ROUND + new_round] = st.session_state.get(_ROUND + new_round, 0) + 1
     st.session_state[done_key] = done(result)
     st.rerun()
