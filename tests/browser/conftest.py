@@ -25,6 +25,18 @@ import pytest
 from tests.browser import util
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report ends with what each of its pages showed (a
+    screenshot in test-artifacts/, the visible text, the last script runs): the CI log
+    is often all there is to read."""
+    outcome = yield
+    report = outcome.get_result()
+    make = item.funcargs.get("new_page") if report.failed and call.when == "call" else None
+    if make is not None:
+        report.sections.append(("what the pages showed", util.describe_pages(item.name, make.contexts)))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
@@ -90,6 +102,7 @@ def new_page(browser):
         context.on("page", util.watch_runs)  # pages a test opens itself too
         return util.watch_runs(context.new_page())
 
+    make.contexts = contexts  # read by pytest_runtest_makereport when a test fails
     yield make
     for context in contexts:
         context.close()

@@ -335,6 +335,24 @@ def body_text(page) -> str:
     return page.locator("body").inner_text()
 
 
+def describe_pages(test_name: str, contexts) -> str:
+    """For a failed test: each open page's address, a screenshot in test-artifacts/, its
+    visible text and its last script runs (requests sent before each, status)."""
+    out = []
+    pages = [p for c in contexts for p in c.pages]
+    for i, p in enumerate(pages):
+        try:
+            path = shot(p, f"FAILED-{test_name}-{i}")
+            text = p.locator("body").inner_text(timeout=5_000)
+        except Exception as exc:  # a page that is gone or hangs: say so, describe the rest
+            out.append(f"--- page {i}: not readable ({exc!r})")
+            continue
+        watch = _WATCHES.get(p)
+        runs = f"rerun requests {watch.requests}, runs ended {watch.finished[-5:]}" if watch else "not watched"
+        out.append(f"--- page {i}: {p.url} ({path.name}; {runs})\n{text[:3000]}")
+    return "\n".join(out) or "no pages"
+
+
 def shot(page, name: str) -> Path:
     """A full-page screenshot in test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
