@@ -238,14 +238,18 @@ def links_of(db, actor, customer_id: int, limit: int = 50, offset: int = 0) -> t
         f" UNION ALL SELECT {_LINK_COLUMNS}, from_customer AS other, TRUE AS incoming FROM relationships"
         " WHERE to_customer = ? AND NOT deleted"
     )
+    # The page of links first, then the customers it names, by key. Joined in one
+    # statement, a customer without links cost 250-300 ms at 1M: nothing to join gave
+    # DuckDB no key to look up, and it walked the customers' primary-key index instead.
     with db.read() as cur:
-        cs.check_readable(cur, actor, customer_id)
-        rows, total = page_and_total(
-            cur, "m.*, o.code, o.name, o.owner, o.archived, o.merged_into, s.owner AS self_owner,"
-                 " s.archived AS self_archived",
-            f"FROM ({mine}) m JOIN customers o ON o.id = m.other JOIN customers s ON s.id = ?",
-            [customer_id, customer_id, customer_id], order_by="m.created_at DESC, m.id DESC", limit=limit,
-            offset=offset)
+        me = cs.check_readable(cur, actor, customer_id)
+        rows, total = page_and_total(cur, "*", f"FROM ({mine}) m", [customer_id, customer_id],
+                                     order_by="created_at DESC, id DESC", limit=limit, offset=offset)
+        ids = sorted({r["other"] for r in rows})
+        found = cur.execute("SELECT id, code, name, owner, archived, merged_into FROM customers"
+                            f" WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall() if ids else []
+    named = {r[0]: dict(zip(("code", "name", "owner", "archived", "merged_into"), r[1:])) for r in found}
+    rows = [{**r, **named[r["other"]], "self_owner": me["owner"], "self_archived": me["archived"]} for r in rows]
     out = []
     for r in rows:
         other = {"owner": r["owner"]}
