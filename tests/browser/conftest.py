@@ -14,7 +14,9 @@ Fixtures
   ``new_page(locale="en-US")`` makes more.
 
 Helpers (login, logout, wait_idle, shot, body_text, leaked) are in tests/browser/util.py.
-Every test in this folder is marked ``browser``.
+Every test in this folder is marked ``browser``. A failed test's report ends with what
+each of its pages showed (``util.describe_pages``; screenshots FAILED-*.png in
+test-artifacts/).
 """
 from __future__ import annotations
 
