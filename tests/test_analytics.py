@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from lib.core import audit
 from lib.customers import analytics
 from lib.customers import customer as cs
 from lib.customers.analytics import customer_analytics, dimensions
@@ -174,12 +175,12 @@ def test_the_version_is_that_of_the_readers_snapshot(make_customer, actors, db):
     # answer would be stored under the newer version.
     made = seed(make_customer)
     with db.read() as cur:
-        seen = analytics._data_version(cur)
+        seen = audit.data_version(cur)
         cs.update_customer(db, actors["manager"], made[0]["id"], {"tier": "D"}, made[0]["version"])
-        assert analytics._data_version(cur) == seen
+        assert audit.data_version(cur) == seen
         assert cur.execute("SELECT tier FROM customers WHERE id = ?", [made[0]["id"]]).fetchone()[0] == "A"
     with db.read() as cur:
-        assert analytics._data_version(cur) > seen
+        assert audit.data_version(cur) > seen
 
 
 def test_a_write_that_took_its_audit_id_first_but_committed_last_is_counted(make_customer, actors, db):
@@ -210,13 +211,13 @@ def test_a_restored_backup_never_repeats_a_version(make_customer, actors, db, db
     bk.backup(db, tmp_path / "b.duckdb")
     make_customer("manager")  # lost by the restore
     with db.read() as cur:
-        before = analytics._data_version(cur)
+        before = audit.data_version(cur)
     db.close()
     bk.restore(tmp_path / "b.duckdb", db_path)
     restored = Database(db_path)
     try:
         with restored.read() as cur:
-            entries, newest = analytics._data_version(cur)
+            entries, newest = audit.data_version(cur)
         # Fewer entries than before maybe, but a newest id past every id the replaced file had.
         assert newest > before[1]
         assert customer_analytics(restored, restored.actor("manager", "manager")).total == 6

@@ -169,3 +169,31 @@ def test_recently_changed_counts_changes_to_the_customer_and_its_parts(db, actor
     # A new follow-up puts a customer back on the list, as its latest change.
     add(db, m, world["c"], "c again")
     assert [r["customer_id"] for r in home.recently_changed(db, m, limit=1).rows] == [world["c"]["id"]]
+
+
+def test_the_lists_come_from_memory_until_anyone_writes(db, actors, world, monkeypatch):
+    """The login cookie's reruns draw the home page again at once: its four lists are
+    read from the cache while nothing was written, and afresh after anyone's write."""
+    m = actors["manager"]
+    calls = []
+    counts_and_page, rows = home._counts_and_page, home._rows
+    monkeypatch.setattr(home, "_counts_and_page", lambda *a, **k: calls.append(1) or counts_and_page(*a, **k))
+    monkeypatch.setattr(home, "_rows", lambda *a, **k: calls.append(1) or rows(*a, **k))
+
+    def view():
+        return home.my_due(db, m, TODAY), home.open_needs(db, m), home.not_reviewed(db, m), home.recently_changed(db, m)
+
+    first = view()
+    read = len(calls)
+    assert read >= 4
+    again = view()
+    assert len(calls) == read and again == first
+    again[0].rows[0]["followup_summary"] = "changed by the page"  # a copy: the cached answer stays
+    assert view()[0].rows[0]["followup_summary"] == "a overdue"
+    # A salesperson marks a follow-up done: the manager's next view reads afresh and shows it.
+    due = first[0].rows[0]
+    fu.mark_done(db, actors["sales"], due["id"], due["version"])
+    after = view()
+    assert len(calls) > read
+    assert after[0].total == first[0].total - 1 and due["id"] not in [r["id"] for r in after[0].rows]
+    assert after[3].rows[0]["customer_id"] == world["a"]["id"]  # the latest change

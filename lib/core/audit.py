@@ -5,7 +5,7 @@ the write it records.
 
 The table (``audit_log``, lib.core.schema) is append-only. Who reads it: a customer's
 history (lib.customers.customer), the administration page's log and its security events
-(lib.accounts.audit_log). Paths that write thousands of entries in one statement (the
+(lib.accounts.audit_log), and the caches keyed by ``data_version``. Paths that write thousands of entries in one statement (the
 demo loader and the import through lib.customers.bulk, the care campaign's
 INSERT … SELECT) build the same columns (``COLUMNS``) and draw ids from the same
 sequence.
@@ -29,6 +29,20 @@ SEQUENCE = "audit_id_seq"
 _INSERT_DRAWING_ID = (f"INSERT INTO audit_log ({', '.join(COLUMNS)})"
                       f" VALUES (nextval('{SEQUENCE}'), {', '.join('?' * (len(COLUMNS) - 1))})")
 _INSERT = f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+def data_version(cur) -> tuple[int, int]:
+    """The audit log's (number of entries, newest id) as ``cur``'s transaction sees it:
+    a version of the data for answers cached from it (analytics, the home page's lists).
+
+    Every committed write appends an entry in its own transaction and entries are never
+    deleted, so the count grows with every such commit, in commit order. The newest id
+    alone would not: ids are drawn when a write asks for one, so a slow save can commit a
+    lower id after a quicker save's higher one. The id tells a restored backup apart
+    (restore moves the sequences past the replaced file's). Both come from the table's
+    statistics on a checkpointed file (~0.3 ms at 1.5M entries)."""
+    n, newest = cur.execute("SELECT count(*), coalesce(max(id), 0) FROM audit_log").fetchone()
+    return n, newest
 
 
 def row(audit_id: int, *, now: datetime, actor: str, action: str, entity: str, entity_id: int,

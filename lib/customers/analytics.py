@@ -7,8 +7,8 @@ the same filters (and row scope) as search, through ``lib.customers.search.where
 Answers are cached per ``Database`` (``_CACHE_SIZE`` entries, least recently used out),
 keyed by that WHERE clause and its parameters (so by the actor's row scope and the
 filters), the start of the current month (the "new this month" KPI) and the data
-version: the audit log's size and newest id, read in the same read transaction as the
-aggregate. Every committed write of a customer appends an audit entry in its own
+version (``lib.core.audit.data_version``: the audit log's size and newest id), read in
+the same read transaction as the aggregate. Every committed write of a customer appends an audit entry in its own
 transaction, so the first read after a save has a new version and computes afresh;
 an answer is never older than the reader's own snapshot. See docs/design.md.
 """
@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 
 from lib.accounts import permissions as perm
+from lib.core import audit
 from lib.core.cache import LRUCache
 from lib.core.clock import SHANGHAI_OFFSET_HOURS, local_month_start_utc
 from lib.customers import fields as F
@@ -94,19 +95,6 @@ def _mask(cols: list[str], grouped: set[str]) -> int:
 _CACHE_SIZE = 128  # a few KB each: every salesperson's own view and a handful of filter sets
 
 
-def _data_version(cur) -> tuple[int, int]:
-    """The audit log's (number of entries, newest id) as ``cur``'s transaction sees it.
-
-    Every committed write of a customer appends an audit entry in its own transaction
-    and entries are never deleted, so the count grows with every such commit, in commit
-    order. The newest id alone would not: ids are drawn when a write asks for one, so a
-    slow save can commit a lower id after a quicker save's higher one. The id tells a
-    restored backup apart (restore moves the sequences past the replaced file's). Both
-    come from the table's statistics on a checkpointed file (~0.3 ms at 1.5M entries)."""
-    n, newest = cur.execute("SELECT count(*), coalesce(max(id), 0) FROM audit_log").fetchone()
-    return n, newest
-
-
 def customer_analytics(db, actor, filters: CustomerFilters = CustomerFilters()) -> Analytics:
     """Every KPI and chart series for the analytics page, for the rows ``filters``
     select and the actor may see (cached; see the module's docstring)."""
@@ -118,7 +106,7 @@ def customer_analytics(db, actor, filters: CustomerFilters = CustomerFilters()) 
     # repeats: such answers are not kept (they would only push useful ones out).
     keep = filters.not_reviewed_days is None
     with db.read() as cur:
-        key = (where, tuple(params), month_start, dims, _data_version(cur))
+        key = (where, tuple(params), month_start, dims, audit.data_version(cur))
         found = cache.get(key) if keep else None
         if found is None:
             found = _aggregate(cur.execute(_sql(where, dims), [*params, month_start]).fetchall(), dims)

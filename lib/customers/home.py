@@ -13,21 +13,31 @@ Every list is scoped like search (``lib.customers.search.where_clause``: a sales
 sees only rows of their own customers, archived customers are left out), paged
 (``limit``/``offset``) and counted by the database; every row carries the customer's id,
 code and name so the page can link to the customer.
+
+Answers are cached per ``Database`` like analytics': keyed by the list, its scope and
+page, the day (``my_due``) or the minute (the lists measured back from now), and the data
+version (``lib.core.audit.data_version``) read in the same read transaction. A rerun of
+the home page with nothing written since (the login cookie's reruns, a widget on the
+page) reads its lists from memory; the first read after any write computes afresh.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from lib.accounts import permissions as perm
-from lib.core import settings
+from lib.core import audit, settings
+from lib.core.cache import LRUCache
 from lib.core.clock import local_today, utcnow
 from lib.core.errors import CustomerMasterError
 from lib.customers.followups import FOLLOW_UP, NEED, NEED_OPEN
 from lib.customers.search import MAX_PAGE_SIZE, CustomerFilters, where_clause
 
 RECENT_DAYS = 7
+_CACHE_SIZE = 256  # answers kept (four lists per scope and page); least recently used out
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,6 +71,25 @@ def _page(limit: int, offset: int) -> list[int]:
     except (TypeError, ValueError):
         raise CustomerMasterError("error.bad_filter", field="limit") from None
     return [max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)]
+
+
+def _cached(db, cur, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()`` (which reads through ``cur``) for ``key`` and the data version
+    ``cur``'s transaction sees, from the cache if it was computed before. A copy: the page
+    may change what it gets; the cached answer is shared by every session."""
+    cache = db.cached("home", lambda: LRUCache(_CACHE_SIZE))
+    key = (*key, audit.data_version(cur))
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.put(key, found)
+    return copy.deepcopy(found)
+
+
+def _minute() -> Any:
+    """Now to the minute: the key of a list measured back from now (its boundary may be
+    up to a minute old when read from the cache)."""
+    return utcnow().replace(second=0, microsecond=0)
 
 
 def _scope(actor) -> tuple[str, list[Any]]:
@@ -144,11 +173,12 @@ def my_due(db, actor, today: date | None = None, limit: int = 50, offset: int = 
         cond += " AND f.assignee = ?"
         params.append(actor.username)
     with db.read() as cur:
-        counts, rows = _counts_and_page(
+        counts, rows = _cached(db, cur, ("my_due", cond, tuple(params), everyone, limit, offset),
+                               lambda: _counts_and_page(
             cur, cond, params, key="due_on", group="f.assignee" if everyone else None,
             counts={"total": "count(*)", "overdue": "count(*) FILTER (WHERE sort_key < ?)",
                     "due_today": "count(*) FILTER (WHERE sort_key = ?)"},
-            counts_params=[today, today], limit=limit, offset=offset)
+            counts_params=[today, today], limit=limit, offset=offset))
     totals = counts[0] if counts and counts[0]["is_total"] else {"total": 0, "overdue": 0, "due_today": 0}
     by_assignee = [{"assignee": r["group"], "total": r["total"], "overdue": r["overdue"]}
                    for r in counts if not r["is_total"]]
@@ -161,9 +191,10 @@ def open_needs(db, actor, limit: int = 50, offset: int = 0) -> OpenNeeds:
     where, params = _scope(actor)
     cond = f"NOT f.deleted AND f.kind = ? AND f.need_state = ? AND {where}"
     with db.read() as cur:
-        counts, rows = _counts_and_page(cur, cond, [NEED, NEED_OPEN, *params], key="occurred_on",
-                                        group="c.owner", counts={"total": "count(*)"}, counts_params=[],
-                                        limit=limit, offset=offset)
+        counts, rows = _cached(db, cur, ("open_needs", cond, tuple(params), limit, offset),
+                               lambda: _counts_and_page(cur, cond, [NEED, NEED_OPEN, *params], key="occurred_on",
+                                                        group="c.owner", counts={"total": "count(*)"},
+                                                        counts_params=[], limit=limit, offset=offset))
     total = counts[0]["total"] if counts and counts[0]["is_total"] else 0
     by_owner = [{"owner": r["group"], "total": r["total"]} for r in counts if not r["is_total"]]
     return OpenNeeds(rows, total, by_owner)
@@ -179,12 +210,19 @@ def not_reviewed(db, actor, days: int | None = None, limit: int = 50, offset: in
     the setting ``review_days``), the longest unreviewed first."""
     days = review_days(db) if days is None else days
     where, params = where_clause(actor, CustomerFilters(not_reviewed_days=days))
-    with db.read() as cur:
+    scope = _scope(actor)
+
+    def compute(cur) -> tuple[list[dict], int]:
         total = cur.execute(f"SELECT count(*) FROM customers c WHERE {where}", params).fetchone()[0]
         rows = _rows(cur, "SELECT c.id AS customer_id, c.code AS customer_code, c.name AS customer_name,"
                           " c.owner AS customer_owner, c.reviewed_at, c.version"
                           f" FROM customers c WHERE {where} ORDER BY c.reviewed_at NULLS FIRST, c.id"
                           " LIMIT ? OFFSET ?", [*params, *_page(limit, offset)])
+        return rows, total
+
+    with db.read() as cur:
+        rows, total = _cached(db, cur, ("not_reviewed", scope[0], tuple(scope[1]), days, _minute(), limit, offset),
+                              lambda: compute(cur))
     return CustomerList(rows, total, days)
 
 
@@ -198,7 +236,8 @@ def recently_changed(db, actor, days: int = RECENT_DAYS, limit: int = 50, offset
               " arg_max(actor, id) AS changed_by, count(*) AS changes FROM audit_log"
               " WHERE changed_at >= ? GROUP BY customer_id)")
     body = f"FROM recent r JOIN customers c ON c.id = r.customer_id WHERE {where}"
-    with db.read() as cur:
+
+    def compute(cur) -> tuple[list[dict], int]:
         # The page and the total in one pass over the audit log (the total as a window
         # over every match); a page past the end has no row to carry it, so count then.
         page = _rows(cur, f"{recent} SELECT c.id AS customer_id, r.changed_at, r.changed_by, r.changes,"
@@ -214,5 +253,9 @@ def recently_changed(db, actor, days: int = RECENT_DAYS, limit: int = 50, offset
         named = {r["customer_id"]: r for r in _rows(
             cur, "SELECT id AS customer_id, code AS customer_code, name AS customer_name, owner AS customer_owner"
                  f" FROM customers WHERE id IN ({_in(ids)})", ids)} if ids else {}
-        rows = [{**named[r["customer_id"]], **r} for r in page]
+        return [{**named[r["customer_id"]], **r} for r in page], total
+
+    with db.read() as cur:
+        rows, total = _cached(db, cur, ("recently_changed", where, tuple(params), int(days), _minute(), limit,
+                                        offset), lambda: compute(cur))
     return CustomerList(rows, total, int(days))
