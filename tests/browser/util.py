@@ -252,6 +252,11 @@ class RunWatch:
 _WATCHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+def watch_of(page) -> RunWatch:
+    """The script runs ``watch_runs`` has been reading for ``page``."""
+    return _WATCHES[page]
+
+
 def watch_runs(page):
     """Start reading ``page``'s script runs; call before the page opens the app (the
     browser fixtures do it for every page their contexts open)."""
