@@ -5,10 +5,10 @@ the write it records.
 
 The table (``audit_log``, lib.core.schema) is append-only. Who reads it: a customer's
 history (lib.customers.customer), the administration page's log and its security events
-(lib.accounts.audit_log), and the caches keyed by ``data_version``. Paths that write thousands of entries in one statement (the
-demo loader and the import through lib.customers.bulk, the care campaign's
-INSERT … SELECT) build the same columns (``COLUMNS``) and draw ids from the same
-sequence.
+(lib.accounts.audit_log), and the answers cached by ``data_version`` (analytics, the
+home page). Paths that write thousands of entries in one statement (the demo loader and
+the import through lib.customers.bulk, the care campaign's INSERT … SELECT) build the
+same columns (``COLUMNS``) and draw ids from the same sequence.
 """
 from __future__ import annotations
 

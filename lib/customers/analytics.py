@@ -8,9 +8,10 @@ Answers are cached per ``Database`` (``_CACHE_SIZE`` entries, least recently use
 keyed by that WHERE clause and its parameters (so by the actor's row scope and the
 filters), the start of the current month (the "new this month" KPI) and the data
 version (``lib.core.audit.data_version``: the audit log's size and newest id), read in
-the same read transaction as the aggregate. Every committed write of a customer appends an audit entry in its own
-transaction, so the first read after a save has a new version and computes afresh;
-an answer is never older than the reader's own snapshot. See docs/design.md.
+the same read transaction as the aggregate. Every committed write of a customer appends
+an audit entry in its own transaction, so the first read after a save has a new version
+and computes afresh; an answer is never older than the reader's own snapshot. See
+docs/design.md.
 """
 from __future__ import annotations
 

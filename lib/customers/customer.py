@@ -426,10 +426,11 @@ def _readable_with_contacts(cur, actor, customer_id: int) -> tuple[dict, list[di
 
 
 def check_readable(cur, actor, customer_id: int) -> dict:
-    """In the caller's read: the customer's id, code, owner and archived, if it is live and the
-    actor may read it; "not found" otherwise, like a missing id. For reads of what hangs
-    on a customer (its parts, links and history), which need the permission and nothing
-    else of the record: one look-up by key instead of the record and its contacts."""
+    """In the caller's read: the customer's id, code, owner and archived flag, if it is
+    live and the actor may read it; "not found" otherwise, like a missing id. For reads of
+    what hangs on a customer (its parts, links and history), which need the permission
+    and nothing else of the record: one look-up by key instead of the record and its
+    contacts."""
     row = cur.execute("SELECT code, owner, archived FROM customers WHERE id = ? AND merged_into IS NULL",
                       [customer_id]).fetchone()
     rec = None if row is None else {"id": customer_id, "code": row[0], "owner": row[1], "archived": row[2]}

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, TypeVar
 
 from lib.accounts import permissions as perm
@@ -86,7 +86,7 @@ def _cached(db, cur, key: tuple, compute: Callable[[], T]) -> T:
     return copy.deepcopy(found)
 
 
-def _minute() -> Any:
+def _minute() -> datetime:
     """Now to the minute: the key of a list measured back from now (its boundary may be
     up to a minute old when read from the cache)."""
     return utcnow().replace(second=0, microsecond=0)
@@ -173,12 +173,11 @@ def my_due(db, actor, today: date | None = None, limit: int = 50, offset: int = 
         cond += " AND f.assignee = ?"
         params.append(actor.username)
     with db.read() as cur:
-        counts, rows = _cached(db, cur, ("my_due", cond, tuple(params), everyone, limit, offset),
-                               lambda: _counts_and_page(
-            cur, cond, params, key="due_on", group="f.assignee" if everyone else None,
-            counts={"total": "count(*)", "overdue": "count(*) FILTER (WHERE sort_key < ?)",
-                    "due_today": "count(*) FILTER (WHERE sort_key = ?)"},
-            counts_params=[today, today], limit=limit, offset=offset))
+        counts, rows = _cached(db, cur, ("my_due", cond, tuple(params), everyone, limit, offset), lambda: (
+            _counts_and_page(cur, cond, params, key="due_on", group="f.assignee" if everyone else None,
+                             counts={"total": "count(*)", "overdue": "count(*) FILTER (WHERE sort_key < ?)",
+                                     "due_today": "count(*) FILTER (WHERE sort_key = ?)"},
+                             counts_params=[today, today], limit=limit, offset=offset)))
     totals = counts[0] if counts and counts[0]["is_total"] else {"total": 0, "overdue": 0, "due_today": 0}
     by_assignee = [{"assignee": r["group"], "total": r["total"], "overdue": r["overdue"]}
                    for r in counts if not r["is_total"]]
