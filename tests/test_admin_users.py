@@ -105,11 +105,11 @@ def test_a_new_user_may_get_a_password_to_change_and_an_email_is_checked(db, act
 # -- in the app -------------------------------------------------------------------------------
 def test_an_admin_creates_a_user_whose_password_is_shown_once(db, db_path):
     at = run(open_page(make_app(db_path, "admin", lang="en"), "admin"))
-    at.text_input(key="ad_new_username_0").input("Li.Lei")
-    at.text_input(key="ad_new_name_0").input("李雷")
-    at.text_input(key="ad_new_email_0").input("li@example.com")
-    at.selectbox(key="ad_new_role_0").set_value("sales")
-    at.button(key="FormSubmitter:ad_new_user_0-" + t("admin.create", "en")).click()
+    at.text_input(key="ad_new_user0_username").input("Li.Lei")
+    at.text_input(key="ad_new_user0_name").input("李雷")
+    at.text_input(key="ad_new_user0_email").input("li@example.com")
+    at.selectbox(key="ad_new_user0_role").set_value("sales")
+    at.button(key="FormSubmitter:ad_new_user0_form-" + t("admin.create", "en")).click()
     run(at)
     assert t("admin.created", "en", username="li.lei") in texts(at)
     (password,) = [c.value for c in at.code]
@@ -122,13 +122,13 @@ def test_an_admin_creates_a_user_whose_password_is_shown_once(db, db_path):
 
 def test_a_refused_new_user_keeps_what_was_typed(db, db_path):
     at = run(open_page(make_app(db_path, "admin", lang="zh"), "admin"))
-    at.text_input(key="ad_new_username_0").input("sales")  # taken
-    at.text_input(key="ad_new_name_0").input("重名")
-    at.button(key="FormSubmitter:ad_new_user_0-" + t("admin.create", "zh")).click()
+    at.text_input(key="ad_new_user0_username").input("sales")  # taken
+    at.text_input(key="ad_new_user0_name").input("重名")
+    at.button(key="FormSubmitter:ad_new_user0_form-" + t("admin.create", "zh")).click()
     run(at)
     assert [e.value for e in at.error] == [t("error.duplicate_user", "zh", username="sales")]
-    assert at.text_input(key="ad_new_username_0").value == "sales"
-    assert at.text_input(key="ad_new_name_0").value == "重名"
+    assert at.text_input(key="ad_new_user0_username").value == "sales"
+    assert at.text_input(key="ad_new_user0_name").value == "重名"
 
 
 def test_a_role_change_applies_at_the_users_next_action(db, db_path, actors):

@@ -14,12 +14,13 @@ import streamlit as st
 
 from lib.accounts import users
 from lib.core.errors import CustomerMasterError, ValidationError
+from ui import widgets as W
 from ui.context import note_refusal, role_label
 from ui.format import local_datetime, md_escape
 
 LIFTED = "ad_lifted"  # the username whose wait was just lifted
 DONE = "ad_user_done"  # (message key, params, password or None) after an action: shown once
-FORM_GEN = "ad_new_user_gen"  # a new generation = an empty create form
+CREATE_FORM = "ad_new_user"  # its inputs' keys: W.form_round(CREATE_FORM) + name; a new round = an empty form
 
 
 def render(ctx) -> None:
@@ -62,13 +63,12 @@ def _role_options(ctx) -> list[str]:
 def _create_form(ctx) -> None:
     t, lang = ctx.t, ctx.lang
     st.subheader(t("admin.create_title"), anchor=False)
-    gen = st.session_state.get(FORM_GEN, 0)
-    with st.form(f"ad_new_user_{gen}", clear_on_submit=False, border=True):
-        username = st.text_input(t("admin.col_username"), key=f"ad_new_username_{gen}",
-                                 help=t("admin.username_rules"))
-        name = st.text_input(t("admin.col_display_name"), key=f"ad_new_name_{gen}")
-        email = st.text_input(t("admin.col_email"), key=f"ad_new_email_{gen}")
-        role = st.selectbox(t("admin.col_role"), _role_options(ctx), key=f"ad_new_role_{gen}",
+    k = W.form_round(CREATE_FORM)
+    with st.form(k + "form", clear_on_submit=False, border=True):
+        username = st.text_input(t("admin.col_username"), key=k + "username", help=t("admin.username_rules"))
+        name = st.text_input(t("admin.col_display_name"), key=k + "name")
+        email = st.text_input(t("admin.col_email"), key=k + "email")
+        role = st.selectbox(t("admin.col_role"), _role_options(ctx), key=k + "role",
                             format_func=lambda r: role_label(r, lang))
         submitted = st.form_submit_button(t("admin.create"), type="primary")
     if not submitted:
@@ -81,7 +81,7 @@ def _create_form(ctx) -> None:
         note_refusal(exc)
         _show_error(ctx, exc)
         return
-    st.session_state[FORM_GEN] = gen + 1
+    W.next_round(CREATE_FORM)
     st.session_state[DONE] = ("admin.created", {"username": user.username}, password)
     st.rerun()
 

@@ -358,6 +358,11 @@ def form_round(form: str) -> str:
     return f"{form}{st.session_state.get(_ROUND + form, 0)}_"
 
 
+def next_round(form: str) -> None:
+    """Start form ``form``'s next round (``form_round``): its inputs are drawn anew."""
+    st.session_state[_ROUND + form] = st.session_state.get(_ROUND + form, 0) + 1
+
+
 def apply_change(ctx, change: Callable[[], Any], *, input_labels: Mapping[str, str], done_key: str,
                  done: Callable[[Any], Any], new_round: str | None = None) -> None:
     """Run ``change`` (the service call of a form). A refusal is shown here, each field
@@ -377,6 +382,6 @@ def apply_change(ctx, change: Callable[[], Any], *, input_labels: Mapping[str, s
         st.error(md_escape(exc.translate(ctx.lang)), icon=":material/error:")
         return
     if new_round:
-        st.session_state[_ROUND + new_round] = st.session_state.get(_ROUND + new_round, 0) + 1
+        next_round(new_round)
     st.session_state[done_key] = done(result)
     st.rerun()

@@ -30,9 +30,9 @@ def test_admin_creates_a_salesperson_then_deactivates_them(fresh_server, new_pag
     wait_idle(admin)
 
     # Create: the password is shown once.
-    admin.locator(".st-key-ad_new_username_0 input").fill("zhang.wei")
-    admin.locator(".st-key-ad_new_name_0 input").fill("张伟")
-    choose(admin, "ad_new_role_0", "销售")
+    admin.locator(".st-key-ad_new_user0_username input").fill("zhang.wei")
+    admin.locator(".st-key-ad_new_user0_name input").fill("张伟")
+    choose(admin, "ad_new_user0_role", "销售")
     after_run(admin, admin.get_by_role("button", name=t("admin.create", "zh")).click)
     admin.get_by_text(t("admin.created", "zh", username="zhang.wei")).wait_for()
     password = admin.locator('[data-testid="stCode"]').inner_text().strip()
