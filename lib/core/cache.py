@@ -4,13 +4,20 @@ For answers that are costly to compute and keyed by everything they depend on
 (including a data version, so a write makes a new key rather than needing an
 invalidation call): the least recently used entry goes when the cache is full.
 Keep one per ``Database`` (``db.cached(name, lambda: LRUCache(n))``), never one per
-module: a process may open several files (tests do).
+module: a process may open several files (tests do). ``versioned`` does that for answers
+read in a transaction, keyed by the data version that transaction sees (analytics, the
+home page's lists).
 """
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable, TypeVar
+
+from lib.core import audit
+
+T = TypeVar("T")
 
 
 class LRUCache:
@@ -42,3 +49,19 @@ class LRUCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def versioned(db, name: str, size: int, cur, key: tuple, compute: Callable[[], T], *, keep: bool = True) -> T:
+    """``compute()`` (which reads through ``cur``) for ``key`` and the data version
+    ``cur``'s transaction sees (``lib.core.audit.data_version``), from ``db``'s cache
+    ``name`` (``size`` entries) if it was computed before; kept there unless ``keep`` is
+    false. A copy: the caller may change what it gets; the cached answer is shared by
+    every session."""
+    cache = db.cached(name, lambda: LRUCache(size))
+    key = (*key, audit.data_version(cur))
+    found = cache.get(key) if keep else None
+    if found is None:
+        found = compute()
+        if keep:
+            cache.put(key, found)
+    return copy.deepcopy(found)

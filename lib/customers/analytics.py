@@ -15,14 +15,12 @@ docs/design.md.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from lib.accounts import permissions as perm
-from lib.core import audit
-from lib.core.cache import LRUCache
+from lib.core import cache
 from lib.core.clock import SHANGHAI_OFFSET_HOURS, local_month_start_utc
 from lib.customers import fields as F
 from lib.customers.search import CustomerFilters, where_clause
@@ -102,19 +100,13 @@ def customer_analytics(db, actor, filters: CustomerFilters = CustomerFilters()) 
     where, params = where_clause(actor, filters, action=perm.ANALYTICS_VIEW)
     month_start = local_month_start_utc()
     dims = dimensions()
-    cache = db.cached("analytics", lambda: LRUCache(_CACHE_SIZE))
     # "Not reviewed for N days" compares with this instant, a parameter that never
     # repeats: such answers are not kept (they would only push useful ones out).
-    keep = filters.not_reviewed_days is None
     with db.read() as cur:
-        key = (where, tuple(params), month_start, dims, audit.data_version(cur))
-        found = cache.get(key) if keep else None
-        if found is None:
-            found = _aggregate(cur.execute(_sql(where, dims), [*params, month_start]).fetchall(), dims)
-            if keep:
-                cache.put(key, found)
-    # A copy: the page may sort or relabel what it gets; the cached answer is shared.
-    return copy.deepcopy(found)
+        return cache.versioned(
+            db, "analytics", _CACHE_SIZE, cur, (where, tuple(params), month_start, dims),
+            lambda: _aggregate(cur.execute(_sql(where, dims), [*params, month_start]).fetchall(), dims),
+            keep=filters.not_reviewed_days is None)
 
 
 def _aggregate(rows: list[tuple], dims: tuple[str, ...]) -> Analytics:

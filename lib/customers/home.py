@@ -22,14 +22,12 @@ page) reads its lists from memory; the first read after any write computes afres
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, TypeVar
 
 from lib.accounts import permissions as perm
-from lib.core import audit, settings
-from lib.core.cache import LRUCache
+from lib.core import cache, settings
 from lib.core.clock import local_today, utcnow
 from lib.core.errors import CustomerMasterError
 from lib.customers.followups import FOLLOW_UP, NEED, NEED_OPEN
@@ -74,16 +72,8 @@ def _page(limit: int, offset: int) -> list[int]:
 
 
 def _cached(db, cur, key: tuple, compute: Callable[[], T]) -> T:
-    """``compute()`` (which reads through ``cur``) for ``key`` and the data version
-    ``cur``'s transaction sees, from the cache if it was computed before. A copy: the page
-    may change what it gets; the cached answer is shared by every session."""
-    cache = db.cached("home", lambda: LRUCache(_CACHE_SIZE))
-    key = (*key, audit.data_version(cur))
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        cache.put(key, found)
-    return copy.deepcopy(found)
+    """A list's answer from the home page's cache (``lib.core.cache.versioned``)."""
+    return cache.versioned(db, "home", _CACHE_SIZE, cur, key, compute)
 
 
 def _minute() -> datetime:
