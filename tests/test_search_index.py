@@ -338,3 +338,26 @@ def test_an_exact_match_is_compared_before_customers_that_only_share_part_of_the
     monkeypatch.setattr(S, "_DUPLICATE_CANDIDATES", 3)  # fewer candidates than customers with the core
     found = S.find_duplicates(db, manager, {"name": "鹭岛测试贸易有限公司"})
     assert [m.code for m in found if "name" in m.reasons] == [same["code"]]
+
+
+def test_a_filter_field_added_after_the_build_is_filtered_like_the_sql(demo_db, actors):
+    # An administrator adds a choice field as a filter while the index is built: the
+    # index holds no column for it, so it is built again with it (SQL meanwhile), and a
+    # text search filtered by it answers as the SQL does.
+    from lib.customers import custom_fields, reference_admin
+
+    db, manager = demo_db, actors["manager"]
+    assert SI.index(db).current() is not None
+    custom_fields.add_field(db, actors["admin"], key="channel", label_zh="渠道", label_en="Channel",
+                            kind="choice", edit_roles=list(db.roles()), filter=True,
+                            choices=[("线上", "Online"), ("线下", "Offline")])
+    codes = [item.code for item in reference_admin.items(db, "cf_channel")]
+    some = search(db, manager, CustomerFilters(text="公司"), sort="relevance", page=PageRequest(size=7)).rows
+    for row in some:
+        cs.update_customer(db, manager, row["id"], {"cf_channel": codes[0]}, expected_version=row["version"])
+    filters = CustomerFilters(text="公司", choices={"cf_channel": (codes[0],)})
+    result = search(db, manager, filters, sort="relevance", page=PageRequest(size=50))
+    assert SI.index(db).current() is not None  # answered by a rebuilt index holding the column
+    assert sorted(r["id"] for r in result.rows) == sorted(r["id"] for r in some)
+    total, ids = plain(db, manager, filters)
+    assert (result.total, [r["id"] for r in result.rows]) == (total, ids)

@@ -579,6 +579,11 @@ class SearchIndex:
             return None
         with self._lock:
             state = self._state
+            if state is not None and not set(_columns()) <= state.base.choices.keys():
+                # A filter field added since the build (an administrator's custom field,
+                # or one made a filter): its column is not held. Rebuild; SQL meanwhile.
+                state = self._state = None
+                self._pending.clear()
             if state is None:
                 building = self._building is not None
             else:
