@@ -9,8 +9,9 @@ a customer's tier is changed through ``update_customer`` (not timed), then
 * the plain query: the aggregate as one GROUPING SETS computing every aggregate for
   every set (the query before issue 8), straight on a read cursor;
 * the service's own SQL alone (``analytics._sql``), straight on a read cursor;
-* ``customer_analytics`` as the manager, the first call after the write (cold) and the
-  call after it (warm, answered by the cache when there is one);
+* ``customer_analytics`` as the manager by SQL (``use_index=False``, as while the search
+  index is not built), the first call after the write (cold) and the call after it
+  (warm, answered by the cache); the same from the search index (as once it is built);
 * the page as a new manager session (AppTest, server side: router, gate, sidebar,
   filters, KPIs, seven charts, CSVs), the first after the write (cold), then again
   (warm); the same for a salesperson (own customers only).
@@ -20,6 +21,9 @@ manager's real data: plotly express (the code before issue 8, kept in
 tests/test_charts.py), figure dicts (validated once by st.plotly_chart), go.Figure
 with and without validation; each including what st.plotly_chart then does with
 the figure (to_dict / validation, to_json).
+
+The database is the one the app's pages use in this process (``ui.context.database``),
+and the figures are taken once its search index is built (~1 min at 1M, not timed).
 
 WRITES to the database (one customer's tier, flipped back and forth): use a copy.
 Refuses fewer than 1,000,000 customers unless --quick. Prints medians and p95 in ms
@@ -41,7 +45,6 @@ sys.path.insert(0, str(ROOT))
 
 from lib.accounts import permissions as perm  # noqa: E402
 from lib.core.clock import local_month_start_utc  # noqa: E402
-from lib.core.db import Database  # noqa: E402
 from lib.customers import analytics  # noqa: E402
 from lib.customers import customer as cs  # noqa: E402
 from lib.customers.search import CustomerFilters, where_clause  # noqa: E402
@@ -64,7 +67,10 @@ def main(argv=None) -> int:
     ap.add_argument("--figures", action="store_true", help="time the ways of building the charts instead")
     args = ap.parse_args(argv)
     os.environ["CM_DB_PATH"] = str(args.db)
-    db = Database(args.db)
+    from bench_pages import wait_for_search_index
+    from ui.context import database
+
+    db = database()  # the one the AppTest runs share: one search index in the process
     with db.read() as cur:
         n = cur.execute("SELECT count(*) FROM customers").fetchone()[0]
         target = cur.execute("SELECT id FROM customers WHERE NOT archived AND merged_into IS NULL"
@@ -96,6 +102,7 @@ def main(argv=None) -> int:
 
     warm_app = make_app(args.db, "manager", lang="zh")
     open_page(warm_app, "analytics").run()  # process-wide: connection, caches, imports
+    wait_for_search_index()
 
     def page(user: str) -> float:
         at = make_app(args.db, user, lang="zh")
@@ -111,7 +118,8 @@ def main(argv=None) -> int:
         return took
 
     rows: dict[str, list[float]] = {k: [] for k in (
-        "plain query (one GROUPING SETS)", "service SQL alone", "customer_analytics, cold", "customer_analytics, warm",
+        "plain query (one GROUPING SETS)", "service SQL alone", "customer_analytics by SQL, cold",
+        "customer_analytics by SQL, warm", "customer_analytics, index, cold", "customer_analytics, index, warm",
         "page (manager), cold", "page (manager), warm", "page (sales), cold", "page (sales), warm")}
     for _ in range(args.rounds):
         write()
@@ -119,7 +127,12 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             run()
             rows[label].append(ms(t))
-        for label in ("customer_analytics, cold", "customer_analytics, warm"):
+        for label in ("customer_analytics by SQL, cold", "customer_analytics by SQL, warm"):
+            t = time.perf_counter()
+            analytics.customer_analytics(db, manager, use_index=False)
+            rows[label].append(ms(t))
+        write()
+        for label in ("customer_analytics, index, cold", "customer_analytics, index, warm"):
             t = time.perf_counter()
             analytics.customer_analytics(db, manager)
             rows[label].append(ms(t))
@@ -141,7 +154,6 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"customers": n, "rounds": args.rounds, "loadavg": load,
                                                "figures": out}, indent=2))
-    db.close()
     return 0
 
 

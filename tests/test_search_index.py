@@ -246,7 +246,7 @@ def _base_of(texts: list[str]) -> SI._Base:
     cols = {"id": pa.array(range(1, n + 1), pa.int64()), "search_text": pa.array(texts, pa.string()),
             "owner": pa.array(["sales"] * n), "archived": pa.array([False] * n), "live": pa.array([True] * n),
             "created_us": pa.array([0] * n, pa.int64()), "reviewed_us": pa.array([None] * n, pa.int64()),
-            "updated_us": pa.array(range(n), pa.int64())}
+            "updated_us": pa.array(range(n), pa.int64()), "credit_cents": pa.array([None] * n, pa.int64())}
     cols.update({c: pa.array(["x"] * n) for c in SI._columns()})
     return SI._Base(pa.table(cols))
 

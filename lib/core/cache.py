@@ -51,17 +51,22 @@ class LRUCache:
             self._entries.clear()
 
 
-def versioned(db, name: str, size: int, cur, key: tuple, compute: Callable[[], T], *, keep: bool = True) -> T:
-    """``compute()`` (which reads through ``cur``) for ``key`` and the data version
-    ``cur``'s transaction sees (``lib.core.audit.data_version``), from ``db``'s cache
-    ``name`` (``size`` entries) if it was computed before; kept there unless ``keep`` is
-    false. A copy: the caller may change what it gets; the cached answer is shared by
-    every session."""
+def answer(db, name: str, size: int, key: Hashable, compute: Callable[[], T | None], *,
+           keep: bool = True) -> T | None:
+    """``compute()`` for ``key`` (which holds everything the answer depends on, a data
+    version included), from ``db``'s cache ``name`` (``size`` entries) if it was computed
+    before; kept there unless ``keep`` is false or it is None (no answer). A copy: the
+    caller may change what it gets; the cached answer is shared by every session."""
     cache = db.cached(name, lambda: LRUCache(size))
-    key = (*key, audit.data_version(cur))
     found = cache.get(key) if keep else None
     if found is None:
         found = compute()
-        if keep:
+        if keep and found is not None:
             cache.put(key, found)
     return copy.deepcopy(found)
+
+
+def versioned(db, name: str, size: int, cur, key: tuple, compute: Callable[[], T], *, keep: bool = True) -> T:
+    """``answer`` for ``key`` and the data version ``cur``'s transaction sees
+    (``lib.core.audit.data_version``); ``compute`` reads through ``cur``."""
+    return answer(db, name, size, (*key, audit.data_version(cur)), compute, keep=keep)

@@ -1,5 +1,7 @@
 """The in-memory index behind text search: a suffix array over every customer's
-``search_text``, with the columns the filters and the relevance order read.
+``search_text``, with the columns the filters and the relevance order read. It also
+answers analytics' counts (``SearchIndex.tally``) from the same columns and those of
+analytics' dimensions, with each customer's month of creation and credit limit.
 
 A text search must find a term anywhere in the haystack (``contains``), so an ordinary
 index cannot help and SQL scans all of ``search_text`` (50-270 ms at 1M customers).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import logging
 import threading
 import time
@@ -37,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lib.core.clock import SHANGHAI_OFFSET_HOURS
 from lib.customers import fields as F
 from lib.customers import suffix_sort
 from lib.core.text import SEP
@@ -61,15 +65,29 @@ def micros(dt: datetime) -> int:
 
 
 def _columns() -> list[str]:
-    """The filter columns read besides the fixed ones (owner is always read)."""
-    return [f.db_column for f in F.filter_fields() if f.db_column != "owner"]
+    """The choice columns read besides the fixed ones (owner is always read): every
+    filter's and every analytics dimension's."""
+    fields = dict.fromkeys(f.db_column for f in (*F.filter_fields(), *F.dimension_fields()))
+    return [c for c in fields if c != "owner"]
 
 
 def _select(where: str = "") -> str:
     extra = "".join(f", c.{c}" for c in _columns())
     return ("SELECT c.id, c.search_text, c.owner, c.archived, c.merged_into IS NULL AS live,"
             " epoch_us(c.created_at) AS created_us, epoch_us(c.reviewed_at) AS reviewed_us,"
-            f" epoch_us(c.updated_at) AS updated_us{extra} FROM customers c{where}")
+            " epoch_us(c.updated_at) AS updated_us, CAST(c.credit_limit * 100 AS BIGINT) AS credit_cents"
+            f"{extra} FROM customers c{where}")
+
+
+_DAY_US = 86_400_000_000
+_LOCAL_US = SHANGHAI_OFFSET_HOURS * 3_600_000_000
+
+
+def local_month(created_us: np.ndarray) -> np.ndarray:
+    """The Asia/Shanghai month of each instant (epoch microseconds), as months since
+    1970-01: the month analytics counts a customer's creation in."""
+    days = ((created_us + _LOCAL_US) // _DAY_US).astype("datetime64[D]")
+    return days.astype("datetime64[M]").astype(np.int64)
 
 
 @dataclass
@@ -112,6 +130,7 @@ class _Row:
     created_us: int
     reviewed_us: int | None
     updated_us: int
+    credit_cents: int | None
     choices: dict[str, Any]
 
     def passes(self, cond) -> bool:
@@ -214,6 +233,16 @@ class _Base:
         self.choices["owner"] = self.owner
         self.created_us = table.column("created_us").to_numpy(zero_copy_only=False).astype(np.int64)
         self.reviewed_us = table.column("reviewed_us").fill_null(_NULL_US).to_numpy().astype(np.int64)
+        # Analytics' month of creation (from ``first_month``) and credit limit.
+        month = local_month(self.created_us)
+        self.first_month = int(month.min()) if n else 0
+        self.month_span = int(month.max()) - self.first_month + 1 if n else 1
+        self.month = (month - self.first_month).astype(np.int16 if self.month_span < 32_767 else np.int32)
+        del month
+        self.credit_cents = table.column("credit_cents").fill_null(0).to_numpy().astype(np.int64)
+        # Can every sum of limits be taken in 64 bits (with REBUILD_AFTER more beside)?
+        self.sums_fit = int(self.credit_cents.max(initial=0)) * (n + REBUILD_AFTER + 1) < 2 ** 62
+        self._grouped: dict[tuple, _Counts] = {}  # analytics' counts per owner and archived
         neg_updated = -table.column("updated_us").to_numpy(zero_copy_only=False).astype(np.int64)
         # The relevance key after the rank is (-updated_us, id): each row's place in it,
         # and the rows in that order (a row's -updated_us is sorted_neg_updated[place]).
@@ -265,6 +294,28 @@ class _Base:
             counts += np.bincount(first * 257 + second, minlength=_PAIRS)
         self.pair_start = np.zeros(_PAIRS + 1, dtype=np.int64)
         np.cumsum(counts, out=self.pair_start[1:])
+
+    def grouped_counts(self, columns: tuple[str, ...], pair, sum_by) -> tuple[_Counts, int]:
+        """Analytics' counts of every live row by owner and archived, computed once per
+        base and spec: group ``(owner code + 1) * 2 + archived``; the last group holds
+        the merged rows, never counted. Returns the counts and the number of groups."""
+        groups = (len(self.owner.of) + 1) * 2 + 1
+        key = (columns, pair, sum_by)
+        found = self._grouped.get(key)
+        if found is None:
+            group = np.where(self.live, (self.owner.codes.astype(np.int64) + 1) * 2 + self.archived, groups - 1)
+            found = self._grouped[key] = _Counts(self, slice(None), group, groups, columns, pair, sum_by)
+        return found, groups
+
+    def groups_of(self, cond) -> list[int]:
+        """The groups of ``grouped_counts`` whose rows meet ``cond``'s scope and archived
+        state (the only conditions it may hold: see ``SearchIndex.tally``)."""
+        if cond.owner is None:
+            owners = range(len(self.owner.of) + 1)
+        else:
+            owners = [self.owner.of[cond.owner] + 1] if cond.owner in self.owner.of else []
+        states = {"active": (0,), "archived": (1,)}.get(cond.archived, (0, 1))
+        return [o * 2 + a for o in owners for a in states]
 
     def rows_of_ids(self, ids: np.ndarray) -> np.ndarray:
         """The rows of those of ``ids`` that this base holds."""
@@ -516,11 +567,112 @@ def _return_freed_heap() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+_VERSIONS = itertools.count(1)
+
+
 @dataclass
 class _State:
     base: _Base
     delta: dict[int, _Row | None] = field(default_factory=dict)  # id -> re-read row (None: gone)
     stale: np.ndarray | None = None  # base rows replaced by the delta
+    # Tells this state from every other of the process: a new one follows each change.
+    version: int = field(default_factory=lambda: next(_VERSIONS))
+
+
+@dataclass
+class Tally:
+    """Counts of the customers that meet a ``Conditions`` (analytics' aggregate), as the
+    index holds them: by code, where index 0 of each count is NULL and index ``k + 1``
+    the value ``values[column][k]``. ``pairs``: customers per (code of ``pair[0]``, code
+    of ``pair[1]``), flattened (``i * (len(values[pair[1]]) + 1) + j``). ``months``:
+    customers per Asia/Shanghai month of creation, from month ``first_month`` (months
+    since 1970-01) on. ``credit_by``: the credit limits' sum in cents per code of
+    ``sum_by``. ``extra``: customers saved since the build (kept beside the array) that
+    meet the conditions, not in the counts. ``version``: the index state it was taken
+    from; a later state follows every customer write."""
+
+    version: int
+    values: dict[str, list[str]]
+    n: int
+    credit_cents: int
+    counts: dict[str, np.ndarray]
+    pairs: np.ndarray | None
+    months: np.ndarray
+    first_month: int
+    credit_by: np.ndarray | None
+    extra: list[_Row]
+
+
+class _NoCounts:
+    n = credit = pairs = months = credit_by = None
+
+
+_NO_COUNTS = _NoCounts()
+
+
+class _Counts:
+    """The counts of a ``Tally`` for groups of rows at once, in arrays with a row per
+    group (``_Base.counts``)."""
+
+    def __init__(self, base: "_Base", rows, group: np.ndarray | None, groups: int, columns: Sequence[str],
+                 pair: tuple[str, str] | None, sum_by: str | None):
+        """``rows``: a mask or the row numbers to count; ``group``: each of those rows'
+        group (None: one group)."""
+        g = np.zeros(1, dtype=np.int64) if group is None else group.astype(np.int64)
+
+        def per_group(codes: np.ndarray, width: int, weights=None) -> np.ndarray:
+            key = g * width + codes if group is not None else codes
+            out = np.bincount(key, weights=weights, minlength=groups * width)
+            return out.reshape(groups, width)
+
+        def codes_of(column: str) -> np.ndarray:
+            return base.choices[column].codes[rows].astype(np.int64) + 1
+
+        self.counts = {c: per_group(codes_of(c), len(base.choices[c].of) + 1) for c in columns}
+        some = next(iter(self.counts.values()))
+        self.n = some.sum(axis=1)
+        credit = base.credit_cents[rows]
+        total = int(credit.sum())  # exact (the caller checks the sums fit in 64 bits)
+        exact = total < 2 ** 53  # float sums of integers stay exact below 2**53
+        self.credit = self._sums(g, credit, groups, exact, group is not None).reshape(groups)
+        self.pairs = None
+        if pair is not None:
+            wide = len(base.choices[pair[1]].of) + 1
+            self.pairs = per_group(codes_of(pair[0]) * wide + codes_of(pair[1]),
+                                   (len(base.choices[pair[0]].of) + 1) * wide)
+        self.first_month = base.first_month
+        self.months = per_group(base.month[rows].astype(np.int64), base.month_span)
+        self.credit_by = None
+        if sum_by is not None:
+            wide = len(base.choices[sum_by].of) + 1
+            key = (g * wide if group is not None else 0) + codes_of(sum_by)
+            self.credit_by = self._sums(key, credit, groups * wide, exact, True).reshape(groups, wide)
+
+    def summed(self, groups: Sequence[int], less: "_Counts | None" = None) -> dict[str, Any]:
+        """The counts of ``groups`` together (less the one group of ``less``), by name
+        as ``Tally`` holds them."""
+        def total(a: np.ndarray | None, minus: np.ndarray | None) -> Any:
+            if a is None:
+                return None
+            out = a[list(groups)].sum(axis=0)
+            return out if minus is None else out - minus[0]
+
+        other = less or _NO_COUNTS
+        return {"n": int(total(self.n, other.n)), "credit_cents": int(total(self.credit, other.credit)),
+                "counts": {c: total(a, less.counts[c] if less else None) for c, a in self.counts.items()},
+                "pairs": total(self.pairs, other.pairs), "months": total(self.months, other.months),
+                "credit_by": total(self.credit_by, other.credit_by)}
+
+    @staticmethod
+    def _sums(key: np.ndarray, weights: np.ndarray, size: int, exact: bool, grouped: bool) -> np.ndarray:
+        """The sum of ``weights`` per ``key`` (0 .. size-1), in int64."""
+        if not grouped:
+            return np.array([int(weights.sum())], dtype=np.int64)
+        if exact:
+            return np.bincount(key, weights=weights, minlength=size).astype(np.int64)
+        out = np.zeros(size, dtype=np.int64)
+        np.add.at(out, key, weights)
+        return out
 
 
 class SearchIndex:
@@ -562,8 +714,8 @@ class SearchIndex:
                 res = cur.execute(_select(" WHERE c.id IN (SELECT unnest(?::BIGINT[]))"), [chunk]).fetchall()
                 for r in res:
                     out[r[0]] = _Row(id=r[0], text=r[1], owner=r[2], archived=r[3], live=r[4], created_us=r[5],
-                                     reviewed_us=r[6], updated_us=r[7],
-                                     choices={"owner": r[2], **dict(zip(cols, r[8:]))})
+                                     reviewed_us=r[6], updated_us=r[7], credit_cents=r[8],
+                                     choices={"owner": r[2], **dict(zip(cols, r[9:]))})
         return out
 
     def _with_delta(self, state: _State, rows: dict[int, _Row | None]) -> _State:
@@ -700,6 +852,48 @@ class SearchIndex:
         ids.update(row.id for row in state.delta.values() if row is not None and (
             any(p in row.text for p in patterns) or any(row.text.startswith(p) for p in starts)))
         return sorted(ids)
+
+    def version(self) -> int | None:
+        """The version of the index with every change noted so far applied (a new one
+        after each customer write); None while it is not built."""
+        state = self.current()
+        return None if state is None else state.version
+
+    def tally(self, cond, columns: Sequence[str], *, pair: tuple[str, str] | None = None,
+              sum_by: str | None = None) -> Tally | None:
+        """Analytics' counts of the customers that meet ``cond``: per code of each of
+        ``columns`` (choice columns the index holds for the filters and analytics'
+        dimensions), per pair of codes of ``pair``, per month of creation, and the credit
+        limits summed in all and per code of ``sum_by``. None while the index is not
+        built or holds no such column (the caller then uses the SQL).
+
+        Conditions of scope and archived state alone (the page before anyone filters)
+        are answered from counts per owner and archived state taken once per build, less
+        the rows saved since (``stale``); others by counting the rows that meet them."""
+        state = self.current()
+        needed = {*columns, *(pair or ()), *([sum_by] if sum_by else [])}
+        if state is None or not needed <= state.base.choices.keys() or not state.base.sums_fit:
+            return None
+        base, columns = state.base, tuple(columns)
+        if cond.choices or cond.created_from or cond.created_before or cond.reviewed_before or cond.terms:
+            if cond.terms:
+                m, rows = base.matching(cond, state.stale)
+                pick = rows if m is None else m
+            else:
+                pick = base._passing(cond, slice(None))
+                if state.stale is not None:
+                    pick &= ~state.stale
+            got = _Counts(base, pick, None, 1, columns, pair, sum_by).summed([0])
+        else:
+            grouped, _ = base.grouped_counts(columns, pair, sum_by)
+            less = None
+            if state.stale is not None:  # rows saved since the build: counted from the delta
+                rows = np.flatnonzero(state.stale)
+                less = _Counts(base, rows[base._passing(cond, rows)], None, 1, columns, pair, sum_by)
+            got = grouped.summed(base.groups_of(cond), less)
+        extra = [row for row in state.delta.values() if row is not None and row.passes(cond)]
+        return Tally(version=state.version, values={c: list(base.choices[c].of) for c in needed},
+                     first_month=base.first_month, extra=extra, **got)
 
     def relevance_page(self, cond, rules, cursor: dict | None, backwards: bool, limit: int):
         """``(total, keys)`` for a relevance-ordered search, as the SQL would give them:
