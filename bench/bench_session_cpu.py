@@ -15,7 +15,9 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,6 +65,10 @@ def main(argv=None) -> int:
     ap.add_argument("--settle", type=float, default=2.0,
                     help="seconds to wait after the warm-up session, for the search index build the server starts"
                          " with its first request (its CPU would count otherwise; about 60-120 at 1M)")
+    ap.add_argument("--profile", type=Path,
+                    help="also record the server's stacks during the counted sessions with py-spy (collapsed"
+                         " stacks, one line each, to this file; `pip install py-spy` into the venv; the CPU"
+                         " figures then include the sampler's cost)")
     args = ap.parse_args(argv)
     user = next(u for u in DEMO_USERS if u[0] == args.user)
     work_dir = Path(tempfile.mkdtemp(prefix="sessioncpu-"))
@@ -75,12 +81,21 @@ def main(argv=None) -> int:
         pid = server.process.pid
         asyncio.run(one_session(0, server.base_url, user, works[user[0]], rec, pid))  # warm-up
         time.sleep(args.settle)  # the search index builds in the background after the first request
+        spy = None
+        if args.profile:
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
+                                    "--format", "raw", "--rate", "200", "--threads", "--nonblocking",
+                                    "-o", str(args.profile)], stdout=subprocess.DEVNULL)
+            time.sleep(2)
         totals, per_step = [], {k: [] for k in dict.fromkeys(STEPS)}
         for n in range(1, args.sessions + 1):
             cpu = asyncio.run(one_session(n, server.base_url, user, works[user[0]], rec, pid))
             totals.append(sum(cpu.values()))
             for k, v in cpu.items():
                 per_step[k].append(v)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
     finally:
         server.stop(timeout=30)
     if rec.errors:
