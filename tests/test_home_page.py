@@ -15,13 +15,12 @@ from lib.customers import followups as fu
 from lib.customers import home
 from tests.apptest_util import current_page, make_app, open_page, texts
 
-TODAY = local_today()
 
 
 def due(db, actor, customer, summary, days_overdue=0, **values):
     return fu.add_followup(db, actor, customer["id"], {
         "followup_kind": "call", "followup_summary": summary,
-        "followup_due_on": (TODAY - timedelta(days=days_overdue)).isoformat(), **values})
+        "followup_due_on": (local_today() - timedelta(days=days_overdue)).isoformat(), **values})
 
 
 @pytest.fixture
@@ -215,7 +214,7 @@ def open_campaign(db_path, username, lang="en", tier=("A",)):
 def fill_campaign(at, **values):
     at.text_input(key="cu_cmp_campaign_label").input(values.get("label", "Spring greetings"))
     at.text_area(key="cu_cmp_followup_summary").input(values.get("summary", "Send the festival card"))
-    at.date_input(key="cu_cmp_followup_due_on").set_value(TODAY + timedelta(days=7))
+    at.date_input(key="cu_cmp_followup_due_on").set_value(local_today() + timedelta(days=7))
     return at
 
 
@@ -233,12 +232,12 @@ def test_a_manager_runs_a_campaign_over_the_filtered_search(db, db_path, make_cu
     assert not at.exception, at.exception
     assert t("campaign.done", "en", label="Spring greetings", n=2) in shown_text(at)
     assert campaign_rows(db) == [(c["id"], c["owner"], "care", "Spring greetings", "Send the festival card",
-                                  TODAY + timedelta(days=7)) for c in tier_a]
+                                  local_today() + timedelta(days=7)) for c in tier_a]
     assert at.text_input(key="cu_cmp_campaign_label").value == ""  # ready for the next one
     # Each owner finds it on their home page.
     home_at = run_home(db_path, "sales2", "en")
     assert "Send the festival card" not in shown_text(home_at)  # due in a week, not today
-    assert home.my_due(db, db.actor("sales2", "sales", "Sales2"), TODAY + timedelta(days=7)).total == 1
+    assert home.my_due(db, db.actor("sales2", "sales", "Sales2"), local_today() + timedelta(days=7)).total == 1
 
 
 def test_a_missing_field_is_shown_under_its_input_and_nothing_is_written(db, db_path, make_customer):
