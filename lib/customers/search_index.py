@@ -295,17 +295,17 @@ class _Base:
         self.pair_start = np.zeros(_PAIRS + 1, dtype=np.int64)
         np.cumsum(counts, out=self.pair_start[1:])
 
-    def grouped_counts(self, columns: tuple[str, ...], pair, sum_by) -> tuple[_Counts, int]:
-        """Analytics' counts of every live row by owner and archived, computed once per
-        base and spec: group ``(owner code + 1) * 2 + archived``; the last group holds
-        the merged rows, never counted. Returns the counts and the number of groups."""
+    def grouped_counts(self, columns: tuple[str, ...], pair, sum_by) -> _Counts:
+        """Analytics' counts of every row by owner and archived, computed once per base
+        and spec: group ``(owner code + 1) * 2 + archived``; the last group holds the
+        merged rows, never counted (``groups_of``)."""
         groups = (len(self.owner.of) + 1) * 2 + 1
         key = (columns, pair, sum_by)
         found = self._grouped.get(key)
         if found is None:
             group = np.where(self.live, (self.owner.codes.astype(np.int64) + 1) * 2 + self.archived, groups - 1)
             found = self._grouped[key] = _Counts(self, slice(None), group, groups, columns, pair, sum_by)
-        return found, groups
+        return found
 
     def groups_of(self, cond) -> list[int]:
         """The groups of ``grouped_counts`` whose rows meet ``cond``'s scope and archived
@@ -603,16 +603,9 @@ class Tally:
     extra: list[_Row]
 
 
-class _NoCounts:
-    n = credit = pairs = months = credit_by = None
-
-
-_NO_COUNTS = _NoCounts()
-
-
 class _Counts:
     """The counts of a ``Tally`` for groups of rows at once, in arrays with a row per
-    group (``_Base.counts``)."""
+    group (``_Base.grouped_counts``), or for one group."""
 
     def __init__(self, base: "_Base", rows, group: np.ndarray | None, groups: int, columns: Sequence[str],
                  pair: tuple[str, str] | None, sum_by: str | None):
@@ -620,10 +613,9 @@ class _Counts:
         group (None: one group)."""
         g = np.zeros(1, dtype=np.int64) if group is None else group.astype(np.int64)
 
-        def per_group(codes: np.ndarray, width: int, weights=None) -> np.ndarray:
+        def per_group(codes: np.ndarray, width: int) -> np.ndarray:
             key = g * width + codes if group is not None else codes
-            out = np.bincount(key, weights=weights, minlength=groups * width)
-            return out.reshape(groups, width)
+            return np.bincount(key, minlength=groups * width).reshape(groups, width)
 
         def codes_of(column: str) -> np.ndarray:
             return base.choices[column].codes[rows].astype(np.int64) + 1
@@ -640,7 +632,6 @@ class _Counts:
             wide = len(base.choices[pair[1]].of) + 1
             self.pairs = per_group(codes_of(pair[0]) * wide + codes_of(pair[1]),
                                    (len(base.choices[pair[0]].of) + 1) * wide)
-        self.first_month = base.first_month
         self.months = per_group(base.month[rows].astype(np.int64), base.month_span)
         self.credit_by = None
         if sum_by is not None:
@@ -657,11 +648,13 @@ class _Counts:
             out = a[list(groups)].sum(axis=0)
             return out if minus is None else out - minus[0]
 
-        other = less or _NO_COUNTS
-        return {"n": int(total(self.n, other.n)), "credit_cents": int(total(self.credit, other.credit)),
-                "counts": {c: total(a, less.counts[c] if less else None) for c, a in self.counts.items()},
-                "pairs": total(self.pairs, other.pairs), "months": total(self.months, other.months),
-                "credit_by": total(self.credit_by, other.credit_by)}
+        def of_less(name: str) -> np.ndarray | None:
+            return None if less is None else getattr(less, name)
+
+        return {"n": int(total(self.n, of_less("n"))), "credit_cents": int(total(self.credit, of_less("credit"))),
+                "counts": {c: total(a, None if less is None else less.counts[c]) for c, a in self.counts.items()},
+                "pairs": total(self.pairs, of_less("pairs")), "months": total(self.months, of_less("months")),
+                "credit_by": total(self.credit_by, of_less("credit_by"))}
 
     @staticmethod
     def _sums(key: np.ndarray, weights: np.ndarray, size: int, exact: bool, grouped: bool) -> np.ndarray:
@@ -885,7 +878,7 @@ class SearchIndex:
                     pick &= ~state.stale
             got = _Counts(base, pick, None, 1, columns, pair, sum_by).summed([0])
         else:
-            grouped, _ = base.grouped_counts(columns, pair, sum_by)
+            grouped = base.grouped_counts(columns, pair, sum_by)
             less = None
             if state.stale is not None:  # rows saved since the build: counted from the delta
                 rows = np.flatnonzero(state.stale)
