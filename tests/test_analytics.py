@@ -330,6 +330,10 @@ def test_the_index_counts_what_the_sql_counts_for_random_filters_roles_and_write
         # build, less the rows saved since), then random filters (counted row by row).
         cases = [(who, CustomerFilters(archived=state)) for who in ("manager", "sales", "sales2", "viewer")
                  for state in ("active", "archived", "all")]
+        # Filters most rows meet (counted as the scope's counts less the rows that do not).
+        cases += [(who, CustomerFilters(choices={"status": tuple(values["status"][1:])}, archived=state))
+                  for who in ("manager", "sales") for state in ("active", "all")]
+        cases += [("manager", CustomerFilters(text="公司", choices={"tier": tuple(values["tier"])}))]
         cases += [(rng.choice(["manager", "sales", "sales2", "admin"]), random_filters()) for _ in range(rounds)]
         for who, f in cases:
             assert SI.index(db).version() is not None

@@ -10,7 +10,7 @@ from it (``SearchIndex.tally``, turned into ``Analytics`` by ``_from_tally``). T
 before any filter, a role's own scope, is the counts per owner the index took once per
 build, less and plus the customers saved since (under 1 ms at 1M customers, against
 ~70 ms of DuckDB CPU); filtered, the rows that meet the filters are counted with numpy
-(a text filter ~8 ms, against ~90). Until the index is built, one SQL statement
+(8-16 ms, against 24-95 ms of DuckDB CPU). Until the index is built, one SQL statement
 (``_sql``), which the tests compare the index's answers with.
 
 Answers are cached per ``Database`` (``_CACHE_SIZE`` entries, least recently used out),

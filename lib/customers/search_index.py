@@ -32,7 +32,7 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
@@ -612,13 +612,17 @@ class _Counts:
         """``rows``: a mask or the row numbers to count; ``group``: each of those rows'
         group (None: one group)."""
         g = np.zeros(1, dtype=np.int64) if group is None else group.astype(np.int64)
+        if isinstance(rows, np.ndarray) and rows.dtype == bool:
+            # Indexing by a mask reads the whole mask for every column; by the rows' numbers,
+            # only those rows (at 1M, 2-3 ms a column against a fraction of it).
+            rows = np.flatnonzero(rows)
 
         def per_group(codes: np.ndarray, width: int) -> np.ndarray:
             key = g * width + codes if group is not None else codes
             return np.bincount(key, minlength=groups * width).reshape(groups, width)
 
         def codes_of(column: str) -> np.ndarray:
-            return base.choices[column].codes[rows].astype(np.int64) + 1
+            return np.add(base.choices[column].codes[rows], 1, dtype=np.int64)
 
         self.counts = {c: per_group(codes_of(c), len(base.choices[c].of) + 1) for c in columns}
         some = next(iter(self.counts.values()))
@@ -862,7 +866,9 @@ class SearchIndex:
 
         Conditions of scope and archived state alone (the page before anyone filters)
         are answered from counts per owner and archived state taken once per build, less
-        the rows saved since (``stale``); others by counting the rows that meet them."""
+        the rows saved since (``stale``). Others by counting the rows that meet them, or,
+        when they are most of the scope's rows, from the same counts less the scope's
+        rows that do not meet them (counting costs about the same per row either way)."""
         state = self.current()
         needed = {*columns, *(pair or ()), *([sum_by] if sum_by else [])}
         if state is None or not needed <= state.base.choices.keys() or not state.base.sums_fit:
@@ -876,7 +882,16 @@ class SearchIndex:
                 pick = base._passing(cond, slice(None))
                 if state.stale is not None:
                     pick &= ~state.stale
-            got = _Counts(base, pick, None, 1, columns, pair, sum_by).summed([0])
+            grouped, groups = base.grouped_counts(columns, pair, sum_by), base.groups_of(cond)
+            if pick.dtype == bool and np.count_nonzero(pick) * 2 > int(grouped.n[groups].sum()):
+                # Most of the scope's rows: take those that do not meet the rest (stale
+                # ones included, as below) off the scope's counts.
+                scope = replace(cond, choices=(), created_from=None, created_before=None, reviewed_before=None,
+                                terms=())
+                rest = base._passing(scope, slice(None)) & ~pick
+                got = grouped.summed(groups, _Counts(base, rest, None, 1, columns, pair, sum_by))
+            else:
+                got = _Counts(base, pick, None, 1, columns, pair, sum_by).summed([0])
         else:
             grouped = base.grouped_counts(columns, pair, sum_by)
             less = None
