@@ -588,10 +588,8 @@ class Tally:
     customers per Asia/Shanghai month of creation, from month ``first_month`` (months
     since 1970-01) on. ``credit_by``: the credit limits' sum in cents per code of
     ``sum_by``. ``extra``: customers saved since the build (kept beside the array) that
-    meet the conditions, not in the counts. ``version``: the index state it was taken
-    from; a later state follows every customer write."""
+    meet the conditions, not in the counts."""
 
-    version: int
     values: dict[str, list[str]]
     n: int
     credit_cents: int
@@ -874,7 +872,13 @@ class SearchIndex:
         if state is None or not needed <= state.base.choices.keys() or not state.base.sums_fit:
             return None
         base, columns = state.base, tuple(columns)
-        if cond.choices or cond.created_from or cond.created_before or cond.reviewed_before or cond.terms:
+        grouped, groups = base.grouped_counts(columns, pair, sum_by), base.groups_of(cond)
+        less = None  # the rows of those groups not to count
+        if not (cond.choices or cond.created_from or cond.created_before or cond.reviewed_before or cond.terms):
+            if state.stale is not None:  # the rows saved since the build (counted from the delta)
+                less = np.flatnonzero(state.stale)
+                less = less[base._passing(cond, less)]
+        else:
             if cond.terms:
                 m, rows = base.matching(cond, state.stale)
                 pick = rows if m is None else m
@@ -882,25 +886,23 @@ class SearchIndex:
                 pick = base._passing(cond, slice(None))
                 if state.stale is not None:
                     pick &= ~state.stale
-            grouped, groups = base.grouped_counts(columns, pair, sum_by), base.groups_of(cond)
-            if pick.dtype == bool and np.count_nonzero(pick) * 2 > int(grouped.n[groups].sum()):
-                # Most of the scope's rows: take those that do not meet the rest (stale
-                # ones included, as below) off the scope's counts.
-                scope = replace(cond, choices=(), created_from=None, created_before=None, reviewed_before=None,
-                                terms=())
-                rest = base._passing(scope, slice(None)) & ~pick
-                got = grouped.summed(groups, _Counts(base, rest, None, 1, columns, pair, sum_by))
-            else:
+            if pick.dtype != bool or np.count_nonzero(pick) * 2 <= int(grouped.n[groups].sum()):
                 got = _Counts(base, pick, None, 1, columns, pair, sum_by).summed([0])
-        else:
-            grouped = base.grouped_counts(columns, pair, sum_by)
-            less = None
-            if state.stale is not None:  # rows saved since the build: counted from the delta
-                rows = np.flatnonzero(state.stale)
-                less = _Counts(base, rows[base._passing(cond, rows)], None, 1, columns, pair, sum_by)
-            got = grouped.summed(base.groups_of(cond), less)
+                return self._tally(state, cond, needed, got)
+            # Most of the scope's rows: take those that do not meet the rest (stale ones
+            # included) off the scope's counts.
+            scope = replace(cond, choices=(), created_from=None, created_before=None, reviewed_before=None, terms=())
+            less = base._passing(scope, slice(None)) & ~pick
+        got = grouped.summed(groups, None if less is None else _Counts(base, less, None, 1, columns, pair, sum_by))
+        return self._tally(state, cond, needed, got)
+
+    @staticmethod
+    def _tally(state: _State, cond, needed: set[str], got: dict[str, Any]) -> Tally:
+        """The ``Tally`` of ``got`` (``_Counts.summed``) with the rows saved since the build
+        that meet ``cond``."""
+        base = state.base
         extra = [row for row in state.delta.values() if row is not None and row.passes(cond)]
-        return Tally(version=state.version, values={c: list(base.choices[c].of) for c in needed},
+        return Tally(values={c: list(base.choices[c].of) for c in needed},
                      first_month=base.first_month, extra=extra, **got)
 
     def relevance_page(self, cond, rules, cursor: dict | None, backwards: bool, limit: int):
