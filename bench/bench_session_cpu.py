@@ -69,6 +69,9 @@ def main(argv=None) -> int:
                     help="also record the server's stacks during the counted sessions with py-spy (collapsed"
                          " stacks, one line each, to this file; `pip install py-spy` into the venv; the CPU"
                          " figures then include the sampler's cost)")
+    ap.add_argument("--gil", action="store_true",
+                    help="with --profile: sample only the thread holding the GIL (Python's own work; bcrypt and"
+                         " DuckDB release the GIL while they work and so drop out, as do threads waiting for it)")
     args = ap.parse_args(argv)
     user = next(u for u in DEMO_USERS if u[0] == args.user)
     work_dir = Path(tempfile.mkdtemp(prefix="sessioncpu-"))
@@ -85,7 +88,7 @@ def main(argv=None) -> int:
         if args.profile:
             spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
                                     "--format", "raw", "--rate", "200", "--threads", "--nonblocking",
-                                    "-o", str(args.profile)], stdout=subprocess.DEVNULL)
+                                    *(["--gil"] if args.gil else []), "-o", str(args.profile)], stdout=subprocess.DEVNULL)
             time.sleep(2)
         totals, per_step = [], {k: [] for k in dict.fromkeys(STEPS)}
         for n in range(1, args.sessions + 1):
