@@ -684,3 +684,18 @@ def test_every_key_the_shell_uses_exists_in_both_languages():
     assert len(used) > 30
     missing = sorted(k for k in used if k not in MESSAGES or set(MESSAGES[k]) != set(LANGS))
     assert missing == []
+
+
+def test_the_apps_database_caps_duckdbs_memory_as_configured(demo_db_path, monkeypatch):
+    from tests.test_db import duckdb_reading_of, memory_limit_of
+    from ui import context
+
+    monkeypatch.setenv("CM_DUCKDB_MEMORY_LIMIT", "300MB")
+    run(make_app(demo_db_path))
+    assert memory_limit_of(context.database()) == duckdb_reading_of("300MB")
+
+
+def test_a_bad_memory_limit_is_a_message_not_a_crash(db_path, monkeypatch):
+    monkeypatch.setenv("CM_DUCKDB_MEMORY_LIMIT", "lots")
+    at = run(make_app(db_path, lang="en"))
+    assert [e.value for e in at.error] == [t("config.bad_memory_limit", "en", value="lots")]

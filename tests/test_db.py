@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from lib.core.db import WriteInRead, page_and_total
-from lib.core.errors import ConflictError
+from lib.core.db import SERVER_MEMORY_LIMIT, Database, WriteInRead, page_and_total, server_memory_limit
+from lib.core.errors import ConfigError, ConflictError
 
 
 def _setting(db, key):
@@ -165,3 +165,47 @@ def test_page_and_total_gives_a_page_and_the_count_of_every_row(db):
         assert ([r["n"] for r in rows], total) == ([21, 23], 12)
         assert page_and_total(cur, "n", rest, [1], order_by="n", limit=5, offset=40) == ([], 12)  # past the end
         assert page_and_total(cur, "n", rest, [2], order_by="n", limit=5, offset=0) == ([], 0)  # nothing at all
+
+
+def duckdb_reading_of(memory_limit: str) -> str:
+    """``memory_limit`` as DuckDB reads it back (e.g. 300MB -> '286.1 MiB')."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def memory_limit_of(db) -> str:
+    with db.read() as cur:
+        return cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_a_memory_limit_is_set_on_the_opened_file_and_none_keeps_duckdbs_default(tmp_path):
+    limited = Database(tmp_path / "limited.duckdb", memory_limit="300MB")
+    default = Database(tmp_path / "default.duckdb")
+    try:
+        assert memory_limit_of(limited) == duckdb_reading_of("300MB")
+        assert memory_limit_of(default) != duckdb_reading_of("300MB")
+    finally:
+        limited.close()
+        default.close()
+
+
+def test_the_servers_memory_limit_comes_from_the_environment_or_defaults_to_512mb():
+    assert SERVER_MEMORY_LIMIT == "512MB"
+    assert server_memory_limit({}) == "512MB"
+    assert server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": " "}) == "512MB"
+    assert server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": "1.5GB"}) == "1.5GB"
+    assert server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": "768 MiB"}) == "768 MiB"
+
+
+@pytest.mark.parametrize("value", ["lots", "512", "-1GB", "1GB'; SET threads = 1; --", "80%"])
+def test_a_memory_limit_that_is_not_a_size_is_refused_before_duckdb_sees_it(tmp_path, value):
+    with pytest.raises(ConfigError) as err:
+        server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": value})
+    assert err.value.key == "config.bad_memory_limit" and err.value.params == {"value": value}
+    with pytest.raises(ConfigError):
+        Database(tmp_path / "x.duckdb", memory_limit=value)
+    assert not (tmp_path / "x.duckdb").exists()  # refused before the file was opened

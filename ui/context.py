@@ -17,7 +17,7 @@ from lib.core import i18n
 from lib.accounts import audit_log
 from lib.accounts import permissions as perm
 from lib.accounts.users import set_preferred_lang
-from lib.core.db import Database, default_path
+from lib.core.db import Database, default_path, server_memory_limit
 from lib.customers import custom_fields, search_index
 from lib.accounts.permissions import Actor
 from lib.core.errors import CustomerMasterError, PermissionDenied
@@ -35,7 +35,7 @@ DENIALS_KEY = "cm_denials_noted"  # the page refusals this session already recor
 def _database(path: str) -> Database:
     # One connection per process; each unit of work takes its own cursor. The search
     # index starts building now, in the background (searches use SQL until it is ready).
-    db = Database(path)
+    db = Database(path, memory_limit=server_memory_limit())
     custom_fields.install(db)  # the customer's declaration: built-in and custom fields
     search_index.index(db).build(background=True)
     return db

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import duckdb
 
-from lib.core.errors import ConflictError, DatabaseInUse
+from lib.core.errors import ConfigError, ConflictError, DatabaseInUse
 
 T = TypeVar("T")
 
@@ -94,6 +94,30 @@ def default_path() -> Path:
     return Path(os.environ.get("CM_DB_PATH", DEFAULT_PATH))
 
 
+# How much memory the web server lets DuckDB use: its cache of the file's blocks, its
+# indexes and what running queries hold (``CM_DUCKDB_MEMORY_LIMIT``, e.g. 1GB). DuckDB's
+# own default is 80 % of the machine's RAM, and it keeps every block it ever read until
+# that limit presses: reading a page of customers by id brings in a block of every
+# column for each row, so under use its cache grows towards the whole file (at 1M, 713
+# MB after 3 minutes of 25 people). Blocks it evicts are read again from the file (the
+# operating system's cache). Measured at 1M under 512 MB: every heavy operation (the
+# search index's build, an export of every customer, a 100,000-row import, the
+# duplicate finder, a backup) succeeds; docs/benchmarks.md, "DuckDB's memory".
+# Command-line tools run alone and keep DuckDB's default.
+SERVER_MEMORY_LIMIT = "512MB"
+_MEMORY_LIMIT_RE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def server_memory_limit(env=None) -> str:
+    """DuckDB's memory limit for the web server: ``CM_DUCKDB_MEMORY_LIMIT`` or 512MB.
+    A value that is not a size (``300MB``, ``1.5GB``) is refused with ``ConfigError``."""
+    value = ((os.environ if env is None else env).get("CM_DUCKDB_MEMORY_LIMIT") or "").strip()
+    value = value or SERVER_MEMORY_LIMIT
+    if not _MEMORY_LIMIT_RE.fullmatch(value):
+        raise ConfigError("config.bad_memory_limit", value=value)
+    return value
+
+
 def is_write_conflict(exc: BaseException) -> bool:
     """DuckDB's optimistic concurrency failures: another transaction changed the row
     ("Conflict on update!" and its siblings), or committed the same unique key first
@@ -133,7 +157,12 @@ class Database:
     """Owns the process's connection to one DuckDB file and caches the small tables
     every request needs (roles, permissions, reference lists, settings)."""
 
-    def __init__(self, path: str | os.PathLike | None = None, *, migrate: bool = True):
+    def __init__(self, path: str | os.PathLike | None = None, *, migrate: bool = True,
+                 memory_limit: str | None = None):
+        """``memory_limit``: DuckDB's, set once the file is migrated (a size such as
+        ``512MB``; ``server_memory_limit()``); None keeps DuckDB's default."""
+        if memory_limit is not None and not _MEMORY_LIMIT_RE.fullmatch(memory_limit):
+            raise ConfigError("config.bad_memory_limit", value=memory_limit)
         self.path = Path(path) if path is not None else default_path()
         self._con = connect(self.path)
         # Use the ART index for a selective IN-list (a page's 50 contacts by customer_id:
@@ -155,6 +184,8 @@ class Database:
             except BaseException:
                 self._con.close()
                 raise
+        if memory_limit is not None:  # after the migrations, which may rewrite whole tables
+            self._con.execute(f"SET memory_limit = '{memory_limit}'")  # checked above: digits and a unit
 
     # -- connections ---------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:

@@ -41,6 +41,10 @@ SHELL: dict[str, dict[str, str]] = {
         "zh": "未知的运行模式 CM_MODE={mode}（可选 demo 或 production）。",
         "en": "Unknown mode CM_MODE={mode} (use demo or production).",
     },
+    "config.bad_memory_limit": {
+        "zh": "CM_DUCKDB_MEMORY_LIMIT={value} 不是有效的内存大小（例如 512MB 或 1.5GB）。",
+        "en": "CM_DUCKDB_MEMORY_LIMIT={value} is not a memory size (such as 512MB or 1.5GB).",
+    },
     "config.cookie_key_missing": {
         "zh": "缺少 Cookie 签名密钥：请设置环境变量 CM_COOKIE_KEY 或在 .streamlit/secrets.toml 的 [auth] 中设置 cookie_key。",
         "en": "No cookie signing key: set CM_COOKIE_KEY or cookie_key under [auth] in .streamlit/secrets.toml.",
