@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from lib.core.db import SERVER_MEMORY_LIMIT, Database, WriteInRead, page_and_total, server_memory_limit
+from lib.core.db import Database, WriteInRead, page_and_total, server_memory_limit
 from lib.core.errors import ConfigError, ConflictError
 
 
@@ -193,10 +193,9 @@ def test_a_memory_limit_is_set_on_the_opened_file_and_none_keeps_duckdbs_default
         default.close()
 
 
-def test_the_servers_memory_limit_comes_from_the_environment_or_defaults_to_512mb():
-    assert SERVER_MEMORY_LIMIT == "512MB"
-    assert server_memory_limit({}) == "512MB"
-    assert server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": " "}) == "512MB"
+def test_the_servers_memory_limit_comes_from_the_environment_and_is_duckdbs_default_when_unset():
+    assert server_memory_limit({}) is None
+    assert server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": " "}) is None
     assert server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": "1.5GB"}) == "1.5GB"
     assert server_memory_limit({"CM_DUCKDB_MEMORY_LIMIT": "768 MiB"}) == "768 MiB"
 

@@ -95,24 +95,25 @@ def default_path() -> Path:
 
 
 # How much memory the web server lets DuckDB use: its cache of the file's blocks, its
-# indexes and what running queries hold (``CM_DUCKDB_MEMORY_LIMIT``, e.g. 1GB). DuckDB's
-# own default is 80 % of the machine's RAM, and it keeps every block it ever read until
-# that limit presses: reading a page of customers by id brings in a block of every
-# column for each row, so under use its cache grows towards the whole file (at 1M, 713
-# MB after 3 minutes of 25 people). Blocks it evicts are read again from the file (the
-# operating system's cache). Measured at 1M under 512 MB: every heavy operation (the
-# search index's build, an export of every customer, a 100,000-row import, the
-# duplicate finder, a backup) succeeds; docs/benchmarks.md, "DuckDB's memory".
-# Command-line tools run alone and keep DuckDB's default.
-SERVER_MEMORY_LIMIT = "512MB"
+# indexes and what running queries hold (env ``CM_DUCKDB_MEMORY_LIMIT``, e.g. 512MB;
+# unset: DuckDB's default, 80 % of the machine's RAM). DuckDB keeps every block it reads
+# until its limit presses, and reading a page of customers by id brings in a block of
+# every column for each row, so its share grows towards the whole file (at 1M, 713 MB
+# after 3 minutes of 25 people). Capped at 512MB there, the server held ~220 MB less
+# but spent 9-15 ms more CPU per action re-reading evicted blocks, and two of the
+# actions' p95 went over 500 ms: a choice for a machine short of memory, not a default
+# (docs/benchmarks.md, "Where the server's memory goes"). Command-line tools run alone
+# and keep DuckDB's default.
 _MEMORY_LIMIT_RE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
-def server_memory_limit(env=None) -> str:
-    """DuckDB's memory limit for the web server: ``CM_DUCKDB_MEMORY_LIMIT`` or 512MB.
-    A value that is not a size (``300MB``, ``1.5GB``) is refused with ``ConfigError``."""
+def server_memory_limit(env=None) -> str | None:
+    """DuckDB's memory limit for the web server: ``CM_DUCKDB_MEMORY_LIMIT``, or None
+    (DuckDB's default) when unset. A value that is not a size (``300MB``, ``1.5GB``) is
+    refused with ``ConfigError``."""
     value = ((os.environ if env is None else env).get("CM_DUCKDB_MEMORY_LIMIT") or "").strip()
-    value = value or SERVER_MEMORY_LIMIT
+    if not value:
+        return None
     if not _MEMORY_LIMIT_RE.fullmatch(value):
         raise ConfigError("config.bad_memory_limit", value=value)
     return value
