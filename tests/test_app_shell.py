@@ -699,3 +699,16 @@ def test_a_bad_memory_limit_is_a_message_not_a_crash(db_path, monkeypatch):
     monkeypatch.setenv("CM_DUCKDB_MEMORY_LIMIT", "lots")
     at = run(make_app(db_path, lang="en"))
     assert [e.value for e in at.error] == [t("config.bad_memory_limit", "en", value="lots")]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_forgot_your_password_says_whom_to_ask_and_logs_nobody_in(demo_db_path, lang):
+    at = run(make_app(demo_db_path, lang=lang))
+    help_text = t("auth.forgot_password_help", lang)
+    assert help_text not in [i.value for i in at.info]
+    forgot = at.button(key=ui_auth.FORGOT_KEY)
+    assert forgot.label == t("auth.forgot_password", lang)
+    forgot.click()
+    run(at)
+    assert [i.value for i in at.info] == [help_text]
+    assert logged_in_user(at) is None and len(at.text_input) == 2  # still the login form

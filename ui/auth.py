@@ -54,6 +54,7 @@ NOTICE_KEY = "cm_auth_notice"  # message key shown above the login form once
 LOGIN_ERROR_KEY = "cm_login_error"  # (key, params, show until) of the last refused login
 LANG_LOADED_KEY = "cm_lang_loaded_for"  # whose stored language this session applied
 LOGIN_FORM_KEY = "cm_login"
+FORGOT_KEY = "cm_login_forgot"  # "forgot your password?" under the form
 USERNAME_KEY = "cm_login_username"
 PASSWORD_KEY = "cm_login_password"
 LOGOUT_BUTTON_KEY = "cm_logout"  # never "logout": the library owns that key
@@ -395,6 +396,11 @@ class Gate:
             st.caption(context.t("auth.login_intro"))
             context.language_switch(context.LOGIN_LANG_KEY)
             self.login_form()
+            # A plain button: besides helping, it has the browser fetch Streamlit's button
+            # script while the user types, so the sidebar's log-out button after the login
+            # is drawn at once (a first visit's sidebar was complete 0.7 s later without).
+            if st.button(context.t("auth.forgot_password"), key=FORGOT_KEY, type="tertiary"):
+                st.info(context.t("auth.forgot_password_help"), icon=":material/key:")
             if not self.config.production:
                 st.caption(context.t("auth.demo_hint"))
 
