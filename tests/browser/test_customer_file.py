@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from lib.core.clock import local_today
 from lib.core.i18n import t
-from tests.browser.util import login, open_expander, wait_for_login_form, wait_idle
+from tests.browser.util import fill_date, login, open_expander, wait_for_login_form, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -88,13 +88,6 @@ def visible_panel(page):
 def choose(page, scope, label: re.Pattern, option: str) -> None:
     scope.get_by_role("combobox", name=label).click()
     page.get_by_role("option", name=option, exact=True).click()
-
-
-def fill_date(scope, label: str, day) -> None:
-    box = scope.locator('[data-testid="stDateInput"]').filter(has_text=label).locator("input")
-    box.fill(day.isoformat())
-    box.press("Enter")
-    expect(box).to_have_value(day.isoformat())
 
 
 def toast(page, text: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from lib.core.clock import local_today
 from lib.core.i18n import t
-from tests.browser.util import body_text, login, open_expander, shot, wait_for_login_form, wait_idle
+from tests.browser.util import body_text, fill_date, login, open_expander, shot, wait_for_login_form, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -38,10 +38,9 @@ def test_add_a_followup_due_today_upload_a_pdf_and_download_the_same_bytes(strea
     page.get_by_role("option", name="电话", exact=True).click()
     summary = "浏览器测试：电话确认交货期"
     panel.get_by_role("textbox", name=re.compile("^内容摘要")).fill(summary)
-    today = local_today().isoformat()
-    due = panel.locator('[data-testid="stDateInput"]').filter(has_text="截止日期").locator("input")
-    due.fill(today)
-    due.press("Enter")
+    day = local_today()
+    today = day.isoformat()
+    fill_date(panel, "截止日期", day)
     panel.get_by_role("button", name=t("cf.fu.add", "zh"), exact=True).click()
     page.get_by_text(t("cf.fu.added_toast", "zh")).wait_for()
     wait_idle(page)

@@ -20,6 +20,8 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -311,6 +313,22 @@ def login(page, base_url: str, username: str, password: str | None = None, path:
             raise TimeoutError("the login cookies were not written")
         page.wait_for_timeout(50)
     wait_idle(page, timeout)
+
+
+def fill_date(scope, label: str, day) -> None:
+    """Type ``day`` into the date input labelled ``label`` (inside ``scope``) and close
+    its calendar. Typing opens the calendar and the Enter leaves it open; on a busy
+    machine it covered the form's submit button and the test's click on it timed out
+    (CI). So, as a person would, Escape closes it before the test goes on."""
+    box = scope.locator('[data-testid="stDateInput"]').filter(has_text=label).locator("input")
+    calendar = scope.page.locator("#stFloatingOverlayPortal header")
+    box.fill(day.isoformat())
+    box.press("Enter")
+    expect(box).to_have_value(day.isoformat())
+    expect(calendar).to_be_visible()
+    scope.page.keyboard.press("Escape")
+    expect(calendar).to_have_count(0)
+    expect(box).to_have_value(day.isoformat())
 
 
 def logout_button(page):
