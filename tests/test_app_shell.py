@@ -704,7 +704,8 @@ def test_a_bad_memory_limit_is_a_message_not_a_crash(db_path, monkeypatch):
 @pytest.mark.parametrize("lang", LANGS)
 def test_forgot_your_password_says_whom_to_ask_and_logs_nobody_in(demo_db_path, lang):
     at = run(make_app(demo_db_path, lang=lang))
-    help_text = t("auth.forgot_password_help", lang)
+    help_text = t("auth.forgot_password_help", lang, page=t("nav.admin", lang))
+    assert t("nav.admin", lang) in help_text
     assert help_text not in [i.value for i in at.info]
     forgot = at.button(key=ui_auth.FORGOT_KEY)
     assert forgot.label == t("auth.forgot_password", lang)

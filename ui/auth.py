@@ -400,7 +400,7 @@ class Gate:
             # script while the user types, so the sidebar's log-out button after the login
             # is drawn at once (a first visit's sidebar was complete 0.7 s later without).
             if st.button(context.t("auth.forgot_password"), key=FORGOT_KEY, type="tertiary"):
-                st.info(context.t("auth.forgot_password_help"), icon=":material/key:")
+                st.info(context.t("auth.forgot_password_help", page=context.t("nav.admin")), icon=":material/key:")
             if not self.config.production:
                 st.caption(context.t("auth.demo_hint"))
 

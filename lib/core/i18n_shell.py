@@ -22,8 +22,8 @@ SHELL: dict[str, dict[str, str]] = {
     "auth.logout": {"zh": "退出登录", "en": "Log out"},
     "auth.forgot_password": {"zh": "忘记密码？", "en": "Forgot your password?"},
     "auth.forgot_password_help": {
-        "zh": "请联系系统管理员重置密码：管理员在「管理」页面为您设置一个临时密码，您用它登录后需立即设置自己的新密码。",
-        "en": "Ask an administrator to reset it: they set a temporary password for you on the Administration page, "
+        "zh": "请联系系统管理员重置密码：管理员在「{page}」页面为您设置一个临时密码，您用它登录后需立即设置自己的新密码。",
+        "en": "Ask an administrator to reset it: they set a temporary password for you on the {page} page, "
               "and after logging in with it you choose your own.",
     },
     "auth.demo_hint": {
