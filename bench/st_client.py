@@ -25,6 +25,7 @@ import asyncio
 import io
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -146,6 +147,7 @@ class LightClient:
         self._building = Run()
         self._finished: asyncio.Queue = asyncio.Queue()
         self.closed_reason: str | None = None
+        self.received: Counter = Counter()  # messages received, by kind ("delta", "script_finished", ...)
 
     async def connect(self) -> Run:
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
@@ -182,6 +184,7 @@ class LightClient:
 
     def _on_message(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
+        self.received[kind] += 1
         if kind == "new_session":
             self._building = Run()
             self.page_hash = msg.new_session.page_script_hash or self.page_hash
