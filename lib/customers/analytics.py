@@ -24,6 +24,7 @@ its reader could see. See docs/design.md.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -166,19 +167,27 @@ def _from_tally(t: search_index.Tally, dims: tuple[str, ...], month_start) -> An
     months = {t.first_month + i: n for i, n in enumerate(t.months.tolist()) if n}
     credit = t.credit_cents
     if t.extra:
+        # Counted a column at a time (a Counter over the rows: a loop in C, where a loop
+        # per row and column in Python made a count with 4,900 such rows 14 ms slower at
+        # 1M customers); each dict gets its new keys in the rows' order, as before.
+        def add(into: dict, counted: Counter) -> None:
+            for k, n in counted.items():
+                into[k] = into.get(k, 0) + n
+
+        for d, c in counts.items():
+            col = column[d]
+            add(c, Counter(row.choices.get(col) for row in t.extra))
+        if pairs:
+            ind, tier = column["industry"], column["tier"]
+            add(industry_tier, Counter((row.choices.get(ind), row.choices.get(tier)) for row in t.extra))
+        limits = [row.credit_cents or 0 for row in t.extra]
+        if "tier" in dims:
+            tier = column["tier"]
+            for value, cents in zip((row.choices.get(tier) for row in t.extra), limits):
+                credit_by[value] = credit_by.get(value, 0) + cents
         created = np.array([row.created_us for row in t.extra], dtype=np.int64)
-        for row, month in zip(t.extra, search_index.local_month(created).tolist()):
-            for d, c in counts.items():
-                v = row.choices.get(column[d])
-                c[v] = c.get(v, 0) + 1
-            if pairs:
-                key = (row.choices.get(column["industry"]), row.choices.get(column["tier"]))
-                industry_tier[key] = industry_tier.get(key, 0) + 1
-            if "tier" in dims:
-                tier = row.choices.get(column["tier"])
-                credit_by[tier] = credit_by.get(tier, 0) + (row.credit_cents or 0)
-            months[month] = months.get(month, 0) + 1
-            credit += row.credit_cents or 0
+        add(months, Counter(search_index.local_month(created).tolist()))
+        credit += sum(limits)
     # "New this month": created at or after the local month's start, i.e. in its month.
     this_month = search_index.local_month(np.array([search_index.micros(month_start)]))[0]
     out = Analytics(total=t.n + len(t.extra), new_this_month=sum(n for m, n in months.items() if m >= this_month),
