@@ -59,7 +59,6 @@ else:
     pages = nav.logged_in_pages(allowed, t, RENDER)
     page = st.navigation(pages, position="sidebar")
     nav.open_page_asked_for(pages)
-    nav.keep_page(pages, page, gate.cookie_confirmed)
 
 with shell.error_boundary(f"page {page.title!r}"):
     page.run()

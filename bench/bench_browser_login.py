@@ -2,9 +2,10 @@
 what a person sees, target 2 s). Each login in a new browser context (no cookies, no
 cache, as a first visit): open the address, wait for the login form ("form"), type and
 send, wait for the home page's heading and the log-out button ("home shown"), then for
-the two login cookies and the page to be idle after the cookie component's reruns
-("settled": when the last script run's end reached the browser). Also per login: the server process's CPU (from /proc, in 10 ms ticks) and
-the script runs the browser asked for.
+the two login cookies and the page to be idle after any further run ("settled": when
+the last script run's end reached the browser; before the cookies were written by
+script, each cookie's writer asked for a run of its own). Also per login: the server
+process's CPU (from /proc, in 10 ms ticks) and the script runs the browser asked for.
 
     .venv/bin/python bench/bench_browser_login.py --db /tmp/dbs/m1.duckdb --logins 10 --settle 150
 
@@ -71,7 +72,7 @@ def one_login(browser, base_url: str, user: str, pid: int) -> dict[str, float]:
                 raise TimeoutError("the login cookies were not written")
             page.wait_for_timeout(20)
         wait_idle(page, WAIT_MS)
-        page.wait_for_timeout(1000)  # a cookie's rerun may still be on its way when the page looks idle
+        page.wait_for_timeout(1000)  # a run the browser asked for may still be on its way when the page looks idle
         wait_idle(page, WAIT_MS)
         cpu = proc_cpu_s(pid) - cpu0
         return {"form": t_form - t0, "home shown": t_home - t0, "settled": finished[-1] - t0,

@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import jwt
@@ -88,7 +89,7 @@ def test_the_real_form_logs_in_a_demo_user_on_the_page_asked_for(demo_db_path):
     submit_login(at, "manager", "manager-demo-2026")  # the page asked for, in the same run
     assert logged_in_user(at) == "manager"
     assert current_page(at) == "analytics"
-    run(at)  # the cookie component's rerun, which a browser does by itself
+    run(at)  # a rerun (a widget, a language switch)
     assert logged_in_user(at) == "manager"
     assert current_page(at) == "analytics"
     assert at.title[0].value == t("nav.analytics", "zh")
@@ -118,7 +119,7 @@ def test_repeated_failures_delay_the_next_attempt_and_the_message_stays(demo_db_
     seconds = int(re.search(r"in (\d+) s", error.value).group(1))
     assert 0 < seconds <= 30 and error.value == t("auth.login_delayed", "en", seconds=seconds)
     assert logged_in_user(at) is None
-    run(at)  # a rerun (the cookie component's, a language switch) keeps the message, counting down
+    run(at)  # a rerun (a widget, a language switch) keeps the message, counting down
     [error] = at.error
     assert 0 < int(re.search(r"in (\d+) s", error.value).group(1)) <= seconds
     assert len(at.text_input) == 2
@@ -136,9 +137,9 @@ def test_a_wrong_password_message_stays_after_a_rerun(demo_db_path):
 
 
 def test_a_login_whose_run_streamlit_stops_after_the_password_check_is_finished(demo_db_path, monkeypatch):
-    """On a fresh server the cookie component's value arrived while a login was under
-    way; Streamlit stops a run at any st.session_state access when a newer rerun request
-    waits. Here the run stops at the first access after the password check passed."""
+    """A rerun request can arrive while a login is under way (on a fresh server the
+    library's cookie component, drawn then, sent one); Streamlit stops a run at any
+    st.session_state access when a newer rerun request waits. Here the run stops at the first access after the password check passed."""
     from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
     from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
     from streamlit.runtime.state.safe_session_state import SafeSessionState
@@ -171,7 +172,7 @@ def test_a_login_whose_run_streamlit_stops_after_the_password_check_is_finished(
     written = {c["cookie"]: c["value"] for c in cookie_calls(at) if c["method"] == "set"}
     assert set(written) == {app_config.COOKIE_NAME, ui_auth.BROWSER_COOKIE}
     assert sessions.read_login_token(written[app_config.COOKIE_NAME], GOOD_KEY)["username"] == "manager"
-    run(at)  # until the browser reports them written, the same cookies are asked for again
+    run(at)  # the next run sends the same script
     assert logged_in_user(at) == "manager"
     assert {c["cookie"]: c["value"] for c in cookie_calls(at) if c["method"] == "set"} == written
 
@@ -183,13 +184,24 @@ def with_cookies(monkeypatch, cookies: dict) -> None:
 
 
 def cookie_calls(at) -> list[dict]:
-    """The cookie component's calls in the last run: {"method": "set"/"delete", ...}."""
+    """What the last run's cookie script has the browser do: {"method": "set", "cookie",
+    "value", "expires" (ms since 1970)} or {"method": "delete", "cookie"}."""
     calls = []
     for element in [*at.main, *at.sidebar]:
-        proto = getattr(element, "proto", None)
-        if "cookie_manager" in getattr(proto, "component_name", ""):
-            calls.append(json.loads(proto.json_args))
-    return [c for c in calls if c["method"] != "getAll"]
+        found = re.fullmatch(r"<script>\(function\(\)\{var d=(\{.*?\});.*</script>",
+                             getattr(getattr(element, "proto", None), "body", "") or "", re.S)
+        if found:
+            d = json.loads(found.group(1))
+            calls += [{"method": "set", "cookie": n, "value": v, "expires": e} for n, v, e in d["set"]]
+            calls += [{"method": "delete", "cookie": n} for n in d["delete"]]
+    return calls
+
+
+def cookie_components(at) -> list:
+    """Components drawn by the cookie manager of the library (none: each would ask for a
+    rerun once the browser had run it)."""
+    return [e for e in [*at.main, *at.sidebar]
+            if "cookie_manager" in getattr(getattr(e, "proto", None), "component_name", "")]
 
 
 def login_cookie(db, username: str, lifetime: float = 7, key: str | None = None) -> str:
@@ -202,37 +214,37 @@ def test_a_cookie_naming_an_active_session_logs_in(db, db_path, monkeypatch):
     assert logged_in_user(at) == "viewer" and cookie_calls(at) == []
 
 
-def test_no_cookie_reader_component_is_drawn(db, db_path, monkeypatch):
-    # The cookies are read on the server. The library's reader component ("getAll")
-    # only reran the page once it had loaded in the browser, and a click on another
-    # page's link in that moment was lost.
+def test_no_cookie_component_is_drawn_the_cookies_are_read_on_the_server(db, db_path, monkeypatch):
+    # The library's reader component ("getAll") only reran the page once it had loaded
+    # in the browser, and a click on another page's link in that moment was lost.
     with_cookies(monkeypatch, {app_config.COOKIE_NAME: login_cookie(db, "viewer")})
     at = run(make_app(db_path, lang="en"))
-    assert logged_in_user(at) == "viewer"
-    methods = [json.loads(e.proto.json_args)["method"] for e in [*at.main, *at.sidebar]
-               if "cookie_manager" in getattr(getattr(e, "proto", None), "component_name", "")]
-    assert "getAll" not in methods
+    assert logged_in_user(at) == "viewer" and cookie_components(at) == []
 
 
-def test_a_cookie_writers_rerun_does_not_take_the_user_back_to_the_page_they_left(demo_db_path):
-    # Right after a login the browser writes the login cookies; each writer, once done,
-    # asks for a rerun of the page the browser showed when it asked. A click on a
-    # sidebar link just before that was overtaken and the person stayed where they were.
+def test_a_login_writes_its_cookies_by_script_with_no_rerun_and_keeps_sending_the_same(demo_db_path, monkeypatch):
+    # Written by components, each cookie asked for a rerun once the browser had written
+    # it, with the page the browser showed then: a click on a sidebar link just before
+    # was overtaken, and the person stayed where they were. The script asks for nothing.
+    with_cookies(monkeypatch, {})
     at = run(make_app(demo_db_path, lang="en"))
     submit_login(at, "manager", "manager-demo-2026")
     assert logged_in_user(at) == "manager" and current_page(at) == "home"
-    keys = [f"cm_set_{c['cookie']}_1" for c in cookie_calls(at) if c["method"] == "set"]
-    assert keys, "the login queues its cookies"
-    run(open_page(at, "customers"))  # the click
-    assert current_page(at) == "customers"
-    # The first writer's rerun, asked for with the page the browser still showed.
-    at.session_state[keys[0]] = True
-    run(open_page(at, ""))
-    assert current_page(at) == "customers"
-    assert keys[0] not in [f"cm_set_{c['cookie']}_1" for c in cookie_calls(at)]  # written: not drawn again
-    # Without a cookie confirmation, going home is going home.
-    run(open_page(at, ""))
-    assert current_page(at) == "home"
+    calls = cookie_calls(at)
+    assert {c["cookie"] for c in calls} == {app_config.COOKIE_NAME, ui_auth.BROWSER_COOKIE}
+    assert {c["method"] for c in calls} == {"set"} and cookie_components(at) == []
+    days = {c["cookie"]: (c["expires"] / 1000 - time.time()) / 86400 for c in calls}
+    assert days[app_config.COOKIE_NAME] == pytest.approx(app_config.load_config().cookie_expiry_days, abs=0.01)
+    assert days[ui_auth.BROWSER_COOKIE] == pytest.approx(sessions.BROWSER_COOKIE_DAYS, abs=0.01)
+    run(open_page(at, "customers"))  # the next run draws the same script (the browser runs it once)
+    assert current_page(at) == "customers" and cookie_calls(at) == calls
+
+
+def test_the_cookie_script_cannot_be_ended_by_a_value_and_sets_every_cookie_for_the_site():
+    script = ui_auth.cookie_script({"a": ("x</script><script>alert(1)", 1_700_000_000_000)}, ["b"])
+    assert script.count("</script>") == 1 and script.endswith("</script>")
+    assert "\\u003c/script>" in script
+    assert ";path=/;expires=" in script and ";SameSite=Strict" in script and "encodeURIComponent(c[1])" in script
 
 
 def test_a_copied_cookie_stays_logged_out_after_log_out_even_with_a_shorter_lifetime(db, db_path, monkeypatch):
@@ -243,6 +255,8 @@ def test_a_copied_cookie_stays_logged_out_after_log_out_even_with_a_shorter_life
     logout_button(at).click()
     run(at)
     assert logged_in_user(at) is None
+    assert cookie_calls(at) == [{"method": "delete", "cookie": app_config.COOKIE_NAME}]  # in the log-out's run
+    assert cookie_components(at) == []
     # The copy is sent again after a restart with a shorter cookie lifetime.
     monkeypatch.setenv("CM_COOKIE_EXPIRY_DAYS", "0.5")
     again = run(make_app(db_path, lang="en"))
@@ -273,8 +287,9 @@ def test_a_cookie_that_does_not_verify_means_logged_out_and_is_removed(db, db_pa
     assert logged_in_user(at) is None
     assert len(at.text_input) == 2 and len(at.error) == 0  # the login form, no "something went wrong"
     assert [c["method"] for c in cookie_calls(at)] == ["delete"]
-    run(at)  # the next run does not try (or delete) it again
-    assert logged_in_user(at) is None and len(at.text_input) == 2 and cookie_calls(at) == []
+    run(at)  # the next run does not try it again; it draws the same deletion (run once by the browser)
+    assert logged_in_user(at) is None and len(at.text_input) == 2
+    assert cookie_calls(at) == [{"method": "delete", "cookie": app_config.COOKIE_NAME}]
 
 
 def test_a_form_login_writes_a_session_cookie_and_a_browser_cookie(demo_db_path, monkeypatch):
@@ -413,7 +428,7 @@ def test_log_out_removes_every_page(db, db_path):
                                             "import_customers", "admin", "account", "customer"])
     assert len(at.text_input) == 2 and len(at.sidebar.button) == 0
     assert "Manager" not in texts(at)
-    run(at)  # the cookie component's rerun
+    run(at)  # a rerun
     assert logged_in_user(at) is None and len(at.sidebar) == 0
 
 

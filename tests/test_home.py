@@ -172,8 +172,8 @@ def test_recently_changed_counts_changes_to_the_customer_and_its_parts(db, actor
 
 
 def test_the_lists_come_from_memory_until_anyone_writes(db, actors, world, monkeypatch):
-    """The login cookie's reruns draw the home page again at once: its four lists are
-    read from the cache while nothing was written, and afresh after anyone's write."""
+    """A rerun of the home page (a widget on it) draws it again at once: its four lists
+    are read from the cache while nothing was written, and afresh after anyone's write."""
     m = actors["manager"]
     calls = []
     counts_and_page, rows = home._counts_and_page, home._rows

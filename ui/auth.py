@@ -2,32 +2,34 @@
 that decides who may come in.
 
 One ``Gate`` (and so one ``Authenticate``) is built per script run: the library keeps
-per-user state on the instance and its cookie component has a fixed key, so an
-instance at module level or in ``st.cache_resource`` would be shared between users.
+per-user state on the instance, so an instance at module level or in
+``st.cache_resource`` would be shared between users.
 
-What the library does: writes and deletes the login cookie (its cookie component),
-logs a session in from the cookie, keeps ``authentication_status`` / ``username`` /
-``name`` / ``roles`` in the session. What this module and the database do: draw the
-login form and check the password in its button's callback
-(``lib.accounts.users.verify_credentials``, with its delays per browser; see
-``_CHECKS`` for why a callback), and, through methods replaced on the library's
-instance, write and read the cookie's value (``lib.accounts.sessions``: a signed token
-naming a server-side session). Every run asks the database whether this session is
-still active. A cookie that does not verify, or whose session has ended, means
-"logged out" and is deleted. The library's own form, password check and counters are
-never used.
+What the library does: logs a session in from the cookie, keeps
+``authentication_status`` / ``username`` / ``name`` / ``roles`` in the session. What
+this module and the database do: draw the login form and check the password in its
+button's callback (``lib.accounts.users.verify_credentials``, with its delays per
+browser; see ``_CHECKS`` for why a callback), and, through methods replaced on the
+library's instance, write and read the cookie's value (``lib.accounts.sessions``: a
+signed token naming a server-side session). The cookies are read on the server
+(``request_cookies``) and written and deleted by a script the page runs in the browser
+(``cookie_script``), not by the library's cookie component: each of its writes asked
+for a rerun of the page. Every run asks the database whether this session is still
+active. A cookie that does not verify, or whose session has ended, means "logged out"
+and is deleted. The library's own form, password check and counters are never used.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import importlib
+import json
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import extra_streamlit_components as stx
 import streamlit as st
@@ -60,7 +62,8 @@ PASSWORD_KEY = "cm_login_password"
 LOGOUT_BUTTON_KEY = "cm_logout"  # never "logout": the library owns that key
 RENEW_COOKIE_KEY = "cm_renew_cookie"  # write a fresh cookie in the next run
 BROWSER_COOKIE = "customer_master_browser"
-PENDING_COOKIES_KEY = "cm_pending_cookies"  # name -> (value, expires, n): not yet written by the browser
+COOKIES_KEY = "cm_cookies"  # name -> (value, expiry in ms since 1970): the cookies this session's browser holds
+DROP_COOKIE_KEY = "cm_drop_cookie"  # the login cookie is to be deleted (logged out, or it did not verify)
 
 
 # Login checks, keyed by Streamlit's id of the browser session that submitted the form
@@ -69,9 +72,9 @@ PENDING_COOKIES_KEY = "cm_pending_cookies"  # name -> (value, expires, n): not y
 # rerun request, and a stopped run's button click is gone; and when a request arrives
 # while a run is inside a callback, Streamlit may start the next run on a new thread
 # while the callback (bcrypt, ~0.3 s) is still going. On a freshly started server the
-# cookie component mounts a second time (its element id changes once the page is known)
-# and its value arrives ~1 s after the login form appears: a login submitted then was
-# lost (the form stayed filled, nothing happened). So the button's callback records the
+# library's cookie component (no longer drawn) mounted a second time (its element id
+# changed once the page was known) and its value arrived ~1 s after the login form
+# appeared: a login submitted then was lost (the form stayed filled, nothing happened). So the button's callback records the
 # check here before anything else, and the run finishes the login once the check is
 # done (``Gate._finish_login_check``), waiting for it if it is still going.
 @dataclass
@@ -149,7 +152,7 @@ class _CookieManagerWithoutReader(stx.CookieManager):
     it had loaded in the browser, seconds after the page was shown on a busy server: a
     click on another page's link in that moment was lost, the rerun taking the page it
     was drawn on (bench/bench_load.py's Chromium sessions, docs/design.md "Login").
-    Writing and deleting still draw the component."""
+    Nothing draws the component: the cookie script writes and deletes the cookies."""
 
     def __init__(self, key: str = "init"):  # noqa: ARG002 (the library's signature)
         self.cookie_manager = _COOKIE_COMPONENT
@@ -160,13 +163,33 @@ class _CookieManagerWithoutReader(stx.CookieManager):
 _library_cookie_model.stx = type("_Stx", (), {"CookieManager": _CookieManagerWithoutReader})
 
 
-# The cookie components (our writers, the library's deleter) show nothing,
-# but each would take a row at the top of the page: a writer drawn in one run and gone
-# in the next moved everything below it, so a click aimed at a grid row just after
-# logging in landed on the next row. They are drawn in one area out of the page's flow.
+# The cookie script shows nothing, but an element drawn in one run and gone in the next
+# moves everything below it (a click aimed at a grid row just after logging in landed on
+# the next row, when the cookies were written by components). It is drawn in one area
+# out of the page's flow.
 COOKIE_AREA = "cm_cookie_area"
 COOKIE_AREA_STYLE = (f"<style>.st-key-{COOKIE_AREA} {{ position: absolute; width: 1px; height: 0;"
                      " overflow: hidden; }</style>")
+
+
+def _expiry_ms(lifetime: timedelta) -> int:
+    """When a cookie written now for ``lifetime`` expires, in ms since 1970 (UTC)."""
+    return int((time.time() + lifetime.total_seconds()) * 1000)
+
+
+def cookie_script(writes: Mapping[str, tuple[str, int]], deletes: Sequence[str]) -> str:
+    """A script that writes each cookie of ``writes`` (name -> (value, expiry in ms since
+    1970)) and deletes each of ``deletes``, for the whole site, sent only with requests
+    from the site itself (``SameSite=Strict``), its value URI-encoded as the library's
+    component wrote it. The data is JSON with every "<" escaped, so no value can end
+    the script."""
+    data = json.dumps({"set": [[n, v, e] for n, (v, e) in sorted(writes.items())], "delete": list(deletes)},
+                      separators=(",", ":")).replace("<", "\\u003c")
+    return ("<script>(function(){var d=" + data + ";"
+            "d.set.forEach(function(c){document.cookie=c[0]+'='+encodeURIComponent(c[1])"
+            "+';path=/;expires='+new Date(c[2]).toUTCString()+';SameSite=Strict';});"
+            "d.delete.forEach(function(n){document.cookie=n+'=;path=/;expires=Thu, 01 Jan 1970 00:00:00 GMT"
+            ";SameSite=Strict';});})();</script>")
 
 
 class Gate:
@@ -180,9 +203,7 @@ class Gate:
         self._key = config.signing_key()
         self._cookie_session: str | None = None
         self._cookie_dropped = False
-        # The browser confirmed a cookie write in this run: the run was (also) its rerun,
-        # asked for with whatever page the browser showed then (``nav.keep_page``).
-        self.cookie_confirmed = False
+        self._cookie_script = ""  # the cookie script drawn in this run
         self.must_change_password = False  # set by current_actor
         # Only active users, rebuilt every run, so a deactivated user's cookie is
         # refused by the library itself; no password hashes are handed over.
@@ -245,6 +266,7 @@ class Gate:
                                ("username", username), ("authentication_status", True)):
                 st.session_state[key] = value
         st.session_state[RENEW_COOKIE_KEY] = True  # written by current_actor in this run
+        st.session_state.pop(DROP_COOKIE_KEY, None)
         st.session_state.pop(LOGIN_ERROR_KEY, None)
         st.session_state[PASSWORD_KEY] = ""  # the login is logged with its audit entry (users.verify_credentials)
 
@@ -287,42 +309,44 @@ class Gate:
         return st.session_state[BROWSER_KEY]
 
     def _queue_cookies(self) -> None:
-        """Queue the login cookie (and the browser cookie, if this browser has none)."""
+        """Have the browser hold a fresh login cookie (and the browser cookie, if this
+        browser has none)."""
         username = st.session_state.get("username") or ""
-        pending = dict(st.session_state.get(PENDING_COOKIES_KEY) or {})
-        n = st.session_state.get(PENDING_COOKIES_KEY + "_n", 0) + 1
-        st.session_state[PENDING_COOKIES_KEY + "_n"] = n
-        expires = datetime.now() + timedelta(days=self.config.cookie_expiry_days)
-        pending[self.config.cookie_name] = (self._login_cookie_value(), expires.isoformat(), n)
+        cookies = dict(st.session_state.get(COOKIES_KEY) or {})
+        cookies[self.config.cookie_name] = (self._login_cookie_value(),
+                                            _expiry_ms(timedelta(days=self.config.cookie_expiry_days)))
         if username and not st.session_state.get(BROWSER_KEY + "_written") and st.session_state.get(BROWSER_KEY):
-            browser_expires = datetime.now() + timedelta(days=sessions.BROWSER_COOKIE_DAYS)
-            pending[BROWSER_COOKIE] = (sessions.browser_token(st.session_state[BROWSER_KEY], self._key),
-                                       browser_expires.isoformat(), n)
+            cookies[BROWSER_COOKIE] = (sessions.browser_token(st.session_state[BROWSER_KEY], self._key),
+                                       _expiry_ms(timedelta(days=sessions.BROWSER_COOKIE_DAYS)))
             st.session_state[BROWSER_KEY + "_written"] = True
-        st.session_state[PENDING_COOKIES_KEY] = pending
+        st.session_state[COOKIES_KEY] = cookies
 
-    def _write_pending_cookies(self) -> None:
-        """Draw the cookie component for every queued cookie, run after run, until the
-        browser says it wrote it. (Each write reruns the script; a component drawn once
-        could be removed by such a rerun before its cookie was written.)"""
-        pending = dict(st.session_state.get(PENDING_COOKIES_KEY) or {})
-        if not pending:
-            return
-        component = self.authenticator.cookie_controller.cookie_model.cookie_manager.cookie_manager
-        for name, (value, expires, n) in list(pending.items()):
+    def _draw_cookie_script(self) -> None:
+        """Draw the script that writes this session's cookies (``COOKIES_KEY``) or deletes
+        the login cookie (``DROP_COOKIE_KEY``), on every run while there is one: the
+        browser runs it when it first draws it, and keeps the drawn element while later
+        runs send the same text, so it runs once. Drawn again, it is there even if the
+        run that drew it first was cut short by the next one before its messages left
+        the server (Streamlit drops the unsent messages of a run it replaces)."""
+        writes = st.session_state.get(COOKIES_KEY) or {}
+        drop = [self.config.cookie_name] if st.session_state.get(DROP_COOKIE_KEY) else []
+        script = cookie_script(writes, drop) if writes or drop else ""
+        if script and script != self._cookie_script:
             with self._cookie_area:
-                written = component(method="set", cookie=name, value=value,
-                                    options={"path": "/", "expires": expires, "sameSite": "strict"},
-                                    key=f"cm_set_{name}_{n}", default=False)
-            if written:
-                del pending[name]
-                self.cookie_confirmed = True
-        st.session_state[PENDING_COOKIES_KEY] = pending
+                st.html(script, unsafe_allow_javascript=True)
+            self._cookie_script = script
 
     # -- who is logged in ------------------------------------------------------------
     def current_actor(self) -> Actor | None:
         """Resolve this run's user (session, else cookie) and check it against the
-        database. Sets ``st.session_state[context.ACTOR_KEY]`` and returns the actor."""
+        database. Sets ``st.session_state[context.ACTOR_KEY]`` and returns the actor;
+        draws the cookie script."""
+        try:
+            return self._resolve_actor()
+        finally:
+            self._draw_cookie_script()
+
+    def _resolve_actor(self) -> Actor | None:
         st.session_state[context.ACTOR_KEY] = None  # never a previous run's actor
         self._finish_login_check()
         was_logged_in = bool(st.session_state.get("authentication_status"))
@@ -354,7 +378,6 @@ class Gate:
         self._note_action(session_id(username))
         if st.session_state.pop(RENEW_COOKIE_KEY, False):
             self._queue_cookies()
-        self._write_pending_cookies()
         self._apply_stored_lang(username)
         return self._set_actor(actor)
 
@@ -383,7 +406,7 @@ class Gate:
         st.session_state[context.ACTOR_KEY] = actor
         if actor is None:
             st.session_state.pop(SESSION_KEY, None)
-            st.session_state.pop(PENDING_COOKIES_KEY, None)  # a logged-out session writes no login cookie
+            st.session_state.pop(COOKIES_KEY, None)  # a logged-out session writes no login cookie
             st.session_state.pop(LANG_LOADED_KEY, None)
         return actor
 
@@ -439,14 +462,14 @@ class Gate:
         box.error(context.t(key, **params))
 
     def log_out(self) -> None:
-        """The user pressed "log out": end the session and delete the cookie (the
-        cookie component is drawn where this is called)."""
+        """The user pressed "log out": end the session and delete the cookie (in this
+        run: the cookie script is drawn again)."""
         if st.session_state.get("authentication_status"):
             username = st.session_state.get("username")
             if username:
                 users.log_out_everywhere(self.db, username)
-            self.authenticator.logout(location="unrendered")
-            self._cookie_dropped = True  # the library deleted it
+            self.authenticator.authentication_controller.logout()  # the library's session keys
+            self._drop_cookie()
         self._set_actor(None)
 
     def end_session(self, notice: str | None = None) -> None:
@@ -459,13 +482,16 @@ class Gate:
             st.session_state[NOTICE_KEY] = notice
 
     def _drop_cookie(self) -> None:
-        if self._cookie_dropped:  # the delete component has a fixed key: once per run
+        """Delete the login cookie (the cookie script, from this run on while logged
+        out) and stop writing it."""
+        if self._cookie_dropped:
             return
         self._cookie_dropped = True
-        with self._cookie_area:
-            self.authenticator.cookie_controller.delete_cookie()
+        st.session_state[DROP_COOKIE_KEY] = True
+        st.session_state.pop(COOKIES_KEY, None)
         # The library would otherwise try the (deleted) cookie again in this session.
         st.session_state["logout"] = True
+        self._draw_cookie_script()  # also when logging out, after the gate's own drawing
 
 
 def _checked(db, username: str, secret: str | None, lifetime_days: float) -> tuple[users.User | None, Actor | None]:

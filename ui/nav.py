@@ -52,7 +52,6 @@ PAGES: tuple[NavPage, ...] = (
 BY_MODULE = {p.module: p for p in PAGES}
 ACCOUNT_PAGE = "account"  # the one page of a user who must change an administrator-set password
 ASKED_FOR_KEY = "cm_page_asked_for"  # (url_path, query params) of a deep link before login
-LAST_PAGE_KEY = "cm_last_page"  # (url_path, query params) of the page the last logged-in run showed
 
 
 def st_page(entry: NavPage, t: Callable[..., str], render: Callable[[], None], **kwargs) -> st.Page:
@@ -120,26 +119,6 @@ def open_page_asked_for(pages: Sequence[st.Page]) -> None:
         target = next((p for p in pages if p.url_path == url_path), None)
         if target is not None:
             st.switch_page(target, query_params=params)
-
-
-def keep_page(pages: Sequence[st.Page], page: st.Page, cookie_confirmed: bool) -> None:
-    """In the router, once the user is logged in: remember the page this run shows; and
-    if this run is the rerun a cookie writer asked for (``cookie_confirmed``, see
-    ``ui.auth.Gate``) but names another page than the last run, go back to the last one.
-
-    Right after a login the browser writes the login cookies, and each writer, once its
-    cookie is written, asks for a rerun of the page the browser shows at that moment. A
-    click on a sidebar link just before it is then overtaken: the writer's rerun names
-    the page the click left, and the person stays there with the link highlighted (seen
-    in the 25-session bench, docs/benchmarks.md). A cookie confirmation never means "go
-    to another page", so the page the last run chose stands."""
-    here = (page.url_path, st.query_params.to_dict())
-    last = st.session_state.get(LAST_PAGE_KEY)
-    if cookie_confirmed and last is not None and last[0] != here[0]:
-        target = next((p for p in pages if p.url_path == last[0]), None)
-        if target is not None:
-            st.switch_page(target, query_params=last[1])
-    st.session_state[LAST_PAGE_KEY] = here
 
 
 def refused_page(actor: perm.Actor) -> NavPage | None:

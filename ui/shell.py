@@ -56,7 +56,7 @@ def sidebar(gate: Gate, actor: Actor) -> Actor | None:
                                 width="stretch")
     if clicked:
         box.empty()
-        gate.log_out()  # outside the sidebar: its cookie component must not keep it open
+        gate.log_out()  # outside the sidebar: it draws the cookie script in the gate's own area
         return None
     return actor
 

@@ -76,7 +76,11 @@ def test_cookie_keeps_the_login_for_a_new_tab_and_logout_ends_it(fresh_server, n
     nav_text = second.locator('[data-testid="stSidebarNav"]').inner_text()
     assert t("nav.new_customer", "en") not in nav_text  # a viewer cannot enter customers
     shot(second, "account-en-viewer")
+    assert "customer_master_browser=" in second.evaluate("document.cookie")
     logout(second)
+    # The log-out's own run has the browser delete the login cookie; the browser cookie stays.
+    second.wait_for_function("!document.cookie.includes('customer_master_auth=')", timeout=10_000)
+    assert "customer_master_browser=" in second.evaluate("document.cookie")
     third = first.context.new_page()
     third.goto(f"{fresh_server.base_url}/customers")
     wait_for_login_form(third)

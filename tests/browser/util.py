@@ -305,8 +305,8 @@ def login(page, base_url: str, username: str, password: str | None = None, path:
     form.locator('input[type="password"]').fill(password or DEMO_PASSWORDS[username])
     form.locator('[data-testid="stFormSubmitButton"] button').click()
     logout_button(page).wait_for(state="visible", timeout=timeout)
-    # The cookie component reruns the script once per cookie it wrote (the login and
-    # the browser cookie): wait until both are there, then for the app to be idle.
+    # The page's cookie script writes the login and the browser cookie when the browser
+    # draws it: wait until both are there, then for the app to be idle.
     deadline = time.monotonic() + timeout / 1000
     while not {"customer_master_auth", "customer_master_browser"} <= {c["name"] for c in page.context.cookies()}:
         if time.monotonic() > deadline:
