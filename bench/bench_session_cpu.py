@@ -117,7 +117,8 @@ def main(argv=None) -> int:
     print(f"{args.sessions} sessions of {args.user} on {args.db} (load average {load[0]:.1f}); server CPU, ms")
     print("step              median      max   elements sent (median)")
     for k, vs in per_step.items():
-        print(f"{k:<16} {statistics.median(vs) * 1000:7.0f} {max(vs) * 1000:8.0f} {statistics.median(elements[k]):8.0f}")
+        print(f"{k:<16} {statistics.median(vs) * 1000:7.0f} {max(vs) * 1000:8.0f}"
+              f" {statistics.median(elements[k]):8.0f}")
     print(f"{'whole session':<16} {statistics.median(totals) * 1000:7.0f} {max(totals) * 1000:8.0f}"
           f" {statistics.median(map(sum, zip(*elements.values()))):8.0f}   (target ≤ 600 ms)")
     print("(/proc counts CPU in 10 ms ticks: single steps are ±10 ms)")

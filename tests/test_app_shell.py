@@ -139,7 +139,8 @@ def test_a_wrong_password_message_stays_after_a_rerun(demo_db_path):
 def test_a_login_whose_run_streamlit_stops_after_the_password_check_is_finished(demo_db_path, monkeypatch):
     """A rerun request can arrive while a login is under way (on a fresh server the
     library's cookie component, drawn then, sent one); Streamlit stops a run at any
-    st.session_state access when a newer rerun request waits. Here the run stops at the first access after the password check passed."""
+    st.session_state access when a newer rerun request waits. Here the run stops at the
+    first access after the password check passed."""
     from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
     from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
     from streamlit.runtime.state.safe_session_state import SafeSessionState

@@ -111,7 +111,8 @@ def test_many_customers_saved_since_the_build_are_scoped_filtered_and_ranked_lik
         if rng.random() < 0.15:
             cs.archive_customer(db, manager, rec["id"], saved["version"])
     for i in range(10):
-        cs.create_customer(db, manager, {"name": f"鹭江新设{i}号科技有限公司", "tier": "A", "owner": rng.choice(owners)})
+        cs.create_customer(db, manager, {"name": f"鹭江新设{i}号科技有限公司", "tier": "A",
+                                         "owner": rng.choice(owners)})
     assert len(idx.current().rows) == 100  # all of them beside the array
     filters_choices = [{}, {"tier": ("A", "B")}, {"status": ("active",)}]
     for term in ["鹭江", "科技", "号", *terms_from(db, rng, 25)]:

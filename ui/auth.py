@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable, Mapping, Sequence
 
 import extra_streamlit_components as stx
@@ -74,9 +74,10 @@ DROP_COOKIE_KEY = "cm_drop_cookie"  # the login cookie is to be deleted (logged 
 # while the callback (bcrypt, ~0.3 s) is still going. On a freshly started server the
 # library's cookie component (no longer drawn) mounted a second time (its element id
 # changed once the page was known) and its value arrived ~1 s after the login form
-# appeared: a login submitted then was lost (the form stayed filled, nothing happened). So the button's callback records the
-# check here before anything else, and the run finishes the login once the check is
-# done (``Gate._finish_login_check``), waiting for it if it is still going.
+# appeared: a login submitted then was lost (the form stayed filled, nothing happened).
+# So the button's callback records the check here before anything else, and the run
+# finishes the login once the check is done (``Gate._finish_login_check``), waiting for
+# it if it is still going.
 @dataclass
 class _LoginCheck:
     started: float = field(default_factory=time.monotonic)

@@ -17,7 +17,8 @@ code and name so the page can link to the customer.
 Answers are cached per ``Database`` like analytics': keyed by the list, its scope and
 page, the day (``my_due``) or the minute (the lists measured back from now), and the data
 version (``lib.core.audit.data_version``) read in the same read transaction. A rerun of
-the home page with nothing written since (a widget on the page, a language switch) reads its lists from memory; the first read after any write computes afresh.
+the home page with nothing written since (a widget on the page, a language switch)
+reads its lists from memory; the first read after any write computes afresh.
 """
 from __future__ import annotations
 
