@@ -5,6 +5,7 @@ theirs), open customer needs, customers not reviewed for the review period and c
 changed lately, from ``lib.customers.home``: counts are the database's, each list is one
 server-side page, every row links to its customer. A due follow-up is marked done from
 the list (``lib.customers.followups.mark_done``, with the version the list was read at).
+While it is read, the browser fetches the analytics page's chart script (``ui.prefetch``).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from lib.core.clock import local_today
 from lib.core.errors import ConflictError, CustomerMasterError
 from lib.customers import followups as fu
 from lib.customers import home
-from ui import nav
+from ui import nav, prefetch
 from ui import widgets as W
 from ui.auth import as_live_user
 from ui.context import PageContext, note_refusal, page_context
@@ -64,6 +65,7 @@ def render() -> None:
         _not_reviewed(ctx, stale, stale_at)
     with tabs[3]:
         _recent(ctx, recent, recent_at)
+    prefetch.charts_ahead(actor)
 
 
 def _top_row(ctx: PageContext) -> bool:

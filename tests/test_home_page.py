@@ -4,9 +4,12 @@ languages. The data behind them is tested in tests/test_home.py and test_campaig
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import streamlit as st
 
 from lib.accounts import users
 from lib.core.clock import local_today
@@ -14,6 +17,7 @@ from lib.core.i18n import t
 from lib.customers import followups as fu
 from lib.customers import home
 from tests.apptest_util import current_page, make_app, open_page, texts
+from ui import prefetch
 
 
 
@@ -297,3 +301,37 @@ def test_a_click_after_a_role_change_is_refused_and_recorded(db, db_path, actors
     (facts,) = [json.loads(r[0]) for r in db.cursor().execute(
         "SELECT changes FROM audit_log WHERE action = 'access.denied' AND actor = 'sales'").fetchall()]
     assert facts["role"] == "viewer" and facts["where"] == "action"
+
+
+# -- the charts' script fetched ahead ------------------------------------------------------
+def prefetches(at) -> list[str]:
+    """The scripts the page has the browser import ahead (``ui.prefetch``)."""
+    found = []
+    for element in at.main:
+        body = getattr(getattr(element, "proto", None), "body", "") or ""
+        if body.startswith("<script>") and "import(new URL(s,document.baseURI)" in body:
+            found += json.loads(re.search(r"var p=(\[.*?\]);", body).group(1))
+    return found
+
+
+def test_the_home_page_has_the_browser_fetch_the_installed_plotly_script_ahead(db, db_path):
+    at = make_app(db_path, "manager").run()
+    assert current_page(at) == "home" and not at.exception
+    [path] = prefetches(at)
+    assert (Path(st.__file__).parent / "static" / path).is_file()  # the file Streamlit serves there
+    assert path.startswith("static/js/PlotlyChart.")
+
+
+def test_without_the_script_in_the_installed_streamlit_nothing_is_fetched_ahead(db, db_path, monkeypatch):
+    monkeypatch.setattr(prefetch, "_STATIC_JS", Path("/nonexistent"))
+    prefetch.plotly_script.cache_clear()
+    try:
+        at = make_app(db_path, "manager").run()
+        assert current_page(at) == "home" and not at.exception and prefetches(at) == []
+    finally:
+        prefetch.plotly_script.cache_clear()
+
+
+def test_the_import_script_cannot_be_ended_by_a_path():
+    script = prefetch.import_when_idle(["static/js/x</script><script>alert(1)"])
+    assert script.count("</script>") == 1 and "\\u003c/script>" in script

@@ -28,3 +28,17 @@ def test_login_lands_on_today_and_every_other_page_url_opens_without_a_dialog(st
         assert re.search(rf"/{path}/?$", other.url), other.url
         assert other.get_by_role("dialog").count() == 0, body_text(other)
         other.close()
+
+
+def test_the_home_page_has_the_browser_fetch_the_charts_script_before_analytics_is_opened(streamlit_server, page):
+    # The analytics page's first view in a browser waited for Plotly's script (~4.6 MB):
+    # the home page has the browser import it once it is idle (ui/prefetch.py).
+    login(page, streamlit_server.base_url, "manager")
+    page.wait_for_function("performance.getEntriesByType('resource')"
+                           ".some(e => e.name.includes('/static/js/PlotlyChart.'))", timeout=20_000)
+    before = page.evaluate("performance.getEntriesByType('resource').length")
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=t("nav.analytics", "zh")).click()
+    page.get_by_role("heading", name=t("nav.analytics", "zh")).wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    fetched = page.evaluate("(n) => performance.getEntriesByType('resource').slice(n).map(e => e.name)", before)
+    assert not [f for f in fetched if "/static/js/PlotlyChart." in f]  # not fetched a second time
