@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
-import json
 import logging
 import threading
 import time
@@ -44,6 +43,7 @@ from lib.core.config import AppConfig, load_config
 from lib.core.errors import AuthError
 from lib.accounts.permissions import Actor
 from ui import context
+from ui.format import script_data
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +182,8 @@ def cookie_script(writes: Mapping[str, tuple[str, int]], deletes: Sequence[str])
     """A script that writes each cookie of ``writes`` (name -> (value, expiry in ms since
     1970)) and deletes each of ``deletes``, for the whole site, sent only with requests
     from the site itself (``SameSite=Strict``), its value URI-encoded as the library's
-    component wrote it. The data is JSON with every "<" escaped, so no value can end
-    the script."""
-    data = json.dumps({"set": [[n, v, e] for n, (v, e) in sorted(writes.items())], "delete": list(deletes)},
-                      separators=(",", ":")).replace("<", "\\u003c")
+    component wrote it. No value can end the script (``ui.format.script_data``)."""
+    data = script_data({"set": [[n, v, e] for n, (v, e) in sorted(writes.items())], "delete": list(deletes)})
     return ("<script>(function(){var d=" + data + ";"
             "d.set.forEach(function(c){document.cookie=c[0]+'='+encodeURIComponent(c[1])"
             "+';path=/;expires='+new Date(c[2]).toUTCString()+';SameSite=Strict';});"

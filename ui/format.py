@@ -8,6 +8,7 @@ English). Timestamps are stored in UTC and shown in Asia/Shanghai local time
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -112,3 +113,9 @@ def plotly_text(text: Any) -> str:
     """``text`` shown literally in a plotly label, legend or hover: plotly renders a
     subset of HTML (<b>, <i>, <br>, <a href=...>, <span style=...>) and entities there."""
     return html.escape(str(text), quote=False)
+
+
+def script_data(value: Any) -> str:
+    """``value`` as a JavaScript literal to put inside an inline ``<script>``: JSON with
+    every "<" escaped, so no string in it can end the script."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")

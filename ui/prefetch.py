@@ -16,12 +16,12 @@ nothing is drawn and the page loads it when it needs it, as before.
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import streamlit as st
 
 from lib.accounts import permissions as perm
+from ui.format import script_data
 
 _STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"
 
@@ -44,8 +44,8 @@ def import_when_idle(paths: list[str]) -> str:
     ~0.7-0.9 s, and a click in that time waits. A failed import is left to the page
     that needs the module."""
     events = ["pointerdown", "keydown", "wheel"]
-    return ("<script>(function(){var p=" + json.dumps(paths).replace("<", "\\u003c") + ";"
-            f"var ev={json.dumps(events)},t=null;"
+    return ("<script>(function(){var p=" + script_data(paths) + ";"
+            f"var ev={script_data(events)},t=null;"
             "var go=function(){ev.forEach(function(e){removeEventListener(e,wait,true);});"
             "p.forEach(function(s){import(new URL(s,document.baseURI).href).catch(function(){});});};"
             "var idle=function(){if(window.requestIdleCallback){requestIdleCallback(go,{timeout:5000});}else{go();}};"
