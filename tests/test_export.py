@@ -7,6 +7,8 @@ import contextlib
 import csv
 import io
 import json
+import threading
+import time
 import zipfile
 from decimal import Decimal
 
@@ -500,6 +502,28 @@ def test_a_streamed_xlsx_leaves_nothing_on_disk(db, actors, make_customer, tmp_p
     assert list(temp.iterdir()) == []
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     assert [r[0] for r in sheet.iter_rows(values_only=True)] == ["Customer code", rec["code"]]
+
+
+def test_a_writer_waiting_for_room_when_the_stream_is_cancelled_ends(db, actors):
+    # cancel() makes room and puts a None in for a reader; that None took the room the
+    # writer was waiting for, and the writer waited for good (its thread and its read
+    # transaction with it): seen once in CI as the test below failing.
+    stream = ex.ExportStream(db, actors["manager"], CustomerFilters(), "csv", "en", chunks=1)
+    stream._queue.put(b"a chunk the reader never took")
+    ended = []
+
+    def writer():
+        try:
+            stream._put(b"the next chunk")
+        except ex.Cancelled:
+            ended.append(True)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    time.sleep(0.2)  # the writer is waiting for room (had it not got there, it ends the same way)
+    stream.cancel()
+    thread.join(5)
+    assert not thread.is_alive() and ended == [True]
 
 
 def test_an_abandoned_stream_stops_and_records_what_was_sent(db, actors, make_customer):

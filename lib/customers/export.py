@@ -430,9 +430,19 @@ class ExportStream:
         pass
 
     def _put(self, item) -> None:
-        if self._gone.is_set():
-            raise Cancelled
-        self._queue.put(item)
+        """Hand ``item`` to the reader, waiting for room; raises ``Cancelled`` once the
+        stream is cancelled. It waits a tenth of a second at a time: ``cancel`` makes room
+        and then puts its own None in for a reader, which can take the room this writer
+        was waiting for, and nobody reads after a cancel (a writer waiting for good
+        held its thread and its read transaction for the server's lifetime)."""
+        while True:
+            if self._gone.is_set():
+                raise Cancelled
+            try:
+                self._queue.put(item, timeout=0.1)
+                break
+            except queue.Full:
+                continue
         if self._gone.is_set():
             raise Cancelled
 
