@@ -3,7 +3,7 @@
 Follow-ups due today or overdue (a manager: everyone's, counted per assignee, or only
 theirs), open customer needs, customers not reviewed for the review period and customers
 changed lately, from ``lib.customers.home``: counts are the database's, each list is one
-server-side page, every row links to its customer. A due follow-up is marked done from
+server-side page, every row links to its customer; only the open tab's list is drawn. A due follow-up is marked done from
 the list (``lib.customers.followups.mark_done``, with the version the list was read at).
 While it is read, the browser fetches the analytics page's chart script (``ui.prefetch``).
 """
@@ -26,7 +26,7 @@ from ui.context import PageContext, note_refusal, page_context
 from ui.format import local_datetime, md_escape, number
 
 PAGE_SIZE = 10
-ONLY_MINE, FLASH = "hm_only_mine", "hm_flash"
+ONLY_MINE, FLASH, TAB = "hm_only_mine", "hm_flash", "hm_tab"
 # The remembered offset of each list.
 DUE, NEEDS, NOT_REVIEWED, RECENT = "hm_due", "hm_needs", "hm_not_reviewed", "hm_recent"
 
@@ -55,16 +55,17 @@ def render() -> None:
     cols[2].metric(t("home.metric_not_reviewed", days=stale.days), number(stale.total))
     cols[3].metric(t("home.metric_recent", days=recent.days), number(recent.total))
 
-    tabs = st.tabs([t("home.tab_due", n=number(due.total)), t("home.tab_needs", n=number(needs.total)),
-                    t("home.tab_not_reviewed", n=number(stale.total)), t("home.tab_recent", n=number(recent.total))])
-    with tabs[0]:
-        _due(ctx, due, due_at, today)
-    with tabs[1]:
-        _needs(ctx, needs, needs_at)
-    with tabs[2]:
-        _not_reviewed(ctx, stale, stale_at)
-    with tabs[3]:
-        _recent(ctx, recent, recent_at)
+    # Only the open tab's list is drawn (a tab's click reruns the page): each row is
+    # several elements, and the four lists were most of what the page sent. The labels
+    # carry no count (the metrics above do), so the tabs stay the same widget, and on
+    # the same tab, when a count changes.
+    tabs = st.tabs([t("home.tab_due"), t("home.tab_needs"), t("home.tab_not_reviewed"), t("home.tab_recent")],
+                   key=TAB, on_change="rerun")
+    for tab, draw in zip(tabs, (lambda: _due(ctx, due, due_at, today), lambda: _needs(ctx, needs, needs_at),
+                                lambda: _not_reviewed(ctx, stale, stale_at), lambda: _recent(ctx, recent, recent_at))):
+        if tab.open:
+            with tab:
+                draw()
     prefetch.charts_ahead(actor)
 
 

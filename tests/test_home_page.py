@@ -55,6 +55,14 @@ def shown_text(at) -> str:
     return texts(at).replace("\\", "")
 
 
+def open_tab(at, key: str, lang: str):
+    """Click the home page's tab ``home.tab_<key>`` (only the open tab's list is drawn)."""
+    at.session_state["hm_tab"] = t(f"home.tab_{key}", lang)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def done_buttons(at) -> list[str]:
     return [b.key for b in at.button if (b.key or "").startswith("hm_done_")]
 
@@ -78,7 +86,7 @@ def test_managers_see_everyones_due_follow_ups_with_counts_per_assignee(db, db_p
     assert counts_table(at) == {"sales": (1, 1), "sales2": (1, 1), "manager": (1, 0)}
     assert len(done_buttons(at)) == 3  # a manager may mark anyone's done
     assert at.metric[0].value == "3" and at.metric[1].value == "2"
-    assert t("home.tab_due", lang, n=3) in [tab.label for tab in at.tabs]
+    assert [tab.label for tab in at.tabs] == [t(f"home.tab_{k}", lang) for k in ("due", "needs", "not_reviewed", "recent")]
     assert t("home.overdue_by", lang, days=3) in shown and t("home.due_today", lang) in shown
 
 
@@ -96,13 +104,16 @@ def test_a_manager_can_switch_to_only_their_own(db, db_path, world):
 def test_sales_see_only_their_own_customers(db, db_path, world, lang):
     at = run_home(db_path, "sales", lang)
     shown = texts(at)
-    assert "call A back" in shown and "A wants a discount" in shown
-    for other in ("visit B", "send C the offer", "B wants samples", world["b"]["name"], world["c"]["name"]):
-        assert other not in shown
+    assert "call A back" in shown
     assert t("home.due_mine", lang) in shown
     assert len(at.dataframe) == 0  # no counts per person: they are all theirs
     assert len(done_buttons(at)) == 1
     assert not any(tg.key == "hm_only_mine" for tg in at.toggle)
+    for key in ("needs", "not_reviewed", "recent"):
+        shown += texts(open_tab(at, key, lang))
+    assert "A wants a discount" in shown
+    for other in ("visit B", "send C the offer", "B wants samples", world["b"]["name"], world["c"]["name"]):
+        assert other not in shown
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -110,11 +121,28 @@ def test_a_viewer_sees_the_lists_but_no_done_button(db, db_path, actors, world, 
     # Assigned to the viewer (an assignee may mark done — but a viewer changes no customer).
     due(db, actors["manager"], world["c"], "viewer to check C", 1, followup_assignee="viewer")
     at = run_home(db_path, "viewer", lang)
-    shown = texts(at)
-    assert "viewer to check C" in shown
-    assert "A wants a discount" in shown and "B wants samples" in shown  # open needs: reading is fine
+    assert "viewer to check C" in texts(at)
     assert done_buttons(at) == []
+    shown = texts(open_tab(at, "needs", lang))
+    assert "A wants a discount" in shown and "B wants samples" in shown  # open needs: reading is fine
     assert not any(tg.key == "hm_only_mine" for tg in at.toggle)
+
+
+def test_only_the_open_tab_is_drawn_and_it_stays_open_when_its_counts_change(db, db_path, actors, world):
+    at = run_home(db_path, "sales", "en")
+    assert "call A back" in texts(at) and "A wants a discount" not in texts(at)
+    open_tab(at, "needs", "en")
+    shown = texts(at)
+    assert "A wants a discount" in shown and "call A back" not in shown and done_buttons(at) == []
+    # Someone adds a follow-up due and a need: the counts change, the user stays where they were.
+    due(db, actors["sales"], world["a"], "call A again", 2)
+    fu.add_followup(db, actors["sales"], world["a"]["id"], {"followup_kind": "need", "followup_summary": "A wants it sooner"})
+    at.run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "A wants it sooner" in shown and "call A again" not in shown
+    assert at.metric[0].value == "2" and at.metric[1].value == "2"
+    assert at.session_state["hm_tab"] == t("home.tab_needs", "en")
 
 
 def test_mark_done_from_the_list(db, db_path, actors, world):
@@ -181,8 +209,12 @@ def test_not_reviewed_follows_the_setting_and_every_row_links_to_its_customer(db
     at = run_home(db_path, "sales2", "en")
     assert home.not_reviewed(db, actors["sales2"]).total == 1
     assert t("home.metric_not_reviewed", "en", days=7) in [m.label for m in at.metric]
-    assert "Last reviewed: " in shown_text(at)
     labels = [el.proto.label for el in at.get("page_link")]
+    for key in ("needs", "not_reviewed", "recent"):
+        open_tab(at, key, "en")
+        labels += [el.proto.label for el in at.get("page_link")]
+        if key == "not_reviewed":
+            assert "Last reviewed: " in shown_text(at)
     code = world["b"]["code"].replace("-", "\\-")
     # the due follow-up, the need, not reviewed and recently changed: each row links to it
     assert sum(label.startswith(code) for label in labels) == 4, labels

@@ -200,6 +200,10 @@ def test_a_followup_due_today_for_the_manager_shows_on_the_home_page(fresh_serve
     row = card(due, summary, t("home.mark_done", "zh"))
     expect(row).to_contain_text(t("home.due_today", "zh"))
     expect(row.get_by_role("link", name=f"{customer['code']} {customer['name']}")).to_have_count(1)
+    # Only the open tab's list is drawn: another tab's list arrives with the rerun its click asks for.
+    recent = open_tab(page, t("home.tab_recent", "zh"))
+    expect(recent.get_by_role("link", name=f"{customer['code']} {customer['name']}")).to_have_count(1)
+    expect(page.locator("button").filter(has_text=t("home.mark_done", "zh"))).to_have_count(0)  # hidden ones too
 
 
 def test_restore_an_earlier_version_from_history(fresh_server, page, plain_customers, tmp_path):
