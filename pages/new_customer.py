@@ -80,9 +80,9 @@ def render() -> None:
                 per_row = 2 if len(fields) > 1 else 1
                 for row in range(0, len(fields), per_row):
                     # Fields in rows (a message under one field does not shift the
-                    # other column); one container per field keeps its messages with it.
+                    # other column); a column holds one field and its messages.
                     for col, f in zip(st.columns(per_row), fields[row:row + per_row]):
-                        with col, st.container():
+                        with col:
                             _field(ctx, f, defaults.get(f.name), errors.get(f.name, []),
                                    warnings.get(f.name, []))
         unknown = [p for name, ps in errors.items() if F.by_name(name) is None for p in ps]

@@ -255,7 +255,7 @@ def details(ctx, rec: Mapping) -> None:
         fields = detail_fields()
         for row in range(0, len(fields), 2):
             for col, f in zip(st.columns(2), fields[row:row + 2]):
-                with col, st.container():
+                with col:
                     allowed = writable and W.may_write_field(ctx.actor, f, rec)
                     if not allowed:
                         st.session_state[_k(cid, "f_" + f.name)] = input_value(f, rec.get(f.name))
@@ -457,7 +457,7 @@ def _contact_form(ctx, rec: Mapping, c: Mapping | None) -> None:
         fields = F.CONTACT_FIELDS
         for row in range(0, len(fields), 2):
             for col, f in zip(st.columns(2), fields[row:row + 2]):
-                with col, st.container():
+                with col:
                     W.form_input(f, lang=lang, db=ctx.db, key=_contact_key(cid, contact_id, "f_" + f.name), t=t)
                     W.show_problems(errors.get(f.name, []), lang)
                     for w in warnings.get(f.name, []):

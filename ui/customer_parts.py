@@ -90,7 +90,7 @@ def _inputs(ctx, cid: int, tab: str, part_id: int | None, fields: Sequence[F.Fie
         st.session_state.setdefault(_pk(cid, tab, part_id, "f_" + f.name), input_value(f, f.default))
     for row in range(0, len(fields), 2):
         for col, f in zip(st.columns(2), fields[row:row + 2]):
-            with col, st.container():
+            with col:
                 W.form_input(f, lang=lang, db=ctx.db, key=_pk(cid, tab, part_id, "f_" + f.name), t=t)
                 W.show_problems(errors.get(f.name, []), lang)
                 for w in warnings.get(f.name, []):
