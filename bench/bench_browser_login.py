@@ -7,7 +7,13 @@ the last script run's end reached the browser; before the cookies were written b
 script, each cookie's writer asked for a run of its own). Also per login: the server
 process's CPU (from /proc, in 10 ms ticks) and the script runs the browser asked for.
 
+With ``--returning``, a person who comes back: every login (the warm-up's included) in
+one browser context, in a new tab, and logged out through the sidebar's button
+afterwards, so the browser keeps the app's scripts in its cache (Streamlit serves them
+as immutable) and the browser cookie, but no login cookie.
+
     .venv/bin/python bench/bench_browser_login.py --db /tmp/dbs/m1.duckdb --logins 10 --settle 150
+    .venv/bin/python bench/bench_browser_login.py --db /tmp/dbs/k100.duckdb --logins 10 --returning
 
 Works on a copy of ``--db`` (never written). The first login after the start is a
 warm-up and not counted; at 1M, ``--settle`` waits for the search index build the first
@@ -34,15 +40,21 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from bench_load import proc_cpu_s  # noqa: E402
 from lib.core import i18n  # noqa: E402
-from tests.browser.util import (CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORDS, login_form, logout_button,  # noqa: E402
-                                start_server, wait_idle, watch_of, watch_runs)
+from tests.browser.util import (CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORDS, login_form, logout,  # noqa: E402
+                                logout_button, start_server, wait_idle, watch_of, watch_runs)
 
 WAIT_MS = 60_000
 COOKIES = {"customer_master_auth", "customer_master_browser"}
 
 
-def one_login(browser, base_url: str, user: str, pid: int) -> dict[str, float]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+def new_context(browser):
+    return browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+
+
+def one_login(browser, base_url: str, user: str, pid: int, returning=None) -> dict[str, float]:
+    """One login in a new browser context, or in a new tab of ``returning`` (a context
+    kept between logins), logging out afterwards."""
+    context = returning or new_context(browser)
     page = watch_runs(context.new_page())
     finished: list[float] = []  # when each script run's end reached the browser
 
@@ -75,10 +87,18 @@ def one_login(browser, base_url: str, user: str, pid: int) -> dict[str, float]:
         page.wait_for_timeout(1000)  # a run the browser asked for may still be on its way when the page looks idle
         wait_idle(page, WAIT_MS)
         cpu = proc_cpu_s(pid) - cpu0
-        return {"form": t_form - t0, "home shown": t_home - t0, "settled": finished[-1] - t0,
-                "server CPU": cpu, "runs asked": watch_of(page).requests}
+        out = {"form": t_form - t0, "home shown": t_home - t0, "settled": finished[-1] - t0,
+               "server CPU": cpu, "runs asked": watch_of(page).requests}
+        if returning is not None:
+            logout(page, WAIT_MS)
+            if "customer_master_auth" in {c["name"] for c in context.cookies()}:
+                raise RuntimeError("the login cookie is still there after logging out")
+        return out
     finally:
-        context.close()
+        if returning is None:
+            context.close()
+        else:
+            page.close()
 
 
 def main(argv=None) -> int:
@@ -87,6 +107,8 @@ def main(argv=None) -> int:
     ap.add_argument("--logins", type=int, default=10)
     ap.add_argument("--user", default="manager", choices=sorted(DEMO_PASSWORDS))
     ap.add_argument("--settle", type=float, default=2.0, help="seconds to wait after the warm-up login")
+    ap.add_argument("--returning", action="store_true",
+                    help="one browser context for every login, logged out after each (its cache kept)")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="browserlogin-"))
     copy = work / "db.duckdb"
@@ -96,15 +118,17 @@ def main(argv=None) -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            one_login(browser, server.base_url, args.user, server.process.pid)  # warm-up
+            kept = new_context(browser) if args.returning else None
+            one_login(browser, server.base_url, args.user, server.process.pid, kept)  # warm-up
             time.sleep(args.settle)
             for _ in range(args.logins):
-                results.append(one_login(browser, server.base_url, args.user, server.process.pid))
+                results.append(one_login(browser, server.base_url, args.user, server.process.pid, kept))
             browser.close()
     finally:
         server.stop(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{args.logins} logins of {args.user} with Chromium on {args.db} (code of {ROOT});"
+    print(f"{args.logins} {'returning ' if args.returning else 'first-visit '}logins of {args.user} with Chromium"
+          f" on {args.db} (code of {ROOT});"
           f" load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"{'':14s} {'median':>8s} {'max':>8s}")
     for name in results[0]:
