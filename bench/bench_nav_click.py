@@ -6,7 +6,13 @@ page. Prints each lost click with the websocket messages after it (the reruns th
 browser asked for, what the server answered) and the count. Run it on a loaded machine
 too: the lost clicks were a race.
 
+With --home-tab, each round instead opens the home page from the sidebar, clicks one of
+its other tabs (tabs as a widget: the click reruns the page to draw that tab's list),
+pauses 0-1.5 s (0-0.3 s in half the rounds: the tab's run may still be going) and then
+clicks "Customers"; it also counts the runs the browser asked for per tab click.
+
     .venv/bin/python bench/bench_nav_click.py --db /tmp/dbs/k2.duckdb --clicks 50
+    .venv/bin/python bench/bench_nav_click.py --db /tmp/dbs/k2.duckdb --clicks 50 --home-tab
 
 Works on a copy of ``--db`` (never written) with its own server.
 """
@@ -42,6 +48,8 @@ def main(argv=None) -> int:
     ap.add_argument("--clicks", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--edit", action="store_true", help="save an edit of the notes before each click")
+    ap.add_argument("--home-tab", action="store_true",
+                    help="click one of the home page's other tabs before each click (instead of opening a customer)")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     password = {u: p for u, _, _, p in DEMO_USERS}["sales"]
@@ -74,6 +82,7 @@ def main(argv=None) -> int:
             log.append((time.time(), f"server finished ({msg.script_finished})"))
 
     lost = 0
+    asked_per_tab: list[int] = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -89,7 +98,41 @@ def main(argv=None) -> int:
             logout_button(page).wait_for(timeout=WAIT_MS)
             wait_idle(page, WAIT_MS)
             lang = "zh" if page.get_by_role("link", name=i18n.t("nav.customers", "zh")).count() else "en"
+
+            def click_customers(i: int) -> bool:
+                """Click "Customers" in the sidebar; whether its page came (else print what happened)."""
+                log.clear()
+                t0 = time.time()
+                page.locator('[data-testid="stSidebar"]').get_by_role("link", name=i18n.t("nav.customers", lang)).click()
+                try:
+                    page.get_by_role("heading", name=i18n.t("nav.customers", lang)).wait_for(timeout=15_000)
+                    wait_idle(page, 15_000)
+                    return True
+                except Exception:
+                    shot = work / f"lost-{i}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                    print(f"click {i}: lost ({shot})")
+                    for ts, what in log:
+                        print(f"  {ts - t0:7.3f} s  {what}")
+                    return False
+
             for i in range(args.clicks):
+                if args.home_tab:
+                    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=i18n.t("nav.home", lang)).click()
+                    page.get_by_role("heading", name=i18n.t("nav.home", lang)).wait_for(timeout=WAIT_MS)
+                    wait_idle(page, WAIT_MS)
+                    page.wait_for_timeout(rng.uniform(300, 1500))
+                    tab = rng.choice(["needs", "not_reviewed", "recent"])
+                    log.clear()
+                    page.get_by_role("tab", name=i18n.t(f"home.tab_{tab}", lang)).click()
+                    if rng.random() < 0.5:
+                        page.wait_for_timeout(rng.uniform(0, 300))
+                    else:
+                        wait_idle(page, WAIT_MS)
+                        page.wait_for_timeout(rng.uniform(0, 1500))
+                        asked_per_tab.append(sum("browser asks" in what for _, what in log))
+                    lost += not click_customers(i)
+                    continue
                 code = rng.choice(codes)
                 page.goto(f"{server.base_url}/customer?code={code}")
                 page.get_by_text(code).first.wait_for(timeout=WAIT_MS)
@@ -103,23 +146,13 @@ def main(argv=None) -> int:
                     page.get_by_text(i18n.t("cf.saved_toast", lang, code=code)).first.wait_for(timeout=WAIT_MS)
                     wait_idle(page, WAIT_MS)
                 page.wait_for_timeout(rng.uniform(300, 1500))
-                log.clear()
-                t0 = time.time()
-                page.locator('[data-testid="stSidebar"]').get_by_role("link", name=i18n.t("nav.customers", lang)).click()
-                try:
-                    page.get_by_role("heading", name=i18n.t("nav.customers", lang)).wait_for(timeout=15_000)
-                    wait_idle(page, 15_000)
-                except Exception:
-                    lost += 1
-                    shot = work / f"lost-{i}.png"
-                    page.screenshot(path=str(shot), full_page=True)
-                    print(f"click {i}: lost ({shot})")
-                    for ts, what in log:
-                        print(f"  {ts - t0:7.3f} s  {what}")
+                lost += not click_customers(i)
             browser.close()
     finally:
         server.stop()
     print(f"lost clicks: {lost} of {args.clicks}")
+    if asked_per_tab:
+        print(f"runs the browser asked for per tab click (settled ones): {sorted(asked_per_tab)}")
     return 0
 
 
