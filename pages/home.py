@@ -3,8 +3,9 @@
 Follow-ups due today or overdue (a manager: everyone's, counted per assignee, or only
 theirs), open customer needs, customers not reviewed for the review period and customers
 changed lately, from ``lib.customers.home``: counts are the database's, each list is one
-server-side page, every row links to its customer; only the open tab's list is drawn. A due follow-up is marked done from
-the list (``lib.customers.followups.mark_done``, with the version the list was read at).
+server-side page, every row links to its customer, and only the open tab's list is
+drawn. A due follow-up is marked done from the list
+(``lib.customers.followups.mark_done``, with the version the list was read at).
 While it is read, the browser fetches the analytics page's chart script (``ui.prefetch``).
 """
 from __future__ import annotations
@@ -61,8 +62,9 @@ def render() -> None:
     # the same tab, when a count changes.
     tabs = st.tabs([t("home.tab_due"), t("home.tab_needs"), t("home.tab_not_reviewed"), t("home.tab_recent")],
                    key=TAB, on_change="rerun")
-    for tab, draw in zip(tabs, (lambda: _due(ctx, due, due_at, today), lambda: _needs(ctx, needs, needs_at),
-                                lambda: _not_reviewed(ctx, stale, stale_at), lambda: _recent(ctx, recent, recent_at))):
+    draw_list = (lambda: _due(ctx, due, due_at, today), lambda: _needs(ctx, needs, needs_at),
+                 lambda: _not_reviewed(ctx, stale, stale_at), lambda: _recent(ctx, recent, recent_at))
+    for tab, draw in zip(tabs, draw_list):
         if tab.open:
             with tab:
                 draw()
