@@ -209,9 +209,8 @@ def _link_card(ctx, rec: Mapping, r: Mapping, editing: bool) -> None:
         else:
             st.markdown(other)
             st.caption(":material/lock: " + t("cf.rel.not_yours"))
-        if r.get("relationship_note") and not editing:
-            st.caption(md_escape(r["relationship_note"]))
-        st.caption(_by(ctx, r["created_by"], r["created_at"]))
+        note = [md_escape(r["relationship_note"])] if r.get("relationship_note") and not editing else []
+        st.caption("  \n".join([*note, _by(ctx, r["created_by"], r["created_at"])]))  # one element, two lines
     if editing:
         with st.form(_pk(cid, RL, r["id"], "form"), enter_to_submit=False, border=False):
             _inputs(ctx, cid, RL, r["id"], NOTE_FIELDS)
