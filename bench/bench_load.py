@@ -147,9 +147,10 @@ def draw_work(db_path: Path, seed: int, per_kind: int = 12) -> dict:
 
 
 # -- the server ---------------------------------------------------------------------------
-def proc_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) the process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
+def proc_cpu_s(pid: int, tid: int | None = None) -> float:
+    """CPU seconds (user + system) the process has used so far; with ``tid``, that one
+    thread of it (the process's id is its main thread: the server's event loop)."""
+    with open(f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
