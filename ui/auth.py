@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import logging
 import threading
 import time
@@ -141,9 +140,13 @@ class _ServerSideCookies(dict):
         self.pop(name, None)
 
 
-# The component the manager draws (its package exports the class under the module's
-# name, so the module is reached through importlib).
-_COOKIE_COMPONENT = importlib.import_module("extra_streamlit_components.CookieManager")._component_func
+class _NoCookieComponent:
+    """Where the library keeps the component its manager draws. Nothing here draws it
+    (the cookie script writes and deletes the cookies); a library path that would (its
+    own login form, its logout button) is not used, and fails loudly if it ever is."""
+
+    def __getattr__(self, name: str):
+        raise RuntimeError(f"the library's cookie component ({name}) is not drawn: see ui.auth.cookie_script")
 
 
 class _CookieManagerWithoutReader(stx.CookieManager):
@@ -156,7 +159,7 @@ class _CookieManagerWithoutReader(stx.CookieManager):
     Nothing draws the component: the cookie script writes and deletes the cookies."""
 
     def __init__(self, key: str = "init"):  # noqa: ARG002 (the library's signature)
-        self.cookie_manager = _COOKIE_COMPONENT
+        self.cookie_manager = _NoCookieComponent()
         self.cookies = _ServerSideCookies(request_cookies())
 
 

@@ -6,8 +6,9 @@ of the page in a browser: at 100k customers on an idle machine a first view took
 to draw its charts, a later one 0.6-0.8 s. The home page, where people start, has the
 browser import that script once the person has not clicked or typed for 2 s and the
 browser is idle, for a user who may open analytics; that first view then took 1.3 s
-(docs/benchmarks.md, "Plotly's script fetched ahead"). The module the browser imports is the very file Streamlit's own
-loader imports later (the same address), so it is fetched and run once.
+(docs/benchmarks.md, "Plotly's script fetched ahead"). The module the browser imports
+is the very file Streamlit's own loader imports later (the same address), so it is
+fetched and run once.
 
 The script's file name carries a hash that changes with Streamlit's version; it is read
 from the installed package. If it is not found (a Streamlit that names it otherwise),
