@@ -103,7 +103,8 @@ def main(argv=None) -> int:
                 """Click "Customers" in the sidebar; whether its page came (else print what happened)."""
                 log.clear()
                 t0 = time.time()
-                page.locator('[data-testid="stSidebar"]').get_by_role("link", name=i18n.t("nav.customers", lang)).click()
+                sidebar = page.locator('[data-testid="stSidebar"]')
+                sidebar.get_by_role("link", name=i18n.t("nav.customers", lang)).click()
                 try:
                     page.get_by_role("heading", name=i18n.t("nav.customers", lang)).wait_for(timeout=15_000)
                     wait_idle(page, 15_000)

@@ -86,7 +86,8 @@ def test_managers_see_everyones_due_follow_ups_with_counts_per_assignee(db, db_p
     assert counts_table(at) == {"sales": (1, 1), "sales2": (1, 1), "manager": (1, 0)}
     assert len(done_buttons(at)) == 3  # a manager may mark anyone's done
     assert at.metric[0].value == "3" and at.metric[1].value == "2"
-    assert [tab.label for tab in at.tabs] == [t(f"home.tab_{k}", lang) for k in ("due", "needs", "not_reviewed", "recent")]
+    assert [tab.label for tab in at.tabs] == [t(f"home.tab_{k}", lang)
+                                              for k in ("due", "needs", "not_reviewed", "recent")]
     assert t("home.overdue_by", lang, days=3) in shown and t("home.due_today", lang) in shown
 
 
@@ -136,7 +137,8 @@ def test_only_the_open_tab_is_drawn_and_it_stays_open_when_its_counts_change(db,
     assert "A wants a discount" in shown and "call A back" not in shown and done_buttons(at) == []
     # Someone adds a follow-up due and a need: the counts change, the user stays where they were.
     due(db, actors["sales"], world["a"], "call A again", 2)
-    fu.add_followup(db, actors["sales"], world["a"]["id"], {"followup_kind": "need", "followup_summary": "A wants it sooner"})
+    fu.add_followup(db, actors["sales"], world["a"]["id"],
+                    {"followup_kind": "need", "followup_summary": "A wants it sooner"})
     at.run()
     assert not at.exception, at.exception
     shown = texts(at)
