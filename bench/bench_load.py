@@ -18,7 +18,16 @@ Times
 - browsers: browser-visible time per action = from the click / Enter until the app is
   idle and the expected text is on screen; "open the app" (a first visit, nothing
   cached: the address opened until the login form is shown and idle) is timed apart
-  from "log in" (the form sent until the home page is shown and idle).
+  from "log in" (the form sent until the home page is shown and idle). Each Chromium
+  is launched, with a blank page, before the run begins (a person's browser is already
+  running, on their own machine; launching one here took the cores the server shares).
+
+Every action's end is kept with the server's and the whole machine's CPU, sampled each
+second; the report lists the slowest light actions with how busy the server and the
+machine were meanwhile and which Chromium actions ran then. On this 2-core machine the
+clients share the server's cores: a slow action with the server at half a core and the
+machine at two is waiting for a client's work (a Chromium drawing a page), not the
+server's.
 
 Errors: any exception element, error alert, disconnect, timeout, page-not-found, or an
 expected text that never came. A stale save (someone else saved the same customer
@@ -95,6 +104,9 @@ def percentile(values, p):
 class Record:
     """Everything the sessions saw, for the table and the checks afterwards."""
     timings: dict = field(default_factory=dict)  # (client kind, action) -> [ms]
+    # every action as it ended: (monotonic seconds, client kind, action, ms), to see
+    # whether the slow ones come together (a stall) or spread (queueing for the cores)
+    events: list = field(default_factory=list)
     errors: list = field(default_factory=list)  # (session, action, what)
     conflicts: list = field(default_factory=list)  # (session, code)
     # acknowledged writes; a customer id is None where only the code was on screen
@@ -106,6 +118,7 @@ class Record:
     def time(self, kind: str, action: str, ms: float) -> None:
         with self.lock:
             self.timings.setdefault((kind, action), []).append(ms)
+            self.events.append((time.monotonic(), kind, action, ms))
 
     def error(self, session: str, action: str, what: str) -> None:
         with self.lock:
@@ -208,11 +221,21 @@ def proc_status_kb(pid: int, name: str) -> int | None:
     return None
 
 
+def machine_busy_s() -> float:
+    """CPU seconds every process on the machine has used (all cores; /proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int, every: float = 1.0):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.samples: list[tuple[float, int]] = []  # (seconds since start, kB)
+        # (seconds since start, CPU seconds of the server's tree, of the whole machine)
+        self.cpu: list[tuple[float, float, float]] = []
         self.stopped = threading.Event()
         self.t0 = time.monotonic()
 
@@ -221,6 +244,10 @@ class RssSampler(threading.Thread):
             kb = tree_rss_kb(self.pid)  # the server and its children (the index's sort)
             if kb is not None:
                 self.samples.append((time.monotonic() - self.t0, kb))
+            try:
+                self.cpu.append((time.monotonic() - self.t0, tree_cpu_s(self.pid), machine_busy_s()))
+            except OSError:
+                pass
             self.stopped.wait(self.every)
 
 
@@ -483,6 +510,31 @@ def table(rec: Record) -> list[dict]:
     return rows
 
 
+def slowest(rec: Record, sampler: RssSampler, start: float, n: int = 15) -> list[dict]:
+    """The ``n`` slowest light-client actions: when each began (seconds into the run),
+    what it was, how long, and how busy the server was meanwhile (its cores busy, from
+    the per-second CPU samples) and the whole machine (the clients, Chromium included,
+    share its cores), in order of time. Slow actions that began together with the
+    server idle point at a stall or at another process taking the cores; spread ones
+    with the server busy, at queueing for the cores."""
+    light = sorted((e for e in rec.events if e[1] == "light"), key=lambda e: -e[3])[:n]
+    browser = [(end - ms / 1000, end, action) for end, kind, action, ms in rec.events if kind == "browser"]
+    out = []
+    for end, _, action, ms in light:
+        began = end - ms / 1000
+        a, b = began - sampler.t0, end - sampler.t0
+        inside = [c for c in sampler.cpu if a - 1 <= c[0] <= b + 1]
+        span = inside[-1][0] - inside[0][0] if len(inside) > 1 else 0
+
+        def busy(i: int) -> float | None:
+            return round((inside[-1][i] - inside[0][i]) / span, 2) if span > 0 else None
+
+        out.append({"began_s": round(began - start, 1), "action": action, "ms": round(ms),
+                    "cores_busy": busy(1), "machine_busy": busy(2),
+                    "browsers_meanwhile": sorted({a for b0, b1, a in browser if b0 < end and b1 > began})})
+    return sorted(out, key=lambda r: r["began_s"])
+
+
 def print_report(summary: dict) -> None:
     print(f"\n{summary['sessions']} sessions ({summary['light']} light, {summary['browsers']} Chromium) for "
           f"{summary['duration_s']} s, think {summary['think_s'][0]}-{summary['think_s'][1]} s, on {summary['db']} ({summary['customers_before']:,} customers); "
@@ -502,6 +554,12 @@ def print_report(summary: dict) -> None:
     print(f"\nserver RSS: max {rss['max_mb']:.0f} MB with its child processes (sampled each second), at end "
           f"{rss['end_mb']:.0f} MB, the server's own VmHWM {rss['hwm_mb']:.0f} MB "
           f"(target < {TARGET_RSS_MB:.0f} MB: {'ok' if peak < TARGET_RSS_MB else 'MISSED'})")
+    print("\nslowest light actions (began s into the run, action, ms; cores busy meanwhile: server, machine;"
+          " Chromium's actions meanwhile):")
+    for r in summary["slowest"]:
+        busy = ["?" if r[k] is None else f"{r[k]:.2f}" for k in ("cores_busy", "machine_busy")]
+        print(f"  {r['began_s']:6.1f}  {r['action']:20} {r['ms']:6d}  {busy[0]:>5} {busy[1]:>5}  "
+              + ", ".join(r["browsers_meanwhile"]))
     v = summary["verify"]
     print(f"acknowledged: {v['saves_acknowledged']} saves, {v['followups_acknowledged']} follow-ups, "
           f"{v['created_acknowledged']} new customers; conflicts (stale saves shown to the user): "
@@ -560,6 +618,23 @@ def main() -> int:
         sampler = RssSampler(proc.pid)
         sampler.start()
         print(f"server up in {time.monotonic() - t0:.1f} s (pid {proc.pid}, {base_url}); warming up ...", flush=True)
+        threads, start = [], None
+        if browsers:
+            # Each browser is launched now and waits for the run to begin (Start).
+            from bench_load_browser import Start, run_browser_session
+            start, launched = Start(), threading.Barrier(browsers + 1)
+            for i in range(browsers):
+                user = DEMO_USERS[(light + i) % len(DEMO_USERS)]
+                th = threading.Thread(target=run_browser_session, daemon=True,
+                                      args=(light + i, base_url, user, works[user[0]], rec, args.seed, tag,
+                                            start, args.ramp * (light + i) / max(1, args.sessions), THINK_S,
+                                            launched))
+                th.start()
+                threads.append(th)
+            try:
+                launched.wait(timeout=120)
+            except threading.BrokenBarrierError:
+                print("a browser did not start (see the errors at the end)", flush=True)
         warm = asyncio.run(warm_up(base_url, works))
         print(f"warm-up (one login and one search): {warm}", flush=True)
         if args.settle > 0:
@@ -571,16 +646,8 @@ def main() -> int:
         cpu_before, wall_before = tree_cpu_s(proc.pid), time.monotonic()
         own_before = proc_cpu_s(os.getpid())
         deadline = time.monotonic() + args.duration
-        threads = []
-        if browsers:
-            from bench_load_browser import run_browser_session
-            for i in range(browsers):
-                user = DEMO_USERS[(light + i) % len(DEMO_USERS)]
-                th = threading.Thread(target=run_browser_session, daemon=True,
-                                      args=(light + i, base_url, user, works[user[0]], rec, args.seed, tag,
-                                            deadline, args.ramp * (light + i) / max(1, args.sessions), THINK_S))
-                th.start()
-                threads.append(th)
+        if start is not None:
+            start.begin(deadline)
         print(f"{args.sessions} sessions for {args.duration:.0f} s ...", flush=True)
         asyncio.run(run_light(base_url, light, 0, works, rec, args.seed, tag, deadline, args.ramp))
         for th in threads:
@@ -618,6 +685,7 @@ def main() -> int:
         "think_s": THINK_S,
         "rss": {"max_mb": max((kb for _, kb in sampler.samples), default=0) / 1024, "end_mb": end_rss / 1024,
                 "hwm_mb": hwm / 1024, "samples": [(round(t, 1), kb) for t, kb in sampler.samples]},
+        "slowest": slowest(rec, sampler, wall_before),
         "verify": checks, "conflicts": len(rec.conflicts), "errors": rec.errors,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([sys.executable.rsplit("/", 1)[-1], *sys.argv]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 import time
 
 from bench_load import ROOT, T, Record
@@ -306,13 +307,31 @@ def T_label(field_name: str) -> str:
     return F.label(field_name, "zh")
 
 
+class Start:
+    """When the measured run begins, for the browser threads: ``begin(deadline)`` is
+    called once the server has settled. Until then each thread has launched its
+    Chromium and opened a blank page, so a browser's own start (its processes, a few
+    hundred ms of CPU on the cores the server shares here) is not inside the run: a
+    person's browser is already running, on another machine."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.deadline = 0.0
+        self.t0 = 0.0
+
+    def begin(self, deadline: float) -> None:
+        self.t0, self.deadline = time.monotonic(), deadline
+        self.ready.set()
+
+
 def run_browser_session(n: int, base_url: str, user: tuple[str, str], work: dict, rec: Record, seed: int, tag: str,
-                        deadline: float, delay: float, think_s) -> None:
-    """One Chromium session until ``deadline`` (run in its own thread)."""
+                        start: Start, delay: float, think_s, launched: threading.Barrier | None = None) -> None:
+    """One Chromium session (run in its own thread): launched at once, then from
+    ``delay`` seconds after the run begins (``start``) until its deadline. Waits at
+    ``launched`` (if given) once its browser is up."""
     from playwright.sync_api import sync_playwright
 
     name = f"B{n:02d}-{user[0]}"
-    time.sleep(delay)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -321,13 +340,19 @@ def run_browser_session(n: int, base_url: str, user: tuple[str, str], work: dict
                                               viewport={"width": 1440, "height": 900})
                 context.set_default_timeout(TIMEOUT)
                 page = context.new_page()
+                if launched is not None:
+                    launched.wait(timeout=TIMEOUT / 1000)
+                start.ready.wait()
+                time.sleep(max(0.0, start.t0 + delay - time.monotonic()))
                 session = BrowserSession(n, base_url, user, work, rec, seed, tag, page, think_s)
                 if not session.login():
                     return
                 session.think()
-                while time.monotonic() < deadline:
-                    session.loop_once(deadline)
+                while time.monotonic() < start.deadline:
+                    session.loop_once(start.deadline)
             finally:
                 browser.close()
     except Exception as exc:
-        rec.error(name, "browser", f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+        if launched is not None:
+            launched.abort()  # the run starts without waiting for this browser
+        rec.error(name, "browser", f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
