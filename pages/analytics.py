@@ -28,7 +28,7 @@ def render() -> None:
     t, lang = ctx.t, ctx.lang
     st.title(t("nav.analytics"), anchor=False)
     W.search_box(t)
-    filters = W.filter_panel(ctx)
+    filters = W.filter_panel(ctx, "analytics")
     try:
         a = customer_analytics(ctx.db, ctx.actor, filters)
     except CustomerMasterError as exc:

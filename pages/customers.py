@@ -52,7 +52,7 @@ def render() -> None:
         W.search_box(t)
     with c2:
         sort, size = W.sort_and_size(t)
-    filters = W.filter_panel(ctx)
+    filters = W.filter_panel(ctx, "customers")
     campaign_panel(ctx, filters)
     export_buttons(ctx, filters)
 

@@ -118,6 +118,15 @@ def run(at):
     return at
 
 
+def open_filters(at, page: str):
+    """Open the filter panel of ``page`` ("customers", "analytics"), as a click on its
+    title does (its inputs are drawn only while it is open), and run."""
+    from ui import widgets as W
+
+    at.session_state[W.FILTER_PANEL + page] = True
+    return run(at)
+
+
 def click(at, widget_key):
     """Click the button ``widget_key`` and run."""
     at.button(key=widget_key).click()

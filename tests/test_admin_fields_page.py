@@ -10,7 +10,7 @@ from lib.core.i18n import t
 from lib.customers import custom_fields as cf
 from lib.customers import customer as cs
 from lib.customers.search import CustomerFilters, search
-from tests.apptest_util import make_app, open_page, run, texts
+from tests.apptest_util import make_app, open_filters, open_page, run, texts
 from ui.format import md_escape
 
 
@@ -143,6 +143,7 @@ def test_grid_filter_and_analytics_show_a_custom_field(db, db_path, actors):
         cs.create_customer(db, admin, {"name": name, "cf_channel": channel})
     at = run(open_page(make_app(db_path, "manager", lang="en"), "customers"))
     assert "cf_channel" in at.data_editor[0].value.columns
+    open_filters(at, "customers")
     at.multiselect(key="flt_cf_channel").select("2")
     run(at)
     assert sorted(at.data_editor[0].value["name"]) == ["丙渠道有限公司", "乙渠道有限公司"]

@@ -14,7 +14,7 @@ import pytest
 from lib.customers import fields as F
 from lib.customers import customer as cs
 from lib.customers.search import CustomerFilters, search
-from tests.apptest_util import make_app, nav_paths, open_page
+from tests.apptest_util import make_app, nav_paths, open_filters, open_page
 from ui import widgets as W
 
 XMBANK = "厦门银行股份有限公司"
@@ -328,6 +328,7 @@ def test_archive_and_restore_selected_rows(db, db_path, three, actors):
     edit_grid(at, {pos: {"_select": True}}, click="cu_archive")
     assert cs.get_customer(db, actors["manager"], three[1]["id"])["archived"] is True
     assert three[1]["code"] not in list(editor(at).value["code"])
+    open_filters(at, "customers")
     at.radio(key="flt_archived").set_value("archived").run()
     assert list(editor(at).value["code"]) == [three[1]["code"]]
     edit_grid(at, {0: {"_select": True}}, click="cu_restore")
@@ -448,24 +449,36 @@ def test_analytics_kpis_charts_and_downloads(db, db_path, three):
 
 def test_analytics_uses_the_filters_of_the_customers_page(db, db_path, three):
     at = open_as(db_path, "manager", "customers")
+    open_filters(at, "customers")
     at.multiselect(key="flt_tier").select("B").run()
     assert len(editor(at).value) == 1
     open_page(at, "analytics").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["客户总数"] == "1"
+    # a page opened with a filter set opens its panel by itself
     assert at.multiselect(key="flt_tier").value == ["B"]
 
 
-def test_the_filter_panel_counts_a_filter_in_the_run_that_set_it(db, db_path, three):
-    # The count used to come from the stored copy, which the widgets update only below
-    # the title: the title lagged one run and, as the expander's identity came from its
-    # title, the panel the user was choosing in closed (seen in the browser).
+def test_the_filter_panel_draws_its_inputs_only_while_open_and_stays_open_while_used(db, db_path, three):
+    # Closed, the panel draws no input (they were a third of the page's elements); its
+    # title stays the same whatever the filters, so the panel the user is choosing in
+    # stays open, also when the last filter is taken off (a title with the count in it
+    # made a new panel, closed, whenever the count changed).
     at = open_as(db_path, "manager", "customers")
-    assert at.expander(key=W.FILTER_PANEL).label == "筛选"
+    panel = W.FILTER_PANEL + "customers"
+    assert at.expander(key=panel).label == "筛选" and not at.multiselect
+    assert not [c for c in at.caption if "筛选条件" in c.value]
+    open_filters(at, "customers")
     at.multiselect(key="flt_tier").select("B").run()
-    assert at.expander(key=W.FILTER_PANEL).label == "筛选 (1)"
+    assert len(editor(at).value) == 1 and at.expander(key=panel).label == "筛选"
     at.multiselect(key="flt_tier").unselect("B").run()
-    assert at.expander(key=W.FILTER_PANEL).label == "筛选"
+    assert at.multiselect(key="flt_tier").value == [] and len(editor(at).value) == 3
+    at.multiselect(key="flt_tier").select("B").run()
+    # closed with a filter set: the filter still applies, and the count is said under it
+    at.session_state[panel] = False
+    at.run()
+    assert not at.multiselect and len(editor(at).value) == 1
+    assert "已设筛选条件：1 个" in [c.value for c in at.caption]
 
 
 def test_sales_analytics_counts_only_own(db, db_path, three):

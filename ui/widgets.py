@@ -33,7 +33,7 @@ from ui.format import md_escape, number
 
 FILTERS_KEY = "cm_filters"  # the shared filter values (a plain dict, not a widget key)
 _FILTER_WIDGET = "flt_"  # widget keys: flt_text, flt_industry, …
-FILTER_PANEL = "flt_panel"  # the filter expander
+FILTER_PANEL = "flt_panel_"  # + the page's name: the filter expander's key on that page
 
 AUTO_SORT = "auto"  # relevance with a search text, else most recently updated (lib.customers.search)
 
@@ -219,15 +219,33 @@ def sort_and_size(t) -> tuple[str | None, int]:
     return (None if sort == AUTO_SORT else sort), _stored()["page_size"]
 
 
-def filter_panel(ctx, *, expanded: bool | None = None) -> CustomerFilters:
-    """Filters in an expander: list filters, "not reviewed for N days", archived."""
+def filter_panel(ctx, page: str) -> CustomerFilters:
+    """Filters in an expander: list filters, "not reviewed for N days", archived. The
+    filters apply whether the panel is open or not (``current_filters``); they are the
+    same on every page, the panel's open state is each page's (``page``: its name)."""
     t, lang, db = ctx.t, ctx.lang, ctx.db
     active = active_filter_count()
-    title = t("filters.title") + (f" ({active})" if active else "")
-    # Keyed: the title's count changes with the filters, and a title-derived identity
-    # made a new, closed panel whenever it did (the user's choice snapped the panel shut).
-    with st.expander(title, expanded=bool(active) if expanded is None else expanded, icon=":material/filter_list:",
-                     key=FILTER_PANEL):
+    # The panel's inputs are drawn only while it is open (a click on its title reruns
+    # the page): closed, they were ~20 of the ~67 elements of each run of the customers
+    # page, and of analytics'. Its title and ``expanded`` are part of its identity, so
+    # both stay the same whatever the filters: a changed identity would make a new
+    # panel, in its default state, while the user is choosing in it. It opens by
+    # itself where a page is opened with filters set, as before (a widget's state ends
+    # when another page runs, hence a key per page), and the count of filters set is
+    # said under it while it is closed.
+    key = FILTER_PANEL + page
+    st.session_state.setdefault(key, bool(active))
+    panel = st.expander(t("filters.title"), icon=":material/filter_list:", key=key, on_change="rerun")
+    if not panel.open:
+        # A choice in the panel that reaches the server with another page's run (sent
+        # along with a click elsewhere) counts all the same.
+        for name in (*list_filters(), "not_reviewed_days", "archived"):
+            if _FILTER_WIDGET + name in st.session_state:
+                _keep(name)
+        if active:
+            st.caption(t("filters.active", n=active))
+        return current_filters()
+    with panel:
         # A salesperson sees only their own customers: a filter by owner would say nothing.
         shown = [f for f in F.filter_fields() if not (f.kind == "user" and perm.sees_only_own(ctx.actor))]
         cols = st.columns(4)

@@ -80,6 +80,7 @@ PAGES: dict[str, dict[str, str]] = {
     "filters.archived.archived": {"zh": "已归档", "en": "Archived"},
     "filters.archived.all": {"zh": "全部", "en": "All"},
     "filters.clear": {"zh": "清除筛选", "en": "Clear filters"},
+    "filters.active": {"zh": "已设筛选条件：{n} 个", "en": "Filters set: {n}"},
     # -- customers grid ---------------------------------------------------------------------
     "customers.count": {
         "zh": "共 {total} 位客户，当前显示第 {first}–{last} 位",
