@@ -531,7 +531,7 @@ def slowest(rec: Record, sampler: RssSampler, start: float, n: int = 15) -> list
 
         out.append({"began_s": round(began - start, 1), "action": action, "ms": round(ms),
                     "cores_busy": busy(1), "machine_busy": busy(2),
-                    "browsers_meanwhile": sorted({a for b0, b1, a in browser if b0 < end and b1 > began})})
+                    "browsers_meanwhile": sorted({what for b0, b1, what in browser if b0 < end and b1 > began})})
     return sorted(out, key=lambda r: r["began_s"])
 
 
