@@ -460,10 +460,11 @@ def test_analytics_uses_the_filters_of_the_customers_page(db, db_path, three):
 
 
 def test_the_filter_panel_draws_its_inputs_only_while_open_and_stays_open_while_used(db, db_path, three):
-    # Closed, the panel draws no input (they were a third of the page's elements); its
+    # Closed, the panel draws no input (they were a third of the page's elements). Its
     # title stays the same whatever the filters, so the panel the user is choosing in
-    # stays open, also when the last filter is taken off (a title with the count in it
-    # made a new panel, closed, whenever the count changed).
+    # stays open, also when the last filter is taken off: with the count in its title,
+    # a panel drawn only while open would become a new one, closed, whenever the count
+    # changed.
     at = open_as(db_path, "manager", "customers")
     panel = W.FILTER_PANEL + "customers"
     assert at.expander(key=panel).label == "筛选" and not at.multiselect
