@@ -355,6 +355,7 @@ def test_the_filter_panel_offers_exactly_the_filter_fields(db, db_path, make_cus
     make_customer()
     at = make_app(db_path, "admin", lang="en")
     open_page(at, "customers").run()
+    assert not at.exception
     open_filters(at, "customers")
     offered = {w.key.removeprefix("flt_"): w.label for w in at.multiselect}
     assert offered == {f.name: f.label("en") for f in F.filter_fields()}
